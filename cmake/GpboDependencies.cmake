@@ -1,0 +1,17 @@
+# Third-party dependencies, all from Debian packages (see scripts/setup.sh).
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(spdlog REQUIRED)
+
+find_path(LBFGSPP_INCLUDE_DIR LBFGSB.h REQUIRED)
+
+# OpenBLAS-backed LAPACK for the CPU backend's Cholesky and inverse (dpotrf/dpotri).
+find_package(LAPACK REQUIRED)
+find_path(LAPACKE_INCLUDE_DIR lapacke.h REQUIRED)
+find_library(LAPACKE_LIBRARY lapacke REQUIRED)
+add_library(gpbo_lapack INTERFACE)
+target_include_directories(gpbo_lapack INTERFACE ${LAPACKE_INCLUDE_DIR})
+target_link_libraries(gpbo_lapack INTERFACE ${LAPACKE_LIBRARY} LAPACK::LAPACK)
+

@@ -1,0 +1,93 @@
+#pragma once
+/// Search spaces: typed parameters, their JSON form, and the encoding to the unit cube.
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace gpbo {
+
+/// The kind of a parameter.
+enum class ParamType { kFloat, kInt, kCategorical };
+
+/// One parameter of a search space. `low`/`high` are inclusive bounds (float, int);
+/// `log` samples and models the parameter on a log scale (requires low > 0);
+/// `choices` lists the values of a categorical parameter.
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::kFloat;
+  double low = 0.0;
+  double high = 1.0;
+  bool log = false;
+  std::vector<std::string> choices;
+};
+
+/// A parameter's value: double for float, int64 for int, string for categorical.
+using ParamValue = std::variant<double, std::int64_t, std::string>;
+
+/// A point of a space: parameter name -> value.
+using Params = std::map<std::string, ParamValue>;
+
+/// An ordered list of parameters and the bijection between their values and the unit cube.
+/// Floats take one encoded dimension each ([low, high] -> [0, 1], on a log scale when `log`);
+/// ints take one (each integer owns an equal-width bin); categoricals take one per choice
+/// (one-hot). Every mutator validates and throws `InvalidArgument` with a message naming the
+/// parameter.
+class Space {
+ public:
+  Space() = default;
+
+  /// Adds a float parameter on [low, high]. Throws InvalidArgument on a bad name or bounds.
+  Space& add_float(const std::string& name, double low, double high, bool log = false);
+  /// Adds an integer parameter on [low, high] (inclusive).
+  Space& add_int(const std::string& name, std::int64_t low, std::int64_t high, bool log = false);
+  /// Adds a categorical parameter with at least one distinct choice.
+  Space& add_categorical(const std::string& name, const std::vector<std::string>& choices);
+
+  /// Parses the JSON form documented in the README:
+  /// {"params": [{"name": "lr", "type": "float", "low": 1e-5, "high": 1e-1, "log": true}, ...]}
+  /// (a bare array of parameter objects is accepted too). Throws InvalidArgument.
+  static Space from_json(const std::string& text);
+  /// The JSON form; `from_json(to_json())` gives an equal space.
+  std::string to_json() const;
+
+  const std::vector<ParamSpec>& params() const { return params_; }
+  /// Number of parameters.
+  std::size_t size() const { return params_.size(); }
+  /// Number of encoded dimensions (categoricals count one per choice).
+  int encoded_dim() const { return encoded_dim_; }
+  /// First encoded dimension of parameter i.
+  int offset(std::size_t i) const { return offsets_[i]; }
+  /// True for encoded dimensions that belong to an int or categorical parameter.
+  const std::vector<bool>& discrete_mask() const { return discrete_mask_; }
+  /// True when no parameter is continuous.
+  bool all_discrete() const;
+
+  /// Throws InvalidArgument unless `p` names exactly the space's parameters, each with a value of
+  /// the right type inside its bounds or choices (an integral double is accepted for an int).
+  void validate(const Params& p) const;
+  /// Encodes a valid point into [0, 1]^encoded_dim(). Validates first.
+  Eigen::VectorXd encode(const Params& p) const;
+  /// Decodes any vector of length encoded_dim() (values are clamped to [0, 1]; ints rounded,
+  /// categoricals by argmax). decode(encode(p)) == p.
+  Params decode(const Eigen::Ref<const Eigen::VectorXd>& u) const;
+  /// Projects an encoded vector onto the encodings of feasible points: encode(decode(u)).
+  void snap(Eigen::Ref<Eigen::VectorXd> u) const;
+
+  bool operator==(const Space& other) const;
+
+ private:
+  void add(ParamSpec spec);
+  std::vector<ParamSpec> params_;
+  std::vector<int> offsets_;
+  std::vector<bool> discrete_mask_;
+  int encoded_dim_ = 0;
+};
+
+/// Human-readable form of a value ("0.5", "3", "adam").
+std::string to_string(const ParamValue& v);
+
+}  // namespace gpbo

@@ -1,0 +1,147 @@
+#pragma once
+/// Ask/tell optimization of a black box over a Space (Vizier's Designer.suggest/update, Optuna's
+/// ask/tell): a Sobol initial design, then a GP surrogate and an acquisition function.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gpbo/acquisition.hpp"
+#include "gpbo/device.hpp"
+#include "gpbo/gp.hpp"
+#include "gpbo/space.hpp"
+
+namespace gpbo {
+
+enum class Direction { kMinimize, kMaximize };
+enum class TrialState { kRunning, kComplete, kFailed };
+
+/// "minimize"/"maximize", "running"/"complete"/"failed".
+Direction parse_direction(const std::string& text);
+std::string to_string(Direction d);
+std::string to_string(TrialState s);
+
+/// How observations are treated: deterministic (the incumbent is the best observed value),
+/// noisy (the incumbent is the best posterior mean at an observed point), or auto (noisy when
+/// the fitted noise explains more than 5% of the variance of y).
+enum class NoiseModel { kAuto, kDeterministic, kNoisy };
+
+/// Output warpings: none; half-rank (values worse than the median replaced by normal quantiles
+/// of their ranks, scaled by the spread of the better half); log (compress the bad tail).
+enum class OutputWarping { kNone, kHalfRank, kLog };
+/// "none", "halfrank", "log".
+OutputWarping parse_output_warping(const std::string& text);
+
+/// Settings of the acquisition optimizer.
+struct AcquisitionOptimizerOptions {
+  /// Scrambled Sobol points scored per ask.
+  int raw_samples = 1024;
+  /// Perturbations scored around each of the best observed points.
+  int perturbations_per_anchor = 64;
+  /// Best observed points used as anchors.
+  int anchors = 5;
+  /// Best raw candidates refined by L-BFGS-B.
+  int restarts = 8;
+  int refine_iterations = 100;
+};
+
+struct StudyOptions {
+  Direction direction = Direction::kMinimize;
+  std::uint64_t seed = 0;
+  /// Size of the Sobol initial design; 0 picks a size that grows with the dimension.
+  int n_initial = 0;
+  AcquisitionType acquisition = AcquisitionType::kLogEI;
+  /// UCB exploration weight: mean + sqrt(beta) * stddev.
+  double ucb_beta = 4.0;
+  NoiseModel noise = NoiseModel::kAuto;
+  /// Monotone warping of the observed values before the GP fit (see warp_outputs()); the
+  /// order of the values, and so the incumbent, is unchanged.
+  OutputWarping output_warping = OutputWarping::kHalfRank;
+  /// Strength s of the log warp.
+  double warp_strength = 1000.0;
+  GpOptions gp;
+  AcquisitionOptimizerOptions optimizer;
+  Device device = Device::automatic();
+};
+
+/// One evaluation of the objective. `value` is set once the trial is complete.
+struct Trial {
+  std::int64_t id = 0;
+  Params params;
+  TrialState state = TrialState::kRunning;
+  std::optional<double> value;
+  /// "initial", "model" or "enqueued".
+  std::string source;
+};
+
+/// A single-process study. Not thread-safe: one caller at a time.
+class Study {
+ public:
+  /// Throws InvalidArgument for an empty space or bad options, BackendUnavailable for a device
+  /// that cannot be used.
+  explicit Study(Space space, StudyOptions options = {});
+  ~Study();
+  Study(Study&&) noexcept;
+  Study& operator=(Study&&) noexcept;
+
+  /// Suggests the next point and records it as a RUNNING trial. Running trials are
+  /// conditioned on (kriging believer), so repeated asks without tells give distinct points.
+  /// Throws Conflict when a fully discrete space has no unsuggested point left.
+  const Trial& ask();
+  /// Completes a running trial. A non-finite value marks it FAILED and the study goes on.
+  /// Telling the same value again is a no-op; another value is a Conflict. Unknown id: NotFound.
+  void tell(std::int64_t trial_id, double value);
+  /// Marks a running trial FAILED (its point is not modelled). Conflict if it is complete.
+  void tell_failed(std::int64_t trial_id);
+  /// Queues a point to be returned by a coming ask() before any suggestion. Validated against
+  /// the space now (InvalidArgument).
+  void enqueue(const Params& params);
+
+  /// The best complete trial, if any.
+  std::optional<Trial> best() const;
+  const std::vector<Trial>& trials() const { return trials_; }
+  const Trial& trial(std::int64_t trial_id) const;
+  const Space& space() const { return space_; }
+  const StudyOptions& options() const { return options_; }
+  /// Size of the initial design in use.
+  int n_initial() const { return n_initial_; }
+  /// Wall-clock seconds of every ask() so far, in order.
+  const std::vector<double>& ask_seconds() const { return ask_seconds_; }
+  /// The device the surrogate runs on (auto resolved).
+  Device device() const;
+
+ private:
+  Eigen::VectorXd suggest_initial();
+  Eigen::VectorXd suggest_from_model();
+  bool is_duplicate(const Eigen::VectorXd& u) const;
+  Trial& find(std::int64_t trial_id);
+
+  Space space_;
+  StudyOptions options_;
+  int n_initial_ = 0;
+  std::mt19937_64 rng_;
+  std::vector<Trial> trials_;
+  std::vector<Eigen::VectorXd> encoded_;  // encoded params of trials_, same order
+  std::deque<Params> queue_;
+  std::vector<double> ask_seconds_;
+  std::int64_t design_index_ = 0;
+  std::unique_ptr<class SobolSampler> design_;
+  std::unique_ptr<GaussianProcess> gp_;
+  std::optional<GpHyperparameters> last_hyper_;
+};
+
+/// Warps internally maximized values y (higher is better); monotone non-decreasing.
+/// kLog: with t = (max - y)/(max - min), -log1p((s - 1) t) / log(s).
+/// kHalfRank: values below the median m become m + sigma * Phi^{-1}(rank quantile), where sigma
+/// is the root-mean-square deviation of the upper half from m (after Vizier's half-rank
+/// warper, Song et al. 2024, "The Vizier Gaussian Process Bandit Algorithm").
+Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, double strength);
+
+/// Default initial-design size for an encoded dimension d.
+int default_initial_design_size(int d);
+
+}  // namespace gpbo

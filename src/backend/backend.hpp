@@ -1,0 +1,66 @@
+#pragma once
+// The backend seam: every O(n^3) and O(m n^2) operation of the GP goes through these two
+// interfaces, implemented by CpuBackend (Eigen + LAPACK) and, in CUDA builds, CudaBackend.
+// Shapes: X is n x d (one observation per row, encoded unit-cube inputs), y has length n,
+// candidate blocks Xc are m x d. All host-side Eigen types; a device backend copies in and out.
+
+#include <Eigen/Core>
+#include <memory>
+
+#include "acquisition/acquisition_functors.hpp"
+#include "gpbo/device.hpp"
+#include "gpbo/gp.hpp"
+
+namespace gpbo {
+
+/// A factorized GP posterior (Cholesky factor of K + noise I and the weights alpha), resident
+/// wherever its backend keeps data.
+class PosteriorFactor {
+ public:
+  virtual ~PosteriorFactor() = default;
+  /// Number of conditioned observations (including appended ones).
+  virtual int size() const = 0;
+  /// Jitter added to the diagonal to make the factorization succeed (0 when none was needed).
+  virtual double jitter() const = 0;
+  /// Posterior mean and latent variance at the rows of Xc (m x d). `dmean`/`dvar` (m x d), when
+  /// not null, receive their gradients in x.
+  virtual void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::VectorXd* var,
+                       Eigen::MatrixXd* dmean = nullptr, Eigen::MatrixXd* dvar = nullptr) const = 0;
+  /// Conditions on extra observations by appending rows to the Cholesky factor (no refit).
+  /// Throws NumericalError if the extended matrix is not positive definite.
+  virtual void append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) = 0;
+  virtual std::unique_ptr<PosteriorFactor> clone() const = 0;
+};
+
+/// Dense GP math on one device.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+
+  /// Log marginal likelihood of y under GP(mean, k) + noise at the inputs X. When `grad` is not
+  /// null it receives d LML / d theta for theta = [log lengthscales (d), log outputscale,
+  /// log noise, mean] (length d + 3). Throws NumericalError if no jitter rescues the Cholesky.
+  virtual double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
+                                         const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                         Eigen::VectorXd* grad) const = 0;
+
+  /// Factorizes the posterior for prediction. Throws NumericalError as above.
+  virtual std::unique_ptr<PosteriorFactor> factor(KernelType kernel, const GpHyperparameters& h,
+                                                  const Eigen::MatrixXd& X,
+                                                  const Eigen::VectorXd& y) const = 0;
+
+  /// Acquisition values (length m) at the rows of Xc and, when `grad` is not null, their
+  /// gradients in x (m x d). The default runs predict() then the acquisition functor per row.
+  virtual void score(const PosteriorFactor& f, const AcquisitionParams& acq,
+                     const Eigen::MatrixXd& Xc, Eigen::VectorXd* values,
+                     Eigen::MatrixXd* grad) const;
+};
+
+/// The backend for a device (resolving `auto`). Throws BackendUnavailable.
+std::unique_ptr<Backend> make_backend(const Device& device);
+
+/// The CPU backend, always available.
+std::unique_ptr<Backend> make_cpu_backend();
+
+}  // namespace gpbo

@@ -1,0 +1,212 @@
+// CpuBackend: Eigen for the matrix algebra, OpenBLAS/LAPACK (dpotrf, dpotri) for the Cholesky
+// factor and the inverse that the likelihood gradient needs.
+#include <lapacke.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <string>
+
+#include "backend/backend.hpp"
+#include "backend/kernel_function.hpp"
+#include "gpbo/error.hpp"
+
+namespace gpbo {
+namespace {
+
+constexpr double kLog2Pi = 1.8378770664093454836;
+
+/// Lower Cholesky factor of K with the smallest rung of the jitter ladder that succeeds.
+struct Cholesky {
+  Eigen::MatrixXd L;
+  double jitter = 0.0;
+};
+
+/// Factors K in place; on failure retries with jitter 1e-10, 1e-9, ..., 1e-3 times the mean
+/// diagonal, then throws NumericalError (duplicate points and tiny noise need a rung or two).
+Cholesky cholesky_with_jitter(const Eigen::MatrixXd& K, const char* what) {
+  const Eigen::Index n = K.rows();
+  const double scale = n > 0 ? K.diagonal().mean() : 1.0;
+  if (!std::isfinite(scale)) throw NumericalError(std::string(what) + ": non-finite covariance");
+  Cholesky c;
+  for (int rung = 0; rung <= 8; ++rung) {
+    c.jitter = rung == 0 ? 0.0 : scale * std::pow(10.0, -11 + rung);
+    c.L = K;
+    c.L.diagonal().array() += c.jitter;
+    const lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
+                                           c.L.data(), static_cast<lapack_int>(n));
+    if (info == 0) {
+      c.L.triangularView<Eigen::StrictlyUpper>().setZero();
+      return c;
+    }
+    if (info < 0) throw NumericalError(std::string(what) + ": dpotrf rejected its arguments");
+  }
+  throw NumericalError(std::string(what) + ": covariance not positive definite even with jitter " +
+                       std::to_string(c.jitter));
+}
+
+/// Training covariance K(X, X) + noise I (exact zeros on the distance diagonal).
+Eigen::MatrixXd train_covariance(KernelType kernel, const GpHyperparameters& h,
+                                 const Eigen::MatrixXd& X, Eigen::MatrixXd* R2_out = nullptr) {
+  Eigen::MatrixXd R2 = scaled_sqdist(X, X, h.lengthscales);
+  R2.diagonal().setZero();
+  Eigen::MatrixXd K = kernel_from_sqdist(kernel, h.outputscale, R2);
+  K.diagonal().array() += h.noise;
+  if (R2_out) *R2_out = std::move(R2);
+  return K;
+}
+
+class CpuPosteriorFactor final : public PosteriorFactor {
+ public:
+  CpuPosteriorFactor(KernelType kernel, GpHyperparameters h, Eigen::MatrixXd X,
+                     Eigen::VectorXd resid, Cholesky chol)
+      : kernel_(kernel),
+        h_(std::move(h)),
+        X_(std::move(X)),
+        resid_(std::move(resid)),
+        L_(std::move(chol.L)),
+        jitter_(chol.jitter) {
+    update_alpha();
+  }
+
+  int size() const override { return static_cast<int>(X_.rows()); }
+  double jitter() const override { return jitter_; }
+
+  void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::VectorXd* var,
+               Eigen::MatrixXd* dmean, Eigen::MatrixXd* dvar) const override {
+    const Eigen::MatrixXd R2 = scaled_sqdist(Xc, X_, h_.lengthscales);  // m x n
+    const Eigen::MatrixXd Ks = kernel_from_sqdist(kernel_, h_.outputscale, R2);
+    if (mean) *mean = (Ks * alpha_).array() + h_.mean;
+    Eigen::MatrixXd V;  // L^{-1} Ks^T, n x m
+    if (var || dvar) {
+      V = Ks.transpose();
+      L_.triangularView<Eigen::Lower>().solveInPlace(V);
+    }
+    if (var) *var = (h_.outputscale - V.colwise().squaredNorm().transpose().array()).cwiseMax(0.0);
+    if (!dmean && !dvar) return;
+    // d k(x, x_i) / dx = outputscale * rho'(r2) * 2 (x - x_i) / l^2; D holds outputscale * rho'.
+    const Eigen::MatrixXd D =
+        R2.unaryExpr([this](double r2) { return h_.outputscale * kernel_drho_dr2(kernel_, r2); });
+    const Eigen::RowVectorXd inv_l2 = h_.lengthscales.array().square().inverse().transpose();
+    // sum_i C_ci (x_c - x_i) for a coefficient matrix C (m x n), as two GEMM-shaped products.
+    auto weighted_diff = [&](const Eigen::MatrixXd& C) {
+      Eigen::MatrixXd G = Xc.array().colwise() * C.rowwise().sum().array();
+      G.noalias() -= C * X_;
+      return Eigen::MatrixXd(2.0 * (G.array().rowwise() * inv_l2.array()));
+    };
+    if (dmean) *dmean = weighted_diff(D * alpha_.asDiagonal());
+    if (dvar) {
+      Eigen::MatrixXd W = V;  // K^{-1} Ks^T = L^{-T} V
+      L_.transpose().triangularView<Eigen::Upper>().solveInPlace(W);
+      *dvar = -2.0 * weighted_diff(D.cwiseProduct(W.transpose()));
+    }
+  }
+
+  void append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) override {
+    const Eigen::Index n = X_.rows(), k = Xnew.rows();
+    if (k == 0) return;
+    Eigen::MatrixXd B = kernel_from_sqdist(kernel_, h_.outputscale,
+                                           scaled_sqdist(X_, Xnew, h_.lengthscales));  // n x k
+    L_.triangularView<Eigen::Lower>().solveInPlace(B);
+    Eigen::MatrixXd C = train_covariance(kernel_, h_, Xnew);
+    C.diagonal().array() += jitter_;
+    C.noalias() -= B.transpose() * B;
+    const Cholesky cc = cholesky_with_jitter(C, "appending to the Cholesky factor");
+    Eigen::MatrixXd L(n + k, n + k);
+    L.topLeftCorner(n, n) = L_;
+    L.topRightCorner(n, k).setZero();
+    L.bottomLeftCorner(k, n) = B.transpose();
+    L.bottomRightCorner(k, k) = cc.L;
+    L_ = std::move(L);
+    X_.conservativeResize(n + k, Eigen::NoChange);
+    X_.bottomRows(k) = Xnew;
+    resid_.conservativeResize(n + k);
+    resid_.tail(k) = ynew.array() - h_.mean;
+    update_alpha();
+  }
+
+  std::unique_ptr<PosteriorFactor> clone() const override {
+    return std::make_unique<CpuPosteriorFactor>(*this);
+  }
+
+ private:
+  void update_alpha() {
+    alpha_ = resid_;
+    L_.triangularView<Eigen::Lower>().solveInPlace(alpha_);
+    L_.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha_);
+  }
+
+  KernelType kernel_;
+  GpHyperparameters h_;
+  Eigen::MatrixXd X_;
+  Eigen::VectorXd resid_, alpha_;
+  Eigen::MatrixXd L_;
+  double jitter_;
+};
+
+class CpuBackend final : public Backend {
+ public:
+  Device device() const override { return Device::cpu(); }
+
+  double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
+                                 const Eigen::MatrixXd& X_in, const Eigen::VectorXd& y,
+                                 Eigen::VectorXd* grad) const override {
+    const Eigen::Index n = X_in.rows(), d = X_in.cols();
+    // Distances are translation invariant; centring keeps the gradient sums below accurate.
+    const Eigen::MatrixXd X = X_in.rowwise() - X_in.colwise().mean();
+    Eigen::MatrixXd R2;
+    const Eigen::MatrixXd K = train_covariance(kernel, h, X, &R2);
+    Cholesky chol = cholesky_with_jitter(K, "log marginal likelihood");
+    const Eigen::VectorXd resid = y.array() - h.mean;
+    Eigen::VectorXd alpha = resid;
+    chol.L.triangularView<Eigen::Lower>().solveInPlace(alpha);
+    const double quad = alpha.squaredNorm();
+    chol.L.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha);
+    const double lml = -0.5 * quad - chol.L.diagonal().array().log().sum() - 0.5 * n * kLog2Pi;
+    if (!grad) return lml;
+
+    // dLML/dtheta = 0.5 tr((alpha alpha^T - K^{-1}) dK/dtheta) (Rasmussen & Williams eq. 5.9).
+    Eigen::MatrixXd M = std::move(chol.L);
+    const lapack_int info = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
+                                           M.data(), static_cast<lapack_int>(n));
+    if (info != 0) throw NumericalError("log marginal likelihood: dpotri failed");
+    double trace_m = 0.0, sum_mk = 0.0;
+    // M = alpha alpha^T - K^{-1} (lower triangle from dpotri), then A = M o (s rho'(R2)).
+    for (Eigen::Index j = 0; j < n; ++j) {
+      for (Eigen::Index i = j; i < n; ++i) {
+        const double m = alpha(i) * alpha(j) - M(i, j);
+        const double w = i == j ? 1.0 : 2.0;
+        sum_mk += w * m * (K(i, j) - (i == j ? h.noise : 0.0));
+        if (i == j) trace_m += m;
+        const double a = m * h.outputscale * kernel_drho_dr2(kernel, R2(i, j));
+        M(i, j) = a;
+        M(j, i) = a;
+      }
+    }
+    grad->resize(d + 3);
+    // d K_ik / d log l_j = A-weight * (-2 (x_ij - x_kj)^2 / l_j^2), summed via row sums and A X.
+    const Eigen::VectorXd rows = M.rowwise().sum();
+    const Eigen::MatrixXd AX = M * X;
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const double s = X.col(j).array().square().matrix().dot(rows) - X.col(j).dot(AX.col(j));
+      (*grad)(j) = -2.0 * s / (h.lengthscales(j) * h.lengthscales(j));
+    }
+    (*grad)(d) = 0.5 * sum_mk;
+    (*grad)(d + 1) = 0.5 * h.noise * trace_m;
+    (*grad)(d + 2) = alpha.sum();
+    return lml;
+  }
+
+  std::unique_ptr<PosteriorFactor> factor(KernelType kernel, const GpHyperparameters& h,
+                                          const Eigen::MatrixXd& X,
+                                          const Eigen::VectorXd& y) const override {
+    Cholesky chol = cholesky_with_jitter(train_covariance(kernel, h, X), "posterior");
+    return std::make_unique<CpuPosteriorFactor>(kernel, h, X, (y.array() - h.mean).matrix(),
+                                                std::move(chol));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+}  // namespace gpbo

@@ -1,0 +1,53 @@
+#pragma once
+// The gpbo command-line front door: each subcommand parses into a plain struct and runs here.
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gpbo/study.hpp"
+
+namespace gpbo::cli {
+
+/// Exit codes: 0 success, 2 usage or invalid input, 3 not found or conflict, 4 internal error.
+enum ExitCode { kOk = 0, kUsage = 2, kNotFound = 3, kInternal = 4 };
+
+/// Engine flags shared by commands that run studies.
+struct EngineArgs {
+  std::string device = "auto";
+  std::string acquisition = "logei";
+  std::string kernel = "matern52";
+  int n_initial = 0;
+  std::string warp = "halfrank";
+  double warp_strength = 1000.0;
+  void add_to(CLI::App& app);
+  StudyOptions study_options() const;
+};
+
+struct OptimizeArgs {
+  std::string function;
+  int dim = 0;
+  int budget = 0;
+  std::uint64_t seed = 0;
+  bool json = false;
+  EngineArgs engine;
+};
+
+struct BenchArgs {
+  std::vector<std::string> functions;
+  std::vector<std::string> methods{"gpbo", "sobol"};
+  int seeds = 10;
+  std::uint64_t first_seed = 0;
+  int budget = 0;
+  std::string jsonl;
+  EngineArgs engine;
+};
+
+int run_optimize(const OptimizeArgs& args);
+int run_bench(const BenchArgs& args);
+
+/// Budget from the benchmark protocol (shared/benchmarks.md) for a function, or 50.
+int default_budget(const std::string& function);
+
+}  // namespace gpbo::cli

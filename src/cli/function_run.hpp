@@ -1,0 +1,27 @@
+#pragma once
+// Runs a whole study on a test function: shared by `gpbo optimize` and `gpbo bench`.
+
+#include <cstdint>
+#include <string>
+
+#include "gpbo/study.hpp"
+#include "gpbo/test_functions.hpp"
+
+namespace gpbo::cli {
+
+struct FunctionRun {
+  std::string method;  // "gpbo" or "sobol"
+  double best_value = 0.0;
+  double regret = 0.0;
+  double seconds_total = 0.0;
+  /// Median of the last 10 asks (seconds).
+  double seconds_per_ask = 0.0;
+  std::string device;
+};
+
+/// Minimizes `f` for `budget` evaluations with gpbo (StudyOptions as given, seed overridden)
+/// or with scrambled Sobol search (method "sobol").
+FunctionRun run_on_function(const TestFunction& f, const std::string& method, int budget,
+                            std::uint64_t seed, StudyOptions options);
+
+}  // namespace gpbo::cli

@@ -1,0 +1,65 @@
+// gpbo: command-line front door. Errors become one line on stderr and an exit code
+// (see cli::ExitCode).
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "gpbo/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace gpbo::cli;
+  CLI::App app{"gpbo: GPU-accelerated Bayesian optimization"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gpbo 0.1.0");
+
+  OptimizeArgs opt;
+  CLI::App* optimize = app.add_subcommand(
+      "optimize", "Run a whole study on a test function; print the best value and its regret");
+  optimize->add_option("--function,-f", opt.function, "Test function (branin, hartmann6, ...)")
+      ->required();
+  optimize->add_option("--dim,-d", opt.dim, "Dimension of a scalable function (0: default)")
+      ->check(CLI::NonNegativeNumber);
+  optimize->add_option("--budget,-n", opt.budget, "Evaluations (0: the benchmark budget)")
+      ->check(CLI::NonNegativeNumber);
+  optimize->add_option("--seed,-s", opt.seed, "Random seed");
+  optimize->add_flag("--json", opt.json, "Print one JSON object");
+  opt.engine.add_to(*optimize);
+
+  BenchArgs bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "Regret benchmark: gpbo and baselines over functions x seeds (shared protocol)");
+  bench_cmd
+      ->add_option("--functions", bench.functions,
+                   "Functions (default: branin hartmann6 ackley levy rosenbrock)")
+      ->delimiter(',');
+  bench_cmd->add_option("--methods", bench.methods, "Methods: gpbo, sobol")->delimiter(',');
+  bench_cmd->add_option("--seeds", bench.seeds, "Seeds per function")->check(CLI::PositiveNumber);
+  bench_cmd->add_option("--first-seed", bench.first_seed, "First seed");
+  bench_cmd->add_option("--budget", bench.budget, "Override every budget (0: protocol)")
+      ->check(CLI::NonNegativeNumber);
+  bench_cmd->add_option("--jsonl", bench.jsonl, "Write one JSON object per run to this file");
+  bench.engine.add_to(*bench_cmd);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kOk : kUsage;
+  }
+  try {
+    if (*optimize) return run_optimize(opt);
+    if (*bench_cmd) return run_bench(bench);
+  } catch (const gpbo::InvalidArgument& e) {
+    std::cerr << "gpbo: error: " << e.what() << "\n";
+    return kUsage;
+  } catch (const gpbo::NotFound& e) {
+    std::cerr << "gpbo: not found: " << e.what() << "\n";
+    return kNotFound;
+  } catch (const gpbo::Conflict& e) {
+    std::cerr << "gpbo: conflict: " << e.what() << "\n";
+    return kNotFound;
+  } catch (const std::exception& e) {
+    std::cerr << "gpbo: internal error: " << e.what() << "\n";
+    return kInternal;
+  }
+  return kUsage;
+}

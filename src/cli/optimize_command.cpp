@@ -1,0 +1,80 @@
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/function_run.hpp"
+#include "gpbo/error.hpp"
+#include "gpbo/test_functions.hpp"
+
+namespace gpbo::cli {
+
+void EngineArgs::add_to(CLI::App& app) {
+  app.add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--acquisition", acquisition, "logei, ei, ucb or pi")->capture_default_str();
+  app.add_option("--kernel", kernel, "matern52 or rbf")->capture_default_str();
+  app.add_option("--n-initial", n_initial, "Initial Sobol design size (0: grows with d)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--output-warping", warp, "Output warping before the GP: halfrank, log, none")
+      ->capture_default_str();
+  app.add_option("--warp-strength", warp_strength, "Strength of the log warping (> 1)")
+      ->capture_default_str();
+}
+
+StudyOptions EngineArgs::study_options() const {
+  StudyOptions o;
+  o.device = Device::parse(device);
+  o.acquisition = parse_acquisition(acquisition);
+  if (kernel == "matern52" || kernel == "matern") {
+    o.gp.kernel = KernelType::kMatern52;
+  } else if (kernel == "rbf") {
+    o.gp.kernel = KernelType::kRbf;
+  } else {
+    throw InvalidArgument("kernel '" + kernel + "': expected matern52 or rbf");
+  }
+  o.n_initial = n_initial;
+  o.output_warping = parse_output_warping(warp);
+  o.warp_strength = warp_strength;
+  return o;
+}
+
+int default_budget(const std::string& function) {
+  const TestFunction f = TestFunction::make(function);
+  if (f.name() == "branin") return 30;
+  if (f.name() == "hartmann6") return 60;
+  if (f.name() == "ackley" || f.name() == "levy") return 100;
+  if (f.name() == "rosenbrock") return 80;
+  return 50;
+}
+
+int run_optimize(const OptimizeArgs& args) {
+  const TestFunction f = TestFunction::make(args.function, args.dim);
+  const int budget = args.budget > 0 ? args.budget : default_budget(args.function);
+  const FunctionRun run =
+      run_on_function(f, "gpbo", budget, args.seed, args.engine.study_options());
+  if (args.json) {
+    nlohmann::json j = {{"function", f.name()},
+                        {"dim", f.dim()},
+                        {"budget", budget},
+                        {"seed", args.seed},
+                        {"best_value", run.best_value},
+                        {"optimal_value", f.optimal_value()},
+                        {"regret", run.regret},
+                        {"seconds_total", run.seconds_total},
+                        {"seconds_per_ask", run.seconds_per_ask},
+                        {"device", run.device}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("function     %s (d = %d)\n", f.name().c_str(), f.dim());
+    std::printf("budget       %d evaluations, seed %llu, device %s\n", budget,
+                static_cast<unsigned long long>(args.seed), run.device.c_str());
+    std::printf("best value   %.10g   (optimum %.10g)\n", run.best_value, f.optimal_value());
+    std::printf("regret       %.4g\n", run.regret);
+    std::printf("time         %.3f s total, %.4f s per ask (median of the last 10)\n",
+                run.seconds_total, run.seconds_per_ask);
+  }
+  return kOk;
+}
+
+}  // namespace gpbo::cli

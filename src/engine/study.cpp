@@ -1,0 +1,286 @@
+#include "gpbo/study.hpp"
+
+#include <algorithm>
+#include <boost/math/distributions/normal.hpp>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "backend/backend.hpp"
+#include "gpbo/error.hpp"
+#include "optim/acquisition_optimizer.hpp"
+#include "optim/sobol.hpp"
+
+namespace gpbo {
+namespace {
+
+/// Two encoded points closer than this in every coordinate are the same suggestion.
+constexpr double kDuplicateTol = 1e-9;
+/// Auto noise model: noisy when the fitted noise exceeds this share of the signal variance.
+constexpr double kNoisyShare = 0.05;
+
+std::string lower(const std::string& s) {
+  std::string t;
+  for (char c : s) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t;
+}
+
+}  // namespace
+
+Direction parse_direction(const std::string& text) {
+  const std::string t = lower(text);
+  if (t == "minimize" || t == "min") return Direction::kMinimize;
+  if (t == "maximize" || t == "max") return Direction::kMaximize;
+  throw InvalidArgument("direction '" + text + "': expected minimize or maximize");
+}
+
+std::string to_string(Direction d) { return d == Direction::kMinimize ? "minimize" : "maximize"; }
+
+std::string to_string(TrialState s) {
+  switch (s) {
+    case TrialState::kRunning:
+      return "running";
+    case TrialState::kComplete:
+      return "complete";
+    case TrialState::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+OutputWarping parse_output_warping(const std::string& text) {
+  const std::string t = lower(text);
+  if (t == "none") return OutputWarping::kNone;
+  if (t == "halfrank" || t == "half-rank") return OutputWarping::kHalfRank;
+  if (t == "log") return OutputWarping::kLog;
+  throw InvalidArgument("output warping '" + text + "': expected none, halfrank or log");
+}
+
+Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, double strength) {
+  const Eigen::Index n = y.size();
+  const double hi = y.maxCoeff(), lo = y.minCoeff();
+  if (warping == OutputWarping::kNone || !(hi > lo)) return y;
+  if (warping == OutputWarping::kLog) {
+    if (!(strength > 1.0)) return y;
+    const double scale = std::log(strength);
+    return y.unaryExpr(
+        [&](double v) { return -std::log1p((strength - 1.0) * (hi - v) / (hi - lo)) / scale; });
+  }
+  std::vector<double> sorted(y.data(), y.data() + n);
+  std::sort(sorted.begin(), sorted.end());
+  const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  double ss = 0.0;
+  int n_upper = 0;
+  for (double v : sorted) {
+    if (v >= median) {
+      ss += (v - median) * (v - median);
+      ++n_upper;
+    }
+  }
+  const double sigma = std::sqrt(ss / std::max(n_upper, 1));
+  if (!(sigma > 0.0)) return y;
+  const boost::math::normal normal;
+  Eigen::VectorXd out = y;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (!(y(i) < median)) continue;
+    // Mid-rank quantile of y(i) among all values (ties share their average rank), in (0, 0.5).
+    const auto lo_it = std::lower_bound(sorted.begin(), sorted.end(), y(i));
+    const auto hi_it = std::upper_bound(sorted.begin(), sorted.end(), y(i));
+    const double rank =
+        0.5 * static_cast<double>((lo_it - sorted.begin()) + (hi_it - sorted.begin()));
+    const double q = rank / n;
+    out(i) = median + sigma * boost::math::quantile(normal, std::clamp(q, 1e-12, 0.5));
+  }
+  return out;
+}
+
+int default_initial_design_size(int d) { return std::clamp(d + 2, 5, 20); }
+
+Study::Study(Space space, StudyOptions options)
+    : space_(std::move(space)), options_(std::move(options)), rng_(options_.seed) {
+  if (space_.size() == 0) throw InvalidArgument("study: the search space has no parameters");
+  if (options_.n_initial < 0) throw InvalidArgument("study: n_initial must be >= 0");
+  const AcquisitionOptimizerOptions& o = options_.optimizer;
+  if (o.raw_samples < 1 || o.restarts < 0 || o.anchors < 0 || o.perturbations_per_anchor < 0 ||
+      o.refine_iterations < 0) {
+    throw InvalidArgument(
+        "study: acquisition optimizer options must be non-negative "
+        "(raw_samples >= 1)");
+  }
+  if (!(options_.ucb_beta >= 0.0) || !std::isfinite(options_.ucb_beta)) {
+    throw InvalidArgument("study: ucb_beta must be finite and >= 0");
+  }
+  n_initial_ = options_.n_initial > 0 ? options_.n_initial
+                                      : default_initial_design_size(space_.encoded_dim());
+  design_ = std::make_unique<SobolSampler>(space_.encoded_dim(), rng_());
+  gp_ = std::make_unique<GaussianProcess>(options_.gp, options_.device);
+}
+
+Study::~Study() = default;
+Study::Study(Study&&) noexcept = default;
+Study& Study::operator=(Study&&) noexcept = default;
+
+Device Study::device() const { return gp_->backend().device(); }
+
+const Trial& Study::ask() {
+  const auto start = std::chrono::steady_clock::now();
+  Trial t;
+  t.id = static_cast<std::int64_t>(trials_.size());
+  Eigen::VectorXd u;
+  if (!queue_.empty()) {
+    t.params = queue_.front();
+    queue_.pop_front();
+    t.source = "enqueued";
+    u = space_.encode(t.params);
+  } else {
+    const auto n_complete = std::count_if(trials_.begin(), trials_.end(), [](const Trial& x) {
+      return x.state == TrialState::kComplete;
+    });
+    const bool initial = design_index_ < n_initial_ || n_complete == 0;
+    u = initial ? suggest_initial() : suggest_from_model();
+    t.params = space_.decode(u);
+    u = space_.encode(t.params);
+    t.source = initial ? "initial" : "model";
+  }
+  trials_.push_back(std::move(t));
+  encoded_.push_back(std::move(u));
+  ask_seconds_.push_back(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return trials_.back();
+}
+
+Eigen::VectorXd Study::suggest_initial() {
+  // The centre of the box first (as Vizier does), then scrambled Sobol points.
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    Eigen::VectorXd u = design_index_++ == 0 ? Eigen::VectorXd::Constant(space_.encoded_dim(), 0.5)
+                                             : Eigen::VectorXd(design_->draw(1).row(0).transpose());
+    space_.snap(u);
+    if (!is_duplicate(u)) return u;
+  }
+  throw Conflict("search space exhausted: no unsuggested point left");
+}
+
+Eigen::VectorXd Study::suggest_from_model() {
+  const bool maximize = options_.direction == Direction::kMaximize;
+  std::vector<Eigen::Index> done, running;
+  for (std::size_t i = 0; i < trials_.size(); ++i) {
+    if (trials_[i].state == TrialState::kComplete) done.push_back(static_cast<Eigen::Index>(i));
+    if (trials_[i].state == TrialState::kRunning) running.push_back(static_cast<Eigen::Index>(i));
+  }
+  const int D = space_.encoded_dim();
+  Eigen::MatrixXd X(done.size(), D);
+  Eigen::VectorXd y(done.size());  // internally maximized
+  for (std::size_t k = 0; k < done.size(); ++k) {
+    X.row(k) = encoded_[done[k]].transpose();
+    const double v = *trials_[done[k]].value;
+    y(k) = maximize ? v : -v;
+  }
+  y = warp_outputs(y, options_.output_warping, options_.warp_strength);
+  gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
+  last_hyper_ = gp_->hyperparameters();
+  const GpHyperparameters& h = *last_hyper_;
+  std::unique_ptr<PosteriorFactor> factor = gp_->factor().clone();
+
+  AcquisitionParams acq;
+  acq.type = options_.acquisition;
+  acq.beta = options_.ucb_beta;
+  const bool noisy =
+      options_.noise == NoiseModel::kNoisy ||
+      (options_.noise == NoiseModel::kAuto && h.noise > kNoisyShare * (h.noise + h.outputscale));
+  const Eigen::VectorXd y_std = (y.array() - gp_->y_mean()) / gp_->y_scale();
+  Eigen::VectorXd score = y_std;
+  if (noisy) factor->predict(X, &score, nullptr);
+  acq.best_f = score.maxCoeff();
+
+  // Running trials as fantasies at their posterior mean (kriging believer): no refit, and the
+  // acquisition collapses around them, so a second ask before a tell looks elsewhere.
+  if (!running.empty()) {
+    Eigen::MatrixXd Xr(running.size(), D);
+    for (std::size_t k = 0; k < running.size(); ++k) Xr.row(k) = encoded_[running[k]].transpose();
+    Eigen::VectorXd mu;
+    factor->predict(Xr, &mu, nullptr);
+    try {
+      factor->append(Xr, mu);
+    } catch (const NumericalError&) {
+      factor = gp_->factor().clone();  // keep going without fantasies rather than fail the ask
+    }
+  }
+
+  std::vector<Eigen::Index> order(done.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Eigen::Index a, Eigen::Index b) { return score(a) > score(b); });
+  const int n_anchor = std::min<int>(options_.optimizer.anchors, static_cast<int>(order.size()));
+  Eigen::MatrixXd anchors(n_anchor, D);
+  for (int a = 0; a < n_anchor; ++a) anchors.row(a) = X.row(order[a]);
+
+  const AcquisitionCandidates cand =
+      optimize_acquisition(gp_->backend(), *factor, acq, space_, anchors, options_.optimizer, rng_);
+  for (Eigen::Index i = 0; i < cand.X.rows(); ++i) {
+    Eigen::VectorXd u = cand.X.row(i).transpose();
+    if (!is_duplicate(u)) return u;
+  }
+  return suggest_initial();  // every candidate was taken: fall back to the design
+}
+
+bool Study::is_duplicate(const Eigen::VectorXd& u) const {
+  for (const Eigen::VectorXd& e : encoded_) {
+    if ((e - u).cwiseAbs().maxCoeff() < kDuplicateTol) return true;
+  }
+  return false;
+}
+
+Trial& Study::find(std::int64_t trial_id) {
+  if (trial_id < 0 || trial_id >= static_cast<std::int64_t>(trials_.size())) {
+    throw NotFound("trial " + std::to_string(trial_id) + " does not exist");
+  }
+  return trials_[static_cast<std::size_t>(trial_id)];
+}
+
+const Trial& Study::trial(std::int64_t trial_id) const {
+  return const_cast<Study*>(this)->find(trial_id);
+}
+
+void Study::tell(std::int64_t trial_id, double value) {
+  Trial& t = find(trial_id);
+  if (!std::isfinite(value)) {
+    tell_failed(trial_id);
+    return;
+  }
+  if (t.state == TrialState::kComplete) {
+    if (*t.value == value) return;
+    throw Conflict("trial " + std::to_string(trial_id) + " is already complete with value " +
+                   std::to_string(*t.value));
+  }
+  if (t.state == TrialState::kFailed) {
+    throw Conflict("trial " + std::to_string(trial_id) + " has already failed");
+  }
+  t.state = TrialState::kComplete;
+  t.value = value;
+}
+
+void Study::tell_failed(std::int64_t trial_id) {
+  Trial& t = find(trial_id);
+  if (t.state == TrialState::kComplete) {
+    throw Conflict("trial " + std::to_string(trial_id) + " is already complete");
+  }
+  t.state = TrialState::kFailed;
+}
+
+void Study::enqueue(const Params& params) {
+  space_.validate(params);
+  queue_.push_back(params);
+}
+
+std::optional<Trial> Study::best() const {
+  const Trial* best = nullptr;
+  const bool maximize = options_.direction == Direction::kMaximize;
+  for (const Trial& t : trials_) {
+    if (t.state != TrialState::kComplete) continue;
+    if (!best || (maximize ? *t.value > *best->value : *t.value < *best->value)) best = &t;
+  }
+  if (!best) return std::nullopt;
+  return *best;
+}
+
+}  // namespace gpbo

@@ -1,0 +1,166 @@
+#include "gpbo/gp.hpp"
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "gpbo/error.hpp"
+#include "model/priors.hpp"
+#include "optim/lbfgsb.hpp"
+
+namespace gpbo {
+namespace {
+
+/// Packing of the hyperparameters for the optimizer: [log l (d), log s, log noise, mean].
+Eigen::VectorXd pack(const GpHyperparameters& h) {
+  const Eigen::Index d = h.lengthscales.size();
+  Eigen::VectorXd t(d + 3);
+  t.head(d) = h.lengthscales.array().log();
+  t(d) = std::log(h.outputscale);
+  t(d + 1) = std::log(h.noise);
+  t(d + 2) = h.mean;
+  return t;
+}
+
+GpHyperparameters unpack(const Eigen::VectorXd& t) {
+  const Eigen::Index d = t.size() - 3;
+  GpHyperparameters h;
+  h.lengthscales = t.head(d).array().exp();
+  h.outputscale = std::exp(t(d));
+  h.noise = std::exp(t(d + 1));
+  h.mean = t(d + 2);
+  return h;
+}
+
+constexpr double kMeanBound = 10.0;  // |constant mean| on the standardized scale
+
+}  // namespace
+
+GaussianProcess::GaussianProcess(GpOptions options, Device device)
+    : options_(options), backend_(make_backend(device)) {}
+GaussianProcess::~GaussianProcess() = default;
+GaussianProcess::GaussianProcess(GaussianProcess&&) noexcept = default;
+GaussianProcess& GaussianProcess::operator=(GaussianProcess&&) noexcept = default;
+
+void GaussianProcess::standardize(const Eigen::VectorXd& y) {
+  y_mean_ = y.mean();
+  const double var = y.size() > 1 ? (y.array() - y_mean_).square().sum() / (y.size() - 1) : 0.0;
+  // Constant y (or one point): keep the unit scale rather than divide by zero.
+  y_scale_ = var > 0.0 && std::isfinite(var) ? std::sqrt(var) : 1.0;
+  if (y_scale_ < 1e-300 * std::max(1.0, std::abs(y_mean_))) y_scale_ = 1.0;
+  y_std_ = (y.array() - y_mean_) / y_scale_;
+}
+
+void GaussianProcess::condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                const GpHyperparameters& h) {
+  if (X.rows() == 0 || X.rows() != y.size()) {
+    throw InvalidArgument("GP: X has " + std::to_string(X.rows()) + " rows but y has " +
+                          std::to_string(y.size()) + " values (need at least one)");
+  }
+  if (h.lengthscales.size() != X.cols()) {
+    throw InvalidArgument(
+        "GP: hyperparameters are for d = " + std::to_string(h.lengthscales.size()) + ", X has " +
+        std::to_string(X.cols()) + " columns");
+  }
+  if (!X.allFinite() || !y.allFinite()) throw InvalidArgument("GP: X and y must be finite");
+  X_ = X;
+  standardize(y);
+  hyper_ = h;
+  factor_ = backend_->factor(options_.kernel, hyper_, X_, y_std_);
+}
+
+void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, std::uint64_t seed,
+                          const GpHyperparameters* warm_start) {
+  const int d = static_cast<int>(X.cols());
+  GpHyperparameters defaults;
+  const LogNormalPrior ls_prior = lengthscale_prior(d), noise_pr = noise_prior(),
+                       scale_pr = outputscale_prior();
+  defaults.lengthscales = Eigen::VectorXd::Constant(d, ls_prior.mode());
+  defaults.noise = noise_pr.mode();
+  defaults.outputscale = 1.0;
+  condition(X, y, defaults);  // validates shapes and standardizes y
+
+  Eigen::VectorXd lb(d + 3), ub(d + 3);
+  lb.head(d).setConstant(std::log(options_.min_lengthscale));
+  ub.head(d).setConstant(std::log(options_.max_lengthscale));
+  lb(d) = std::log(options_.min_outputscale);
+  ub(d) = std::log(options_.max_outputscale);
+  lb(d + 1) = std::log(options_.min_noise);
+  ub(d + 1) = std::log(options_.max_noise);
+  lb(d + 2) = -kMeanBound;
+  ub(d + 2) = kMeanBound;
+
+  // Negative log posterior: -(LML + log priors) on the standardized scale.
+  const BoxObjective objective = [&](const Eigen::VectorXd& t, Eigen::VectorXd& g) {
+    const GpHyperparameters h = unpack(t);
+    double lp;
+    try {
+      lp = backend_->log_marginal_likelihood(options_.kernel, h, X_, y_std_, &g);
+    } catch (const NumericalError&) {
+      return std::numeric_limits<double>::infinity();
+    }
+    double dp;
+    for (int j = 0; j < d; ++j) {
+      lp += ls_prior.log_density(t(j), &dp);
+      g(j) += dp;
+    }
+    lp += scale_pr.log_density(t(d), &dp);
+    g(d) += dp;
+    lp += noise_pr.log_density(t(d + 1), &dp);
+    g(d + 1) += dp;
+    g = -g;
+    return -lp;
+  };
+
+  std::vector<Eigen::VectorXd> starts;
+  const bool warm = warm_start && warm_start->lengthscales.size() == d;
+  if (warm) starts.push_back(pack(*warm_start));
+  BoxOptions box;
+  box.max_iterations = options_.max_iterations;
+  if (warm && X.rows() >= options_.warm_only_above) {
+    box.max_iterations = options_.warm_max_iterations;
+  } else {
+    starts.push_back(pack(defaults));
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> normal;
+    while (static_cast<int>(starts.size()) < options_.n_starts + (warm ? 1 : 0)) {
+      Eigen::VectorXd t = pack(defaults);
+      for (int j = 0; j < d; ++j)
+        t(j) = ls_prior.mu - ls_prior.sigma * ls_prior.sigma + ls_prior.sigma * normal(rng);
+      t(d + 1) = noise_pr.mu - noise_pr.sigma * noise_pr.sigma + noise_pr.sigma * normal(rng);
+      starts.push_back(t);
+    }
+  }
+
+  BoxResult best{pack(defaults), std::numeric_limits<double>::infinity(), 0};
+  for (const Eigen::VectorXd& t0 : starts) {
+    BoxResult r = minimize_in_box(objective, t0.cwiseMax(lb).cwiseMin(ub), lb, ub, box);
+    if (r.value < best.value) best = std::move(r);
+  }
+  if (!std::isfinite(best.value)) {
+    throw NumericalError("GP fit: no hyperparameters give a positive-definite covariance");
+  }
+  hyper_ = unpack(best.x);
+  log_posterior_ = -best.value;
+  factor_ = backend_->factor(options_.kernel, hyper_, X_, y_std_);
+}
+
+Prediction GaussianProcess::predict(const Eigen::MatrixXd& Xc) const {
+  if (!factor_) throw InvalidArgument("GP: predict() before fit()");
+  if (Xc.cols() != X_.cols()) {
+    throw InvalidArgument("GP: predict() needs " + std::to_string(X_.cols()) + " columns, got " +
+                          std::to_string(Xc.cols()));
+  }
+  Eigen::VectorXd mean, var;
+  factor_->predict(Xc, &mean, &var);
+  return {(mean.array() * y_scale_ + y_mean_).matrix(), var.array().sqrt() * y_scale_};
+}
+
+const PosteriorFactor& GaussianProcess::factor() const {
+  if (!factor_) throw InvalidArgument("GP: no posterior before fit()");
+  return *factor_;
+}
+
+}  // namespace gpbo

@@ -1,0 +1,137 @@
+#include "optim/acquisition_optimizer.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "optim/lbfgsb.hpp"
+#include "optim/sobol.hpp"
+
+namespace gpbo {
+namespace {
+
+constexpr int kScoreChunk = 4096;  // rows per backend call: bounds the m x n kernel block
+
+Eigen::VectorXd score_all(const Backend& backend, const PosteriorFactor& factor,
+                          const AcquisitionParams& acq, const Eigen::MatrixXd& X) {
+  Eigen::VectorXd values(X.rows()), chunk;
+  for (Eigen::Index s = 0; s < X.rows(); s += kScoreChunk) {
+    const Eigen::Index len = std::min<Eigen::Index>(kScoreChunk, X.rows() - s);
+    backend.score(factor, acq, X.middleRows(s, len), &chunk, nullptr);
+    values.segment(s, len) = chunk;
+  }
+  return values;
+}
+
+/// Raw candidates: Sobol points, plus Gaussian perturbations of the anchors at two scales. In
+/// more than 20 dimensions only a random subset of ~20 coordinates moves (as TuRBO does), so
+/// the perturbations stay local in every direction that matters.
+Eigen::MatrixXd raw_candidates(const Space& space, const Eigen::MatrixXd& anchors,
+                               const AcquisitionOptimizerOptions& o, std::mt19937_64& rng) {
+  const int D = space.encoded_dim();
+  SobolSampler sobol(D, rng());
+  const int n_anchor = std::min<int>(o.anchors, static_cast<int>(anchors.rows()));
+  const int n_pert = n_anchor * o.perturbations_per_anchor;
+  Eigen::MatrixXd X(o.raw_samples + n_pert, D);
+  X.topRows(o.raw_samples) = sobol.draw(o.raw_samples);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> unif;
+  const double p_move = std::min(1.0, 20.0 / D);
+  for (int a = 0; a < n_anchor; ++a) {
+    for (int k = 0; k < o.perturbations_per_anchor; ++k) {
+      const double sigma = k % 2 == 0 ? 0.1 : 0.01;
+      Eigen::RowVectorXd x = anchors.row(a);
+      bool moved = false;
+      for (int j = 0; j < D; ++j) {
+        if (unif(rng) < p_move) {
+          x(j) += sigma * normal(rng);
+          moved = true;
+        }
+      }
+      if (!moved) {
+        const int j = static_cast<int>(rng() % D);
+        x(j) += sigma * normal(rng);
+      }
+      X.row(o.raw_samples + a * o.perturbations_per_anchor + k) = x.cwiseMax(0.0).cwiseMin(1.0);
+    }
+  }
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    Eigen::VectorXd u = X.row(i).transpose();
+    space.snap(u);
+    X.row(i) = u.transpose();
+  }
+  return X;
+}
+
+}  // namespace
+
+AcquisitionCandidates optimize_acquisition(const Backend& backend, const PosteriorFactor& factor,
+                                           const AcquisitionParams& acq, const Space& space,
+                                           const Eigen::MatrixXd& anchors,
+                                           const AcquisitionOptimizerOptions& options,
+                                           std::mt19937_64& rng) {
+  const int D = space.encoded_dim();
+  const Eigen::MatrixXd raw = raw_candidates(space, anchors, options, rng);
+  const Eigen::VectorXd raw_values = score_all(backend, factor, acq, raw);
+  std::vector<Eigen::Index> order(raw.rows());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Eigen::Index a, Eigen::Index b) { return raw_values(a) > raw_values(b); });
+
+  const int R = std::min<int>(options.restarts, static_cast<int>(raw.rows()));
+  const std::vector<bool>& discrete = space.discrete_mask();
+  Eigen::MatrixXd refined(R, D);
+  for (int r = 0; r < R; ++r) refined.row(r) = raw.row(order[r]);
+
+  if (!space.all_discrete() && R > 0 && options.refine_iterations > 0) {
+    // One L-BFGS-B problem over all restarts: their objectives are independent, so the summed
+    // gradient separates and each backend call scores R points at once.
+    Eigen::VectorXd lb(R * D), ub(R * D), x0(R * D);
+    for (int r = 0; r < R; ++r) {
+      for (int j = 0; j < D; ++j) {
+        const double v = refined(r, j);
+        x0(r * D + j) = v;
+        lb(r * D + j) = discrete[j] ? v : 0.0;
+        ub(r * D + j) = discrete[j] ? v : 1.0;
+      }
+    }
+    Eigen::MatrixXd Xr(R, D), G;
+    Eigen::VectorXd vals;
+    const BoxObjective objective = [&](const Eigen::VectorXd& x, Eigen::VectorXd& g) {
+      for (int r = 0; r < R; ++r) Xr.row(r) = x.segment(r * D, D).transpose();
+      backend.score(factor, acq, Xr, &vals, &G);
+      for (int r = 0; r < R; ++r) g.segment(r * D, D) = -G.row(r).transpose();
+      return -vals.sum();
+    };
+    BoxOptions box;
+    box.max_iterations = options.refine_iterations;
+    box.epsilon = 1e-7;
+    box.delta = 1e-10;
+    const BoxResult res = minimize_in_box(objective, x0, lb, ub, box);
+    for (int r = 0; r < R; ++r) refined.row(r) = res.x.segment(r * D, D).transpose();
+  }
+
+  // Refined points first (rescored), then the raw ranking as fallbacks for deduplication.
+  const Eigen::VectorXd refined_values = score_all(backend, factor, acq, refined);
+  const int n_fallback = std::min<int>(static_cast<int>(raw.rows()), 4 * R + 16);
+  AcquisitionCandidates out;
+  out.X.resize(R + n_fallback, D);
+  out.values.resize(R + n_fallback);
+  std::vector<Eigen::Index> rorder(R);
+  std::iota(rorder.begin(), rorder.end(), 0);
+  std::stable_sort(rorder.begin(), rorder.end(), [&](Eigen::Index a, Eigen::Index b) {
+    return refined_values(a) > refined_values(b);
+  });
+  for (int r = 0; r < R; ++r) {
+    out.X.row(r) = refined.row(rorder[r]);
+    out.values(r) = refined_values(rorder[r]);
+  }
+  for (int k = 0; k < n_fallback; ++k) {
+    out.X.row(R + k) = raw.row(order[k]);
+    out.values(R + k) = raw_values(order[k]);
+  }
+  return out;
+}
+
+}  // namespace gpbo

@@ -1,0 +1,33 @@
+#pragma once
+// Maximizes an acquisition function over the unit cube of a space: scrambled Sobol raw samples
+// plus perturbations of the best observed points, scored in batches on the backend; the best
+// few refined jointly by L-BFGS-B with analytic gradients (as BoTorch's optimize_acqf), with
+// discrete dimensions held at feasible values.
+
+#include <Eigen/Core>
+#include <random>
+
+#include "acquisition/acquisition_functors.hpp"
+#include "gpbo/space.hpp"
+#include "gpbo/study.hpp"
+
+namespace gpbo {
+
+class Backend;
+class PosteriorFactor;
+
+/// Candidates sorted by decreasing acquisition value (rows of X, encoded, feasible).
+struct AcquisitionCandidates {
+  Eigen::MatrixXd X;
+  Eigen::VectorXd values;
+};
+
+/// `anchors` (k x D) are encoded points to perturb, best first. Returns refined points and
+/// the best raw candidates (so a caller can skip duplicates), all snapped to the space.
+AcquisitionCandidates optimize_acquisition(const Backend& backend, const PosteriorFactor& factor,
+                                           const AcquisitionParams& acq, const Space& space,
+                                           const Eigen::MatrixXd& anchors,
+                                           const AcquisitionOptimizerOptions& options,
+                                           std::mt19937_64& rng);
+
+}  // namespace gpbo
