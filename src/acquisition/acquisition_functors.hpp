@@ -31,7 +31,7 @@ constexpr double kInvSqrt2 = 0.70710678118654752440;
 constexpr double kLogSqrt2Pi = 0.91893853320467274178;      // ln(2 pi) / 2
 constexpr double kLogSqrtPiOver2 = 0.22579135264472743236;  // ln(pi / 2) / 2
 constexpr double kInvSqrtPi = 0.56418958354775628695;
-constexpr double kTailZ = -6.7108864e7;  // -1/sqrt(machine epsilon)
+constexpr double kSeriesZ = -100.0;  // below: asymptotic series for log h
 
 /// erfcx(x) = exp(x^2) erfc(x) for x >= 0 without overflow (asymptotic series beyond x = 25).
 GPBO_HD inline double erfcx_pos(double x) {
@@ -45,7 +45,10 @@ GPBO_HD inline double log1mexp(double a) {
   return a > -0.6931471805599453 ? log(-expm1(a)) : log1p(-exp(a));
 }
 
-/// log h(z) and d/dz log h(z) = Phi(z) / h(z); three branches as in Ament et al. (2023), eq. 9.
+/// log h(z) and d/dz log h(z) = Phi(z) / h(z), in three branches after Ament et al. (2023),
+/// eq. 9: direct for z > -1; through erfcx for -100 < z <= -1; and below, the asymptotic series
+/// h(z) = phi(z) w S(w), w = 1/z^2, S = 1 - 3w + 15w^2 - 105w^3 + 945w^4, which avoids the
+/// cancellation in 1 - |z| erfcx(-z/sqrt2) sqrt(pi/2) (truncation error < 1e-16 there).
 GPBO_HD inline void log_h_and_grad(double z, double* lh, double* dlh) {
   if (z > -1.0) {
     const double cdf = 0.5 * erfc(-z * kInvSqrt2);
@@ -54,7 +57,7 @@ GPBO_HD inline void log_h_and_grad(double z, double* lh, double* dlh) {
     *dlh = cdf / h;
     return;
   }
-  if (z > kTailZ) {
+  if (z > kSeriesZ) {
     const double ex = erfcx_pos(-z * kInvSqrt2);
     // log h + z^2/2, kept separate so the ratio below avoids exp(-z^2/2) underflow.
     const double rest = -kLogSqrt2Pi + log1mexp(log(ex * -z) + kLogSqrtPiOver2);
@@ -62,8 +65,11 @@ GPBO_HD inline void log_h_and_grad(double z, double* lh, double* dlh) {
     *dlh = exp(log(0.5 * ex) - rest);
     return;
   }
-  *lh = -0.5 * z * z - kLogSqrt2Pi - 2.0 * log(-z);
-  *dlh = -z - 2.0 / z;
+  const double w = 1.0 / (z * z);
+  const double S = 1.0 + w * (-3.0 + w * (15.0 + w * (-105.0 + w * 945.0)));
+  const double T = 1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * 105.0)));  // |z| erfcx sqrt(pi/2)
+  *lh = -0.5 * z * z - kLogSqrt2Pi + log(w * S);
+  *dlh = -z * T / S;
 }
 
 /// log Phi(z) and phi(z) / Phi(z).

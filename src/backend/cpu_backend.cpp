@@ -44,14 +44,15 @@ Cholesky cholesky_with_jitter(const Eigen::MatrixXd& K, const char* what) {
                        std::to_string(c.jitter));
 }
 
-/// Training covariance K(X, X) + noise I (exact zeros on the distance diagonal).
+/// Training covariance K(X, X) + noise I (exact zeros on the distance diagonal); optionally
+/// also D = outputscale * rho'(r2), which the likelihood gradient needs.
 Eigen::MatrixXd train_covariance(KernelType kernel, const GpHyperparameters& h,
-                                 const Eigen::MatrixXd& X, Eigen::MatrixXd* R2_out = nullptr) {
+                                 const Eigen::MatrixXd& X, Eigen::MatrixXd* D = nullptr) {
   Eigen::MatrixXd R2 = scaled_sqdist(X, X, h.lengthscales);
   R2.diagonal().setZero();
-  Eigen::MatrixXd K = kernel_from_sqdist(kernel, h.outputscale, R2);
+  Eigen::MatrixXd K;
+  kernel_and_derivative(kernel, h.outputscale, R2, &K, D);
   K.diagonal().array() += h.noise;
-  if (R2_out) *R2_out = std::move(R2);
   return K;
 }
 
@@ -73,8 +74,10 @@ class CpuPosteriorFactor final : public PosteriorFactor {
 
   void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::VectorXd* var,
                Eigen::MatrixXd* dmean, Eigen::MatrixXd* dvar) const override {
-    const Eigen::MatrixXd R2 = scaled_sqdist(Xc, X_, h_.lengthscales);  // m x n
-    const Eigen::MatrixXd Ks = kernel_from_sqdist(kernel_, h_.outputscale, R2);
+    const bool need_grad = dmean || dvar;
+    Eigen::MatrixXd Ks, D;  // m x n: k(Xc, X) and outputscale * rho'(r2)
+    kernel_and_derivative(kernel_, h_.outputscale, scaled_sqdist(Xc, X_, h_.lengthscales), &Ks,
+                          need_grad ? &D : nullptr);
     if (mean) *mean = (Ks * alpha_).array() + h_.mean;
     Eigen::MatrixXd V;  // L^{-1} Ks^T, n x m
     if (var || dvar) {
@@ -82,10 +85,8 @@ class CpuPosteriorFactor final : public PosteriorFactor {
       L_.triangularView<Eigen::Lower>().solveInPlace(V);
     }
     if (var) *var = (h_.outputscale - V.colwise().squaredNorm().transpose().array()).cwiseMax(0.0);
-    if (!dmean && !dvar) return;
-    // d k(x, x_i) / dx = outputscale * rho'(r2) * 2 (x - x_i) / l^2; D holds outputscale * rho'.
-    const Eigen::MatrixXd D =
-        R2.unaryExpr([this](double r2) { return h_.outputscale * kernel_drho_dr2(kernel_, r2); });
+    if (!need_grad) return;
+    // d k(x, x_i) / dx = outputscale * rho'(r2) * 2 (x - x_i) / l^2.
     const Eigen::RowVectorXd inv_l2 = h_.lengthscales.array().square().inverse().transpose();
     // sum_i C_ci (x_c - x_i) for a coefficient matrix C (m x n), as two GEMM-shaped products.
     auto weighted_diff = [&](const Eigen::MatrixXd& C) {
@@ -153,8 +154,8 @@ class CpuBackend final : public Backend {
     const Eigen::Index n = X_in.rows(), d = X_in.cols();
     // Distances are translation invariant; centring keeps the gradient sums below accurate.
     const Eigen::MatrixXd X = X_in.rowwise() - X_in.colwise().mean();
-    Eigen::MatrixXd R2;
-    const Eigen::MatrixXd K = train_covariance(kernel, h, X, &R2);
+    Eigen::MatrixXd D;
+    const Eigen::MatrixXd K = train_covariance(kernel, h, X, grad ? &D : nullptr);
     Cholesky chol = cholesky_with_jitter(K, "log marginal likelihood");
     const Eigen::VectorXd resid = y.array() - h.mean;
     Eigen::VectorXd alpha = resid;
@@ -177,7 +178,7 @@ class CpuBackend final : public Backend {
         const double w = i == j ? 1.0 : 2.0;
         sum_mk += w * m * (K(i, j) - (i == j ? h.noise : 0.0));
         if (i == j) trace_m += m;
-        const double a = m * h.outputscale * kernel_drho_dr2(kernel, R2(i, j));
+        const double a = m * D(i, j);
         M(i, j) = a;
         M(j, i) = a;
       }

@@ -14,8 +14,24 @@ Eigen::MatrixXd scaled_sqdist(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B
 }
 
 Eigen::MatrixXd kernel_from_sqdist(KernelType type, double outputscale, const Eigen::MatrixXd& R2) {
-  return R2.unaryExpr(
-      [type, outputscale](double r2) { return outputscale * kernel_rho(type, r2); });
+  Eigen::MatrixXd K;
+  kernel_and_derivative(type, outputscale, R2, &K, nullptr);
+  return K;
+}
+
+void kernel_and_derivative(KernelType type, double outputscale, const Eigen::MatrixXd& R2,
+                           Eigen::MatrixXd* K, Eigen::MatrixXd* D) {
+  if (type == KernelType::kRbf) {
+    const Eigen::ArrayXXd E = (-0.5 * R2.array()).exp();
+    if (K) *K = outputscale * E;
+    if (D) *D = (-0.5 * outputscale) * E;
+    return;
+  }
+  // Matern-5/2 with a = sqrt(5 r2): rho = (1 + a + a^2/3) e^-a, rho' = -(5/6)(1 + a) e^-a.
+  const Eigen::ArrayXXd a = (5.0 * R2.array()).sqrt();
+  const Eigen::ArrayXXd E = (-a).exp();
+  if (K) *K = outputscale * (1.0 + a + a.square() * (1.0 / 3.0)) * E;
+  if (D) *D = (-5.0 / 6.0 * outputscale) * (1.0 + a) * E;
 }
 
 }  // namespace gpbo

@@ -32,4 +32,10 @@ Eigen::MatrixXd scaled_sqdist(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B
 /// outputscale * rho(r2) applied elementwise to a matrix of scaled squared distances.
 Eigen::MatrixXd kernel_from_sqdist(KernelType type, double outputscale, const Eigen::MatrixXd& R2);
 
+/// Both outputscale * rho(R2) and outputscale * rho'(R2) (d/d r2), sharing the exponentials.
+/// Vectorized array expressions: these elementwise passes cost as much as the Cholesky at
+/// moderate n.
+void kernel_and_derivative(KernelType type, double outputscale, const Eigen::MatrixXd& R2,
+                           Eigen::MatrixXd* K, Eigen::MatrixXd* D);
+
 }  // namespace gpbo

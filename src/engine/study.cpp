@@ -9,6 +9,7 @@
 #include "backend/backend.hpp"
 #include "gpbo/error.hpp"
 #include "optim/acquisition_optimizer.hpp"
+#include "optim/design.hpp"
 #include "optim/sobol.hpp"
 
 namespace gpbo {
@@ -133,10 +134,14 @@ const Trial& Study::ask() {
     t.source = "enqueued";
     u = space_.encode(t.params);
   } else {
-    const auto n_complete = std::count_if(trials_.begin(), trials_.end(), [](const Trial& x) {
-      return x.state == TrialState::kComplete;
-    });
-    const bool initial = design_index_ < n_initial_ || n_complete == 0;
+    // Enqueued trials count toward the initial design (as in Optuna); failed ones do not.
+    const auto count = [&](TrialState s) {
+      return std::count_if(trials_.begin(), trials_.end(),
+                           [s](const Trial& x) { return x.state == s; });
+    };
+    const auto n_complete = count(TrialState::kComplete);
+    const auto n_live = n_complete + count(TrialState::kRunning);
+    const bool initial = n_live < n_initial_ || n_complete == 0;
     u = initial ? suggest_initial() : suggest_from_model();
     t.params = space_.decode(u);
     u = space_.encode(t.params);
@@ -152,8 +157,9 @@ const Trial& Study::ask() {
 Eigen::VectorXd Study::suggest_initial() {
   // The centre of the box first (as Vizier does), then scrambled Sobol points.
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    Eigen::VectorXd u = design_index_++ == 0 ? Eigen::VectorXd::Constant(space_.encoded_dim(), 0.5)
-                                             : Eigen::VectorXd(design_->draw(1).row(0).transpose());
+    Eigen::VectorXd u = design_index_++ == 0
+                            ? Eigen::VectorXd::Constant(space_.encoded_dim(), 0.5)
+                            : Eigen::VectorXd(sample_space(space_, *design_, 1).row(0).transpose());
     space_.snap(u);
     if (!is_duplicate(u)) return u;
   }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "optim/design.hpp"
 #include "optim/lbfgsb.hpp"
 #include "optim/sobol.hpp"
 
@@ -34,7 +35,7 @@ Eigen::MatrixXd raw_candidates(const Space& space, const Eigen::MatrixXd& anchor
   const int n_anchor = std::min<int>(o.anchors, static_cast<int>(anchors.rows()));
   const int n_pert = n_anchor * o.perturbations_per_anchor;
   Eigen::MatrixXd X(o.raw_samples + n_pert, D);
-  X.topRows(o.raw_samples) = sobol.draw(o.raw_samples);
+  X.topRows(o.raw_samples) = sample_space(space, sobol, o.raw_samples);
   std::normal_distribution<double> normal;
   std::uniform_real_distribution<double> unif;
   const double p_move = std::min(1.0, 20.0 / D);
@@ -53,10 +54,19 @@ Eigen::MatrixXd raw_candidates(const Space& space, const Eigen::MatrixXd& anchor
         const int j = static_cast<int>(rng() % D);
         x(j) += sigma * normal(rng);
       }
+      // A categorical moves as a unit: a continuous nudge of its one-hot block almost never
+      // changes the argmax, so half the time it is redrawn instead.
+      for (std::size_t p = 0; p < space.size(); ++p) {
+        const ParamSpec& spec = space.params()[p];
+        if (spec.type != ParamType::kCategorical || unif(rng) >= 0.5 * p_move) continue;
+        const int off = space.offset(p), kc = static_cast<int>(spec.choices.size());
+        x.segment(off, kc).setZero();
+        x(off + static_cast<int>(rng() % static_cast<std::uint64_t>(kc))) = 1.0;
+      }
       X.row(o.raw_samples + a * o.perturbations_per_anchor + k) = x.cwiseMax(0.0).cwiseMin(1.0);
     }
   }
-  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+  for (Eigen::Index i = o.raw_samples; i < X.rows(); ++i) {
     Eigen::VectorXd u = X.row(i).transpose();
     space.snap(u);
     X.row(i) = u.transpose();
