@@ -69,6 +69,9 @@ class Space {
   /// Throws InvalidArgument unless `p` names exactly the space's parameters, each with a value of
   /// the right type inside its bounds or choices (an integral double is accepted for an int).
   void validate(const Params& p) const;
+  /// Validates `p` and returns it with each value in its parameter's own type (double for
+  /// float, int64 for int), the values themselves unchanged.
+  Params canonical(const Params& p) const;
   /// Encodes a valid point into [0, 1]^encoded_dim(). Validates first.
   Eigen::VectorXd encode(const Params& p) const;
   /// Decodes any vector of length encoded_dim() (values are clamped to [0, 1]; ints rounded,

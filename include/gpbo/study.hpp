@@ -117,6 +117,7 @@ class Study {
  private:
   Eigen::VectorXd suggest_initial();
   Eigen::VectorXd suggest_from_model();
+  std::optional<Eigen::VectorXd> first_unused_discrete_point() const;
   bool is_duplicate(const Eigen::VectorXd& u) const;
   Trial& find(std::int64_t trial_id);
 

@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
   } catch (const gpbo::InvalidArgument& e) {
     std::cerr << "gpbo: error: " << e.what() << "\n";
     return kUsage;
+  } catch (const gpbo::BackendUnavailable& e) {
+    std::cerr << "gpbo: device unavailable: " << e.what() << "\n";
+    return kUsage;
   } catch (const gpbo::NotFound& e) {
     std::cerr << "gpbo: not found: " << e.what() << "\n";
     return kNotFound;

@@ -129,7 +129,7 @@ const Trial& Study::ask() {
   t.id = static_cast<std::int64_t>(trials_.size());
   Eigen::VectorXd u;
   if (!queue_.empty()) {
-    t.params = queue_.front();
+    t.params = queue_.front();  // canonical since enqueue()
     queue_.pop_front();
     t.source = "enqueued";
     u = space_.encode(t.params);
@@ -163,7 +163,41 @@ Eigen::VectorXd Study::suggest_initial() {
     space_.snap(u);
     if (!is_duplicate(u)) return u;
   }
+  // Random draws keep colliding: only a nearly used-up discrete space gets here. Walk it in
+  // order so that the last free points are found too.
+  if (space_.all_discrete()) {
+    if (auto u = first_unused_discrete_point()) return *u;
+  }
   throw Conflict("search space exhausted: no unsuggested point left");
+}
+
+std::optional<Eigen::VectorXd> Study::first_unused_discrete_point() const {
+  constexpr double kMaxWalk = 1e6;  // larger spaces are never used up by random collisions
+  std::vector<std::int64_t> size(space_.size()), digit(space_.size(), 0);
+  double total = 1.0;
+  for (std::size_t p = 0; p < space_.size(); ++p) {
+    const ParamSpec& s = space_.params()[p];
+    size[p] = s.type == ParamType::kCategorical
+                  ? static_cast<std::int64_t>(s.choices.size())
+                  : static_cast<std::int64_t>(s.high) - static_cast<std::int64_t>(s.low) + 1;
+    total *= static_cast<double>(size[p]);
+  }
+  if (total > kMaxWalk) return std::nullopt;
+  for (std::int64_t k = 0; k < static_cast<std::int64_t>(total); ++k) {
+    Params point;
+    for (std::size_t p = 0; p < space_.size(); ++p) {
+      const ParamSpec& s = space_.params()[p];
+      if (s.type == ParamType::kCategorical) {
+        point[s.name] = s.choices[static_cast<std::size_t>(digit[p])];
+      } else {
+        point[s.name] = static_cast<std::int64_t>(s.low) + digit[p];
+      }
+    }
+    const Eigen::VectorXd u = space_.encode(point);
+    if (!is_duplicate(u)) return u;
+    for (std::size_t p = 0; p < space_.size() && ++digit[p] == size[p]; ++p) digit[p] = 0;
+  }
+  return std::nullopt;
 }
 
 Eigen::VectorXd Study::suggest_from_model() {
@@ -273,10 +307,7 @@ void Study::tell_failed(std::int64_t trial_id) {
   t.state = TrialState::kFailed;
 }
 
-void Study::enqueue(const Params& params) {
-  space_.validate(params);
-  queue_.push_back(params);
-}
+void Study::enqueue(const Params& params) { queue_.push_back(space_.canonical(params)); }
 
 std::optional<Trial> Study::best() const {
   const Trial* best = nullptr;

@@ -122,24 +122,29 @@ AcquisitionCandidates optimize_acquisition(const Backend& backend, const Posteri
     for (int r = 0; r < R; ++r) refined.row(r) = res.x.segment(r * D, D).transpose();
   }
 
-  // Refined points first (rescored), then the raw ranking as fallbacks for deduplication.
+  // Refined points (rescored) and the best raw candidates, as one list sorted by value: the
+  // raw ones are fallbacks when the top candidates are already trials, and in mixed spaces a
+  // raw point in another discrete cell can beat a refined one.
   const Eigen::VectorXd refined_values = score_all(backend, factor, acq, refined);
   const int n_fallback = std::min<int>(static_cast<int>(raw.rows()), 4 * R + 16);
-  AcquisitionCandidates out;
-  out.X.resize(R + n_fallback, D);
-  out.values.resize(R + n_fallback);
-  std::vector<Eigen::Index> rorder(R);
-  std::iota(rorder.begin(), rorder.end(), 0);
-  std::stable_sort(rorder.begin(), rorder.end(), [&](Eigen::Index a, Eigen::Index b) {
-    return refined_values(a) > refined_values(b);
-  });
-  for (int r = 0; r < R; ++r) {
-    out.X.row(r) = refined.row(rorder[r]);
-    out.values(r) = refined_values(rorder[r]);
-  }
+  Eigen::MatrixXd X(R + n_fallback, D);
+  Eigen::VectorXd values(R + n_fallback);
+  X.topRows(R) = refined;
+  values.head(R) = refined_values;
   for (int k = 0; k < n_fallback; ++k) {
-    out.X.row(R + k) = raw.row(order[k]);
-    out.values(R + k) = raw_values(order[k]);
+    X.row(R + k) = raw.row(order[k]);
+    values(R + k) = raw_values(order[k]);
+  }
+  std::vector<Eigen::Index> merged(X.rows());
+  std::iota(merged.begin(), merged.end(), 0);
+  std::stable_sort(merged.begin(), merged.end(),
+                   [&](Eigen::Index a, Eigen::Index b) { return values(a) > values(b); });
+  AcquisitionCandidates out;
+  out.X.resize(X.rows(), D);
+  out.values.resize(X.rows());
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    out.X.row(i) = X.row(merged[i]);
+    out.values(i) = values(merged[i]);
   }
   return out;
 }

@@ -329,6 +329,26 @@ void Space::validate(const Params& p) const {
   }
 }
 
+Params Space::canonical(const Params& p) const {
+  validate(p);
+  Params out;
+  for (const ParamSpec& s : params_) {
+    const ParamValue& v = p.at(s.name);
+    switch (s.type) {
+      case ParamType::kFloat:
+        out[s.name] = value_float(s, v);
+        break;
+      case ParamType::kInt:
+        out[s.name] = value_int(s, v);
+        break;
+      case ParamType::kCategorical:
+        out[s.name] = v;
+        break;
+    }
+  }
+  return out;
+}
+
 Eigen::VectorXd Space::encode(const Params& p) const {
   validate(p);
   Eigen::VectorXd u = Eigen::VectorXd::Zero(encoded_dim_);
