@@ -36,7 +36,7 @@ struct GpOptions {
   int max_iterations = 150;
   /// With a warm start and at least `warm_only_above` observations, only the warm start is
   /// refined, for at most `warm_max_iterations` iterations (the fit is O(n^3) per step).
-  int warm_only_above = 300;
+  int warm_only_above = 200;
   int warm_max_iterations = 40;
   double min_lengthscale = 5e-3;
   double max_lengthscale = 1e3;

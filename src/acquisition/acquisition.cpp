@@ -4,13 +4,13 @@
 #include <string>
 
 #include "acquisition/acquisition_functors.hpp"
+#include "common/text.hpp"
 #include "gpbo/error.hpp"
 
 namespace gpbo {
 
 AcquisitionType parse_acquisition(const std::string& text) {
-  std::string t;
-  for (char c : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string t = to_lower(text);
   if (t == "logei" || t == "log_ei" || t == "log-ei") return AcquisitionType::kLogEI;
   if (t == "ei") return AcquisitionType::kEI;
   if (t == "ucb") return AcquisitionType::kUCB;

@@ -32,8 +32,8 @@ Cholesky cholesky_with_jitter(const Eigen::MatrixXd& K, const char* what) {
     c.jitter = rung == 0 ? 0.0 : scale * std::pow(10.0, -11 + rung);
     c.L = K;
     c.L.diagonal().array() += c.jitter;
-    const lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
-                                           c.L.data(), static_cast<lapack_int>(n));
+    const lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
+                                                c.L.data(), static_cast<lapack_int>(n));
     if (info == 0) {
       c.L.triangularView<Eigen::StrictlyUpper>().setZero();
       return c;
@@ -167,26 +167,31 @@ class CpuBackend final : public Backend {
 
     // dLML/dtheta = 0.5 tr((alpha alpha^T - K^{-1}) dK/dtheta) (Rasmussen & Williams eq. 5.9).
     Eigen::MatrixXd M = std::move(chol.L);
-    const lapack_int info = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
-                                           M.data(), static_cast<lapack_int>(n));
+    const lapack_int info = LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
+                                                M.data(), static_cast<lapack_int>(n));
     if (info != 0) throw NumericalError("log marginal likelihood: dpotri failed");
     double trace_m = 0.0, sum_mk = 0.0;
-    // M = alpha alpha^T - K^{-1} (lower triangle from dpotri), then A = M o (s rho'(R2)).
+    // M = alpha alpha^T - K^{-1}, then A = M o (s rho'(R2)), on the lower triangle only (the
+    // column-wise sweep stays contiguous; the products below read it as a symmetric matrix).
     for (Eigen::Index j = 0; j < n; ++j) {
-      for (Eigen::Index i = j; i < n; ++i) {
-        const double m = alpha(i) * alpha(j) - M(i, j);
-        const double w = i == j ? 1.0 : 2.0;
-        sum_mk += w * m * (K(i, j) - (i == j ? h.noise : 0.0));
-        if (i == j) trace_m += m;
-        const double a = m * D(i, j);
-        M(i, j) = a;
-        M(j, i) = a;
+      const double aj = alpha(j);
+      const double mjj = aj * aj - M(j, j);
+      trace_m += mjj;
+      sum_mk += mjj * (K(j, j) - h.noise);
+      M(j, j) = mjj * D(j, j);
+      double col = 0.0;
+      for (Eigen::Index i = j + 1; i < n; ++i) {
+        const double m = alpha(i) * aj - M(i, j);
+        col += m * K(i, j);
+        M(i, j) = m * D(i, j);
       }
+      sum_mk += 2.0 * col;
     }
     grad->resize(d + 3);
     // d K_ik / d log l_j = A-weight * (-2 (x_ij - x_kj)^2 / l_j^2), summed via row sums and A X.
-    const Eigen::VectorXd rows = M.rowwise().sum();
-    const Eigen::MatrixXd AX = M * X;
+    const auto A = M.selfadjointView<Eigen::Lower>();
+    const Eigen::VectorXd rows = A * Eigen::VectorXd::Ones(n);
+    const Eigen::MatrixXd AX = A * X;
     for (Eigen::Index j = 0; j < d; ++j) {
       const double s = X.col(j).array().square().matrix().dot(rows) - X.col(j).dot(AX.col(j));
       (*grad)(j) = -2.0 * s / (h.lengthscales(j) * h.lengthscales(j));

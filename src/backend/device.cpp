@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backend/cuda_entry.hpp"
+#include "common/text.hpp"
 #include "gpbo/error.hpp"
 
 namespace gpbo {
@@ -24,8 +25,7 @@ std::shared_ptr<spdlog::logger> logger() {
 }  // namespace
 
 Device Device::parse(const std::string& text) {
-  std::string t;
-  for (char c : text) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string t = to_lower(text);
   if (t == "auto") return automatic();
   if (t == "cpu") return cpu();
   if (t == "cuda" || t == "gpu") return cuda(0);

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "backend/backend.hpp"
+#include "common/text.hpp"
 #include "gpbo/error.hpp"
 #include "optim/acquisition_optimizer.hpp"
 #include "optim/design.hpp"
@@ -20,16 +21,10 @@ constexpr double kDuplicateTol = 1e-9;
 /// Auto noise model: noisy when the fitted noise exceeds this share of the signal variance.
 constexpr double kNoisyShare = 0.05;
 
-std::string lower(const std::string& s) {
-  std::string t;
-  for (char c : s) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return t;
-}
-
 }  // namespace
 
 Direction parse_direction(const std::string& text) {
-  const std::string t = lower(text);
+  const std::string t = to_lower(text);
   if (t == "minimize" || t == "min") return Direction::kMinimize;
   if (t == "maximize" || t == "max") return Direction::kMaximize;
   throw InvalidArgument("direction '" + text + "': expected minimize or maximize");
@@ -50,7 +45,7 @@ std::string to_string(TrialState s) {
 }
 
 OutputWarping parse_output_warping(const std::string& text) {
-  const std::string t = lower(text);
+  const std::string t = to_lower(text);
   if (t == "none") return OutputWarping::kNone;
   if (t == "halfrank" || t == "half-rank") return OutputWarping::kHalfRank;
   if (t == "log") return OutputWarping::kLog;

@@ -9,6 +9,7 @@
 #include <string>
 #include <variant>
 
+#include "common/text.hpp"
 #include "gpbo/error.hpp"
 
 namespace gpbo {
@@ -91,11 +92,6 @@ double michalewicz_argmax(int i) {
   return x;
 }
 
-std::string lower_case(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
@@ -110,7 +106,7 @@ std::vector<std::string> TestFunction::names() {
 }
 
 TestFunction TestFunction::make(const std::string& name, int dim) {
-  std::string key = lower_case(name);
+  std::string key = to_lower(name);
   if (key == "styblinski_tang" || key == "styblinskitang") key = "styblinski-tang";
   if (dim < 0) throw InvalidArgument("test function '" + name + "': dimension must be >= 0");
 
