@@ -36,6 +36,19 @@ enum class OutputWarping { kNone, kHalfRank, kLog };
 /// "none", "halfrank", "log".
 OutputWarping parse_output_warping(const std::string& text);
 
+/// How ask(q) chooses q points at once. kGreedy: sequential greedy maximization of the
+/// acquisition, each chosen point fantasized at its posterior mean (kriging believer);
+/// kQLogNei: greedy over candidates of the joint qLogNEI (QMC, fixed Sobol base samples), for
+/// noisy objectives; kThompson: each point maximizes one exact joint posterior draw over a
+/// candidate set. kAuto: greedy up to q = 16 (qLogNEI if the observations look noisy),
+/// Thompson above.
+enum class BatchMethod { kAuto, kGreedy, kQLogNei, kThompson };
+/// "auto", "greedy", "qlognei", "thompson".
+BatchMethod parse_batch_method(const std::string& text);
+std::string to_string(BatchMethod m);
+/// The method kAuto picks for a batch of q points.
+BatchMethod resolve_batch_method(BatchMethod requested, int q, bool noisy);
+
 /// Settings of the acquisition optimizer.
 struct AcquisitionOptimizerOptions {
   /// Scrambled Sobol points scored per ask.
@@ -58,6 +71,7 @@ struct StudyOptions {
   /// UCB exploration weight: mean + sqrt(beta) * stddev.
   double ucb_beta = 4.0;
   NoiseModel noise = NoiseModel::kAuto;
+  BatchMethod batch_method = BatchMethod::kAuto;
   /// Monotone warping of the observed values before the GP fit (see warp_outputs()); the
   /// order of the values, and so the incumbent, is unchanged.
   OutputWarping output_warping = OutputWarping::kHalfRank;
@@ -88,10 +102,15 @@ class Study {
   Study(Study&&) noexcept;
   Study& operator=(Study&&) noexcept;
 
-  /// Suggests the next point and records it as a RUNNING trial. Running trials are
-  /// conditioned on (kriging believer), so repeated asks without tells give distinct points.
-  /// Throws Conflict when a fully discrete space has no unsuggested point left.
+  /// Suggests the next point and records it as a RUNNING trial: ask(1).front(). The reference
+  /// is valid until the next ask.
   const Trial& ask();
+  /// Suggests q points at once, recorded as RUNNING trials: enqueued points first, then the
+  /// initial design, then the model's batch (see BatchMethod). Every running trial is
+  /// conditioned on, and no point repeats a trial or another point of the batch. Returns fewer
+  /// than q trials when fewer distinct points are left; throws Conflict when none is left, and
+  /// InvalidArgument for q < 1.
+  std::vector<Trial> ask(int q);
   /// Completes a running trial. A non-finite value marks it FAILED and the study goes on.
   /// Telling the same value again is a no-op; another value is a Conflict. Unknown id: NotFound.
   void tell(std::int64_t trial_id, double value);
@@ -113,10 +132,19 @@ class Study {
   const std::vector<double>& ask_seconds() const { return ask_seconds_; }
   /// The device the surrogate runs on (auto resolved).
   Device device() const;
+  /// The batch method the last model-based ask used (kAuto before any).
+  BatchMethod last_batch_method() const { return last_batch_method_; }
 
  private:
+  bool in_initial_design() const;
+  void push_trial(Eigen::VectorXd u, const char* source);
+  void push_trial(Params params, Eigen::VectorXd u, const char* source);
   Eigen::VectorXd suggest_initial();
-  Eigen::VectorXd suggest_from_model();
+  /// Adds k model-based trials.
+  void suggest_from_model(int k);
+  /// The first row not duplicating a trial; empty if none.
+  Eigen::VectorXd first_free(const Eigen::MatrixXd& candidates) const;
+  std::vector<bool> taken_rows(const Eigen::MatrixXd& C) const;
   std::optional<Eigen::VectorXd> first_unused_discrete_point() const;
   bool is_duplicate(const Eigen::VectorXd& u) const;
   Trial& find(std::int64_t trial_id);
@@ -133,6 +161,7 @@ class Study {
   std::unique_ptr<class SobolSampler> design_;
   std::unique_ptr<GaussianProcess> gp_;
   std::optional<GpHyperparameters> last_hyper_;
+  BatchMethod last_batch_method_ = BatchMethod::kAuto;
 };
 
 /// Warps internally maximized values y (higher is better); monotone non-decreasing.

@@ -26,6 +26,9 @@ class PosteriorFactor {
   /// not null, receive their gradients in x.
   virtual void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::VectorXd* var,
                        Eigen::MatrixXd* dmean = nullptr, Eigen::MatrixXd* dvar = nullptr) const = 0;
+  /// Posterior covariance of the latent function between the rows of A (a x d) and B (b x d):
+  /// k(A, B) - k(A, X) K^{-1} k(X, B), an a x b matrix (joint draws, batch acquisitions).
+  virtual Eigen::MatrixXd covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const = 0;
   /// Conditions on extra observations by appending rows to the Cholesky factor (no refit).
   /// Throws NumericalError if the extended matrix is not positive definite.
   virtual void append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) = 0;
@@ -49,6 +52,10 @@ class Backend {
   virtual std::unique_ptr<PosteriorFactor> factor(KernelType kernel, const GpHyperparameters& h,
                                                   const Eigen::MatrixXd& X,
                                                   const Eigen::VectorXd& y) const = 0;
+
+  /// Lower Cholesky factor of a symmetric positive semi-definite S, with the jitter ladder of
+  /// the GP fit (`jitter`, if not null, receives the jitter used). Throws NumericalError.
+  virtual Eigen::MatrixXd cholesky(const Eigen::MatrixXd& S, double* jitter = nullptr) const = 0;
 
   /// Acquisition values (length m) at the rows of Xc and, when `grad` is not null, their
   /// gradients in x (m x d). The default runs predict() then the acquisition functor per row.

@@ -102,6 +102,24 @@ class CpuPosteriorFactor final : public PosteriorFactor {
     }
   }
 
+  Eigen::MatrixXd covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const override {
+    auto whitened = [this](const Eigen::MatrixXd& P) {  // L^{-1} k(X, P), n x p
+      Eigen::MatrixXd V =
+          kernel_from_sqdist(kernel_, h_.outputscale, scaled_sqdist(X_, P, h_.lengthscales));
+      L_.triangularView<Eigen::Lower>().solveInPlace(V);
+      return V;
+    };
+    const Eigen::MatrixXd VA = whitened(A);
+    Eigen::MatrixXd C =
+        kernel_from_sqdist(kernel_, h_.outputscale, scaled_sqdist(A, B, h_.lengthscales));
+    if (&A == &B) {
+      C.noalias() -= VA.transpose() * VA;
+    } else {
+      C.noalias() -= VA.transpose() * whitened(B);
+    }
+    return C;
+  }
+
   void append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) override {
     const Eigen::Index n = X_.rows(), k = Xnew.rows();
     if (k == 0) return;
@@ -200,6 +218,12 @@ class CpuBackend final : public Backend {
     (*grad)(d + 1) = 0.5 * h.noise * trace_m;
     (*grad)(d + 2) = alpha.sum();
     return lml;
+  }
+
+  Eigen::MatrixXd cholesky(const Eigen::MatrixXd& S, double* jitter) const override {
+    Cholesky c = cholesky_with_jitter(S, "joint posterior covariance");
+    if (jitter) *jitter = c.jitter;
+    return std::move(c.L);
   }
 
   std::unique_ptr<PosteriorFactor> factor(KernelType kernel, const GpHyperparameters& h,

@@ -5,7 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <string>
+#include <unordered_set>
 
+#include "acquisition/qlognei.hpp"
+#include "acquisition/thompson.hpp"
 #include "backend/backend.hpp"
 #include "common/text.hpp"
 #include "gpbo/error.hpp"
@@ -20,6 +24,10 @@ namespace {
 constexpr double kDuplicateTol = 1e-9;
 /// Auto noise model: noisy when the fitted noise exceeds this share of the signal variance.
 constexpr double kNoisyShare = 0.05;
+/// Observed points (best posterior mean first) that qLogNEI compares a batch against.
+constexpr int kMaxNeiBaseline = 64;
+/// Auto batch method: sequential greedy (or qLogNEI when noisy) up to this q, Thompson above.
+constexpr int kMaxGreedyBatch = 16;
 
 }  // namespace
 
@@ -90,6 +98,35 @@ Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, do
   return out;
 }
 
+BatchMethod parse_batch_method(const std::string& text) {
+  const std::string t = to_lower(text);
+  if (t == "auto") return BatchMethod::kAuto;
+  if (t == "greedy") return BatchMethod::kGreedy;
+  if (t == "qlognei") return BatchMethod::kQLogNei;
+  if (t == "thompson" || t == "ts") return BatchMethod::kThompson;
+  throw InvalidArgument("batch method '" + text + "': expected auto, greedy, qlognei or thompson");
+}
+
+std::string to_string(BatchMethod m) {
+  switch (m) {
+    case BatchMethod::kAuto:
+      return "auto";
+    case BatchMethod::kGreedy:
+      return "greedy";
+    case BatchMethod::kQLogNei:
+      return "qlognei";
+    case BatchMethod::kThompson:
+      return "thompson";
+  }
+  return "?";
+}
+
+BatchMethod resolve_batch_method(BatchMethod requested, int q, bool noisy) {
+  if (requested != BatchMethod::kAuto) return requested;
+  if (q > kMaxGreedyBatch) return BatchMethod::kThompson;
+  return noisy ? BatchMethod::kQLogNei : BatchMethod::kGreedy;
+}
+
 int default_initial_design_size(int d) { return std::clamp(d + 2, 5, 20); }
 
 Study::Study(Space space, StudyOptions options)
@@ -118,35 +155,57 @@ Study& Study::operator=(Study&&) noexcept = default;
 
 Device Study::device() const { return gp_->backend().device(); }
 
-const Trial& Study::ask() {
+const Trial& Study::ask() { return trials_[static_cast<std::size_t>(ask(1).front().id)]; }
+
+std::vector<Trial> Study::ask(int q) {
+  if (q < 1) throw InvalidArgument("ask: q must be >= 1, got " + std::to_string(q));
   const auto start = std::chrono::steady_clock::now();
-  Trial t;
-  t.id = static_cast<std::int64_t>(trials_.size());
-  Eigen::VectorXd u;
-  if (!queue_.empty()) {
-    t.params = queue_.front();  // canonical since enqueue()
+  const std::size_t first = trials_.size();
+  int remaining = q;
+  while (remaining > 0 && !queue_.empty()) {
+    Params p = std::move(queue_.front());  // canonical since enqueue()
     queue_.pop_front();
-    t.source = "enqueued";
-    u = space_.encode(t.params);
-  } else {
-    // Enqueued trials count toward the initial design (as in Optuna); failed ones do not.
-    const auto count = [&](TrialState s) {
-      return std::count_if(trials_.begin(), trials_.end(),
-                           [s](const Trial& x) { return x.state == s; });
-    };
-    const auto n_complete = count(TrialState::kComplete);
-    const auto n_live = n_complete + count(TrialState::kRunning);
-    const bool initial = n_live < n_initial_ || n_complete == 0;
-    u = initial ? suggest_initial() : suggest_from_model();
-    t.params = space_.decode(u);
-    u = space_.encode(t.params);
-    t.source = initial ? "initial" : "model";
+    Eigen::VectorXd u = space_.encode(p);
+    push_trial(std::move(p), std::move(u), "enqueued");
+    --remaining;
   }
-  trials_.push_back(std::move(t));
-  encoded_.push_back(std::move(u));
+  try {
+    while (remaining > 0 && in_initial_design()) {
+      push_trial(suggest_initial(), "initial");
+      --remaining;
+    }
+    if (remaining > 0) suggest_from_model(remaining);
+  } catch (const Conflict&) {
+    if (trials_.size() == first) throw;
+    // Fewer free points than asked for: return what there is (the caller sees the count).
+  }
   ask_seconds_.push_back(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return trials_.back();
+  return {trials_.begin() + static_cast<std::ptrdiff_t>(first), trials_.end()};
+}
+
+bool Study::in_initial_design() const {
+  // Enqueued trials count toward the initial design (as in Optuna); failed ones do not.
+  std::size_t complete = 0, running = 0;
+  for (const Trial& t : trials_) {
+    complete += t.state == TrialState::kComplete;
+    running += t.state == TrialState::kRunning;
+  }
+  return static_cast<int>(complete + running) < n_initial_ || complete == 0;
+}
+
+void Study::push_trial(Eigen::VectorXd u, const char* source) {
+  Params p = space_.decode(u);
+  push_trial(p, space_.encode(p), source);
+}
+
+void Study::push_trial(Params params, Eigen::VectorXd u, const char* source) {
+  Trial t;
+  t.id = static_cast<std::int64_t>(trials_.size());
+  t.params = std::move(params);
+  t.source = source;
+  trials_.push_back(std::move(t));
+  encoded_.push_back(std::move(u));
 }
 
 Eigen::VectorXd Study::suggest_initial() {
@@ -195,7 +254,7 @@ std::optional<Eigen::VectorXd> Study::first_unused_discrete_point() const {
   return std::nullopt;
 }
 
-Eigen::VectorXd Study::suggest_from_model() {
+void Study::suggest_from_model(int k) {
   const bool maximize = options_.direction == Direction::kMaximize;
   std::vector<Eigen::Index> done, running;
   for (std::size_t i = 0; i < trials_.size(); ++i) {
@@ -205,10 +264,10 @@ Eigen::VectorXd Study::suggest_from_model() {
   const int D = space_.encoded_dim();
   Eigen::MatrixXd X(done.size(), D);
   Eigen::VectorXd y(done.size());  // internally maximized
-  for (std::size_t k = 0; k < done.size(); ++k) {
-    X.row(k) = encoded_[done[k]].transpose();
-    const double v = *trials_[done[k]].value;
-    y(k) = maximize ? v : -v;
+  for (std::size_t j = 0; j < done.size(); ++j) {
+    X.row(j) = encoded_[done[j]].transpose();
+    const double v = *trials_[done[j]].value;
+    y(j) = maximize ? v : -v;
   }
   y = warp_outputs(y, options_.output_warping, options_.warp_strength);
   gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
@@ -222,16 +281,15 @@ Eigen::VectorXd Study::suggest_from_model() {
   const bool noisy =
       options_.noise == NoiseModel::kNoisy ||
       (options_.noise == NoiseModel::kAuto && h.noise > kNoisyShare * (h.noise + h.outputscale));
-  const Eigen::VectorXd y_std = (y.array() - gp_->y_mean()) / gp_->y_scale();
-  Eigen::VectorXd score = y_std;
+  Eigen::VectorXd score = (y.array() - gp_->y_mean()) / gp_->y_scale();
   if (noisy) factor->predict(X, &score, nullptr);
   acq.best_f = score.maxCoeff();
 
-  // Running trials as fantasies at their posterior mean (kriging believer): no refit, and the
-  // acquisition collapses around them, so a second ask before a tell looks elsewhere.
+  // Running trials (this batch's earlier points included) as fantasies at their posterior mean
+  // (kriging believer): no refit, and the acquisition collapses around them.
   if (!running.empty()) {
     Eigen::MatrixXd Xr(running.size(), D);
-    for (std::size_t k = 0; k < running.size(); ++k) Xr.row(k) = encoded_[running[k]].transpose();
+    for (std::size_t j = 0; j < running.size(); ++j) Xr.row(j) = encoded_[running[j]].transpose();
     Eigen::VectorXd mu;
     factor->predict(Xr, &mu, nullptr);
     try {
@@ -249,13 +307,88 @@ Eigen::VectorXd Study::suggest_from_model() {
   Eigen::MatrixXd anchors(n_anchor, D);
   for (int a = 0; a < n_anchor; ++a) anchors.row(a) = X.row(order[a]);
 
-  const AcquisitionCandidates cand =
-      optimize_acquisition(gp_->backend(), *factor, acq, space_, anchors, options_.optimizer, rng_);
-  for (Eigen::Index i = 0; i < cand.X.rows(); ++i) {
-    Eigen::VectorXd u = cand.X.row(i).transpose();
+  last_batch_method_ = resolve_batch_method(options_.batch_method, k, noisy);
+  const Backend& backend = gp_->backend();
+  switch (last_batch_method_) {
+    case BatchMethod::kAuto:  // resolved above
+    case BatchMethod::kGreedy:
+      for (int i = 0; i < k; ++i) {
+        const AcquisitionCandidates cand =
+            optimize_acquisition(backend, *factor, acq, space_, anchors, options_.optimizer, rng_);
+        Eigen::VectorXd u = first_free(cand.X);
+        if (u.size() == 0) u = suggest_initial();  // every candidate taken (throws if none left)
+        push_trial(u, "model");
+        if (i + 1 < k) {
+          Eigen::VectorXd mu;
+          factor->predict(u.transpose(), &mu, nullptr);
+          try {
+            factor->append(u.transpose(), mu);
+          } catch (const NumericalError&) {
+            // The point is already (numerically) in the model; the duplicate check still holds.
+          }
+        }
+      }
+      return;
+    case BatchMethod::kThompson: {
+      AcquisitionOptimizerOptions o = options_.optimizer;
+      o.raw_samples = std::clamp(4 * k, 2048, 5000);
+      const Eigen::MatrixXd C = candidate_set(space_, anchors, o, rng_);
+      std::vector<bool> taken = taken_rows(C);
+      const std::vector<Eigen::Index> pick = thompson_select(backend, *factor, C, k, taken, rng_);
+      for (Eigen::Index i : pick) push_trial(C.row(i).transpose(), "model");
+      for (int i = static_cast<int>(pick.size()); i < k; ++i)
+        push_trial(suggest_initial(), "model");
+      return;
+    }
+    case BatchMethod::kQLogNei: {
+      // Baseline: the observed points most likely to hold the incumbent.
+      const int b = std::min<int>(kMaxNeiBaseline, static_cast<int>(order.size()));
+      Eigen::MatrixXd baseline(b, D);
+      for (int a = 0; a < b; ++a) baseline.row(a) = X.row(order[a]);
+      // Candidates: LogEI's optimizer output (refined points first) plus the raw candidate set.
+      const AcquisitionCandidates refined =
+          optimize_acquisition(backend, *factor, acq, space_, anchors, options_.optimizer, rng_);
+      const Eigen::MatrixXd raw = candidate_set(space_, anchors, options_.optimizer, rng_);
+      Eigen::MatrixXd C(refined.X.rows() + raw.rows(), D);
+      C << refined.X, raw;
+      std::vector<bool> taken = taken_rows(C);
+      const QLogNei qnei(backend, *factor, baseline, k, rng_());
+      Eigen::MatrixXd S(0, D);
+      for (int i = 0; i < k; ++i) {
+        const Eigen::VectorXd v = qnei.extend_scores(S, C);
+        Eigen::Index best = -1;
+        for (Eigen::Index r = 0; r < C.rows(); ++r) {
+          if (!taken[static_cast<std::size_t>(r)] && (best < 0 || v(r) > v(best))) best = r;
+        }
+        Eigen::VectorXd u = best < 0 ? suggest_initial() : Eigen::VectorXd(C.row(best).transpose());
+        if (best >= 0) taken[static_cast<std::size_t>(best)] = true;
+        push_trial(u, "model");
+        S.conservativeResize(S.rows() + 1, Eigen::NoChange);
+        S.row(S.rows() - 1) = encoded_.back().transpose();
+      }
+      return;
+    }
+  }
+}
+
+Eigen::VectorXd Study::first_free(const Eigen::MatrixXd& candidates) const {
+  for (Eigen::Index i = 0; i < candidates.rows(); ++i) {
+    Eigen::VectorXd u = candidates.row(i).transpose();
     if (!is_duplicate(u)) return u;
   }
-  return suggest_initial();  // every candidate was taken: fall back to the design
+  return {};
+}
+
+std::vector<bool> Study::taken_rows(const Eigen::MatrixXd& C) const {
+  // Rows equal to a trial, or to an earlier row (discrete spaces repeat points), are taken.
+  std::vector<bool> taken(static_cast<std::size_t>(C.rows()));
+  std::unordered_set<std::string> seen;
+  for (Eigen::Index i = 0; i < C.rows(); ++i) {
+    const Eigen::VectorXd u = C.row(i).transpose();
+    const std::string key(reinterpret_cast<const char*>(u.data()), sizeof(double) * u.size());
+    taken[static_cast<std::size_t>(i)] = !seen.insert(key).second || is_duplicate(u);
+  }
+  return taken;
 }
 
 bool Study::is_duplicate(const Eigen::VectorXd& u) const {

@@ -28,8 +28,10 @@ Eigen::VectorXd score_all(const Backend& backend, const PosteriorFactor& factor,
 /// Raw candidates: Sobol points, plus Gaussian perturbations of the anchors at two scales. In
 /// more than 20 dimensions only a random subset of ~20 coordinates moves (as TuRBO does), so
 /// the perturbations stay local in every direction that matters.
-Eigen::MatrixXd raw_candidates(const Space& space, const Eigen::MatrixXd& anchors,
-                               const AcquisitionOptimizerOptions& o, std::mt19937_64& rng) {
+}  // namespace
+
+Eigen::MatrixXd candidate_set(const Space& space, const Eigen::MatrixXd& anchors,
+                              const AcquisitionOptimizerOptions& o, std::mt19937_64& rng) {
   const int D = space.encoded_dim();
   SobolSampler sobol(D, rng());
   const int n_anchor = std::min<int>(o.anchors, static_cast<int>(anchors.rows()));
@@ -74,15 +76,13 @@ Eigen::MatrixXd raw_candidates(const Space& space, const Eigen::MatrixXd& anchor
   return X;
 }
 
-}  // namespace
-
 AcquisitionCandidates optimize_acquisition(const Backend& backend, const PosteriorFactor& factor,
                                            const AcquisitionParams& acq, const Space& space,
                                            const Eigen::MatrixXd& anchors,
                                            const AcquisitionOptimizerOptions& options,
                                            std::mt19937_64& rng) {
   const int D = space.encoded_dim();
-  const Eigen::MatrixXd raw = raw_candidates(space, anchors, options, rng);
+  const Eigen::MatrixXd raw = candidate_set(space, anchors, options, rng);
   const Eigen::VectorXd raw_values = score_all(backend, factor, acq, raw);
   std::vector<Eigen::Index> order(raw.rows());
   std::iota(order.begin(), order.end(), 0);

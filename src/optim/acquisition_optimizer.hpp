@@ -22,6 +22,12 @@ struct AcquisitionCandidates {
   Eigen::VectorXd values;
 };
 
+/// The raw candidates the optimizer scores: options.raw_samples Sobol points of the space plus
+/// options.perturbations_per_anchor perturbations of each of the first options.anchors rows of
+/// `anchors`; all feasible.
+Eigen::MatrixXd candidate_set(const Space& space, const Eigen::MatrixXd& anchors,
+                              const AcquisitionOptimizerOptions& options, std::mt19937_64& rng);
+
 /// `anchors` (k x D) are encoded points to perturb, best first. Returns refined points and
 /// the best raw candidates (so a caller can skip duplicates), all snapped to the space.
 AcquisitionCandidates optimize_acquisition(const Backend& backend, const PosteriorFactor& factor,
