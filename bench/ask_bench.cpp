@@ -13,8 +13,8 @@ gpbo::Space unit_space(int d) {
   return s;
 }
 
-void BM_Ask(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0)), d = static_cast<int>(state.range(1));
+/// A study with n complete trials of Levy values, its GP already fitted once.
+gpbo::Study study_with_history(int n, int d) {
   const gpbo::bench::Data data = gpbo::bench::make_data(n, d);
   gpbo::StudyOptions options;
   options.device = gpbo::Device::cpu();
@@ -27,6 +27,12 @@ void BM_Ask(benchmark::State& state) {
   }
   // The first model-based ask fits from cold; a running study's asks are warm-started.
   study.tell_failed(study.ask().id);
+  return study;
+}
+
+void BM_Ask(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0)), d = static_cast<int>(state.range(1));
+  gpbo::Study study = study_with_history(n, d);
   for (auto _ : state) {
     const gpbo::Trial& t = study.ask();
     benchmark::DoNotOptimize(t.id);
@@ -42,6 +48,30 @@ BENCHMARK(BM_Ask)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(2.0);
+
+// ask(q) at n = 1,000, d = 10 with the automatic batch method (greedy up to q = 16, Thompson
+// sampling above).
+void BM_AskBatch(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0)), d = static_cast<int>(state.range(1));
+  const int q = static_cast<int>(state.range(2));
+  gpbo::Study study = study_with_history(n, d);
+  for (auto _ : state) {
+    const std::vector<gpbo::Trial> batch = study.ask(q);
+    state.PauseTiming();
+    for (const gpbo::Trial& t : batch) study.tell_failed(t.id);
+    state.ResumeTiming();
+  }
+  state.counters["n"] = n;
+  state.counters["d"] = d;
+  state.counters["q"] = q;
+  state.counters["points/s"] =
+      benchmark::Counter(static_cast<double>(q), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_AskBatch)
+    ->ArgsProduct({{1000}, {10}, {1, 8, 64, 256, 1024}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 }  // namespace
 

@@ -107,9 +107,10 @@ class Study {
   const Trial& ask();
   /// Suggests q points at once, recorded as RUNNING trials: enqueued points first, then the
   /// initial design, then the model's batch (see BatchMethod). Every running trial is
-  /// conditioned on, and no point repeats a trial or another point of the batch. Returns fewer
-  /// than q trials when fewer distinct points are left; throws Conflict when none is left, and
-  /// InvalidArgument for q < 1.
+  /// conditioned on, and no suggested point repeats a trial or another point of the batch
+  /// (enqueued points are returned as given, even when they repeat one: a re-evaluation). Returns
+  /// fewer than q trials when fewer distinct points are left; throws Conflict when none is left,
+  /// and InvalidArgument for q < 1.
   std::vector<Trial> ask(int q);
   /// Completes a running trial. A non-finite value marks it FAILED and the study goes on.
   /// Telling the same value again is a no-op; another value is a Conflict. Unknown id: NotFound.
@@ -144,7 +145,8 @@ class Study {
   void suggest_from_model(int k);
   /// The first row not duplicating a trial; empty if none.
   Eigen::VectorXd first_free(const Eigen::MatrixXd& candidates) const;
-  std::vector<bool> taken_rows(const Eigen::MatrixXd& C) const;
+  /// The distinct rows of C that are not trials.
+  Eigen::MatrixXd free_rows(const Eigen::MatrixXd& C) const;
   std::optional<Eigen::VectorXd> first_unused_discrete_point() const;
   bool is_duplicate(const Eigen::VectorXd& u) const;
   Trial& find(std::int64_t trial_id);

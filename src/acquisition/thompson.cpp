@@ -22,8 +22,9 @@ Eigen::MatrixXd draw_joint_posterior(const Backend& backend, const PosteriorFact
 std::vector<Eigen::Index> thompson_select(const Backend& backend, const PosteriorFactor& factor,
                                           const Eigen::MatrixXd& C, int q, std::vector<bool> taken,
                                           std::mt19937_64& rng) {
-  const Eigen::MatrixXd F = draw_joint_posterior(backend, factor, C, q, rng);
   std::vector<Eigen::Index> chosen;
+  if (C.rows() == 0) return chosen;
+  const Eigen::MatrixXd F = draw_joint_posterior(backend, factor, C, q, rng);
   for (int k = 0; k < q; ++k) {
     Eigen::Index best = -1;
     for (Eigen::Index i = 0; i < C.rows(); ++i) {

@@ -25,6 +25,7 @@ struct Cholesky {
 /// diagonal, then throws NumericalError (duplicate points and tiny noise need a rung or two).
 Cholesky cholesky_with_jitter(const Eigen::MatrixXd& K, const char* what) {
   const Eigen::Index n = K.rows();
+  if (n == 0) return {};
   const double scale = n > 0 ? K.diagonal().mean() : 1.0;
   if (!std::isfinite(scale)) throw NumericalError(std::string(what) + ": non-finite covariance");
   Cholesky c;

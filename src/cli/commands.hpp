@@ -21,6 +21,7 @@ struct EngineArgs {
   std::string kernel = "matern52";
   int n_initial = 0;
   std::string warp = "halfrank";
+  std::string batch_method = "auto";
   double warp_strength = 1000.0;
   void add_to(CLI::App& app);
   StudyOptions study_options() const;
@@ -31,6 +32,7 @@ struct OptimizeArgs {
   int dim = 0;
   int budget = 0;
   std::uint64_t seed = 0;
+  int batch = 1;
   bool json = false;
   EngineArgs engine;
 };
@@ -41,6 +43,8 @@ struct BenchArgs {
   int seeds = 10;
   std::uint64_t first_seed = 0;
   int budget = 0;
+  int dim = 0;
+  int batch = 1;
   std::string jsonl;
   EngineArgs engine;
 };

@@ -21,8 +21,9 @@ double median_of_last(std::vector<double> v, std::size_t k) {
 }  // namespace
 
 FunctionRun run_on_function(const TestFunction& f, const std::string& method, int budget,
-                            std::uint64_t seed, StudyOptions options) {
+                            std::uint64_t seed, StudyOptions options, int q) {
   if (budget < 1) throw InvalidArgument("budget must be >= 1");
+  if (q < 1) throw InvalidArgument("batch size must be >= 1");
   FunctionRun run;
   run.method = method;
   const auto start = std::chrono::steady_clock::now();
@@ -32,9 +33,10 @@ FunctionRun run_on_function(const TestFunction& f, const std::string& method, in
     options.direction = Direction::kMinimize;
     Study study(f.space(), options);
     run.device = study.device().to_string();
-    for (int i = 0; i < budget; ++i) {
-      const Trial& t = study.ask();
-      study.tell(t.id, f(f.to_vector(t.params)));
+    for (int done = 0; done < budget;) {
+      const std::vector<Trial> round = study.ask(std::min(q, budget - done));
+      for (const Trial& t : round) study.tell(t.id, f(f.to_vector(t.params)));
+      done += static_cast<int>(round.size());
     }
     run.best_value = *study.best()->value;
     ask_seconds = study.ask_seconds();

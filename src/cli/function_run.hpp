@@ -14,14 +14,15 @@ struct FunctionRun {
   double best_value = 0.0;
   double regret = 0.0;
   double seconds_total = 0.0;
-  /// Median of the last 10 asks (seconds).
+  /// Median of the last 10 asks (seconds); with q > 1, of the last 10 ask(q) calls.
   double seconds_per_ask = 0.0;
   std::string device;
 };
 
 /// Minimizes `f` for `budget` evaluations with gpbo (StudyOptions as given, seed overridden)
-/// or with scrambled Sobol search (method "sobol").
+/// or with scrambled Sobol search (method "sobol"). gpbo runs in rounds of `q` evaluations:
+/// ask(q), evaluate, tell them all (the last round may be smaller).
 FunctionRun run_on_function(const TestFunction& f, const std::string& method, int budget,
-                            std::uint64_t seed, StudyOptions options);
+                            std::uint64_t seed, StudyOptions options, int q = 1);
 
 }  // namespace gpbo::cli

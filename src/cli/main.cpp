@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   optimize->add_option("--budget,-n", opt.budget, "Evaluations (0: the benchmark budget)")
       ->check(CLI::NonNegativeNumber);
   optimize->add_option("--seed,-s", opt.seed, "Random seed");
+  optimize->add_option("--batch,-q", opt.batch, "Evaluations per round (ask q, tell q)")
+      ->check(CLI::PositiveNumber);
   optimize->add_flag("--json", opt.json, "Print one JSON object");
   opt.engine.add_to(*optimize);
 
@@ -36,6 +38,10 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--first-seed", bench.first_seed, "First seed");
   bench_cmd->add_option("--budget", bench.budget, "Override every budget (0: protocol)")
       ->check(CLI::NonNegativeNumber);
+  bench_cmd->add_option("--dim,-d", bench.dim, "Dimension of the scalable functions (0: default)")
+      ->check(CLI::NonNegativeNumber);
+  bench_cmd->add_option("--batch,-q", bench.batch, "Evaluations per round")
+      ->check(CLI::PositiveNumber);
   bench_cmd->add_option("--jsonl", bench.jsonl, "Write one JSON object per run to this file");
   bench.engine.add_to(*bench_cmd);
 

@@ -20,6 +20,8 @@ void EngineArgs::add_to(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--warp-strength", warp_strength, "Strength of the log warping (> 1)")
       ->capture_default_str();
+  app.add_option("--batch-method", batch_method, "auto, greedy, qlognei or thompson")
+      ->capture_default_str();
 }
 
 StudyOptions EngineArgs::study_options() const {
@@ -36,6 +38,7 @@ StudyOptions EngineArgs::study_options() const {
   o.n_initial = n_initial;
   o.output_warping = parse_output_warping(warp);
   o.warp_strength = warp_strength;
+  o.batch_method = parse_batch_method(batch_method);
   return o;
 }
 
@@ -52,11 +55,12 @@ int run_optimize(const OptimizeArgs& args) {
   const TestFunction f = TestFunction::make(args.function, args.dim);
   const int budget = args.budget > 0 ? args.budget : default_budget(args.function);
   const FunctionRun run =
-      run_on_function(f, "gpbo", budget, args.seed, args.engine.study_options());
+      run_on_function(f, "gpbo", budget, args.seed, args.engine.study_options(), args.batch);
   if (args.json) {
     nlohmann::json j = {{"function", f.name()},
                         {"dim", f.dim()},
                         {"budget", budget},
+                        {"q", args.batch},
                         {"seed", args.seed},
                         {"best_value", run.best_value},
                         {"optimal_value", f.optimal_value()},
@@ -67,8 +71,8 @@ int run_optimize(const OptimizeArgs& args) {
     std::cout << j.dump() << "\n";
   } else {
     std::printf("function     %s (d = %d)\n", f.name().c_str(), f.dim());
-    std::printf("budget       %d evaluations, seed %llu, device %s\n", budget,
-                static_cast<unsigned long long>(args.seed), run.device.c_str());
+    std::printf("budget       %d evaluations in rounds of %d, seed %llu, device %s\n", budget,
+                args.batch, static_cast<unsigned long long>(args.seed), run.device.c_str());
     std::printf("best value   %.10g   (optimum %.10g)\n", run.best_value, f.optimal_value());
     std::printf("regret       %.4g\n", run.regret);
     std::printf("time         %.3f s total, %.4f s per ask (median of the last 10)\n",

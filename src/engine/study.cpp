@@ -294,6 +294,9 @@ void Study::suggest_from_model(int k) {
     factor->predict(Xr, &mu, nullptr);
     try {
       factor->append(Xr, mu);
+      // A believed value is an observation: it can raise the incumbent, or the acquisition would
+      // keep rewarding points whose mean already beats it, however certain they are.
+      acq.best_f = std::max(acq.best_f, mu.maxCoeff());
     } catch (const NumericalError&) {
       factor = gp_->factor().clone();  // keep going without fantasies rather than fail the ask
     }
@@ -323,6 +326,7 @@ void Study::suggest_from_model(int k) {
           factor->predict(u.transpose(), &mu, nullptr);
           try {
             factor->append(u.transpose(), mu);
+            acq.best_f = std::max(acq.best_f, mu(0));
           } catch (const NumericalError&) {
             // The point is already (numerically) in the model; the duplicate check still holds.
           }
@@ -332,9 +336,9 @@ void Study::suggest_from_model(int k) {
     case BatchMethod::kThompson: {
       AcquisitionOptimizerOptions o = options_.optimizer;
       o.raw_samples = std::clamp(4 * k, 2048, 5000);
-      const Eigen::MatrixXd C = candidate_set(space_, anchors, o, rng_);
-      std::vector<bool> taken = taken_rows(C);
-      const std::vector<Eigen::Index> pick = thompson_select(backend, *factor, C, k, taken, rng_);
+      const Eigen::MatrixXd C = free_rows(candidate_set(space_, anchors, o, rng_));
+      const std::vector<Eigen::Index> pick =
+          thompson_select(backend, *factor, C, k, std::vector<bool>(C.rows(), false), rng_);
       for (Eigen::Index i : pick) push_trial(C.row(i).transpose(), "model");
       for (int i = static_cast<int>(pick.size()); i < k; ++i)
         push_trial(suggest_initial(), "model");
@@ -349,9 +353,10 @@ void Study::suggest_from_model(int k) {
       const AcquisitionCandidates refined =
           optimize_acquisition(backend, *factor, acq, space_, anchors, options_.optimizer, rng_);
       const Eigen::MatrixXd raw = candidate_set(space_, anchors, options_.optimizer, rng_);
-      Eigen::MatrixXd C(refined.X.rows() + raw.rows(), D);
-      C << refined.X, raw;
-      std::vector<bool> taken = taken_rows(C);
+      Eigen::MatrixXd all(refined.X.rows() + raw.rows(), D);
+      all << refined.X, raw;
+      const Eigen::MatrixXd C = free_rows(all);
+      std::vector<bool> taken(static_cast<std::size_t>(C.rows()), false);
       const QLogNei qnei(backend, *factor, baseline, k, rng_());
       Eigen::MatrixXd S(0, D);
       for (int i = 0; i < k; ++i) {
@@ -379,16 +384,20 @@ Eigen::VectorXd Study::first_free(const Eigen::MatrixXd& candidates) const {
   return {};
 }
 
-std::vector<bool> Study::taken_rows(const Eigen::MatrixXd& C) const {
-  // Rows equal to a trial, or to an earlier row (discrete spaces repeat points), are taken.
-  std::vector<bool> taken(static_cast<std::size_t>(C.rows()));
+Eigen::MatrixXd Study::free_rows(const Eigen::MatrixXd& C) const {
+  // Drop rows equal to a trial or to an earlier row (discrete spaces repeat points): a joint
+  // covariance over copies of one point is singular and wastes the candidate budget.
+  std::vector<Eigen::Index> keep;
   std::unordered_set<std::string> seen;
   for (Eigen::Index i = 0; i < C.rows(); ++i) {
     const Eigen::VectorXd u = C.row(i).transpose();
     const std::string key(reinterpret_cast<const char*>(u.data()), sizeof(double) * u.size());
-    taken[static_cast<std::size_t>(i)] = !seen.insert(key).second || is_duplicate(u);
+    if (seen.insert(key).second && !is_duplicate(u)) keep.push_back(i);
   }
-  return taken;
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(keep.size()), C.cols());
+  for (std::size_t i = 0; i < keep.size(); ++i)
+    out.row(static_cast<Eigen::Index>(i)) = C.row(keep[i]);
+  return out;
 }
 
 bool Study::is_duplicate(const Eigen::VectorXd& u) const {
