@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs the demo: a whole Bayesian-optimization study on Hartmann6.
+# Sets up, builds and runs the demo: a persistent study in the default store (a SQLite file):
+# create it, let a worker ask/evaluate/tell 30 Branin trials, then print the best trial.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -7,4 +8,11 @@ build=${BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGPBO_BUILD_TESTS=OFF -DGPBO_BUILD_BENCH=OFF \
   ${GPBO_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j "$(nproc)" --target gpbo_cli
-"$build/gpbo" optimize --function hartmann6 --budget 60 --seed 0 "$@"
+gpbo="$build/gpbo"
+export GPBO_STORAGE="sqlite:///$PWD/$build/demo.db"
+rm -f "$build/demo.db" "$build/demo.db-wal" "$build/demo.db-shm"
+"$gpbo" create-study --study branin --space examples/spaces/branin.json --direction minimize
+"$gpbo" worker --study branin --function branin --trials 30 --worker-id demo >/dev/null
+echo "best trial of 30 (Branin's minimum is 0.397887):"
+"$gpbo" best --study branin
+"$gpbo" trials --study branin -f table | tail -n 5

@@ -18,12 +18,13 @@
 namespace gpbo {
 
 enum class Direction { kMinimize, kMaximize };
-enum class TrialState { kRunning, kComplete, kFailed };
+enum class TrialState { kRunning, kComplete, kFailed, kPruned };
 
-/// "minimize"/"maximize", "running"/"complete"/"failed".
+/// "minimize"/"maximize"; "running"/"complete"/"failed"/"pruned".
 Direction parse_direction(const std::string& text);
 std::string to_string(Direction d);
 std::string to_string(TrialState s);
+TrialState parse_trial_state(const std::string& text);
 
 /// How observations are treated: deterministic (the incumbent is the best observed value),
 /// noisy (the incumbent is the best posterior mean at an observed point), or auto (noisy when
@@ -120,6 +121,20 @@ class Study {
   /// Queues a point to be returned by a coming ask() before any suggestion. Validated against
   /// the space now (InvalidArgument).
   void enqueue(const Params& params);
+
+  /// Records a trial that ran elsewhere (restoring a study from a store): validated against
+  /// the space; kComplete needs a finite value. Returns the new trial's id. Throws
+  /// InvalidArgument.
+  std::int64_t add_trial(const Params& params, TrialState state,
+                         std::optional<double> value = std::nullopt,
+                         const std::string& source = "restored");
+  /// Restarts the model's random stream at (seed, stream) without touching the initial design,
+  /// so that a study rebuilt in another process draws fresh but reproducible numbers.
+  void reseed(std::uint64_t stream);
+  /// Hyperparameters to warm-start the next fit from (a fit of an earlier process).
+  void set_warm_start(const GpHyperparameters& h) { last_hyper_ = h; }
+  /// The last fit's hyperparameters, if any (standardized scale).
+  const std::optional<GpHyperparameters>& warm_start() const { return last_hyper_; }
 
   /// The best complete trial, if any.
   std::optional<Trial> best() const;

@@ -60,6 +60,7 @@ int run_bench(const BenchArgs& args) {
                                   {"dim", f.dim()},
                                   {"budget", budget},
                                   {"q", args.batch},
+                                  {"batch_method", args.engine.batch_method},
                                   {"seed", seed},
                                   {"method", method},
                                   {"final_regret", run.regret},

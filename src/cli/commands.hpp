@@ -11,8 +11,8 @@
 namespace gpbo::cli {
 
 /// Exit codes: 0 success, 2 usage or invalid input (including an unavailable device), 3 not
-/// found or conflict, 4 internal error.
-enum ExitCode { kOk = 0, kUsage = 2, kNotFound = 3, kInternal = 4 };
+/// found or conflict, 4 internal error, 5 storage error (unreadable, corrupt or locked store).
+enum ExitCode { kOk = 0, kUsage = 2, kNotFound = 3, kInternal = 4, kStorage = 5 };
 
 /// Engine flags shared by commands that run studies.
 struct EngineArgs {

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/store_commands.hpp"
 #include "gpbo/error.hpp"
 
 int main(int argc, char** argv) {
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--jsonl", bench.jsonl, "Write one JSON object per run to this file");
   bench.engine.add_to(*bench_cmd);
 
+  const std::function<int()> run_store_command = add_store_commands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -54,6 +57,8 @@ int main(int argc, char** argv) {
   try {
     if (*optimize) return run_optimize(opt);
     if (*bench_cmd) return run_bench(bench);
+    const int rc = run_store_command();
+    if (rc >= 0) return rc;
   } catch (const gpbo::InvalidArgument& e) {
     std::cerr << "gpbo: error: " << e.what() << "\n";
     return kUsage;
@@ -66,6 +71,9 @@ int main(int argc, char** argv) {
   } catch (const gpbo::Conflict& e) {
     std::cerr << "gpbo: conflict: " << e.what() << "\n";
     return kNotFound;
+  } catch (const gpbo::StorageError& e) {
+    std::cerr << "gpbo: storage error: " << e.what() << "\n";
+    return kStorage;
   } catch (const std::exception& e) {
     std::cerr << "gpbo: internal error: " << e.what() << "\n";
     return kInternal;

@@ -48,8 +48,19 @@ std::string to_string(TrialState s) {
       return "complete";
     case TrialState::kFailed:
       return "failed";
+    case TrialState::kPruned:
+      return "pruned";
   }
   return "?";
+}
+
+TrialState parse_trial_state(const std::string& text) {
+  const std::string t = to_lower(text);
+  if (t == "running") return TrialState::kRunning;
+  if (t == "complete") return TrialState::kComplete;
+  if (t == "failed" || t == "fail") return TrialState::kFailed;
+  if (t == "pruned") return TrialState::kPruned;
+  throw InvalidArgument("trial state '" + text + "': expected running, complete, failed or pruned");
 }
 
 OutputWarping parse_output_warping(const std::string& text) {
@@ -429,8 +440,8 @@ void Study::tell(std::int64_t trial_id, double value) {
     throw Conflict("trial " + std::to_string(trial_id) + " is already complete with value " +
                    std::to_string(*t.value));
   }
-  if (t.state == TrialState::kFailed) {
-    throw Conflict("trial " + std::to_string(trial_id) + " has already failed");
+  if (t.state != TrialState::kRunning) {
+    throw Conflict("trial " + std::to_string(trial_id) + " is already " + to_string(t.state));
   }
   t.state = TrialState::kComplete;
   t.value = value;
@@ -438,10 +449,32 @@ void Study::tell(std::int64_t trial_id, double value) {
 
 void Study::tell_failed(std::int64_t trial_id) {
   Trial& t = find(trial_id);
-  if (t.state == TrialState::kComplete) {
-    throw Conflict("trial " + std::to_string(trial_id) + " is already complete");
+  if (t.state == TrialState::kComplete || t.state == TrialState::kPruned) {
+    throw Conflict("trial " + std::to_string(trial_id) + " is already " + to_string(t.state));
   }
   t.state = TrialState::kFailed;
+}
+
+std::int64_t Study::add_trial(const Params& params, TrialState state, std::optional<double> value,
+                              const std::string& source) {
+  Params p = space_.canonical(params);
+  if (state == TrialState::kComplete && !(value && std::isfinite(*value))) {
+    throw InvalidArgument("add_trial: a complete trial needs a finite value");
+  }
+  Eigen::VectorXd u = space_.encode(p);
+  push_trial(std::move(p), std::move(u), source.c_str());
+  Trial& t = trials_.back();
+  t.state = state;
+  if (state == TrialState::kComplete) t.value = value;
+  return t.id;
+}
+
+void Study::reseed(std::uint64_t stream) {
+  // splitmix64 of (seed, stream): distinct, well-mixed streams for consecutive stream numbers.
+  std::uint64_t z = options_.seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  rng_.seed(z ^ (z >> 31));
 }
 
 void Study::enqueue(const Params& params) { queue_.push_back(space_.canonical(params)); }

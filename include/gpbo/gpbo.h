@@ -1,0 +1,194 @@
+/**
+ * gpbo's C API: persistent Bayesian-optimization studies for schedulers and other programs
+ * that embed gpbo through a C ABI (C, Go's cgo, Rust, Python's ctypes, ...).
+ *
+ * Conventions
+ * - Every function that can fail returns an int status: GPBO_OK (0) or one of the
+ *   GPBO_ERR_* codes below. No C++ exception ever leaves the library.
+ * - After each call that returns a status, gpbo_last_error() holds that call's message on the
+ *   calling thread: the error text after a failure, "" after a success.
+ * - Every pointer argument must be non-NULL unless its comment says "may be NULL"; a NULL one
+ *   is GPBO_ERR_INVALID_ARGUMENT with a message naming the argument.
+ * - Out-parameters come last. On failure a pointer out-parameter is set to NULL (when it is not
+ *   NULL itself), so it is always safe to free or close it afterwards.
+ * - Spaces, options and results are JSON text (UTF-8). Strings returned through a `char**` are
+ *   allocated with malloc and owned by the caller, who releases them with gpbo_free().
+ * - Trials are JSON objects {"id", "state", "params", "value", "worker_id", "source",
+ *   "created_at", "finished_at", "lease_deadline"}: "state" is "running", "complete", "failed"
+ *   or "pruned"; "params" maps parameter names to numbers (float, int) or strings
+ *   (categorical); "value" is a number or null; times are seconds since the Unix epoch (0 when
+ *   not set). This is the output of the CLI's `gpbo ask` / `gpbo trials`.
+ * - Handles are thread-safe: both stores serialize their calls, and several processes may use
+ *   one SQLite file at once (each ask/tell is one transaction).
+ *
+ * The header is plain C (C89 syntax; <stdint.h> for int64_t, standard since C99) and C++
+ * compatible.
+ */
+#ifndef GPBO_GPBO_H
+#define GPBO_GPBO_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The library version, "MAJOR.MINOR.PATCH"; also what gpbo_version() returns. */
+#define GPBO_VERSION_MAJOR 0
+#define GPBO_VERSION_MINOR 1
+#define GPBO_VERSION_PATCH 0
+#define GPBO_VERSION_STRING "0.1.0"
+
+/** Status codes returned by the API. */
+typedef enum gpbo_status {
+  /** Success. */
+  GPBO_OK = 0,
+  /**
+   * A malformed or out-of-range argument: a NULL pointer, bad JSON, an unknown option, a
+   * non-finite value, an unknown state or direction, a bad study name, q < 1.
+   */
+  GPBO_ERR_INVALID_ARGUMENT = 1,
+  /** The study or trial does not exist (or, for gpbo_study_best, no trial is complete). */
+  GPBO_ERR_NOT_FOUND = 2,
+  /**
+   * The request contradicts what is stored: a study name that exists, a second tell with
+   * another value, a heartbeat on a finished trial, a space with no point left to suggest.
+   */
+  GPBO_ERR_CONFLICT = 3,
+  /** A numerical failure the library could not rescue (e.g. a GP fit). */
+  GPBO_ERR_NUMERICAL = 4,
+  /** The requested compute backend is not compiled in or has no device. */
+  GPBO_ERR_BACKEND_UNAVAILABLE = 5,
+  /** The store failed: unreadable, corrupt or newer-version database, I/O error. */
+  GPBO_ERR_STORAGE = 6,
+  /** Anything else (out of memory, a bug); the message says what. */
+  GPBO_ERR_INTERNAL = 7
+} gpbo_status;
+
+/** A store of studies (opened from a URL). Opaque. */
+typedef struct gpbo_storage gpbo_storage;
+/** A handle on one study in a store. Opaque. */
+typedef struct gpbo_study gpbo_study;
+
+/** The library version, e.g. "0.1.0". Static storage: never free it. Never fails. */
+const char* gpbo_version(void);
+
+/**
+ * The message of the last status-returning call made on this thread: the error text after a
+ * failure, "" after a success. Thread-local: other threads' calls never change it. The pointer
+ * is owned by the library and stays valid until this thread's next gpbo_* call. Never NULL.
+ */
+const char* gpbo_last_error(void);
+
+/** Releases a string returned by this API. NULL is a no-op. */
+void gpbo_free(char* s);
+
+/**
+ * Opens a store by URL: "sqlite:///abs/path/study.db" or "sqlite://relative/path.db" (the file
+ * and its schema are created on first use), or "memory://" (a fresh store private to this
+ * handle, gone when the last handle on it closes).
+ * On success *out is a new handle the caller closes with gpbo_storage_close().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, unknown scheme), GPBO_ERR_STORAGE (the
+ * database cannot be opened or created, is not a gpbo database, or has a newer schema).
+ */
+int gpbo_storage_open(const char* url, gpbo_storage** out);
+
+/**
+ * Closes a store handle. Studies opened from it stay usable (they share the store) until they
+ * are closed too. NULL is a no-op.
+ */
+void gpbo_storage_close(gpbo_storage* storage);
+
+/**
+ * Creates a study named `name` in `storage`.
+ * `space_json`: the search space, e.g. {"params": [{"name": "lr", "type": "float", "low":
+ * 1e-5, "high": 0.1, "log": true}, {"name": "layers", "type": "int", "low": 1, "high": 8},
+ * {"name": "opt", "type": "categorical", "choices": ["sgd", "adam"]}]}.
+ * `direction`: "minimize" or "maximize".
+ * `options_json`: may be NULL (all defaults); else a JSON object with any of the keys "seed",
+ * "n_initial" (0: grows with the dimension), "acquisition", "kernel", "batch_method",
+ * "output_warping", "noise", "lease_seconds" (a running trial without heartbeat this long is
+ * failed at the next ask; default 3600) and "requeue_expired" (queue an expired trial's point
+ * again; default false). Unknown keys are an error.
+ * On success *out is a new study handle the caller closes with gpbo_study_close().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, bad name, malformed space or options,
+ * unknown direction), GPBO_ERR_CONFLICT (a study with this name exists), GPBO_ERR_STORAGE.
+ */
+int gpbo_study_create(gpbo_storage* storage, const char* name, const char* space_json,
+                      const char* direction, const char* options_json, gpbo_study** out);
+
+/**
+ * Opens the existing study `name` in `storage`.
+ * On success *out is a new study handle the caller closes with gpbo_study_close().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND (no such study),
+ * GPBO_ERR_STORAGE.
+ */
+int gpbo_study_open(gpbo_storage* storage, const char* name, gpbo_study** out);
+
+/** Closes a study handle (the study itself stays in the store). NULL is a no-op. */
+void gpbo_study_close(gpbo_study* study);
+
+/**
+ * Suggests `q` points as RUNNING trials leased to `worker_id` (may be NULL: anonymous). A
+ * worker that already holds running trials gets those back (lease renewed) instead of new
+ * ones; expired leases are settled first. Fewer than q trials come back when fewer distinct
+ * points are left.
+ * On success *trials_json_out is {"trials": [trial, ...]} (see the conventions above), to be
+ * released with gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, q < 1), GPBO_ERR_CONFLICT (no point left
+ * to suggest), GPBO_ERR_NOT_FOUND (the study was deleted), GPBO_ERR_NUMERICAL,
+ * GPBO_ERR_BACKEND_UNAVAILABLE, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_ask(gpbo_study* study, int q, const char* worker_id, char** trials_json_out);
+
+/**
+ * Completes trial `trial_id` with the objective `value`, which must be finite (report a trial
+ * that produced no value with gpbo_study_tell_state). Telling the same value again is a no-op.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL study, NaN or infinite value; nothing is written),
+ * GPBO_ERR_NOT_FOUND (no such trial), GPBO_ERR_CONFLICT (the trial is complete with another
+ * value, or failed or pruned), GPBO_ERR_STORAGE.
+ */
+int gpbo_study_tell(gpbo_study* study, int64_t trial_id, double value);
+
+/**
+ * Marks trial `trial_id` as `state`: "failed" or "pruned". Repeating it is a no-op.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, another state), GPBO_ERR_NOT_FOUND,
+ * GPBO_ERR_CONFLICT (the trial finished otherwise), GPBO_ERR_STORAGE.
+ */
+int gpbo_study_tell_state(gpbo_study* study, int64_t trial_id, const char* state);
+
+/**
+ * Extends the lease of running trial `trial_id` by the study's lease_seconds from now.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL study), GPBO_ERR_NOT_FOUND, GPBO_ERR_CONFLICT (the
+ * trial is not running, e.g. its lease already expired), GPBO_ERR_STORAGE.
+ */
+int gpbo_study_heartbeat(gpbo_study* study, int64_t trial_id);
+
+/**
+ * Queues a point for the next ask, e.g. {"lr": 0.01, "layers": 4, "opt": "adam"}: every
+ * parameter of the space, each with a value of its type inside its bounds or choices.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, malformed JSON, a point not in the space;
+ * nothing is written), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_enqueue(gpbo_study* study, const char* params_json);
+
+/**
+ * The best complete trial (lowest value when minimizing, highest when maximizing).
+ * On success *trial_json_out is one trial object, to be released with gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND (no trial is
+ * complete yet, or no such study), GPBO_ERR_STORAGE.
+ */
+int gpbo_study_best(gpbo_study* study, char** trial_json_out);
+
+/**
+ * Every trial of the study, ordered by id.
+ * On success *trials_json_out is {"trials": [trial, ...]}, to be released with gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_trials(gpbo_study* study, char** trials_json_out);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GPBO_GPBO_H */

@@ -1,0 +1,102 @@
+#pragma once
+/// Persistent studies: the Storage interface, its in-memory and SQLite implementations
+/// (`Storage::open`), and the records they keep. Every write happens inside one transaction
+/// on one study, so a crash leaves either all of an ask/tell or none of it.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gpbo/space.hpp"
+#include "gpbo/study.hpp"
+
+namespace gpbo {
+
+/// One trial as stored. Times are seconds since the Unix epoch (0 when not set).
+struct StoredTrial {
+  /// Study-local number: 0, 1, 2, ... in creation order.
+  std::int64_t id = 0;
+  Params params;
+  TrialState state = TrialState::kRunning;
+  std::optional<double> value;
+  std::string worker_id;
+  /// "initial", "model", "enqueued" or "requeued".
+  std::string source;
+  double created_at = 0.0;
+  double finished_at = 0.0;
+  double heartbeat_at = 0.0;
+  /// A RUNNING trial whose lease_deadline has passed is expired (see StudyOps).
+  double lease_deadline = 0.0;
+};
+
+/// A study's identity and configuration.
+struct StudyInfo {
+  std::string name;
+  /// Space::to_json() of the search space.
+  std::string space_json;
+  Direction direction = Direction::kMinimize;
+  /// Engine options as JSON (see study_options_from_json in the engine).
+  std::string options_json = "{}";
+  /// Engine state carried between asks (warm-start hyperparameters, queued points), as JSON.
+  std::string state_json = "{}";
+  double created_at = 0.0;
+};
+
+/// One line of a study's append-only provenance log.
+struct LogEntry {
+  double time = 0.0;
+  /// "create", "ask", "tell", "fail", "prune", "heartbeat", "expire", "enqueue".
+  std::string event;
+  std::int64_t trial_id = -1;
+  std::string worker_id;
+  /// Event details as a JSON object (params, value, ...).
+  std::string detail_json = "{}";
+};
+
+/// A study's data seen from inside one transaction. Reads see the transaction's own writes.
+class StudyTransaction {
+ public:
+  virtual ~StudyTransaction() = default;
+  virtual const StudyInfo& study() const = 0;
+  /// Every trial, ordered by id.
+  virtual std::vector<StoredTrial> trials() = 0;
+  /// Inserts a trial; its id must be the next free number (trials().size()), else Conflict.
+  virtual void insert_trial(const StoredTrial& trial) = 0;
+  /// Replaces the stored fields of trial `trial.id` (NotFound if absent).
+  virtual void update_trial(const StoredTrial& trial) = 0;
+  virtual void set_state_json(const std::string& state_json) = 0;
+  virtual void append_log(const LogEntry& entry) = 0;
+};
+
+/// Where studies live. Implementations are safe to use from several processes at once
+/// (SQLite: WAL, one IMMEDIATE transaction per call, busy timeout plus retries).
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  /// Opens a store by URL: "sqlite:///abs/path/study.db" or "sqlite://relative.db" (the file and
+  /// schema are created on first use), or "memory://" (this process only). Throws
+  /// InvalidArgument for an unknown scheme, StorageError when the store cannot be opened
+  /// (unreadable, corrupt, or a newer schema version).
+  static std::unique_ptr<Storage> open(const std::string& url);
+
+  /// Creates a study; Conflict if the name exists. Logs a "create" entry.
+  virtual void create_study(const StudyInfo& info) = 0;
+  /// All studies, ordered by name.
+  virtual std::vector<StudyInfo> list_studies() = 0;
+  /// Deletes a study with its trials and log; NotFound if absent.
+  virtual void delete_study(const std::string& name) = 0;
+  /// Runs `fn` in one write transaction on the study (NotFound if absent). Commits when `fn`
+  /// returns; rolls back and rethrows when it throws. On a busy database the whole transaction,
+  /// `fn` included, is retried, so `fn` must have no effects outside the transaction.
+  virtual void write(const std::string& study, const std::function<void(StudyTransaction&)>& fn) = 0;
+  /// Runs `fn` on a consistent read-only snapshot; writes through it throw StorageError.
+  virtual void read(const std::string& study, const std::function<void(StudyTransaction&)>& fn) = 0;
+  /// The study's log, oldest first.
+  virtual std::vector<LogEntry> log(const std::string& study) = 0;
+};
+
+}  // namespace gpbo

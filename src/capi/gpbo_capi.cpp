@@ -1,0 +1,249 @@
+// The C API (include/gpbo/gpbo.h) over PersistentStudy and Storage. Every entry point runs its
+// body through guard(), which maps gpbo's exceptions to status codes and records the message in
+// a thread-local string: no exception crosses the C boundary.
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gpbo/error.hpp"
+#include "gpbo/gpbo.h"
+#include "gpbo/persistent_study.hpp"
+#include "gpbo/storage.hpp"
+#include "space/params_json.hpp"
+
+struct gpbo_storage {
+  std::shared_ptr<gpbo::Storage> storage;
+};
+
+struct gpbo_study {
+  std::shared_ptr<gpbo::Storage> storage;
+  gpbo::PersistentStudy study;
+};
+
+namespace {
+
+using nlohmann::json;
+
+thread_local std::string t_last_error;
+
+/// An error found by the C layer itself, with the status it maps to.
+struct CApiError {
+  int status;
+  std::string message;
+};
+
+void require(const void* p, const char* argument) {
+  if (p == nullptr) {
+    throw CApiError{GPBO_ERR_INVALID_ARGUMENT, std::string("argument '") + argument + "' is NULL"};
+  }
+}
+
+int fail(int status, const char* function, const char* what) {
+  try {
+    t_last_error = std::string(function) + ": " + what;
+  } catch (...) {
+    t_last_error.clear();  // no memory for the message; the status still says what happened
+  }
+  return status;
+}
+
+/// Runs `body`, returns GPBO_OK or the status of what it threw, and sets the last error.
+template <typename Body>
+int guard(const char* function, Body&& body) noexcept {
+  try {
+    body();
+    t_last_error.clear();
+    return GPBO_OK;
+  } catch (const CApiError& e) {
+    return fail(e.status, function, e.message.c_str());
+  } catch (const gpbo::InvalidArgument& e) {
+    return fail(GPBO_ERR_INVALID_ARGUMENT, function, e.what());
+  } catch (const gpbo::NotFound& e) {
+    return fail(GPBO_ERR_NOT_FOUND, function, e.what());
+  } catch (const gpbo::Conflict& e) {
+    return fail(GPBO_ERR_CONFLICT, function, e.what());
+  } catch (const gpbo::NumericalError& e) {
+    return fail(GPBO_ERR_NUMERICAL, function, e.what());
+  } catch (const gpbo::BackendUnavailable& e) {
+    return fail(GPBO_ERR_BACKEND_UNAVAILABLE, function, e.what());
+  } catch (const gpbo::StorageError& e) {
+    return fail(GPBO_ERR_STORAGE, function, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(GPBO_ERR_INTERNAL, function, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(GPBO_ERR_INTERNAL, function, e.what());
+  } catch (...) {
+    return fail(GPBO_ERR_INTERNAL, function, "unknown exception");
+  }
+}
+
+/// Compact JSON text; invalid UTF-8 in stored strings becomes U+FFFD instead of throwing.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+/// A malloc'd copy of `s` for the caller to gpbo_free().
+char* copy_out(const std::string& s) {
+  char* out = static_cast<char*>(std::malloc(s.size() + 1));
+  if (out == nullptr) throw std::bad_alloc();
+  std::memcpy(out, s.c_str(), s.size() + 1);
+  return out;
+}
+
+/// The JSON shape of a trial shared with the CLI (`gpbo ask`, `gpbo trials`).
+json trial_json(const gpbo::StoredTrial& t) {
+  json j = {{"id", t.id},
+            {"state", gpbo::to_string(t.state)},
+            {"params", gpbo::params_to_json(t.params)},
+            {"worker_id", t.worker_id},
+            {"source", t.source},
+            {"created_at", t.created_at},
+            {"finished_at", t.finished_at},
+            {"lease_deadline", t.lease_deadline}};
+  j["value"] = t.value ? json(*t.value) : json(nullptr);
+  return j;
+}
+
+std::string trials_json(const std::vector<gpbo::StoredTrial>& trials) {
+  json arr = json::array();
+  for (const gpbo::StoredTrial& t : trials) arr.push_back(trial_json(t));
+  return dump(json{{"trials", std::move(arr)}});
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* gpbo_version(void) { return GPBO_VERSION_STRING; }
+
+const char* gpbo_last_error(void) { return t_last_error.c_str(); }
+
+void gpbo_free(char* s) { std::free(s); }
+
+int gpbo_storage_open(const char* url, gpbo_storage** out) {
+  if (out != nullptr) *out = nullptr;
+  return guard("gpbo_storage_open", [&] {
+    require(url, "url");
+    require(out, "out");
+    auto handle = std::make_unique<gpbo_storage>();
+    handle->storage = gpbo::Storage::open(url);
+    *out = handle.release();
+  });
+}
+
+void gpbo_storage_close(gpbo_storage* storage) { delete storage; }
+
+int gpbo_study_create(gpbo_storage* storage, const char* name, const char* space_json,
+                      const char* direction, const char* options_json, gpbo_study** out) {
+  if (out != nullptr) *out = nullptr;
+  return guard("gpbo_study_create", [&] {
+    require(storage, "storage");
+    require(name, "name");
+    require(space_json, "space_json");
+    require(direction, "direction");
+    require(out, "out");
+    const gpbo::Space space = gpbo::Space::from_json(space_json);
+    gpbo::StudyOptions options;
+    gpbo::PersistenceOptions persistence;
+    if (options_json != nullptr) {
+      gpbo::study_options_from_json(options_json, &options, &persistence);
+    }
+    options.direction = gpbo::parse_direction(direction);
+    gpbo::PersistentStudy study =
+        gpbo::PersistentStudy::create(storage->storage, name, space, options, persistence);
+    *out = new gpbo_study{storage->storage, std::move(study)};
+  });
+}
+
+int gpbo_study_open(gpbo_storage* storage, const char* name, gpbo_study** out) {
+  if (out != nullptr) *out = nullptr;
+  return guard("gpbo_study_open", [&] {
+    require(storage, "storage");
+    require(name, "name");
+    require(out, "out");
+    *out = new gpbo_study{storage->storage, gpbo::PersistentStudy(storage->storage, name)};
+  });
+}
+
+void gpbo_study_close(gpbo_study* study) { delete study; }
+
+int gpbo_study_ask(gpbo_study* study, int q, const char* worker_id, char** trials_json_out) {
+  if (trials_json_out != nullptr) *trials_json_out = nullptr;
+  return guard("gpbo_study_ask", [&] {
+    require(study, "study");
+    require(trials_json_out, "trials_json_out");
+    const std::string text =
+        trials_json(study->study.ask(q, worker_id != nullptr ? worker_id : ""));
+    *trials_json_out = copy_out(text);
+  });
+}
+
+int gpbo_study_tell(gpbo_study* study, int64_t trial_id, double value) {
+  return guard("gpbo_study_tell", [&] {
+    require(study, "study");
+    study->study.tell(trial_id, value);
+  });
+}
+
+int gpbo_study_tell_state(gpbo_study* study, int64_t trial_id, const char* state) {
+  return guard("gpbo_study_tell_state", [&] {
+    require(study, "study");
+    require(state, "state");
+    const std::string s = state;
+    if (s != "failed" && s != "pruned") {
+      throw gpbo::InvalidArgument("state '" + s + "': expected failed or pruned");
+    }
+    study->study.tell_state(trial_id, gpbo::parse_trial_state(s));
+  });
+}
+
+int gpbo_study_heartbeat(gpbo_study* study, int64_t trial_id) {
+  return guard("gpbo_study_heartbeat", [&] {
+    require(study, "study");
+    study->study.heartbeat(trial_id);
+  });
+}
+
+int gpbo_study_enqueue(gpbo_study* study, const char* params_json) {
+  return guard("gpbo_study_enqueue", [&] {
+    require(study, "study");
+    require(params_json, "params_json");
+    json j;
+    try {
+      j = json::parse(params_json);
+    } catch (const json::exception& e) {
+      throw gpbo::InvalidArgument(std::string("params_json: malformed JSON: ") + e.what());
+    }
+    const gpbo::Space space = gpbo::Space::from_json(study->study.info().space_json);
+    study->study.enqueue(gpbo::params_from_json(j, space));
+  });
+}
+
+int gpbo_study_best(gpbo_study* study, char** trial_json_out) {
+  if (trial_json_out != nullptr) *trial_json_out = nullptr;
+  return guard("gpbo_study_best", [&] {
+    require(study, "study");
+    require(trial_json_out, "trial_json_out");
+    const std::optional<gpbo::StoredTrial> best = study->study.best();
+    if (!best) {
+      throw gpbo::NotFound("study '" + study->study.name() + "' has no complete trial");
+    }
+    *trial_json_out = copy_out(dump(trial_json(*best)));
+  });
+}
+
+int gpbo_study_trials(gpbo_study* study, char** trials_json_out) {
+  if (trials_json_out != nullptr) *trials_json_out = nullptr;
+  return guard("gpbo_study_trials", [&] {
+    require(study, "study");
+    require(trials_json_out, "trials_json_out");
+    *trials_json_out = copy_out(trials_json(study->study.trials()));
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,328 @@
+#include "cli/store_commands.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "gpbo/error.hpp"
+#include "gpbo/persistent_study.hpp"
+#include "gpbo/test_functions.hpp"
+#include "space/params_json.hpp"
+
+namespace gpbo::cli {
+namespace {
+
+using nlohmann::json;
+
+struct StoreArgs {
+  std::string storage;
+  std::string study;
+  // create-study
+  std::string space_file;
+  std::string direction = "minimize";
+  std::uint64_t seed = 0;
+  int n_initial = 0;
+  double lease_seconds = 3600.0;
+  bool requeue_expired = false;
+  bool skip_if_exists = false;
+  std::string batch_method = "auto";
+  // ask / tell / heartbeat
+  int q = 1;
+  std::string worker_id;
+  std::string format = "json";
+  std::int64_t trial = -1;
+  std::string value;
+  std::string state;
+  bool skip_if_finished = false;
+  std::string params;
+  std::string output;
+  // worker
+  std::string function;
+  int dim = 0;
+  int trials = 10;
+};
+
+std::shared_ptr<Storage> open_storage(const StoreArgs& a) {
+  std::string url = a.storage;
+  if (url.empty()) {
+    const char* env = std::getenv("GPBO_STORAGE");
+    if (env) url = env;
+  }
+  if (url.empty()) throw InvalidArgument("no storage: pass --storage URL or set GPBO_STORAGE");
+  return Storage::open(url);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InvalidArgument("cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Parses a whole string as a finite double: "1e-3" yes; "", "abc", "1.5x", "nan", "inf" no.
+double parse_value(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || !std::isfinite(v)) {
+    throw InvalidArgument("--value '" + text +
+                          "' is not a finite number (report a crash with --state fail)");
+  }
+  return v;
+}
+
+json trial_json(const StoredTrial& t) {
+  json j = {{"id", t.id},
+            {"state", to_string(t.state)},
+            {"params", params_to_json(t.params)},
+            {"worker_id", t.worker_id},
+            {"source", t.source},
+            {"created_at", t.created_at},
+            {"finished_at", t.finished_at},
+            {"lease_deadline", t.lease_deadline}};
+  j["value"] = t.value ? json(*t.value) : json(nullptr);
+  return j;
+}
+
+std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+void print_table(const std::vector<StoredTrial>& trials) {
+  std::printf("%-6s %-9s %-14s %s\n", "id", "state", "value", "params");
+  for (const StoredTrial& t : trials) {
+    std::string params;
+    const json params_obj = params_to_json(t.params);  // items() must not outlive it
+    for (const auto& [k, v] : params_obj.items()) {
+      params += (params.empty() ? "" : " ") + k + "=" + value_text(v);
+    }
+    const std::string value = t.value ? json(*t.value).dump() : "-";
+    std::printf("%-6lld %-9s %-14s %s\n", static_cast<long long>(t.id), to_string(t.state).c_str(),
+                value.c_str(), params.c_str());
+  }
+}
+
+void print_trials(const std::vector<StoredTrial>& trials, const std::string& format) {
+  if (format == "table") {
+    print_table(trials);
+    return;
+  }
+  json arr = json::array();
+  for (const StoredTrial& t : trials) arr.push_back(trial_json(t));
+  std::cout << json{{"trials", arr}}.dump() << "\n";
+}
+
+void export_csv(const std::vector<StoredTrial>& trials, const Space& space, std::ostream& out) {
+  out << "id,state,value,worker_id,source,created_at,finished_at";
+  for (const ParamSpec& p : space.params()) out << ",param_" << p.name;
+  out << "\n";
+  for (const StoredTrial& t : trials) {
+    out << t.id << "," << to_string(t.state) << "," << (t.value ? json(*t.value).dump() : "") << ","
+        << json(t.worker_id).dump() << "," << t.source << "," << json(t.created_at).dump() << ","
+        << json(t.finished_at).dump();
+    const json params = params_to_json(t.params);
+    for (const ParamSpec& p : space.params()) {
+      const json& v = params.at(p.name);
+      out << "," << (v.is_string() ? json(v).dump() : v.dump());
+    }
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+std::function<int()> add_store_commands(CLI::App& app) {
+  auto a = std::make_shared<StoreArgs>();
+  auto with_storage = [a](CLI::App* c, bool needs_study) {
+    c->add_option("--storage", a->storage, "Store URL (sqlite:///path.db); default $GPBO_STORAGE");
+    if (needs_study) c->add_option("--study", a->study, "Study name")->required();
+    return c;
+  };
+  auto format_flag = [a](CLI::App* c) {
+    c->add_option("-f,--format", a->format, "json or table")
+        ->check(CLI::IsMember({"json", "table"}))
+        ->capture_default_str();
+  };
+
+  CLI::App* create = with_storage(app.add_subcommand("create-study", "Create a study"), true);
+  create->add_option("--space", a->space_file, "Search-space JSON file")->required();
+  create->add_option("--direction", a->direction, "minimize or maximize")->capture_default_str();
+  create->add_option("--seed", a->seed, "Random seed of the study");
+  create->add_option("--n-initial", a->n_initial, "Initial design size (0: grows with d)")
+      ->check(CLI::NonNegativeNumber);
+  create
+      ->add_option("--lease-seconds", a->lease_seconds,
+                   "A running trial without heartbeat this long fails")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  create->add_flag("--requeue-expired", a->requeue_expired, "Queue an expired trial's point again");
+  create->add_option("--batch-method", a->batch_method, "auto, greedy, qlognei or thompson")
+      ->capture_default_str();
+  create->add_flag("--skip-if-exists", a->skip_if_exists, "Succeed if the study already exists");
+
+  CLI::App* ask = with_storage(app.add_subcommand("ask", "Suggest trials (RUNNING, leased)"), true);
+  ask->add_option("-q,--batch", a->q, "Number of trials")->check(CLI::PositiveNumber);
+  ask->add_option("--worker-id", a->worker_id,
+                  "Worker identity: a worker's running trial is returned again");
+  format_flag(ask);
+
+  CLI::App* tell = with_storage(app.add_subcommand("tell", "Report a trial's result"), true);
+  tell->add_option("--trial", a->trial, "Trial id")->required();
+  CLI::Option* value = tell->add_option("--value", a->value, "Objective value");
+  CLI::Option* state = tell->add_option("--state", a->state, "fail or pruned")
+                           ->check(CLI::IsMember({"fail", "failed", "pruned"}));
+  value->excludes(state);
+  tell->add_flag("--skip-if-finished", a->skip_if_finished,
+                 "Do nothing if the trial is already finished");
+
+  CLI::App* heartbeat =
+      with_storage(app.add_subcommand("heartbeat", "Extend a running trial's lease"), true);
+  heartbeat->add_option("--trial", a->trial, "Trial id")->required();
+
+  CLI::App* enqueue =
+      with_storage(app.add_subcommand("enqueue", "Queue a point for the next ask"), true);
+  enqueue->add_option("--params", a->params, "Point as a JSON object")->required();
+
+  CLI::App* best = with_storage(app.add_subcommand("best", "The best complete trial"), true);
+  CLI::App* trials = with_storage(app.add_subcommand("trials", "List a study's trials"), true);
+  format_flag(trials);
+  CLI::App* exp = with_storage(app.add_subcommand("export", "Export trials as CSV or JSON"), true);
+  exp->add_option("-f,--format", a->format, "csv or json")
+      ->check(CLI::IsMember({"csv", "json"}))
+      ->capture_default_str();
+  exp->add_option("-o,--output", a->output, "File to write (default: stdout)");
+  CLI::App* studies = with_storage(app.add_subcommand("studies", "List the studies"), false);
+  CLI::App* del = with_storage(app.add_subcommand("delete-study", "Delete a study"), true);
+  CLI::App* worker = with_storage(
+      app.add_subcommand("worker", "Ask, evaluate a test function, tell: N rounds (a demo worker)"),
+      true);
+  worker->add_option("--function", a->function, "Test function (its params are x0, x1, ...)")
+      ->required();
+  worker->add_option("--dim", a->dim, "Dimension of a scalable function")
+      ->check(CLI::NonNegativeNumber);
+  worker->add_option("-n,--trials", a->trials, "Trials to evaluate")->check(CLI::PositiveNumber);
+  worker->add_option("-q,--batch", a->q, "Trials per ask")->check(CLI::PositiveNumber);
+  worker->add_option("--worker-id", a->worker_id, "Worker identity");
+
+  return [=]() -> int {
+    if (*create) {
+      const Space space = Space::from_json(read_file(a->space_file));
+      StudyOptions o;
+      o.direction = parse_direction(a->direction);
+      o.seed = a->seed;
+      o.n_initial = a->n_initial;
+      o.batch_method = parse_batch_method(a->batch_method);
+      PersistenceOptions p;
+      p.lease_seconds = a->lease_seconds;
+      p.requeue_expired = a->requeue_expired;
+      auto storage = open_storage(*a);
+      try {
+        PersistentStudy::create(storage, a->study, space, o, p);
+      } catch (const Conflict&) {
+        if (!a->skip_if_exists) throw;
+      }
+      std::cout << json{{"study", a->study}}.dump() << "\n";
+      return kOk;
+    }
+    if (*studies) {
+      json arr = json::array();
+      for (const StudyInfo& s : open_storage(*a)->list_studies()) {
+        arr.push_back({{"name", s.name},
+                       {"direction", to_string(s.direction)},
+                       {"created_at", s.created_at},
+                       {"space", json::parse(s.space_json)},
+                       {"options", json::parse(s.options_json)}});
+      }
+      std::cout << json{{"studies", arr}}.dump() << "\n";
+      return kOk;
+    }
+    if (*del) {
+      open_storage(*a)->delete_study(a->study);
+      std::cout << json{{"deleted", a->study}}.dump() << "\n";
+      return kOk;
+    }
+    PersistentStudy study(open_storage(*a), a->study);
+    if (*ask) {
+      print_trials(study.ask(a->q, a->worker_id), a->format);
+      return kOk;
+    }
+    if (*tell) {
+      if (a->value.empty() == a->state.empty()) {
+        throw InvalidArgument("tell needs exactly one of --value or --state");
+      }
+      const StoredTrial t =
+          a->state.empty()
+              ? study.tell(a->trial, parse_value(a->value), a->skip_if_finished)
+              : study.tell_state(a->trial, parse_trial_state(a->state), a->skip_if_finished);
+      std::cout << trial_json(t).dump() << "\n";
+      return kOk;
+    }
+    if (*heartbeat) {
+      std::cout << trial_json(study.heartbeat(a->trial)).dump() << "\n";
+      return kOk;
+    }
+    if (*enqueue) {
+      json j;
+      try {
+        j = json::parse(a->params);
+      } catch (const json::exception& e) {
+        throw InvalidArgument(std::string("--params: malformed JSON: ") + e.what());
+      }
+      study.enqueue(params_from_json(j, Space::from_json(study.info().space_json)));
+      std::cout << json{{"enqueued", j}}.dump() << "\n";
+      return kOk;
+    }
+    if (*worker) {
+      const TestFunction f = TestFunction::make(a->function, a->dim);
+      int done = 0;
+      while (done < a->trials) {
+        for (const StoredTrial& t : study.ask(std::min(a->q, a->trials - done), a->worker_id)) {
+          const double v = f(f.to_vector(t.params));
+          study.tell(t.id, v);
+          std::cout << json{{"id", t.id}, {"value", v}}.dump() << "\n";
+          ++done;
+        }
+      }
+      return kOk;
+    }
+    if (*best) {
+      const auto b = study.best();
+      if (!b) throw NotFound("study '" + a->study + "' has no complete trial");
+      std::cout << trial_json(*b).dump() << "\n";
+      return kOk;
+    }
+    if (*trials) {
+      print_trials(study.trials(), a->format);
+      return kOk;
+    }
+    if (*exp) {
+      const std::vector<StoredTrial> all = study.trials();
+      std::ofstream file;
+      if (!a->output.empty()) {
+        file.open(a->output);
+        if (!file) throw InvalidArgument("cannot write '" + a->output + "'");
+      }
+      std::ostream& out = a->output.empty() ? std::cout : file;
+      if (a->format == "csv") {
+        export_csv(all, Space::from_json(study.info().space_json), out);
+      } else {
+        json arr = json::array();
+        for (const StoredTrial& t : all) arr.push_back(trial_json(t));
+        out << json{{"study", a->study}, {"trials", arr}}.dump() << "\n";
+      }
+      return kOk;
+    }
+    return -1;
+  };
+}
+
+}  // namespace gpbo::cli

@@ -1,0 +1,390 @@
+#include "gpbo/persistent_study.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "gpbo/error.hpp"
+#include "space/params_json.hpp"
+
+namespace gpbo {
+namespace {
+
+using nlohmann::json;
+
+std::string kernel_name(KernelType k) { return k == KernelType::kRbf ? "rbf" : "matern52"; }
+
+std::string warping_name(OutputWarping w) {
+  switch (w) {
+    case OutputWarping::kNone:
+      return "none";
+    case OutputWarping::kHalfRank:
+      return "halfrank";
+    case OutputWarping::kLog:
+      return "log";
+  }
+  return "?";
+}
+
+std::string noise_name(NoiseModel n) {
+  switch (n) {
+    case NoiseModel::kAuto:
+      return "auto";
+    case NoiseModel::kDeterministic:
+      return "deterministic";
+    case NoiseModel::kNoisy:
+      return "noisy";
+  }
+  return "?";
+}
+
+/// The engine state carried between asks: queued points and warm-start hyperparameters.
+struct EngineState {
+  /// Points to ask first, oldest first: {"params": {...}, "source": "enqueued"|"requeued"}.
+  std::vector<json> queue;
+  std::optional<GpHyperparameters> hyper;
+
+  static EngineState parse(const std::string& text) {
+    EngineState s;
+    const json j = json::parse(text);
+    if (j.contains("queue")) s.queue = j.at("queue").get<std::vector<json>>();
+    if (j.contains("hyper")) {
+      const json& h = j.at("hyper");
+      GpHyperparameters g;
+      const auto ls = h.at("lengthscales").get<std::vector<double>>();
+      g.lengthscales = Eigen::Map<const Eigen::VectorXd>(ls.data(), ls.size());
+      g.outputscale = h.at("outputscale").get<double>();
+      g.noise = h.at("noise").get<double>();
+      g.mean = h.at("mean").get<double>();
+      s.hyper = g;
+    }
+    return s;
+  }
+
+  std::string dump() const {
+    json j = {{"queue", queue}};
+    if (hyper) {
+      j["hyper"] = {{"lengthscales",
+                     std::vector<double>(hyper->lengthscales.data(),
+                                         hyper->lengthscales.data() + hyper->lengthscales.size())},
+                    {"outputscale", hyper->outputscale},
+                    {"noise", hyper->noise},
+                    {"mean", hyper->mean}};
+    }
+    return j.dump();
+  }
+};
+
+StoredTrial find_trial(StudyTransaction& tx, std::int64_t id) {
+  const std::vector<StoredTrial> all = tx.trials();
+  if (id < 0 || id >= static_cast<std::int64_t>(all.size())) {
+    throw NotFound("study '" + tx.study().name + "' has no trial " + std::to_string(id));
+  }
+  return all[static_cast<std::size_t>(id)];
+}
+
+LogEntry log_entry(double now, const char* event, const StoredTrial& t, json detail) {
+  return LogEntry{now, event, t.id, t.worker_id, detail.dump()};
+}
+
+/// Marks RUNNING trials whose lease ran out as FAILED (and requeues their points if asked).
+void settle_expired(StudyTransaction& tx, const PersistenceOptions& p, EngineState* state,
+                    double now) {
+  for (StoredTrial t : tx.trials()) {
+    if (t.state != TrialState::kRunning || t.lease_deadline <= 0.0 || t.lease_deadline >= now) {
+      continue;
+    }
+    t.state = TrialState::kFailed;
+    t.finished_at = now;
+    tx.update_trial(t);
+    tx.append_log(log_entry(now, "expire", t, {{"requeued", p.requeue_expired}}));
+    if (p.requeue_expired) {
+      state->queue.insert(state->queue.begin(),
+                          json{{"params", params_to_json(t.params)}, {"source", "requeued"}});
+    }
+  }
+}
+
+std::string finished_message(const StoredTrial& t) {
+  std::string m = "trial " + std::to_string(t.id) + " is already " + to_string(t.state);
+  if (t.value) m += " with value " + json(*t.value).dump();
+  return m;
+}
+
+}  // namespace
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string study_options_to_json(const StudyOptions& o, const PersistenceOptions& p) {
+  return json{{"seed", o.seed},
+              {"n_initial", o.n_initial},
+              {"acquisition", to_string(o.acquisition)},
+              {"kernel", kernel_name(o.gp.kernel)},
+              {"batch_method", to_string(o.batch_method)},
+              {"output_warping", warping_name(o.output_warping)},
+              {"noise", noise_name(o.noise)},
+              {"lease_seconds", p.lease_seconds},
+              {"requeue_expired", p.requeue_expired}}
+      .dump();
+}
+
+void study_options_from_json(const std::string& text, StudyOptions* o, PersistenceOptions* p) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw InvalidArgument(std::string("study options: malformed JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw InvalidArgument("study options must be a JSON object");
+  try {
+    for (const auto& [key, v] : j.items()) {
+      if (key == "seed") {
+        o->seed = v.get<std::uint64_t>();
+      } else if (key == "n_initial") {
+        o->n_initial = v.get<int>();
+        if (o->n_initial < 0) throw InvalidArgument("study options: n_initial must be >= 0");
+      } else if (key == "acquisition") {
+        o->acquisition = parse_acquisition(v.get<std::string>());
+      } else if (key == "kernel") {
+        const std::string k = v.get<std::string>();
+        if (k != "matern52" && k != "rbf") {
+          throw InvalidArgument("study options: kernel must be matern52 or rbf");
+        }
+        o->gp.kernel = k == "rbf" ? KernelType::kRbf : KernelType::kMatern52;
+      } else if (key == "batch_method") {
+        o->batch_method = parse_batch_method(v.get<std::string>());
+      } else if (key == "output_warping") {
+        o->output_warping = parse_output_warping(v.get<std::string>());
+      } else if (key == "noise") {
+        const std::string n = v.get<std::string>();
+        if (n == "auto") {
+          o->noise = NoiseModel::kAuto;
+        } else if (n == "deterministic") {
+          o->noise = NoiseModel::kDeterministic;
+        } else if (n == "noisy") {
+          o->noise = NoiseModel::kNoisy;
+        } else {
+          throw InvalidArgument("study options: noise must be auto, deterministic or noisy");
+        }
+      } else if (key == "lease_seconds") {
+        p->lease_seconds = v.get<double>();
+        if (!(p->lease_seconds > 0.0) || !std::isfinite(p->lease_seconds)) {
+          throw InvalidArgument("study options: lease_seconds must be positive");
+        }
+      } else if (key == "requeue_expired") {
+        p->requeue_expired = v.get<bool>();
+      } else {
+        throw InvalidArgument("study options: unknown key '" + key + "'");
+      }
+    }
+  } catch (const json::exception& e) {
+    throw InvalidArgument(std::string("study options: wrong type: ") + e.what());
+  }
+}
+
+PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const std::string& name,
+                                        const Space& space, const StudyOptions& options,
+                                        const PersistenceOptions& persistence) {
+  if (name.empty() || name.size() > 200) {
+    throw InvalidArgument("study name must have 1 to 200 characters");
+  }
+  if (space.size() == 0) throw InvalidArgument("study '" + name + "': the space has no parameters");
+  StudyInfo info;
+  info.name = name;
+  info.space_json = space.to_json();
+  info.direction = options.direction;
+  info.options_json = study_options_to_json(options, persistence);
+  info.created_at = now_seconds();
+  storage->create_study(info);
+  return PersistentStudy(std::move(storage), name);
+}
+
+PersistentStudy::PersistentStudy(std::shared_ptr<Storage> storage, std::string name)
+    : storage_(std::move(storage)), name_(std::move(name)) {
+  storage_->read(name_, [](StudyTransaction&) {});  // NotFound now rather than at first use
+}
+
+std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_id) {
+  if (q < 1) throw InvalidArgument("ask: q must be >= 1, got " + std::to_string(q));
+  std::vector<StoredTrial> out;
+  storage_->write(name_, [&](StudyTransaction& tx) {
+    out.clear();  // the transaction may be retried
+    const StudyInfo& info = tx.study();
+    const Space space = Space::from_json(info.space_json);
+    StudyOptions options;
+    PersistenceOptions persistence;
+    study_options_from_json(info.options_json, &options, &persistence);
+    options.direction = info.direction;
+    EngineState state = EngineState::parse(info.state_json);
+    const double now = now_seconds();
+    settle_expired(tx, persistence, &state, now);
+    std::vector<StoredTrial> stored = tx.trials();
+
+    if (!worker_id.empty()) {
+      for (StoredTrial& t : stored) {
+        if (t.state != TrialState::kRunning || t.worker_id != worker_id) continue;
+        t.heartbeat_at = now;
+        t.lease_deadline = now + persistence.lease_seconds;
+        tx.update_trial(t);
+        tx.append_log(log_entry(now, "ask", t, {{"resumed", true}}));
+        out.push_back(t);
+      }
+      if (!out.empty()) {
+        tx.set_state_json(state.dump());
+        return;
+      }
+    }
+
+    Study study(space, options);
+    for (const StoredTrial& t : stored) study.add_trial(t.params, t.state, t.value, t.source);
+    if (state.hyper) study.set_warm_start(*state.hyper);
+    study.reseed(static_cast<std::uint64_t>(stored.size()));
+    for (const json& item : state.queue) study.enqueue(params_from_json(item.at("params"), space));
+
+    const std::vector<Trial> fresh = study.ask(q);
+    std::size_t dequeued = 0;
+    for (const Trial& t : fresh) {
+      StoredTrial s;
+      s.id = t.id;
+      s.params = t.params;
+      s.state = TrialState::kRunning;
+      s.worker_id = worker_id;
+      // Enqueued points come out in queue order; keep the queue's own label (requeued or not).
+      s.source = t.source == "enqueued" ? state.queue.at(dequeued).at("source").get<std::string>()
+                                        : t.source;
+      s.created_at = s.heartbeat_at = now;
+      s.lease_deadline = now + persistence.lease_seconds;
+      tx.insert_trial(s);
+      tx.append_log(log_entry(now, "ask", s, {{"params", params_to_json(s.params)}}));
+      dequeued += t.source == "enqueued";
+      out.push_back(std::move(s));
+    }
+    state.queue.erase(state.queue.begin(),
+                      state.queue.begin() + static_cast<std::ptrdiff_t>(dequeued));
+    state.hyper = study.warm_start();
+    tx.set_state_json(state.dump());
+  });
+  return out;
+}
+
+StoredTrial PersistentStudy::tell(std::int64_t trial_id, double value, bool skip_if_finished) {
+  if (!std::isfinite(value)) {
+    throw InvalidArgument(
+        "tell: the value must be a finite number (use the failed state for a "
+        "trial that produced none)");
+  }
+  StoredTrial out;
+  storage_->write(name_, [&](StudyTransaction& tx) {
+    StoredTrial t = find_trial(tx, trial_id);
+    if (t.state == TrialState::kComplete && t.value && *t.value == value) {
+      out = t;  // the same result twice: idempotent
+      return;
+    }
+    if (t.state != TrialState::kRunning) {
+      if (skip_if_finished) {
+        out = t;
+        return;
+      }
+      throw Conflict(finished_message(t));
+    }
+    const double now = now_seconds();
+    t.state = TrialState::kComplete;
+    t.value = value;
+    t.finished_at = now;
+    tx.update_trial(t);
+    tx.append_log(log_entry(now, "tell", t, {{"value", value}}));
+    out = t;
+  });
+  return out;
+}
+
+StoredTrial PersistentStudy::tell_state(std::int64_t trial_id, TrialState state,
+                                        bool skip_if_finished) {
+  if (state != TrialState::kFailed && state != TrialState::kPruned) {
+    throw InvalidArgument("tell: the state must be failed or pruned");
+  }
+  StoredTrial out;
+  storage_->write(name_, [&](StudyTransaction& tx) {
+    StoredTrial t = find_trial(tx, trial_id);
+    if (t.state == state) {
+      out = t;
+      return;
+    }
+    if (t.state != TrialState::kRunning) {
+      if (skip_if_finished) {
+        out = t;
+        return;
+      }
+      throw Conflict(finished_message(t));
+    }
+    const double now = now_seconds();
+    t.state = state;
+    t.finished_at = now;
+    tx.update_trial(t);
+    tx.append_log(
+        log_entry(now, state == TrialState::kFailed ? "fail" : "prune", t, json::object()));
+    out = t;
+  });
+  return out;
+}
+
+StoredTrial PersistentStudy::heartbeat(std::int64_t trial_id) {
+  StoredTrial out;
+  storage_->write(name_, [&](StudyTransaction& tx) {
+    StoredTrial t = find_trial(tx, trial_id);
+    if (t.state != TrialState::kRunning) throw Conflict(finished_message(t));
+    StudyOptions options;
+    PersistenceOptions persistence;
+    study_options_from_json(tx.study().options_json, &options, &persistence);
+    const double now = now_seconds();
+    t.heartbeat_at = now;
+    t.lease_deadline = now + persistence.lease_seconds;
+    tx.update_trial(t);
+    tx.append_log(log_entry(now, "heartbeat", t, json::object()));
+    out = t;
+  });
+  return out;
+}
+
+void PersistentStudy::enqueue(const Params& params) {
+  storage_->write(name_, [&](StudyTransaction& tx) {
+    const Space space = Space::from_json(tx.study().space_json);
+    const Params p = space.canonical(params);  // validates before anything is written
+    EngineState state = EngineState::parse(tx.study().state_json);
+    state.queue.push_back(json{{"params", params_to_json(p)}, {"source", "enqueued"}});
+    tx.set_state_json(state.dump());
+    tx.append_log(
+        LogEntry{now_seconds(), "enqueue", -1, "", json{{"params", params_to_json(p)}}.dump()});
+  });
+}
+
+std::optional<StoredTrial> PersistentStudy::best() {
+  std::optional<StoredTrial> out;
+  storage_->read(name_, [&](StudyTransaction& tx) {
+    out.reset();
+    const bool maximize = tx.study().direction == Direction::kMaximize;
+    for (const StoredTrial& t : tx.trials()) {
+      if (t.state != TrialState::kComplete) continue;
+      if (!out || (maximize ? *t.value > *out->value : *t.value < *out->value)) out = t;
+    }
+  });
+  return out;
+}
+
+std::vector<StoredTrial> PersistentStudy::trials() {
+  std::vector<StoredTrial> out;
+  storage_->read(name_, [&](StudyTransaction& tx) { out = tx.trials(); });
+  return out;
+}
+
+StudyInfo PersistentStudy::info() {
+  StudyInfo out;
+  storage_->read(name_, [&](StudyTransaction& tx) { out = tx.study(); });
+  return out;
+}
+
+std::vector<LogEntry> PersistentStudy::log() { return storage_->log(name_); }
+
+}  // namespace gpbo

@@ -1,0 +1,217 @@
+/// Storage::open's URL dispatch and the helpers both stores share: validation of what is
+/// written and the JSON form of trial parameters.
+#include "gpbo/storage.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "gpbo/error.hpp"
+#include "storage/memory_storage.hpp"
+#include "storage/sqlite_storage.hpp"
+#include "storage/storage_common.hpp"
+
+namespace gpbo {
+namespace storage_detail {
+namespace {
+
+using Json = nlohmann::json;
+
+// An int stored as a double is only exact up to 2^53; beyond it the value is not "integral" in a
+// way that survives the conversion, so such doubles are refused for int parameters.
+constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
+
+const ParamSpec* find_spec(const Space& space, const std::string& name) {
+  for (const ParamSpec& spec : space.params()) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+[[noreturn]] void bad_value(const std::string& name, const std::string& what) {
+  throw InvalidArgument("parameter '" + name + "': " + what);
+}
+
+Json encode_value(const std::string& name, const ParamValue& value, const ParamSpec* spec) {
+  const ParamType type = spec != nullptr ? spec->type : ParamType::kFloat;
+  if (const auto* d = std::get_if<double>(&value)) {
+    if (!std::isfinite(*d)) bad_value(name, "value is not finite and cannot be stored");
+    if (spec == nullptr) return Json(*d);
+    if (type == ParamType::kInt) {
+      if (*d != std::floor(*d) || std::fabs(*d) > kMaxExactInt) {
+        bad_value(name, "int parameter given the non-integral value " + to_string(value));
+      }
+      return Json(static_cast<std::int64_t>(*d));
+    }
+    if (type == ParamType::kCategorical) bad_value(name, "categorical parameter given a number");
+    return Json(*d);
+  }
+  if (const auto* i = std::get_if<std::int64_t>(&value)) {
+    if (spec == nullptr || type == ParamType::kInt) return Json(*i);
+    if (type == ParamType::kCategorical) bad_value(name, "categorical parameter given a number");
+    return Json(static_cast<double>(*i));
+  }
+  const auto& s = std::get<std::string>(value);
+  if (spec != nullptr && type != ParamType::kCategorical) {
+    bad_value(name, "numeric parameter given the string '" + s + "'");
+  }
+  return Json(s);
+}
+
+[[noreturn]] void bad_stored(const std::string& name, const std::string& what) {
+  throw StorageError("stored trial parameters: '" + name + "': " + what);
+}
+
+std::int64_t integer_of(const std::string& name, const Json& j) {
+  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    bad_stored(name, "integer out of range");
+  }
+  return j.get<std::int64_t>();
+}
+
+ParamValue decode_value(const std::string& name, const Json& j, const ParamSpec* spec) {
+  if (spec == nullptr) {  // not in the space: typed by the JSON itself
+    if (j.is_number_integer()) return integer_of(name, j);
+    if (j.is_number_float()) return j.get<double>();
+    if (j.is_string()) return j.get<std::string>();
+    bad_stored(name, "expected a number or a string");
+  }
+  switch (spec->type) {
+    case ParamType::kFloat:
+      if (!j.is_number()) bad_stored(name, "expected a number for a float parameter");
+      return j.get<double>();
+    case ParamType::kInt:
+      if (j.is_number_integer()) return integer_of(name, j);
+      if (j.is_number_float()) {
+        const double d = j.get<double>();
+        if (d == std::floor(d) && std::fabs(d) <= kMaxExactInt) {
+          return static_cast<std::int64_t>(d);
+        }
+      }
+      bad_stored(name, "expected an integer for an int parameter");
+    case ParamType::kCategorical:
+      if (!j.is_string()) bad_stored(name, "expected a string for a categorical parameter");
+      return j.get<std::string>();
+  }
+  bad_stored(name, "unknown parameter type");
+}
+
+void check_finite(double x, const std::string& where, const char* what) {
+  if (!std::isfinite(x)) throw InvalidArgument(where + ": " + what + " is not finite");
+}
+
+}  // namespace
+
+double now_seconds() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string params_to_json(const Params& params, const Space& space) {
+  Json object = Json::object();
+  for (const auto& [name, value] : params) {
+    object[name] = encode_value(name, value, find_spec(space, name));
+  }
+  try {
+    return object.dump();
+  } catch (const Json::exception& e) {  // e.g. a string that is not UTF-8
+    throw InvalidArgument(std::string("trial parameters cannot be stored as JSON: ") + e.what());
+  }
+}
+
+Params params_from_json(const std::string& text, const Space& space) {
+  Json object;
+  try {
+    object = Json::parse(text);
+  } catch (const Json::exception& e) {
+    throw StorageError(std::string("stored trial parameters are not JSON: ") + e.what());
+  }
+  if (!object.is_object()) throw StorageError("stored trial parameters are not a JSON object");
+  Params params;
+  for (const auto& [name, value] : object.items()) {
+    params.emplace(name, decode_value(name, value, find_spec(space, name)));
+  }
+  return params;
+}
+
+Space stored_space(const StudyInfo& info) {
+  try {
+    return Space::from_json(info.space_json);
+  } catch (const Error& e) {
+    throw StorageError("study '" + info.name + "': stored search space is invalid: " + e.what());
+  }
+}
+
+std::string check_trial(const StoredTrial& trial, const Space& space, const std::string& study) {
+  const std::string where = "study '" + study + "', trial " + std::to_string(trial.id);
+  if (trial.id < 0) throw InvalidArgument(where + ": negative trial id");
+  if (trial.value) check_finite(*trial.value, where, "value");
+  check_finite(trial.created_at, where, "created_at");
+  check_finite(trial.finished_at, where, "finished_at");
+  check_finite(trial.heartbeat_at, where, "heartbeat_at");
+  check_finite(trial.lease_deadline, where, "lease_deadline");
+  try {
+    return params_to_json(trial.params, space);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(where + ": " + e.what());
+  }
+}
+
+void check_json(const std::string& text, const std::string& what) {
+  if (!Json::accept(text)) throw InvalidArgument(what + " is not valid JSON");
+}
+
+void check_log_entry(const LogEntry& entry, const std::string& study) {
+  const std::string where = "study '" + study + "', log entry '" + entry.event + "'";
+  check_finite(entry.time, where, "time");
+  check_json(entry.detail_json, where + ": detail_json");
+}
+
+StudyInfo prepare_new_study(const StudyInfo& info) {
+  if (info.name.empty()) throw InvalidArgument("a study needs a non-empty name");
+  const std::string where = "study '" + info.name + "'";
+  try {
+    Space::from_json(info.space_json);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(where + ": space_json: " + e.what());
+  }
+  check_json(info.options_json, where + ": options_json");
+  check_json(info.state_json, where + ": state_json");
+  check_finite(info.created_at, where, "created_at");
+  StudyInfo stored = info;
+  if (stored.created_at == 0.0) stored.created_at = now_seconds();
+  return stored;
+}
+
+LogEntry create_log_entry(const StudyInfo& info) {
+  LogEntry entry;
+  entry.time = info.created_at;
+  entry.event = "create";
+  // The space and direction in the log make it self-describing provenance.
+  entry.detail_json =
+      Json{{"direction", to_string(info.direction)}, {"space", Json::parse(info.space_json)}}
+          .dump();
+  return entry;
+}
+
+}  // namespace storage_detail
+
+std::unique_ptr<Storage> Storage::open(const std::string& url) {
+  static const std::string kSqlite = "sqlite://";
+  static const char* const kForms =
+      "expected sqlite:///absolute/path.db, sqlite://relative/path.db or memory://";
+  if (url == "memory://") return std::make_unique<MemoryStorage>();
+  if (url.compare(0, kSqlite.size(), kSqlite) == 0) {
+    // "sqlite:///abs.db" leaves "/abs.db" (absolute); "sqlite://rel.db" leaves "rel.db".
+    const std::string path = url.substr(kSqlite.size());
+    if (path.empty()) throw InvalidArgument("storage URL '" + url + "' has no path; " + kForms);
+    if (path.find('\0') != std::string::npos) {
+      throw InvalidArgument("storage URL '" + url + "' contains a NUL character");
+    }
+    return std::make_unique<SqliteStorage>(path);
+  }
+  throw InvalidArgument("unknown storage URL '" + url + "': " + kForms);
+}
+
+}  // namespace gpbo

@@ -1,0 +1,578 @@
+// The C API (gpbo/gpbo.h): every entry point on the in-memory and the SQLite store, its status
+// codes, NULL handling, the thread-local last error, and the JSON it returns.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gpbo/gpbo.h"
+
+namespace {
+
+using nlohmann::json;
+
+const char* const kSpace =
+    R"({"params": [{"name": "x", "type": "float", "low": -2.0, "high": 2.0},
+                   {"name": "k", "type": "int", "low": 1, "high": 5},
+                   {"name": "c", "type": "categorical", "choices": ["a", "b"]}]})";
+const char* const kOptions =
+    R"({"seed": 3, "n_initial": 3, "lease_seconds": 600, "requeue_expired": false,
+        "batch_method": "greedy"})";
+
+/// Takes ownership of a string returned by the API and parses it.
+json take_json(char* text) {
+  EXPECT_NE(text, nullptr);
+  if (text == nullptr) return json();
+  const std::string s = text;
+  gpbo_free(text);
+  return json::parse(s);
+}
+
+void expect_trial_keys(const json& t) {
+  ASSERT_TRUE(t.is_object()) << t.dump();
+  for (const char* key : {"id", "state", "params", "value", "worker_id", "source", "created_at",
+                          "finished_at", "lease_deadline"}) {
+    EXPECT_TRUE(t.contains(key)) << "missing '" << key << "' in " << t.dump();
+  }
+  EXPECT_EQ(t.size(), 9u) << t.dump();
+  EXPECT_TRUE(t.at("id").is_number_integer());
+  EXPECT_TRUE(t.at("params").is_object());
+  EXPECT_TRUE(t.at("params").contains("x"));
+  EXPECT_TRUE(t.at("params").contains("k"));
+  EXPECT_TRUE(t.at("params").contains("c"));
+}
+
+/// Asserts a failure with `status` and a non-empty last error.
+#define EXPECT_STATUS(call, status)                                  \
+  do {                                                               \
+    const int got_ = (call);                                         \
+    EXPECT_EQ(got_, (status)) << #call << ": " << gpbo_last_error(); \
+    if ((status) != GPBO_OK) EXPECT_STRNE(gpbo_last_error(), "");    \
+  } while (0)
+
+std::string temp_db_path(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  return (std::filesystem::temp_directory_path() /
+          ("gpbo_capi_test_" + std::to_string(::getpid()) + "_" + tag + "_" +
+           std::to_string(counter++) + ".db"))
+      .string();
+}
+
+void remove_db(const std::string& path) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::filesystem::remove(path + suffix, ec);
+  }
+}
+
+/// A store of each kind, opened fresh for every test.
+class CApiStore : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      path_ = temp_db_path("store");
+      url_ = "sqlite://" + path_;
+    } else {
+      url_ = "memory://";
+    }
+    ASSERT_EQ(gpbo_storage_open(url_.c_str(), &storage_), GPBO_OK) << gpbo_last_error();
+    ASSERT_NE(storage_, nullptr);
+  }
+  void TearDown() override {
+    gpbo_storage_close(storage_);
+    if (!path_.empty()) remove_db(path_);
+  }
+
+  gpbo_study* create(const char* name = "s", const char* options = kOptions,
+                     const char* direction = "minimize") {
+    gpbo_study* study = nullptr;
+    EXPECT_EQ(gpbo_study_create(storage_, name, kSpace, direction, options, &study), GPBO_OK)
+        << gpbo_last_error();
+    EXPECT_NE(study, nullptr);
+    return study;
+  }
+
+  json ask(gpbo_study* study, int q = 1, const char* worker = nullptr) {
+    char* out = nullptr;
+    EXPECT_EQ(gpbo_study_ask(study, q, worker, &out), GPBO_OK) << gpbo_last_error();
+    return take_json(out);
+  }
+
+  std::string trials_text(gpbo_study* study) {
+    char* out = nullptr;
+    EXPECT_EQ(gpbo_study_trials(study, &out), GPBO_OK) << gpbo_last_error();
+    const std::string s = out != nullptr ? out : "";
+    gpbo_free(out);
+    return s;
+  }
+
+  std::string url_;
+  std::string path_;
+  gpbo_storage* storage_ = nullptr;
+};
+
+INSTANTIATE_TEST_SUITE_P(CApi, CApiStore, ::testing::Values("memory", "sqlite"),
+                         [](const auto& info) { return info.param; });
+
+TEST(CApiBasics, VersionMatchesTheHeader) {
+  ASSERT_NE(gpbo_version(), nullptr);
+  EXPECT_STREQ(gpbo_version(), GPBO_VERSION_STRING);
+  EXPECT_EQ(std::to_string(GPBO_VERSION_MAJOR) + "." + std::to_string(GPBO_VERSION_MINOR) + "." +
+                std::to_string(GPBO_VERSION_PATCH),
+            GPBO_VERSION_STRING);
+}
+
+TEST(CApiBasics, CloseAndFreeAcceptNull) {
+  gpbo_storage_close(nullptr);
+  gpbo_study_close(nullptr);
+  gpbo_free(nullptr);
+  ASSERT_NE(gpbo_last_error(), nullptr);
+}
+
+TEST_P(CApiStore, EveryFunctionsHappyPath) {
+  gpbo_study* study = create();
+
+  // ask: a batch of two, leased to a worker.
+  const json batch = ask(study, 2, "w1");
+  ASSERT_TRUE(batch.contains("trials"));
+  ASSERT_EQ(batch.at("trials").size(), 2u);
+  EXPECT_STREQ(gpbo_last_error(), "");
+  for (const json& t : batch.at("trials")) {
+    expect_trial_keys(t);
+    EXPECT_EQ(t.at("state"), "running");
+    EXPECT_EQ(t.at("worker_id"), "w1");
+    EXPECT_TRUE(t.at("value").is_null());
+    EXPECT_GT(t.at("lease_deadline").get<double>(), t.at("created_at").get<double>());
+  }
+  const std::int64_t id0 = batch["trials"][0]["id"].get<std::int64_t>();
+  const std::int64_t id1 = batch["trials"][1]["id"].get<std::int64_t>();
+  EXPECT_EQ(id0, 0);
+  EXPECT_EQ(id1, 1);
+
+  // The same worker asking again gets its running trials back.
+  const json again = ask(study, 1, "w1");
+  ASSERT_EQ(again.at("trials").size(), 2u);
+  EXPECT_EQ(again["trials"][0]["id"], id0);
+
+  // heartbeat, tell, tell_state.
+  EXPECT_STATUS(gpbo_study_heartbeat(study, id0), GPBO_OK);
+  EXPECT_STATUS(gpbo_study_tell(study, id0, 1.5), GPBO_OK);
+  EXPECT_STATUS(gpbo_study_tell(study, id0, 1.5), GPBO_OK);  // the same value: a no-op
+  EXPECT_STATUS(gpbo_study_tell_state(study, id1, "pruned"), GPBO_OK);
+  EXPECT_STATUS(gpbo_study_tell_state(study, id1, "pruned"), GPBO_OK);
+
+  // An anonymous ask (worker_id NULL), failed.
+  const json anon = ask(study);
+  ASSERT_EQ(anon.at("trials").size(), 1u);
+  const std::int64_t id2 = anon["trials"][0]["id"].get<std::int64_t>();
+  EXPECT_EQ(anon["trials"][0]["worker_id"], "");
+  EXPECT_STATUS(gpbo_study_tell_state(study, id2, "failed"), GPBO_OK);
+
+  // enqueue: the next ask returns the point as given.
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"x": 0.25, "k": 2, "c": "b"})"), GPBO_OK);
+  const json queued = ask(study, 1, "w2");
+  ASSERT_EQ(queued.at("trials").size(), 1u);
+  const json& q = queued["trials"][0];
+  EXPECT_EQ(q.at("source"), "enqueued");
+  EXPECT_DOUBLE_EQ(q.at("params").at("x").get<double>(), 0.25);
+  EXPECT_EQ(q.at("params").at("k"), 2);
+  EXPECT_EQ(q.at("params").at("c"), "b");
+  const std::int64_t id3 = q.at("id").get<std::int64_t>();
+  EXPECT_STATUS(gpbo_study_tell(study, id3, -0.5), GPBO_OK);
+
+  // best: the lowest complete value.
+  char* best_text = nullptr;
+  ASSERT_EQ(gpbo_study_best(study, &best_text), GPBO_OK) << gpbo_last_error();
+  const json best = take_json(best_text);
+  expect_trial_keys(best);
+  EXPECT_EQ(best.at("id"), id3);
+  EXPECT_EQ(best.at("state"), "complete");
+  EXPECT_DOUBLE_EQ(best.at("value").get<double>(), -0.5);
+  EXPECT_GT(best.at("finished_at").get<double>(), 0.0);
+
+  // trials: every trial, ordered by id, in its state.
+  const json all = json::parse(trials_text(study));
+  ASSERT_EQ(all.at("trials").size(), 4u);
+  const std::vector<std::string> states = {"complete", "pruned", "failed", "complete"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    expect_trial_keys(all["trials"][i]);
+    EXPECT_EQ(all["trials"][i]["id"], static_cast<std::int64_t>(i));
+    EXPECT_EQ(all["trials"][i]["state"], states[i]);
+  }
+
+  // open: a second handle sees the same study, and outlives the storage handle.
+  gpbo_study* other = nullptr;
+  ASSERT_EQ(gpbo_study_open(storage_, "s", &other), GPBO_OK) << gpbo_last_error();
+  EXPECT_EQ(trials_text(other), trials_text(study));
+  gpbo_study_close(study);
+  gpbo_storage_close(storage_);
+  storage_ = nullptr;
+  const json later = ask(other, 1, "w3");
+  EXPECT_EQ(later.at("trials").size(), 1u);
+  EXPECT_EQ(json::parse(trials_text(other)).at("trials").size(), 5u);
+  gpbo_study_close(other);
+}
+
+TEST_P(CApiStore, ModelBasedAsksAfterTheInitialDesign) {
+  gpbo_study* study = create("model", R"({"seed": 1, "n_initial": 4})");
+  for (int i = 0; i < 7; ++i) {
+    const json got = ask(study, 1, "w");
+    ASSERT_EQ(got.at("trials").size(), 1u);
+    const json& t = got["trials"][0];
+    EXPECT_EQ(t.at("source"), i < 4 ? "initial" : "model");
+    const double x = t["params"]["x"].get<double>();
+    EXPECT_STATUS(gpbo_study_tell(study, t["id"].get<std::int64_t>(), x * x), GPBO_OK);
+  }
+  gpbo_study_close(study);
+}
+
+TEST_P(CApiStore, MaximizeDirectionPicksTheHighestValue) {
+  gpbo_study* study = create("max", nullptr, "maximize");  // default options
+  for (double v : {1.0, 3.0, 2.0}) {
+    const json got = ask(study);
+    EXPECT_STATUS(gpbo_study_tell(study, got["trials"][0]["id"].get<std::int64_t>(), v), GPBO_OK);
+  }
+  char* text = nullptr;
+  ASSERT_EQ(gpbo_study_best(study, &text), GPBO_OK) << gpbo_last_error();
+  EXPECT_DOUBLE_EQ(take_json(text).at("value").get<double>(), 3.0);
+  gpbo_study_close(study);
+}
+
+TEST_P(CApiStore, StudiesPersistAcrossHandles) {
+  gpbo_study* study = create("kept");
+  const json got = ask(study);
+  EXPECT_STATUS(gpbo_study_tell(study, got["trials"][0]["id"].get<std::int64_t>(), 4.0), GPBO_OK);
+  const std::string before = trials_text(study);
+  gpbo_study_close(study);
+
+  // The same store handle: always there.
+  ASSERT_EQ(gpbo_study_open(storage_, "kept", &study), GPBO_OK) << gpbo_last_error();
+  EXPECT_EQ(trials_text(study), before);
+  gpbo_study_close(study);
+
+  // A new store handle on the same URL: the file keeps it; memory:// is a fresh store.
+  gpbo_storage* reopened = nullptr;
+  ASSERT_EQ(gpbo_storage_open(url_.c_str(), &reopened), GPBO_OK) << gpbo_last_error();
+  study = reinterpret_cast<gpbo_study*>(0x1);
+  const int status = gpbo_study_open(reopened, "kept", &study);
+  if (GetParam() == "sqlite") {
+    ASSERT_EQ(status, GPBO_OK) << gpbo_last_error();
+    EXPECT_EQ(trials_text(study), before);
+  } else {
+    EXPECT_EQ(status, GPBO_ERR_NOT_FOUND);
+    EXPECT_EQ(study, nullptr);
+  }
+  gpbo_study_close(study);
+  gpbo_storage_close(reopened);
+}
+
+TEST_P(CApiStore, NullArgumentsAreInvalid) {
+  gpbo_study* study = create();
+  gpbo_storage* storage = nullptr;
+  gpbo_study* out = nullptr;
+  char* text = nullptr;
+
+  auto expect_null_error = [](int status, const char* argument) {
+    EXPECT_EQ(status, GPBO_ERR_INVALID_ARGUMENT) << argument;
+    EXPECT_NE(std::string(gpbo_last_error()).find(argument), std::string::npos)
+        << "'" << gpbo_last_error() << "' does not name " << argument;
+    EXPECT_NE(std::string(gpbo_last_error()).find("NULL"), std::string::npos);
+  };
+
+  expect_null_error(gpbo_storage_open(nullptr, &storage), "url");
+  expect_null_error(gpbo_storage_open("memory://", nullptr), "out");
+
+  expect_null_error(gpbo_study_create(nullptr, "n", kSpace, "minimize", nullptr, &out), "storage");
+  expect_null_error(gpbo_study_create(storage_, nullptr, kSpace, "minimize", nullptr, &out),
+                    "name");
+  expect_null_error(gpbo_study_create(storage_, "n", nullptr, "minimize", nullptr, &out),
+                    "space_json");
+  expect_null_error(gpbo_study_create(storage_, "n", kSpace, nullptr, nullptr, &out), "direction");
+  expect_null_error(gpbo_study_create(storage_, "n", kSpace, "minimize", nullptr, nullptr), "out");
+
+  expect_null_error(gpbo_study_open(nullptr, "s", &out), "storage");
+  expect_null_error(gpbo_study_open(storage_, nullptr, &out), "name");
+  expect_null_error(gpbo_study_open(storage_, "s", nullptr), "out");
+
+  expect_null_error(gpbo_study_ask(nullptr, 1, nullptr, &text), "study");
+  expect_null_error(gpbo_study_ask(study, 1, nullptr, nullptr), "trials_json_out");
+  expect_null_error(gpbo_study_tell(nullptr, 0, 1.0), "study");
+  expect_null_error(gpbo_study_tell_state(nullptr, 0, "failed"), "study");
+  expect_null_error(gpbo_study_tell_state(study, 0, nullptr), "state");
+  expect_null_error(gpbo_study_heartbeat(nullptr, 0), "study");
+  expect_null_error(gpbo_study_enqueue(nullptr, "{}"), "study");
+  expect_null_error(gpbo_study_enqueue(study, nullptr), "params_json");
+  expect_null_error(gpbo_study_best(nullptr, &text), "study");
+  expect_null_error(gpbo_study_best(study, nullptr), "trial_json_out");
+  expect_null_error(gpbo_study_trials(nullptr, &text), "study");
+  expect_null_error(gpbo_study_trials(study, nullptr), "trials_json_out");
+
+  EXPECT_EQ(storage, nullptr);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_EQ(text, nullptr);
+  // Nothing was created or asked by the failed calls.
+  EXPECT_EQ(json::parse(trials_text(study)).at("trials").size(), 0u);
+  EXPECT_EQ(gpbo_study_open(storage_, "n", &out), GPBO_ERR_NOT_FOUND);
+  gpbo_study_close(study);
+}
+
+TEST_P(CApiStore, UnknownStudyIsNotFound) {
+  gpbo_study* study = reinterpret_cast<gpbo_study*>(0x1);
+  EXPECT_STATUS(gpbo_study_open(storage_, "nope", &study), GPBO_ERR_NOT_FOUND);
+  EXPECT_EQ(study, nullptr);
+  EXPECT_NE(std::string(gpbo_last_error()).find("nope"), std::string::npos) << gpbo_last_error();
+}
+
+TEST_P(CApiStore, DuplicateCreateIsConflict) {
+  gpbo_study* first = create("dup");
+  gpbo_study* second = reinterpret_cast<gpbo_study*>(0x1);
+  EXPECT_STATUS(gpbo_study_create(storage_, "dup", kSpace, "minimize", nullptr, &second),
+                GPBO_ERR_CONFLICT);
+  EXPECT_EQ(second, nullptr);
+  gpbo_study_close(first);
+}
+
+TEST_P(CApiStore, MalformedCreateArgumentsAreInvalid) {
+  gpbo_study* study = reinterpret_cast<gpbo_study*>(0x1);
+  EXPECT_STATUS(gpbo_study_create(storage_, "s", "{not json", "minimize", nullptr, &study),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(study, nullptr);
+  EXPECT_STATUS(gpbo_study_create(storage_, "s", R"({"params": [{"name": "x", "type": "float",
+                                  "low": 2, "high": 1}]})",
+                                  "minimize", nullptr, &study),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_create(storage_, "s", R"({"params": []})", "minimize", nullptr, &study),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_create(storage_, "s", kSpace, "sideways", nullptr, &study),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_create(storage_, "s", kSpace, "minimize", "{bad", &study),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_create(storage_, "s", kSpace, "minimize", R"({"colour": 1})", &study),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(
+      gpbo_study_create(storage_, "s", kSpace, "minimize", R"({"n_initial": -1})", &study),
+      GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_create(storage_, "s", kSpace, "minimize", R"({"seed": "x"})", &study),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_create(storage_, "", kSpace, "minimize", nullptr, &study),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(study, nullptr);
+  // None of them created the study.
+  EXPECT_STATUS(gpbo_study_open(storage_, "s", &study), GPBO_ERR_NOT_FOUND);
+}
+
+TEST_P(CApiStore, NonFiniteValueIsInvalidAndWritesNothing) {
+  gpbo_study* study = create();
+  const json got = ask(study);
+  const std::int64_t id = got["trials"][0]["id"].get<std::int64_t>();
+  const std::string before = trials_text(study);
+  EXPECT_STATUS(gpbo_study_tell(study, id, std::numeric_limits<double>::quiet_NaN()),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(trials_text(study), before);
+  EXPECT_STATUS(gpbo_study_tell(study, id, std::numeric_limits<double>::infinity()),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_tell(study, id, -std::numeric_limits<double>::infinity()),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(trials_text(study), before);
+  // The trial is still running and can be told a real value.
+  EXPECT_STATUS(gpbo_study_tell(study, id, 2.0), GPBO_OK);
+  gpbo_study_close(study);
+}
+
+TEST_P(CApiStore, SecondDifferentTellIsConflict) {
+  gpbo_study* study = create();
+  const json got = ask(study, 2);
+  const std::int64_t id0 = got["trials"][0]["id"].get<std::int64_t>();
+  const std::int64_t id1 = got["trials"][1]["id"].get<std::int64_t>();
+  EXPECT_STATUS(gpbo_study_tell(study, id0, 1.0), GPBO_OK);
+  const std::string before = trials_text(study);
+  EXPECT_STATUS(gpbo_study_tell(study, id0, 2.0), GPBO_ERR_CONFLICT);
+  EXPECT_STATUS(gpbo_study_tell_state(study, id0, "failed"), GPBO_ERR_CONFLICT);
+  EXPECT_STATUS(gpbo_study_heartbeat(study, id0), GPBO_ERR_CONFLICT);
+  EXPECT_STATUS(gpbo_study_tell_state(study, id1, "failed"), GPBO_OK);
+  EXPECT_STATUS(gpbo_study_tell(study, id1, 1.0), GPBO_ERR_CONFLICT);
+  EXPECT_STATUS(gpbo_study_tell_state(study, id1, "pruned"), GPBO_ERR_CONFLICT);
+  const json after = json::parse(trials_text(study));
+  EXPECT_EQ(after["trials"][0], json::parse(before)["trials"][0]);
+  EXPECT_DOUBLE_EQ(after["trials"][0]["value"].get<double>(), 1.0);
+  gpbo_study_close(study);
+}
+
+TEST_P(CApiStore, UnknownTrialsAndBadStatesAndBadAsks) {
+  gpbo_study* study = create();
+  EXPECT_STATUS(gpbo_study_tell(study, 0, 1.0), GPBO_ERR_NOT_FOUND);
+  EXPECT_STATUS(gpbo_study_tell(study, -1, 1.0), GPBO_ERR_NOT_FOUND);
+  EXPECT_STATUS(gpbo_study_tell_state(study, 7, "failed"), GPBO_ERR_NOT_FOUND);
+  EXPECT_STATUS(gpbo_study_heartbeat(study, 7), GPBO_ERR_NOT_FOUND);
+  char* text = reinterpret_cast<char*>(0x1);
+  EXPECT_STATUS(gpbo_study_best(study, &text), GPBO_ERR_NOT_FOUND);  // nothing complete yet
+  EXPECT_EQ(text, nullptr);
+  text = reinterpret_cast<char*>(0x1);
+  EXPECT_STATUS(gpbo_study_ask(study, 0, nullptr, &text), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(text, nullptr);
+  const json got = ask(study);
+  const std::int64_t id = got["trials"][0]["id"].get<std::int64_t>();
+  for (const char* state : {"complete", "running", "done", ""}) {
+    EXPECT_STATUS(gpbo_study_tell_state(study, id, state), GPBO_ERR_INVALID_ARGUMENT);
+  }
+  EXPECT_EQ(json::parse(trials_text(study))["trials"][0]["state"], "running");
+  gpbo_study_close(study);
+}
+
+TEST_P(CApiStore, BadEnqueueWritesNothing) {
+  gpbo_study* study = create();
+  EXPECT_STATUS(gpbo_study_enqueue(study, "{oops"), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"x": 9.0, "k": 2, "c": "a"})"),
+                GPBO_ERR_INVALID_ARGUMENT);  // out of bounds
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"x": 0.0, "k": 2})"),
+                GPBO_ERR_INVALID_ARGUMENT);  // missing c
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"x": 0.0, "k": 2, "c": "z"})"),
+                GPBO_ERR_INVALID_ARGUMENT);  // not a choice
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"([1, 2])"), GPBO_ERR_INVALID_ARGUMENT);
+  const json got = ask(study);
+  EXPECT_EQ(got["trials"][0]["source"], "initial");
+  gpbo_study_close(study);
+}
+
+TEST(CApiErrors, BadStorageUrls) {
+  gpbo_storage* storage = reinterpret_cast<gpbo_storage*>(0x1);
+  EXPECT_STATUS(gpbo_storage_open("postgres://db", &storage), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(storage, nullptr);
+  EXPECT_STATUS(gpbo_storage_open("sqlite://", &storage), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_storage_open("sqlite:///nonexistent-dir-gpbo/x/y.db", &storage),
+                GPBO_ERR_STORAGE);
+  EXPECT_EQ(storage, nullptr);
+}
+
+TEST(CApiErrors, NotAGpboDatabaseIsAStorageError) {
+  const std::string path = temp_db_path("garbage");
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    const std::string junk(4096, 'J');
+    std::fwrite(junk.data(), 1, junk.size(), f);
+    std::fclose(f);
+  }
+  gpbo_storage* storage = nullptr;
+  EXPECT_STATUS(gpbo_storage_open(("sqlite://" + path).c_str(), &storage), GPBO_ERR_STORAGE);
+  gpbo_storage_close(storage);
+  remove_db(path);
+}
+
+TEST(CApiErrors, LastErrorIsThreadLocalAndClearedBySuccess) {
+  gpbo_storage* storage = nullptr;
+  ASSERT_EQ(gpbo_storage_open("memory://", &storage), GPBO_OK);
+  gpbo_study* study = nullptr;
+  ASSERT_EQ(gpbo_study_open(storage, "main-thread-study", &study), GPBO_ERR_NOT_FOUND);
+  const std::string mine = gpbo_last_error();
+  ASSERT_NE(mine.find("main-thread-study"), std::string::npos) << mine;
+
+  std::string fresh;
+  std::string theirs;
+  std::thread worker([&] {
+    fresh = gpbo_last_error();  // nothing called on this thread yet
+    gpbo_study* s = nullptr;
+    EXPECT_EQ(gpbo_study_create(storage, "t", "{broken", "minimize", nullptr, &s),
+              GPBO_ERR_INVALID_ARGUMENT);
+    theirs = gpbo_last_error();
+  });
+  worker.join();
+  EXPECT_EQ(fresh, "");
+  EXPECT_NE(theirs, "");
+  EXPECT_NE(theirs, mine);
+  EXPECT_NE(theirs.find("gpbo_study_create"), std::string::npos) << theirs;
+  EXPECT_EQ(std::string(gpbo_last_error()), mine);  // untouched by the other thread
+
+  // Threads failing concurrently each keep their own message.
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      const std::string name = "missing-" + std::to_string(i);
+      for (int k = 0; k < 50; ++k) {
+        gpbo_study* s = nullptr;
+        if (gpbo_study_open(storage, name.c_str(), &s) != GPBO_ERR_NOT_FOUND ||
+            std::string(gpbo_last_error()).find("'" + name + "'") == std::string::npos) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+
+  // A success clears this thread's message.
+  ASSERT_EQ(gpbo_study_create(storage, "ok", kSpace, "minimize", nullptr, &study), GPBO_OK);
+  EXPECT_STREQ(gpbo_last_error(), "");
+  gpbo_study_close(study);
+  gpbo_storage_close(storage);
+}
+
+TEST(CApiErrors, ConcurrentWorkersOnOneSqliteStudy) {
+  const std::string path = temp_db_path("workers");
+  const std::string url = "sqlite://" + path;
+  gpbo_storage* storage = nullptr;
+  ASSERT_EQ(gpbo_storage_open(url.c_str(), &storage), GPBO_OK) << gpbo_last_error();
+  gpbo_study* study = nullptr;
+  ASSERT_EQ(
+      gpbo_study_create(storage, "shared", kSpace, "minimize", R"({"n_initial": 100})", &study),
+      GPBO_OK)
+      << gpbo_last_error();
+  gpbo_study_close(study);
+  gpbo_storage_close(storage);
+
+  // Each worker opens its own store handle, as separate processes would.
+  std::atomic<int> errors{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&, w] {
+      gpbo_storage* st = nullptr;
+      gpbo_study* s = nullptr;
+      if (gpbo_storage_open(url.c_str(), &st) != GPBO_OK ||
+          gpbo_study_open(st, "shared", &s) != GPBO_OK) {
+        ++errors;
+        gpbo_storage_close(st);
+        return;
+      }
+      const std::string worker = "w" + std::to_string(w);
+      for (int i = 0; i < 5; ++i) {
+        char* text = nullptr;
+        if (gpbo_study_ask(s, 1, worker.c_str(), &text) != GPBO_OK) {
+          ++errors;
+          continue;
+        }
+        const json got = take_json(text);
+        for (const json& t : got.at("trials")) {
+          if (gpbo_study_tell(s, t.at("id").get<std::int64_t>(), 1.0 + w) != GPBO_OK) ++errors;
+        }
+      }
+      gpbo_study_close(s);
+      gpbo_storage_close(st);
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+
+  ASSERT_EQ(gpbo_storage_open(url.c_str(), &storage), GPBO_OK);
+  ASSERT_EQ(gpbo_study_open(storage, "shared", &study), GPBO_OK);
+  char* text = nullptr;
+  ASSERT_EQ(gpbo_study_trials(study, &text), GPBO_OK);
+  const json all = take_json(text);
+  ASSERT_EQ(all.at("trials").size(), 20u);
+  for (std::size_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(all["trials"][i]["id"], static_cast<std::int64_t>(i));
+    EXPECT_EQ(all["trials"][i]["state"], "complete");
+  }
+  gpbo_study_close(study);
+  gpbo_storage_close(storage);
+  remove_db(path);
+}
+
+}  // namespace

@@ -1,0 +1,214 @@
+// PersistentStudy on the in-memory store: the ask/tell protocol that the CLI and the C API use.
+#include "gpbo/persistent_study.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "gpbo/error.hpp"
+
+namespace {
+
+using gpbo::Conflict;
+using gpbo::InvalidArgument;
+using gpbo::NotFound;
+using gpbo::PersistenceOptions;
+using gpbo::PersistentStudy;
+using gpbo::Space;
+using gpbo::Storage;
+using gpbo::StoredTrial;
+using gpbo::StudyOptions;
+using gpbo::TrialState;
+
+Space mixed_space() {
+  Space s;
+  s.add_float("x", -2.0, 2.0).add_int("k", 1, 5).add_categorical("c", {"a", "b"});
+  return s;
+}
+
+double objective(const gpbo::Params& p) {
+  const double x = std::get<double>(p.at("x"));
+  const auto k = std::get<std::int64_t>(p.at("k"));
+  return x * x + 0.1 * static_cast<double>(k) + (std::get<std::string>(p.at("c")) == "a" ? 0 : 1);
+}
+
+PersistentStudy make_study(std::shared_ptr<Storage> storage, const std::string& name,
+                           PersistenceOptions p = {}, std::uint64_t seed = 0) {
+  StudyOptions o;
+  o.seed = seed;
+  o.n_initial = 4;
+  return PersistentStudy::create(std::move(storage), name, mixed_space(), o, p);
+}
+
+TEST(PersistentStudy, AskTellBestRoundTrip) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistentStudy study = make_study(storage, "s");
+  for (int i = 0; i < 8; ++i) {
+    const std::vector<StoredTrial> got = study.ask();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].id, i);
+    EXPECT_EQ(got[0].state, TrialState::kRunning);
+    EXPECT_GT(got[0].lease_deadline, got[0].created_at);
+    study.tell(got[0].id, objective(got[0].params));
+  }
+  const std::vector<StoredTrial> all = study.trials();
+  ASSERT_EQ(all.size(), 8u);
+  double best = INFINITY;
+  for (const StoredTrial& t : all) {
+    EXPECT_EQ(t.state, TrialState::kComplete);
+    best = std::min(best, *t.value);
+  }
+  EXPECT_EQ(*study.best()->value, best);
+  // A second handle on the same store sees the same study.
+  PersistentStudy again(storage, "s");
+  EXPECT_EQ(again.trials().size(), 8u);
+  // The model's hyperparameters are kept for the next process's warm start.
+  EXPECT_TRUE(nlohmann::json::parse(again.info().state_json).contains("hyper"));
+}
+
+TEST(PersistentStudy, UnknownStudyAndTrial) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  EXPECT_THROW(PersistentStudy(storage, "missing"), NotFound);
+  PersistentStudy study = make_study(storage, "s");
+  EXPECT_THROW(study.tell(0, 1.0), NotFound);
+  EXPECT_THROW(make_study(storage, "s"), Conflict);
+  EXPECT_THROW(study.ask(0), InvalidArgument);
+}
+
+TEST(PersistentStudy, WorkerGetsItsRunningTrialBack) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistentStudy study = make_study(storage, "s");
+  const StoredTrial first = study.ask(1, "w1").front();
+  const StoredTrial again = study.ask(1, "w1").front();
+  EXPECT_EQ(again.id, first.id);
+  EXPECT_EQ(again.params, first.params);
+  EXPECT_GE(again.lease_deadline, first.lease_deadline);
+  const StoredTrial other = study.ask(1, "w2").front();
+  EXPECT_NE(other.id, first.id);
+  study.tell(first.id, 1.0);
+  EXPECT_NE(study.ask(1, "w1").front().id, first.id);  // finished: a new trial now
+}
+
+TEST(PersistentStudy, TellIsIdempotentAndRejectsBadValues) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistentStudy study = make_study(storage, "s");
+  const StoredTrial t = study.ask().front();
+  EXPECT_THROW(study.tell(t.id, std::nan("")), InvalidArgument);
+  EXPECT_THROW(study.tell(t.id, INFINITY), InvalidArgument);
+  EXPECT_EQ(study.trials()[0].state, TrialState::kRunning);  // nothing written
+  study.tell(t.id, 2.5);
+  EXPECT_NO_THROW(study.tell(t.id, 2.5));
+  EXPECT_THROW(study.tell(t.id, 3.0), Conflict);
+  EXPECT_EQ(*study.tell(t.id, 3.0, /*skip_if_finished=*/true).value, 2.5);
+  EXPECT_THROW(study.tell_state(t.id, TrialState::kFailed), Conflict);
+  EXPECT_THROW(study.tell_state(t.id, TrialState::kComplete), InvalidArgument);
+  const StoredTrial u = study.ask().front();
+  EXPECT_EQ(study.tell_state(u.id, TrialState::kPruned).state, TrialState::kPruned);
+  EXPECT_NO_THROW(study.tell_state(u.id, TrialState::kPruned));
+  EXPECT_THROW(study.tell(u.id, 1.0), Conflict);
+  EXPECT_THROW(study.heartbeat(u.id), Conflict);
+}
+
+TEST(PersistentStudy, ExpiredLeaseFailsAndRequeues) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistenceOptions p;
+  p.lease_seconds = 0.05;
+  p.requeue_expired = true;
+  PersistentStudy study = make_study(storage, "s", p);
+  const StoredTrial lost = study.ask(1, "dead").front();
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  const StoredTrial next = study.ask(1, "alive").front();
+  const std::vector<StoredTrial> all = study.trials();
+  EXPECT_EQ(all[static_cast<std::size_t>(lost.id)].state, TrialState::kFailed);
+  EXPECT_EQ(next.params, lost.params);  // the lost point is evaluated again
+  EXPECT_EQ(next.source, "requeued");
+  bool logged = false;
+  for (const gpbo::LogEntry& e : study.log()) logged = logged || e.event == "expire";
+  EXPECT_TRUE(logged);
+}
+
+TEST(PersistentStudy, HeartbeatKeepsATrialAlive) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistenceOptions p;
+  p.lease_seconds = 0.2;
+  PersistentStudy study = make_study(storage, "s", p);
+  const StoredTrial t = study.ask(1, "w").front();
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(80));
+    study.heartbeat(t.id);
+  }
+  study.ask(1, "other");  // settles expired leases: this one is not
+  EXPECT_EQ(study.trials()[static_cast<std::size_t>(t.id)].state, TrialState::kRunning);
+}
+
+TEST(PersistentStudy, EnqueueValidatesBeforeWriting) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistentStudy study = make_study(storage, "s");
+  const std::string before = study.info().state_json;
+  EXPECT_THROW(study.enqueue({{"x", 9.0}, {"k", std::int64_t{1}}, {"c", std::string("a")}}),
+               InvalidArgument);
+  EXPECT_THROW(study.enqueue({{"x", 0.0}}), InvalidArgument);
+  EXPECT_EQ(study.info().state_json, before);
+  const gpbo::Params p{{"x", 0.5}, {"k", std::int64_t{2}}, {"c", std::string("b")}};
+  study.enqueue(p);
+  const StoredTrial t = study.ask().front();
+  EXPECT_EQ(t.params, p);
+  EXPECT_EQ(t.source, "enqueued");
+  EXPECT_NE(study.ask().front().source, "enqueued");  // consumed once
+}
+
+TEST(PersistentStudy, BatchesAreDistinctAndSeedsReproduce) {
+  auto run = [](std::uint64_t seed) {
+    std::shared_ptr<Storage> storage = Storage::open("memory://");
+    PersistentStudy study = make_study(storage, "s", {}, seed);
+    std::vector<gpbo::Params> seen;
+    for (int round = 0; round < 4; ++round) {
+      for (const StoredTrial& t : study.ask(3)) {
+        seen.push_back(t.params);
+        study.tell(t.id, objective(t.params));
+      }
+    }
+    return seen;
+  };
+  const auto a = run(7), b = run(7), c = run(8);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  std::set<std::string> distinct;
+  for (const gpbo::Params& p : a) {
+    std::string key;
+    for (const auto& [k, v] : p) key += k + "=" + gpbo::to_string(v) + ";";
+    distinct.insert(key);
+  }
+  EXPECT_EQ(distinct.size(), a.size());
+}
+
+TEST(PersistentStudy, OptionsJsonRoundTripAndValidation) {
+  StudyOptions o;
+  o.seed = 42;
+  o.n_initial = 7;
+  o.acquisition = gpbo::AcquisitionType::kUCB;
+  o.batch_method = gpbo::BatchMethod::kThompson;
+  PersistenceOptions p;
+  p.lease_seconds = 12.5;
+  p.requeue_expired = true;
+  StudyOptions o2;
+  PersistenceOptions p2;
+  gpbo::study_options_from_json(gpbo::study_options_to_json(o, p), &o2, &p2);
+  EXPECT_EQ(o2.seed, 42u);
+  EXPECT_EQ(o2.n_initial, 7);
+  EXPECT_EQ(o2.acquisition, gpbo::AcquisitionType::kUCB);
+  EXPECT_EQ(o2.batch_method, gpbo::BatchMethod::kThompson);
+  EXPECT_EQ(p2.lease_seconds, 12.5);
+  EXPECT_TRUE(p2.requeue_expired);
+  EXPECT_THROW(gpbo::study_options_from_json(R"({"sed": 1})", &o2, &p2), InvalidArgument);
+  EXPECT_THROW(gpbo::study_options_from_json(R"({"seed": "x"})", &o2, &p2), InvalidArgument);
+  EXPECT_THROW(gpbo::study_options_from_json(R"({"lease_seconds": -1})", &o2, &p2),
+               InvalidArgument);
+  EXPECT_THROW(gpbo::study_options_from_json("{", &o2, &p2), InvalidArgument);
+}
+
+}  // namespace
