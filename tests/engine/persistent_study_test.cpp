@@ -212,3 +212,21 @@ TEST(PersistentStudy, OptionsJsonRoundTripAndValidation) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(PersistentStudy, LongInitialDesignContinuesAcrossProcesses) {
+  // Each ask rebuilds the study; the design must continue where the stored trials left off
+  // instead of re-drawing (and rejecting) every earlier design point.
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  StudyOptions o;
+  o.n_initial = 100000;
+  PersistentStudy study = PersistentStudy::create(storage, "s", mixed_space(), o);
+  for (int i = 0; i < 1200; ++i) {
+    const StoredTrial t = study.ask().front();
+    ASSERT_EQ(t.source, "initial") << "trial " << i;
+    study.tell(t.id, objective(t.params));
+  }
+}
+
+}  // namespace
