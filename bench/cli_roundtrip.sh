@@ -25,5 +25,5 @@ for s in design model; do
     times+=("$(echo "$end - $start" | bc)")
   done
   median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
-  echo "{\"study\": \"$s\", \"trials_stored\": 1000, \"rounds\": $rounds, \"median_seconds_per_round_trip\": $median, \"round_trips_per_second\": $(echo "scale=2; 1/$median" | bc)}"
+  echo "{\"study\": \"$s\", \"trials_stored\": 1000, \"rounds\": $rounds, \"median_seconds_per_round_trip\": $median, \"round_trips_per_second\": $(echo "1/$median" | bc -l | xargs printf "%.2f")}"
 done

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/trial_json.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/gpbo.h"
 #include "gpbo/persistent_study.hpp"
@@ -95,24 +96,8 @@ char* copy_out(const std::string& s) {
   return out;
 }
 
-/// The JSON shape of a trial shared with the CLI (`gpbo ask`, `gpbo trials`).
-json trial_json(const gpbo::StoredTrial& t) {
-  json j = {{"id", t.id},
-            {"state", gpbo::to_string(t.state)},
-            {"params", gpbo::params_to_json(t.params)},
-            {"worker_id", t.worker_id},
-            {"source", t.source},
-            {"created_at", t.created_at},
-            {"finished_at", t.finished_at},
-            {"lease_deadline", t.lease_deadline}};
-  j["value"] = t.value ? json(*t.value) : json(nullptr);
-  return j;
-}
-
 std::string trials_json(const std::vector<gpbo::StoredTrial>& trials) {
-  json arr = json::array();
-  for (const gpbo::StoredTrial& t : trials) arr.push_back(trial_json(t));
-  return dump(json{{"trials", std::move(arr)}});
+  return dump(gpbo::trials_to_json(trials));
 }
 
 }  // namespace
@@ -233,7 +218,7 @@ int gpbo_study_best(gpbo_study* study, char** trial_json_out) {
     if (!best) {
       throw gpbo::NotFound("study '" + study->study.name() + "' has no complete trial");
     }
-    *trial_json_out = copy_out(dump(trial_json(*best)));
+    *trial_json_out = copy_out(dump(gpbo::trial_to_json(*best)));
   });
 }
 

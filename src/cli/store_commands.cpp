@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "engine/trial_json.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/persistent_study.hpp"
 #include "gpbo/test_functions.hpp"
@@ -82,19 +83,6 @@ double parse_value(const std::string& text) {
   return v;
 }
 
-json trial_json(const StoredTrial& t) {
-  json j = {{"id", t.id},
-            {"state", to_string(t.state)},
-            {"params", params_to_json(t.params)},
-            {"worker_id", t.worker_id},
-            {"source", t.source},
-            {"created_at", t.created_at},
-            {"finished_at", t.finished_at},
-            {"lease_deadline", t.lease_deadline}};
-  j["value"] = t.value ? json(*t.value) : json(nullptr);
-  return j;
-}
-
 std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 void print_table(const std::vector<StoredTrial>& trials) {
@@ -116,9 +104,7 @@ void print_trials(const std::vector<StoredTrial>& trials, const std::string& for
     print_table(trials);
     return;
   }
-  json arr = json::array();
-  for (const StoredTrial& t : trials) arr.push_back(trial_json(t));
-  std::cout << json{{"trials", arr}}.dump() << "\n";
+  std::cout << trials_to_json(trials).dump() << "\n";
 }
 
 void export_csv(const std::vector<StoredTrial>& trials, const Space& space, std::ostream& out) {
@@ -263,11 +249,11 @@ std::function<int()> add_store_commands(CLI::App& app) {
           a->state.empty()
               ? study.tell(a->trial, parse_value(a->value), a->skip_if_finished)
               : study.tell_state(a->trial, parse_trial_state(a->state), a->skip_if_finished);
-      std::cout << trial_json(t).dump() << "\n";
+      std::cout << trial_to_json(t).dump() << "\n";
       return kOk;
     }
     if (*heartbeat) {
-      std::cout << trial_json(study.heartbeat(a->trial)).dump() << "\n";
+      std::cout << trial_to_json(study.heartbeat(a->trial)).dump() << "\n";
       return kOk;
     }
     if (*enqueue) {
@@ -297,7 +283,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
     if (*best) {
       const auto b = study.best();
       if (!b) throw NotFound("study '" + a->study + "' has no complete trial");
-      std::cout << trial_json(*b).dump() << "\n";
+      std::cout << trial_to_json(*b).dump() << "\n";
       return kOk;
     }
     if (*trials) {
@@ -316,7 +302,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
         export_csv(all, Space::from_json(study.info().space_json), out);
       } else {
         json arr = json::array();
-        for (const StoredTrial& t : all) arr.push_back(trial_json(t));
+        for (const StoredTrial& t : all) arr.push_back(trial_to_json(t));
         out << json{{"study", a->study}, {"trials", arr}}.dump() << "\n";
       }
       return kOk;
