@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs examples/slurm/study_array.sbatch as an 8-task job array on a real one-node Slurm cluster
-# brought up on this machine (as /work/shared/slurm/README.md describes), then checks the study.
+# brought up on this machine (as the team's shared/slurm/README.md describes), then checks the study.
 #
 #   bash tests/slurm/slurm_array_test.sh /abs/path/to/gpbo
 #
@@ -75,12 +75,13 @@ trap 'exit 1' INT TERM
 
 rm -rf "$SLURM_DIR"
 mkdir -p "$SLURM_DIR/state" "$SLURM_DIR/spool" "$SLURM_DIR/log" && chmod 777 "$SLURM_DIR"
-conf_src=/work/shared/slurm/slurm.conf
+# The team's shared/ folder sits beside the repository checkout (as on CI).
+conf_src="$(cd "$(dirname "$0")/../.." && pwd)/../shared/slurm/slurm.conf"
 node="$(hostname -s)"
 if [ -f "$conf_src" ]; then
   sed "s/NODE/$node/g" "$conf_src" > /etc/slurm/slurm.conf
 else
-  # The same minimal configuration, for machines without /work/shared.
+  # The same minimal configuration, for machines without shared/ beside the checkout.
   cat > /etc/slurm/slurm.conf <<EOF
 ClusterName=ci
 SlurmctldHost=$node
