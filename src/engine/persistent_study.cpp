@@ -206,22 +206,114 @@ PersistentStudy::PersistentStudy(std::shared_ptr<Storage> storage, std::string n
   storage_->read(name_, [](StudyTransaction&) {});  // NotFound now rather than at first use
 }
 
+namespace {
+
+/// The outcome of one ask, computed from a study's data before it is written.
+struct AskPlan {
+  std::vector<StoredTrial> trials;
+  std::string state_json;
+};
+
+/// Rebuilds the study from `stored`, asks it for q points and returns them as RUNNING trials
+/// leased to `worker_id`, with the engine state that follows. Pure: writes nothing.
+AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, EngineState state,
+                 int q, const std::string& worker_id, double now) {
+  const Space space = Space::from_json(info.space_json);
+  StudyOptions options;
+  PersistenceOptions persistence;
+  study_options_from_json(info.options_json, &options, &persistence);
+  options.direction = info.direction;
+  Study study(space, options);
+  for (const StoredTrial& t : stored) study.add_trial(t.params, t.state, t.value, t.source);
+  if (state.hyper) study.set_warm_start(*state.hyper);
+  study.reseed(static_cast<std::uint64_t>(stored.size()));
+  for (const json& item : state.queue) study.enqueue(params_from_json(item.at("params"), space));
+
+  AskPlan plan;
+  std::size_t dequeued = 0;
+  for (const Trial& t : study.ask(q)) {
+    StoredTrial s;
+    s.id = t.id;
+    s.params = t.params;
+    s.state = TrialState::kRunning;
+    s.worker_id = worker_id;
+    // Enqueued points come out in queue order; keep the queue's own label (requeued or not).
+    s.source = t.source == "enqueued" ? state.queue.at(dequeued).at("source").get<std::string>()
+                                      : t.source;
+    s.created_at = s.heartbeat_at = now;
+    s.lease_deadline = now + persistence.lease_seconds;
+    dequeued += t.source == "enqueued";
+    plan.trials.push_back(std::move(s));
+  }
+  state.queue.erase(state.queue.begin(),
+                    state.queue.begin() + static_cast<std::ptrdiff_t>(dequeued));
+  state.hyper = study.warm_start();
+  plan.state_json = state.dump();
+  return plan;
+}
+
+void apply_plan(StudyTransaction& tx, const AskPlan& plan, double now) {
+  for (const StoredTrial& s : plan.trials) {
+    tx.insert_trial(s);
+    tx.append_log(log_entry(now, "ask", s, {{"params", params_to_json(s.params)}}));
+  }
+  tx.set_state_json(plan.state_json);
+}
+
+/// Whether an ask on this snapshot has to write anything besides its new trials: an expired
+/// lease to settle, or a running trial of `worker_id` to hand back.
+bool needs_settling(const std::vector<StoredTrial>& stored, const std::string& worker_id,
+                    double now) {
+  for (const StoredTrial& t : stored) {
+    if (t.state != TrialState::kRunning) continue;
+    if (t.lease_deadline > 0.0 && t.lease_deadline < now) return true;
+    if (!worker_id.empty() && t.worker_id == worker_id) return true;
+  }
+  return false;
+}
+
+/// Optimistic attempts before an ask plans inside its write transaction. One: a lost race
+/// costs one wasted plan, which matters when many workers share few cores.
+constexpr int kOptimisticAsks = 1;
+
+}  // namespace
+
 std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_id) {
   if (q < 1) throw InvalidArgument("ask: q must be >= 1, got " + std::to_string(q));
+  // The GP fit and the acquisition search take most of an ask. Plan them on a read snapshot,
+  // outside the write lock, and commit only if no other worker wrote in between. After a lost
+  // race, or when leases must be settled first, plan inside the write transaction (which
+  // serializes asks, but always makes progress).
+  for (int attempt = 0; attempt < kOptimisticAsks; ++attempt) {
+    StudyInfo info;
+    std::vector<StoredTrial> stored;
+    storage_->read(name_, [&](StudyTransaction& tx) {
+      info = tx.study();
+      stored = tx.trials();
+    });
+    const double now = now_seconds();
+    if (needs_settling(stored, worker_id, now)) break;
+    const AskPlan plan =
+        plan_ask(info, stored, EngineState::parse(info.state_json), q, worker_id, now);
+    bool committed = false;
+    storage_->write(name_, [&](StudyTransaction& tx) {
+      committed = tx.trials().size() == stored.size() && tx.study().state_json == info.state_json;
+      if (committed) apply_plan(tx, plan, now);
+    });
+    if (committed) return plan.trials;
+  }
+
   std::vector<StoredTrial> out;
   storage_->write(name_, [&](StudyTransaction& tx) {
     out.clear();  // the transaction may be retried
     const StudyInfo& info = tx.study();
-    const Space space = Space::from_json(info.space_json);
     StudyOptions options;
     PersistenceOptions persistence;
     study_options_from_json(info.options_json, &options, &persistence);
-    options.direction = info.direction;
     EngineState state = EngineState::parse(info.state_json);
     const double now = now_seconds();
     settle_expired(tx, persistence, &state, now);
     std::vector<StoredTrial> stored = tx.trials();
-
     if (!worker_id.empty()) {
       for (StoredTrial& t : stored) {
         if (t.state != TrialState::kRunning || t.worker_id != worker_id) continue;
@@ -236,35 +328,9 @@ std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_i
         return;
       }
     }
-
-    Study study(space, options);
-    for (const StoredTrial& t : stored) study.add_trial(t.params, t.state, t.value, t.source);
-    if (state.hyper) study.set_warm_start(*state.hyper);
-    study.reseed(static_cast<std::uint64_t>(stored.size()));
-    for (const json& item : state.queue) study.enqueue(params_from_json(item.at("params"), space));
-
-    const std::vector<Trial> fresh = study.ask(q);
-    std::size_t dequeued = 0;
-    for (const Trial& t : fresh) {
-      StoredTrial s;
-      s.id = t.id;
-      s.params = t.params;
-      s.state = TrialState::kRunning;
-      s.worker_id = worker_id;
-      // Enqueued points come out in queue order; keep the queue's own label (requeued or not).
-      s.source = t.source == "enqueued" ? state.queue.at(dequeued).at("source").get<std::string>()
-                                        : t.source;
-      s.created_at = s.heartbeat_at = now;
-      s.lease_deadline = now + persistence.lease_seconds;
-      tx.insert_trial(s);
-      tx.append_log(log_entry(now, "ask", s, {{"params", params_to_json(s.params)}}));
-      dequeued += t.source == "enqueued";
-      out.push_back(std::move(s));
-    }
-    state.queue.erase(state.queue.begin(),
-                      state.queue.begin() + static_cast<std::ptrdiff_t>(dequeued));
-    state.hyper = study.warm_start();
-    tx.set_state_json(state.dump());
+    AskPlan plan = plan_ask(info, stored, std::move(state), q, worker_id, now);
+    apply_plan(tx, plan, now);
+    out = std::move(plan.trials);
   });
   return out;
 }
