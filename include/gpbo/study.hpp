@@ -41,8 +41,8 @@ OutputWarping parse_output_warping(const std::string& text);
 /// acquisition, each chosen point fantasized at its posterior mean (kriging believer);
 /// kQLogNei: greedy over candidates of the joint qLogNEI (QMC, fixed Sobol base samples), for
 /// noisy objectives; kThompson: each point maximizes one exact joint posterior draw over a
-/// candidate set. kAuto: greedy up to q = 16 (qLogNEI if the observations look noisy),
-/// Thompson above.
+/// candidate set. kAuto: greedy up to q = 16 (qLogNEI for 2 <= q <= 16 if the observations
+/// look noisy), Thompson above.
 enum class BatchMethod { kAuto, kGreedy, kQLogNei, kThompson };
 /// "auto", "greedy", "qlognei", "thompson".
 BatchMethod parse_batch_method(const std::string& text);

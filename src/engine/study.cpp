@@ -26,7 +26,8 @@ constexpr double kDuplicateTol = 1e-9;
 constexpr double kNoisyShare = 0.05;
 /// Observed points (best posterior mean first) that qLogNEI compares a batch against.
 constexpr int kMaxNeiBaseline = 64;
-/// Auto batch method: sequential greedy (or qLogNEI when noisy) up to this q, Thompson above.
+/// Auto batch method: sequential greedy (or qLogNEI when noisy and q > 1) up to this q, Thompson
+/// above.
 constexpr int kMaxGreedyBatch = 16;
 
 }  // namespace
@@ -135,7 +136,9 @@ std::string to_string(BatchMethod m) {
 BatchMethod resolve_batch_method(BatchMethod requested, int q, bool noisy) {
   if (requested != BatchMethod::kAuto) return requested;
   if (q > kMaxGreedyBatch) return BatchMethod::kThompson;
-  return noisy ? BatchMethod::kQLogNei : BatchMethod::kGreedy;
+  // One point: LogEI against the best posterior mean already handles noise (and is what the
+  // single-point regret figures measure); qLogNEI pays off once a batch is chosen jointly.
+  return noisy && q > 1 ? BatchMethod::kQLogNei : BatchMethod::kGreedy;
 }
 
 int default_initial_design_size(int d) { return std::clamp(d + 2, 5, 20); }

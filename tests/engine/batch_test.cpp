@@ -100,7 +100,10 @@ void expect_valid_batch(const Study& study, const std::vector<Trial>& batch, std
 // ---------------------------------------------------------------------------- methods, parsing
 
 TEST(BatchMethodTest, AutoResolvesByBatchSizeAndNoise) {
-  for (int q = 1; q <= 16; ++q) {
+  // A single point is LogEI (against the best posterior mean when noisy), noisy or not.
+  EXPECT_EQ(resolve_batch_method(BatchMethod::kAuto, 1, false), BatchMethod::kGreedy);
+  EXPECT_EQ(resolve_batch_method(BatchMethod::kAuto, 1, true), BatchMethod::kGreedy);
+  for (int q = 2; q <= 16; ++q) {
     EXPECT_EQ(resolve_batch_method(BatchMethod::kAuto, q, false), BatchMethod::kGreedy) << q;
     EXPECT_EQ(resolve_batch_method(BatchMethod::kAuto, q, true), BatchMethod::kQLogNei) << q;
   }
