@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "gpbo/device.hpp"
 
@@ -15,6 +16,9 @@ class PosteriorFactor;
 
 /// Covariance function over unit-cube inputs.
 enum class KernelType { kMatern52, kRbf };
+/// "matern52" (or "matern") and "rbf", case-insensitive. Throws InvalidArgument.
+KernelType parse_kernel(const std::string& text);
+std::string to_string(KernelType k);
 
 /// Hyperparameters on the standardized scale of y: k(x, x') = outputscale * rho(r),
 /// r^2 = sum_j (x_j - x'_j)^2 / lengthscales_j^2; observations y = mean + f(x) + N(0, noise).

@@ -30,12 +30,16 @@ TrialState parse_trial_state(const std::string& text);
 /// noisy (the incumbent is the best posterior mean at an observed point), or auto (noisy when
 /// the fitted noise explains more than 5% of the variance of y).
 enum class NoiseModel { kAuto, kDeterministic, kNoisy };
+/// "auto", "deterministic", "noisy". Throws InvalidArgument.
+NoiseModel parse_noise_model(const std::string& text);
+std::string to_string(NoiseModel n);
 
 /// Output warpings: none; half-rank (values worse than the median replaced by normal quantiles
 /// of their ranks, scaled by the spread of the better half); log (compress the bad tail).
 enum class OutputWarping { kNone, kHalfRank, kLog };
 /// "none", "halfrank", "log".
 OutputWarping parse_output_warping(const std::string& text);
+std::string to_string(OutputWarping w);
 
 /// How ask(q) chooses q points at once. kGreedy: sequential greedy maximization of the
 /// acquisition, each chosen point fantasized at its posterior mean (kriging believer);

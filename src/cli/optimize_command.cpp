@@ -28,13 +28,7 @@ StudyOptions EngineArgs::study_options() const {
   StudyOptions o;
   o.device = Device::parse(device);
   o.acquisition = parse_acquisition(acquisition);
-  if (kernel == "matern52" || kernel == "matern") {
-    o.gp.kernel = KernelType::kMatern52;
-  } else if (kernel == "rbf") {
-    o.gp.kernel = KernelType::kRbf;
-  } else {
-    throw InvalidArgument("kernel '" + kernel + "': expected matern52 or rbf");
-  }
+  o.gp.kernel = parse_kernel(kernel);
   o.n_initial = n_initial;
   o.output_warping = parse_output_warping(warp);
   o.warp_strength = warp_strength;

@@ -12,32 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string kernel_name(KernelType k) { return k == KernelType::kRbf ? "rbf" : "matern52"; }
-
-std::string warping_name(OutputWarping w) {
-  switch (w) {
-    case OutputWarping::kNone:
-      return "none";
-    case OutputWarping::kHalfRank:
-      return "halfrank";
-    case OutputWarping::kLog:
-      return "log";
-  }
-  return "?";
-}
-
-std::string noise_name(NoiseModel n) {
-  switch (n) {
-    case NoiseModel::kAuto:
-      return "auto";
-    case NoiseModel::kDeterministic:
-      return "deterministic";
-    case NoiseModel::kNoisy:
-      return "noisy";
-  }
-  return "?";
-}
-
 /// The engine state carried between asks: queued points and warm-start hyperparameters.
 struct EngineState {
   /// Points to ask first, oldest first: {"params": {...}, "source": "enqueued"|"requeued"}.
@@ -121,10 +95,10 @@ std::string study_options_to_json(const StudyOptions& o, const PersistenceOption
   return json{{"seed", o.seed},
               {"n_initial", o.n_initial},
               {"acquisition", to_string(o.acquisition)},
-              {"kernel", kernel_name(o.gp.kernel)},
+              {"kernel", to_string(o.gp.kernel)},
               {"batch_method", to_string(o.batch_method)},
-              {"output_warping", warping_name(o.output_warping)},
-              {"noise", noise_name(o.noise)},
+              {"output_warping", to_string(o.output_warping)},
+              {"noise", to_string(o.noise)},
               {"lease_seconds", p.lease_seconds},
               {"requeue_expired", p.requeue_expired}}
       .dump();
@@ -148,26 +122,13 @@ void study_options_from_json(const std::string& text, StudyOptions* o, Persisten
       } else if (key == "acquisition") {
         o->acquisition = parse_acquisition(v.get<std::string>());
       } else if (key == "kernel") {
-        const std::string k = v.get<std::string>();
-        if (k != "matern52" && k != "rbf") {
-          throw InvalidArgument("study options: kernel must be matern52 or rbf");
-        }
-        o->gp.kernel = k == "rbf" ? KernelType::kRbf : KernelType::kMatern52;
+        o->gp.kernel = parse_kernel(v.get<std::string>());
       } else if (key == "batch_method") {
         o->batch_method = parse_batch_method(v.get<std::string>());
       } else if (key == "output_warping") {
         o->output_warping = parse_output_warping(v.get<std::string>());
       } else if (key == "noise") {
-        const std::string n = v.get<std::string>();
-        if (n == "auto") {
-          o->noise = NoiseModel::kAuto;
-        } else if (n == "deterministic") {
-          o->noise = NoiseModel::kDeterministic;
-        } else if (n == "noisy") {
-          o->noise = NoiseModel::kNoisy;
-        } else {
-          throw InvalidArgument("study options: noise must be auto, deterministic or noisy");
-        }
+        o->noise = parse_noise_model(v.get<std::string>());
       } else if (key == "lease_seconds") {
         p->lease_seconds = v.get<double>();
         if (!(p->lease_seconds > 0.0) || !std::isfinite(p->lease_seconds)) {

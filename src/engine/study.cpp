@@ -72,6 +72,38 @@ OutputWarping parse_output_warping(const std::string& text) {
   throw InvalidArgument("output warping '" + text + "': expected none, halfrank or log");
 }
 
+std::string to_string(OutputWarping w) {
+  switch (w) {
+    case OutputWarping::kNone:
+      return "none";
+    case OutputWarping::kHalfRank:
+      return "halfrank";
+    case OutputWarping::kLog:
+      return "log";
+  }
+  return "?";
+}
+
+NoiseModel parse_noise_model(const std::string& text) {
+  const std::string t = to_lower(text);
+  if (t == "auto") return NoiseModel::kAuto;
+  if (t == "deterministic") return NoiseModel::kDeterministic;
+  if (t == "noisy") return NoiseModel::kNoisy;
+  throw InvalidArgument("noise model '" + text + "': expected auto, deterministic or noisy");
+}
+
+std::string to_string(NoiseModel n) {
+  switch (n) {
+    case NoiseModel::kAuto:
+      return "auto";
+    case NoiseModel::kDeterministic:
+      return "deterministic";
+    case NoiseModel::kNoisy:
+      return "noisy";
+  }
+  return "?";
+}
+
 Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, double strength) {
   const Eigen::Index n = y.size();
   const double hi = y.maxCoeff(), lo = y.minCoeff();
