@@ -21,6 +21,15 @@ struct PersistenceOptions {
   bool requeue_expired = false;
 };
 
+/// How a long-lived process (gpbo serve) keeps a study's model warm between asks.
+struct WarmModelOptions {
+  /// A refit starts in the background once the complete trials have grown since the last fit
+  /// by this share of the last fit's size (at least one trial) ...
+  double refit_growth = 0.1;
+  /// ... or by this many trials, whichever comes first.
+  int refit_every = 25;
+};
+
 /// The options object stored with a study, e.g. {"seed": 0, "n_initial": 0, "acquisition":
 /// "logei", "kernel": "matern52", "batch_method": "auto", "output_warping": "halfrank",
 /// "noise": "auto", "lease_seconds": 3600, "requeue_expired": false}.
@@ -42,6 +51,22 @@ class PersistentStudy {
   PersistentStudy(std::shared_ptr<Storage> storage, std::string name);
 
   const std::string& name() const { return name_; }
+
+  /// Keeps the GP hyperparameters in memory between asks (for one long-lived process that
+  /// holds this object, such as gpbo serve): an ask conditions the GP on them (one Cholesky
+  /// factorization) instead of refitting, and a refit runs on a background thread when the
+  /// data has grown (see WarmModelOptions), without blocking asks. The first model-based ask
+  /// fits in the foreground. Copies of this object share the warm model.
+  void keep_model_warm(const WarmModelOptions& options = {});
+  /// Warm-model counters: hyperparameter fits done (foreground and background), and asks that
+  /// used kept hyperparameters. Zeros without keep_model_warm().
+  struct WarmStats {
+    std::int64_t fits = 0;
+    std::int64_t warm_asks = 0;
+  };
+  WarmStats warm_stats() const;
+  /// Waits for a running background refit (tests, clean shutdown).
+  void wait_for_refit() const;
 
   /// Suggests q points as RUNNING trials leased to `worker_id`. When the worker already holds
   /// running trials, those are returned (lease renewed) instead of new ones. Expired leases are
@@ -66,8 +91,12 @@ class PersistentStudy {
   std::vector<LogEntry> log();
 
  private:
+  /// Starts a background refit when the warm model finds one due.
+  void schedule_refit(std::size_t n_complete);
+
   std::shared_ptr<Storage> storage_;
   std::string name_;
+  std::shared_ptr<class WarmModel> warm_;
 };
 
 }  // namespace gpbo

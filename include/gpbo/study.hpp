@@ -139,6 +139,16 @@ class Study {
   void set_warm_start(const GpHyperparameters& h) { last_hyper_ = h; }
   /// The last fit's hyperparameters, if any (standardized scale).
   const std::optional<GpHyperparameters>& warm_start() const { return last_hyper_; }
+  /// Keeps `h` for the coming asks: the GP is conditioned on it (one Cholesky factorization)
+  /// instead of refitted. For a long-lived process that refits on its own schedule (gpbo serve).
+  void fix_hyperparameters(const GpHyperparameters& h) {
+    last_hyper_ = h;
+    hyper_fixed_ = true;
+  }
+  /// Fits the GP's hyperparameters to the complete trials (MAP, warm-started from the last fit)
+  /// without suggesting anything, and keeps them as the warm start. nullopt while no trial is
+  /// complete.
+  std::optional<GpHyperparameters> fit_hyperparameters();
 
   /// The best complete trial, if any.
   std::optional<Trial> best() const;
@@ -162,6 +172,9 @@ class Study {
   Eigen::VectorXd suggest_initial();
   /// Adds k model-based trials.
   void suggest_from_model(int k);
+  /// The complete trials as GP training data: encoded inputs, warped internally maximized
+  /// values. Returns the indices of the complete trials.
+  std::vector<Eigen::Index> training_data(Eigen::MatrixXd* X, Eigen::VectorXd* y) const;
   /// The first row not duplicating a trial; empty if none.
   Eigen::VectorXd first_free(const Eigen::MatrixXd& candidates) const;
   /// The distinct rows of C that are not trials.
@@ -182,6 +195,7 @@ class Study {
   std::unique_ptr<class SobolSampler> design_;
   std::unique_ptr<GaussianProcess> gp_;
   std::optional<GpHyperparameters> last_hyper_;
+  bool hyper_fixed_ = false;
   BatchMethod last_batch_method_ = BatchMethod::kAuto;
 };
 

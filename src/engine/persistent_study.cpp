@@ -1,8 +1,12 @@
 #include "gpbo/persistent_study.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "gpbo/error.hpp"
 #include "space/params_json.hpp"
@@ -167,6 +171,68 @@ PersistentStudy::PersistentStudy(std::shared_ptr<Storage> storage, std::string n
   storage_->read(name_, [](StudyTransaction&) {});  // NotFound now rather than at first use
 }
 
+/// The in-memory model state of keep_model_warm(): kept hyperparameters, the data size they
+/// were fitted at, and at most one background refit.
+class WarmModel {
+ public:
+  explicit WarmModel(const WarmModelOptions& options) : options_(options) {}
+  ~WarmModel() { wait(); }
+
+  /// The kept hyperparameters, if any.
+  std::optional<GpHyperparameters> hyper() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return hyper_;
+  }
+  void record_fit(const GpHyperparameters& h, std::size_t n_complete) {
+    std::lock_guard<std::mutex> lock(mu_);
+    hyper_ = h;
+    n_fit_ = n_complete;
+    ++stats_.fits;
+  }
+  void count_warm_ask() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.warm_asks;
+  }
+  PersistentStudy::WarmStats stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+  /// Starts `job` on the background thread when a refit is due for `n_complete` trials and none
+  /// is running.
+  void maybe_refit(std::size_t n_complete, std::function<void()> job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!hyper_ || refitting_ || n_complete <= n_fit_) return;
+    const double grown = std::ceil(options_.refit_growth * static_cast<double>(n_fit_));
+    const auto due = static_cast<std::size_t>(
+        std::clamp(grown, 1.0, static_cast<double>(std::max(1, options_.refit_every))));
+    if (n_complete - n_fit_ < due) return;
+    if (worker_.joinable()) worker_.join();  // the previous refit has finished
+    refitting_ = true;
+    worker_ = std::thread([this, job = std::move(job)] {
+      job();
+      std::lock_guard<std::mutex> done(mu_);
+      refitting_ = false;
+    });
+  }
+  void wait() {
+    std::thread t;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      t = std::move(worker_);
+    }
+    if (t.joinable()) t.join();
+  }
+
+ private:
+  const WarmModelOptions options_;
+  mutable std::mutex mu_;
+  std::optional<GpHyperparameters> hyper_;
+  std::size_t n_fit_ = 0;
+  bool refitting_ = false;
+  std::thread worker_;
+  PersistentStudy::WarmStats stats_;
+};
+
 namespace {
 
 /// The outcome of one ask, computed from a study's data before it is written.
@@ -175,10 +241,14 @@ struct AskPlan {
   std::string state_json;
 };
 
-/// Rebuilds the study from `stored`, asks it for q points and returns them as RUNNING trials
-/// leased to `worker_id`, with the engine state that follows. Pure: writes nothing.
-AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, EngineState state,
-                 int q, const std::string& worker_id, double now) {
+std::size_t count_complete(const std::vector<StoredTrial>& stored) {
+  return static_cast<std::size_t>(std::count_if(stored.begin(), stored.end(), [](const auto& t) {
+    return t.state == TrialState::kComplete;
+  }));
+}
+
+/// The engine's Study rebuilt from a stored study's data (no engine state applied).
+Study rebuild_study(const StudyInfo& info, const std::vector<StoredTrial>& stored) {
   const Space space = Space::from_json(info.space_json);
   StudyOptions options;
   PersistenceOptions persistence;
@@ -186,8 +256,27 @@ AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, 
   options.direction = info.direction;
   Study study(space, options);
   for (const StoredTrial& t : stored) study.add_trial(t.params, t.state, t.value, t.source);
-  if (state.hyper) study.set_warm_start(*state.hyper);
   study.reseed(static_cast<std::uint64_t>(stored.size()));
+  return study;
+}
+
+/// Rebuilds the study from `stored`, asks it for q points and returns them as RUNNING trials
+/// leased to `worker_id`, with the engine state that follows. With a warm model holding
+/// hyperparameters, the GP is conditioned on them instead of refitted. Pure apart from the warm
+/// model's record: writes nothing.
+AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, EngineState state,
+                 int q, const std::string& worker_id, double now, WarmModel* warm) {
+  StudyOptions options;
+  PersistenceOptions persistence;
+  study_options_from_json(info.options_json, &options, &persistence);
+  Study study = rebuild_study(info, stored);
+  const Space& space = study.space();
+  const std::optional<GpHyperparameters> kept = warm ? warm->hyper() : std::nullopt;
+  if (kept) {
+    study.fix_hyperparameters(*kept);
+  } else if (state.hyper) {
+    study.set_warm_start(*state.hyper);
+  }
   for (const json& item : state.queue) study.enqueue(params_from_json(item.at("params"), space));
 
   AskPlan plan;
@@ -209,6 +298,13 @@ AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, 
   state.queue.erase(state.queue.begin(),
                     state.queue.begin() + static_cast<std::ptrdiff_t>(dequeued));
   state.hyper = study.warm_start();
+  if (warm && study.last_batch_method() != BatchMethod::kAuto && state.hyper) {  // modelled
+    if (kept) {
+      warm->count_warm_ask();
+    } else {
+      warm->record_fit(*state.hyper, count_complete(stored));
+    }
+  }
   plan.state_json = state.dump();
   return plan;
 }
@@ -255,16 +351,20 @@ std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_i
     const double now = now_seconds();
     if (needs_settling(stored, worker_id, now)) break;
     const AskPlan plan =
-        plan_ask(info, stored, EngineState::parse(info.state_json), q, worker_id, now);
+        plan_ask(info, stored, EngineState::parse(info.state_json), q, worker_id, now, warm_.get());
     bool committed = false;
     storage_->write(name_, [&](StudyTransaction& tx) {
       committed = tx.trials().size() == stored.size() && tx.study().state_json == info.state_json;
       if (committed) apply_plan(tx, plan, now);
     });
-    if (committed) return plan.trials;
+    if (committed) {
+      schedule_refit(count_complete(stored));
+      return plan.trials;
+    }
   }
 
   std::vector<StoredTrial> out;
+  std::size_t n_complete = 0;
   storage_->write(name_, [&](StudyTransaction& tx) {
     out.clear();  // the transaction may be retried
     const StudyInfo& info = tx.study();
@@ -289,11 +389,51 @@ std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_i
         return;
       }
     }
-    AskPlan plan = plan_ask(info, stored, std::move(state), q, worker_id, now);
+    AskPlan plan = plan_ask(info, stored, std::move(state), q, worker_id, now, warm_.get());
     apply_plan(tx, plan, now);
     out = std::move(plan.trials);
+    n_complete = count_complete(stored);
   });
+  schedule_refit(n_complete);
   return out;
+}
+
+void PersistentStudy::keep_model_warm(const WarmModelOptions& options) {
+  if (!(options.refit_growth >= 0.0) || options.refit_every < 1) {
+    throw InvalidArgument("warm model: refit_growth must be >= 0 and refit_every >= 1");
+  }
+  warm_ = std::make_shared<WarmModel>(options);
+}
+
+PersistentStudy::WarmStats PersistentStudy::warm_stats() const {
+  return warm_ ? warm_->stats() : WarmStats{};
+}
+
+void PersistentStudy::wait_for_refit() const {
+  if (warm_) warm_->wait();
+}
+
+void PersistentStudy::schedule_refit(std::size_t n_complete) {
+  if (!warm_) return;
+  // The job owns what it uses (not `this`, which a caller may destroy or move); the warm model
+  // joins its thread before it is destroyed.
+  warm_->maybe_refit(n_complete, [storage = storage_, name = name_, warm = warm_.get()] {
+    try {
+      StudyInfo info;
+      std::vector<StoredTrial> stored;
+      storage->read(name, [&](StudyTransaction& tx) {
+        info = tx.study();
+        stored = tx.trials();
+      });
+      Study study = rebuild_study(info, stored);
+      if (const auto h = warm->hyper()) study.set_warm_start(*h);
+      if (const auto fitted = study.fit_hyperparameters()) {
+        warm->record_fit(*fitted, count_complete(stored));
+      }
+    } catch (const std::exception&) {
+      // Keep the hyperparameters we have; the next ask that finds a refit due tries again.
+    }
+  });
 }
 
 StoredTrial PersistentStudy::tell(std::int64_t trial_id, double value, bool skip_if_finished) {

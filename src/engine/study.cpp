@@ -300,23 +300,46 @@ std::optional<Eigen::VectorXd> Study::first_unused_discrete_point() const {
   return std::nullopt;
 }
 
-void Study::suggest_from_model(int k) {
+std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::VectorXd* y) const {
   const bool maximize = options_.direction == Direction::kMaximize;
-  std::vector<Eigen::Index> done, running;
+  std::vector<Eigen::Index> done;
   for (std::size_t i = 0; i < trials_.size(); ++i) {
     if (trials_[i].state == TrialState::kComplete) done.push_back(static_cast<Eigen::Index>(i));
+  }
+  X->resize(static_cast<Eigen::Index>(done.size()), space_.encoded_dim());
+  y->resize(static_cast<Eigen::Index>(done.size()));  // internally maximized
+  for (std::size_t j = 0; j < done.size(); ++j) {
+    X->row(j) = encoded_[done[j]].transpose();
+    const double v = *trials_[done[j]].value;
+    (*y)(j) = maximize ? v : -v;
+  }
+  *y = warp_outputs(*y, options_.output_warping, options_.warp_strength);
+  return done;
+}
+
+std::optional<GpHyperparameters> Study::fit_hyperparameters() {
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  if (training_data(&X, &y).empty()) return std::nullopt;
+  gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
+  last_hyper_ = gp_->hyperparameters();
+  return last_hyper_;
+}
+
+void Study::suggest_from_model(int k) {
+  std::vector<Eigen::Index> running;
+  for (std::size_t i = 0; i < trials_.size(); ++i) {
     if (trials_[i].state == TrialState::kRunning) running.push_back(static_cast<Eigen::Index>(i));
   }
   const int D = space_.encoded_dim();
-  Eigen::MatrixXd X(done.size(), D);
-  Eigen::VectorXd y(done.size());  // internally maximized
-  for (std::size_t j = 0; j < done.size(); ++j) {
-    X.row(j) = encoded_[done[j]].transpose();
-    const double v = *trials_[done[j]].value;
-    y(j) = maximize ? v : -v;
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+  const std::vector<Eigen::Index> done = training_data(&X, &y);
+  if (hyper_fixed_ && last_hyper_ && last_hyper_->lengthscales.size() == D) {
+    gp_->condition(X, y, *last_hyper_);
+  } else {
+    gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
   }
-  y = warp_outputs(y, options_.output_warping, options_.warp_strength);
-  gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
   last_hyper_ = gp_->hyperparameters();
   const GpHyperparameters& h = *last_hyper_;
   std::unique_ptr<PosteriorFactor> factor = gp_->factor().clone();

@@ -229,4 +229,38 @@ TEST(PersistentStudy, LongInitialDesignContinuesAcrossProcesses) {
   }
 }
 
+TEST(PersistentStudy, WarmModelConditionsOnKeptHyperparametersAndRefitsInTheBackground) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  StudyOptions o;
+  o.n_initial = 4;
+  Space space;
+  space.add_float("x", -2.0, 2.0).add_float("y", -2.0, 2.0);
+  PersistentStudy study = PersistentStudy::create(storage, "w", space, o);
+  EXPECT_THROW(study.keep_model_warm({-1.0, 5}), InvalidArgument);
+  EXPECT_THROW(study.keep_model_warm({0.1, 0}), InvalidArgument);
+  study.keep_model_warm({0.1, 5});
+  std::set<std::pair<double, double>> seen;
+  for (int i = 0; i < 30; ++i) {
+    const StoredTrial t = study.ask(1, "worker").front();
+    const double x = std::get<double>(t.params.at("x")), y = std::get<double>(t.params.at("y"));
+    EXPECT_TRUE(seen.insert({x, y}).second) << "trial " << i << " repeats a point";
+    study.tell(t.id, (x - 0.5) * (x - 0.5) + (y + 0.3) * (y + 0.3));
+    // Let a refit that was due finish, so the test sees the schedule rather than the race.
+    study.wait_for_refit();
+  }
+  const PersistentStudy::WarmStats stats = study.warm_stats();
+  // 26 model asks: the first fits in the foreground, the rest condition on kept values.
+  EXPECT_EQ(stats.warm_asks, 25);
+  // Refits: one per new trial while the last fit's size n is below 10 (growth 0.1 -> 1 trial),
+  // then every ceil(0.1 n) trials. Far fewer than one per ask, and more than the first.
+  EXPECT_GT(stats.fits, 3);
+  EXPECT_LT(stats.fits, 26);
+  // The model still finds the basin.
+  EXPECT_LT(*study.best()->value, 0.05);
+  // Copies share the warm model; a plain handle has none.
+  PersistentStudy copy = study;
+  EXPECT_EQ(copy.warm_stats().fits, stats.fits);
+  EXPECT_EQ(PersistentStudy(storage, "w").warm_stats().fits, 0);
+}
+
 }  // namespace

@@ -94,6 +94,31 @@ TEST(StudyTest, SameSeedGivesIdenticalSuggestions) {
   }
 }
 
+TEST(StudyTest, FixedHyperparametersAreConditionedOnNotRefitted) {
+  StudyOptions o;
+  o.n_initial = 5;
+  Study fitted(mixed_space(), o);
+  run(fitted, mixed_objective, 6);  // one model ask
+  const std::optional<GpHyperparameters> fit = fitted.fit_hyperparameters();
+  ASSERT_TRUE(fit.has_value());
+
+  // A deliberately poor choice (long lengthscales, high noise) survives every later ask.
+  GpHyperparameters h = *fit;
+  h.lengthscales.setConstant(7.0);
+  h.noise = 0.2;
+  Study fixed(mixed_space(), o);
+  EXPECT_FALSE(fixed.fit_hyperparameters().has_value());  // nothing complete yet
+  fixed.fix_hyperparameters(h);
+  run(fixed, mixed_objective, 9);
+  ASSERT_TRUE(fixed.warm_start().has_value());
+  EXPECT_EQ(fixed.warm_start()->lengthscales, h.lengthscales);
+  EXPECT_EQ(fixed.warm_start()->noise, h.noise);
+  // ...while a fit moves away from it.
+  const std::optional<GpHyperparameters> refit = fixed.fit_hyperparameters();
+  ASSERT_TRUE(refit.has_value());
+  EXPECT_NE(refit->lengthscales, h.lengthscales);
+}
+
 TEST(StudyTest, DifferentSeedsGiveDifferentSuggestions) {
   StudyOptions o;
   o.seed = 7;
