@@ -1,11 +1,14 @@
-/// Storage::open's URL dispatch and the helpers both stores share: validation of what is
-/// written and the JSON form of trial parameters.
+/// Storage::open's URL dispatch and the helpers the stores share: validation of what is
+/// written, the JSON form of trial parameters, the connection lock and the retry clock.
 #include "gpbo/storage.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "gpbo/error.hpp"
 #include "storage/memory_storage.hpp"
@@ -193,6 +196,43 @@ LogEntry create_log_entry(const StudyInfo& info) {
       Json{{"direction", to_string(info.direction)}, {"space", Json::parse(info.space_json)}}
           .dump();
   return entry;
+}
+
+ConnectionMutex::Lock::Lock(ConnectionMutex& mutex, const std::string& store) : mutex_(mutex) {
+  if (mutex_.owner_.load() == std::this_thread::get_id()) {
+    throw StorageError(store + ": called from inside its own write() or read()");
+  }
+  mutex_.mutex_.lock();
+  mutex_.owner_.store(std::this_thread::get_id());
+}
+
+ConnectionMutex::Lock::~Lock() {
+  mutex_.owner_.store(std::thread::id());
+  mutex_.mutex_.unlock();
+}
+
+RetryClock::RetryClock(double budget_seconds, int max_backoff_ms)
+    : start_(std::chrono::steady_clock::now()),
+      budget_seconds_(budget_seconds),
+      max_backoff_ms_(max_backoff_ms) {}
+
+bool RetryClock::expired() const { return left().count() <= 0; }
+
+std::chrono::milliseconds RetryClock::left() const {
+  using namespace std::chrono;
+  const auto budget = duration_cast<milliseconds>(duration<double>(budget_seconds_));
+  const auto spent = duration_cast<milliseconds>(steady_clock::now() - start_);
+  return std::max(milliseconds(0), budget - spent);
+}
+
+void RetryClock::backoff() {
+  // Per-thread generator, seeded differently per thread and process.
+  thread_local std::minstd_rand rng(std::random_device{}());
+  const int cap = std::min(max_backoff_ms_, 1 << std::min(tries_, 20));
+  ++tries_;
+  const auto sleep =
+      std::min(std::chrono::milliseconds(std::uniform_int_distribution<int>(1, cap)(rng)), left());
+  std::this_thread::sleep_for(sleep);
 }
 
 }  // namespace storage_detail
