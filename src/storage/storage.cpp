@@ -12,6 +12,7 @@
 
 #include "gpbo/error.hpp"
 #include "storage/memory_storage.hpp"
+#include "storage/postgres_storage.hpp"
 #include "storage/sqlite_storage.hpp"
 #include "storage/storage_common.hpp"
 
@@ -240,8 +241,18 @@ void RetryClock::backoff() {
 std::unique_ptr<Storage> Storage::open(const std::string& url) {
   static const std::string kSqlite = "sqlite://";
   static const char* const kForms =
-      "expected sqlite:///absolute/path.db, sqlite://relative/path.db or memory://";
+      "expected sqlite:///absolute/path.db, sqlite://relative/path.db, "
+      "postgresql://[user[:password]@][host][:port][/dbname][?param=value&...] or memory://";
+  const auto starts_with = [&](const char* prefix) { return url.rfind(prefix, 0) == 0; };
   if (url == "memory://") return std::make_unique<MemoryStorage>();
+  if (starts_with("postgresql://") || starts_with("postgres://")) {
+    // libpq's connection URI, passed on whole (libpq accepts both schemes).
+    if (url.find('\0') != std::string::npos) {
+      throw InvalidArgument("storage URL '" + PostgresStorage::masked_url(url) +
+                            "' contains a NUL character");
+    }
+    return std::make_unique<PostgresStorage>(url);
+  }
   if (url.compare(0, kSqlite.size(), kSqlite) == 0) {
     // "sqlite:///abs.db" leaves "/abs.db" (absolute); "sqlite://rel.db" leaves "rel.db".
     const std::string path = url.substr(kSqlite.size());
