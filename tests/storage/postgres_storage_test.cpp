@@ -5,8 +5,10 @@
 /// postgres_test_server.hpp) and skips, with a message, when there is none.
 #include "storage/postgres_storage.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
@@ -96,6 +99,123 @@ int closed_port() {
   }
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+/// A TCP proxy on 127.0.0.1 in front of the test server that can cut a connection at the next
+/// COMMIT: either after passing it on (the server commits, the client never hears back) or
+/// instead of passing it on (the server rolls back). Everything else is forwarded as is.
+class CommitCuttingProxy {
+ public:
+  enum class Cut { kNone, kAfterCommit, kBeforeCommit };
+
+  explicit CommitCuttingProxy(int server_port) : server_port_(server_port) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = loopback(0);
+    socklen_t len = sizeof addr;
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listen_fd_, 16) != 0 ||
+        getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("proxy: cannot listen");
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~CommitCuttingProxy() {
+    stop_ = true;
+    thread_.join();
+    for (const auto& [client, server] : pairs_) {
+      close(client);
+      close(server);
+    }
+    close(listen_fd_);
+  }
+  int port() const { return port_; }
+  void cut_next_commit(Cut how) { cut_ = how; }
+  /// How many connections were cut.
+  int cuts() const { return cuts_; }
+
+ private:
+  static sockaddr_in loopback(int port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    return addr;
+  }
+
+  void run() {
+    // The simple-query message that PQexec(conn, "COMMIT") sends: 'Q', length 11, "COMMIT\0".
+    static const std::string kCommit(
+        "Q\0\0\0\x0b"
+        "COMMIT\0",
+        12);
+    while (!stop_) {
+      std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}};
+      for (const auto& [client, server] : pairs_) {
+        fds.push_back({client, POLLIN, 0});
+        fds.push_back({server, POLLIN, 0});
+      }
+      if (poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        const int client = accept(listen_fd_, nullptr, nullptr);
+        const int server = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr = loopback(server_port_);
+        if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+          pairs_.emplace_back(client, server);
+        } else {
+          close(client);
+          close(server);
+        }
+        continue;  // the pair list changed: poll again
+      }
+      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        const auto [client, server] = pairs_[i];
+        bool closed = false;
+        for (const bool upstream : {true, false}) {
+          const pollfd& p = fds[1 + 2 * i + (upstream ? 0 : 1)];
+          if (closed || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+          char buf[65536];
+          const ssize_t n = read(p.fd, buf, sizeof buf);
+          const std::string data(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+          const bool commit =
+              upstream && cut_ != Cut::kNone && data.find(kCommit) != std::string::npos;
+          if (n > 0 && !(commit && cut_ == Cut::kBeforeCommit)) {
+            send(upstream ? server : client, data.data(), data.size(), MSG_NOSIGNAL);
+          }
+          if (n <= 0 || commit) {
+            if (commit) {
+              cut_ = Cut::kNone;
+              ++cuts_;
+            }
+            close(client);
+            close(server);
+            closed = true;
+          }
+        }
+        if (closed) {
+          pairs_.erase(pairs_.begin() + static_cast<long>(i));
+          break;  // indexes into fds changed
+        }
+      }
+    }
+  }
+
+  int server_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::vector<std::pair<int, int>> pairs_;
+  std::atomic<Cut> cut_{Cut::kNone};
+  std::atomic<int> cuts_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+/// The port of a "postgresql://...@127.0.0.1:PORT/..." URL, or 0.
+int loopback_port(const std::string& url) {
+  static const std::string kHost = "@127.0.0.1:";
+  const std::size_t at = url.find(kHost);
+  if (at == std::string::npos) return 0;
+  return std::atoi(url.c_str() + at + kHost.size());
 }
 
 class StoragePostgres : public ::testing::Test {
@@ -276,6 +396,44 @@ TEST_F(StoragePostgres, LostConnectionIsReopenedAndTheTransactionRetried) {
   const std::vector<StoredTrial> trials = read_trials(*s, "s");
   ASSERT_EQ(trials.size(), 3u);
   EXPECT_EQ(trials[2].worker_id, "w2");
+}
+
+TEST_F(StoragePostgres, ACommitWhoseAnswerWasLostIsLookedUpNotRepeated) {
+  const int port = loopback_port(schema_->url());
+  if (port == 0) GTEST_SKIP() << "the test server's URL is not postgresql://...@127.0.0.1:PORT/...";
+  CommitCuttingProxy proxy(port);
+  std::string url = schema_->url();
+  url.replace(url.find("@127.0.0.1:") + 11, std::to_string(port).size(),
+              std::to_string(proxy.port()));
+  const auto s = Storage::open(test::with_param(url, "sslmode", "disable"));
+  s->create_study(study_info("s"));
+
+  const auto insert_one = [&](CommitCuttingProxy::Cut cut, int* calls) {
+    s->write("s", [&](StudyTransaction& tx) {
+      ++*calls;
+      proxy.cut_next_commit(*calls == 1 ? cut : CommitCuttingProxy::Cut::kNone);
+      StoredTrial t;
+      t.id = static_cast<std::int64_t>(tx.trials().size());
+      t.params = {{"x", 1.0}, {"n", std::int64_t{1}}, {"opt", std::string("sgd")}};
+      t.worker_id = "w" + std::to_string(t.id);
+      tx.insert_trial(t);
+    });
+  };
+  // The server got the COMMIT and committed; only the answer was lost. The call must find out
+  // and return, not run the transaction again (which would insert a second trial).
+  int calls = 0;
+  EXPECT_NO_THROW(insert_one(CommitCuttingProxy::Cut::kAfterCommit, &calls));
+  EXPECT_EQ(proxy.cuts(), 1);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(read_trials(*s, "s").size(), 1u);
+  // The COMMIT never arrived: the server rolled back, so the call runs the transaction again.
+  calls = 0;
+  EXPECT_NO_THROW(insert_one(CommitCuttingProxy::Cut::kBeforeCommit, &calls));
+  EXPECT_EQ(proxy.cuts(), 2);
+  EXPECT_EQ(calls, 2);
+  const std::vector<StoredTrial> trials = read_trials(*s, "s");
+  ASSERT_EQ(trials.size(), 2u);
+  EXPECT_EQ(trials[1].worker_id, "w1");
 }
 
 TEST_F(StoragePostgres, ThreadsSharingOneStorageGetDistinctIds) {
