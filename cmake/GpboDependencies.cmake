@@ -5,6 +5,8 @@ find_package(CLI11 REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(SQLite3 REQUIRED)
+# libpq, the PostgreSQL client library (libpq-dev), for postgresql:// stores.
+find_package(PostgreSQL REQUIRED)
 
 find_path(LBFGSPP_INCLUDE_DIR LBFGSB.h REQUIRED)
 

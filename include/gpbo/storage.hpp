@@ -1,6 +1,6 @@
 #pragma once
-/// Persistent studies: the Storage interface, its in-memory and SQLite implementations
-/// (`Storage::open`), and the records they keep. Every write happens inside one transaction
+/// Persistent studies: the Storage interface, its in-memory, SQLite and PostgreSQL
+/// implementations (`Storage::open`), and the records they keep. Every write happens inside one transaction
 /// on one study, so a crash leaves either all of an ask/tell or none of it.
 
 #include <cstdint>
@@ -71,16 +71,19 @@ class StudyTransaction {
   virtual void append_log(const LogEntry& entry) = 0;
 };
 
-/// Where studies live. Implementations are safe to use from several processes at once
-/// (SQLite: WAL, one IMMEDIATE transaction per call, busy timeout plus retries).
+/// Where studies live. Implementations are safe to use from several threads and processes at
+/// once (SQLite: WAL, one IMMEDIATE transaction per call, busy timeout plus retries; PostgreSQL:
+/// a row lock on the study per write, snapshot reads, retries and reconnects).
 class Storage {
  public:
   virtual ~Storage() = default;
 
   /// Opens a store by URL: "sqlite:///abs/path/study.db" or "sqlite://relative.db" (the file and
-  /// schema are created on first use), or "memory://" (this process only). Throws
-  /// InvalidArgument for an unknown scheme, StorageError when the store cannot be opened
-  /// (unreadable, corrupt, or a newer schema version).
+  /// schema are created on first use), "postgresql://user@host:port/dbname?..." or
+  /// "postgres://..." (a libpq connection URI; the tables are created on first use in the
+  /// connection's current schema), or "memory://" (this process only). Throws InvalidArgument
+  /// for an unknown scheme, StorageError when the store cannot be opened (unreadable, corrupt,
+  /// unreachable, login refused, or a newer schema version).
   static std::unique_ptr<Storage> open(const std::string& url);
 
   /// Creates a study; Conflict if the name exists. Logs a "create" entry.

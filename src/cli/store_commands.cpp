@@ -129,7 +129,9 @@ void export_csv(const std::vector<StoredTrial>& trials, const Space& space, std:
 std::function<int()> add_store_commands(CLI::App& app) {
   auto a = std::make_shared<StoreArgs>();
   auto with_storage = [a](CLI::App* c, bool needs_study) {
-    c->add_option("--storage", a->storage, "Store URL (sqlite:///path.db); default $GPBO_STORAGE");
+    c->add_option(
+        "--storage", a->storage,
+        "Store URL (sqlite:///path.db, postgresql://user@host/db); default $GPBO_STORAGE");
     if (needs_study) c->add_option("--study", a->study, "Study name")->required();
     return c;
   };

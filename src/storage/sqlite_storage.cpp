@@ -5,9 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <chrono>
 #include <optional>
-#include <random>
 #include <utility>
 
 #include "gpbo/error.hpp"
@@ -19,6 +17,7 @@ namespace {
 using storage_detail::check_json;
 using storage_detail::check_log_entry;
 using storage_detail::check_trial;
+using Lock = storage_detail::ConnectionMutex::Lock;
 
 /// How long write() keeps retrying a busy database in total before it gives up.
 constexpr double kRetrySeconds = 60.0;
@@ -382,20 +381,6 @@ class SqliteTransaction final : public StudyTransaction {
 
 // ---------------------------------------------------------------- SqliteStorage
 
-SqliteStorage::Lock::Lock(SqliteStorage& storage) : storage_(storage) {
-  if (storage_.owner_.load() == std::this_thread::get_id()) {
-    throw StorageError("SQLite database '" + storage_.path_ +
-                       "': called from inside its own write() or read()");
-  }
-  storage_.mutex_.lock();
-  storage_.owner_.store(std::this_thread::get_id());
-}
-
-SqliteStorage::Lock::~Lock() {
-  storage_.owner_.store(std::thread::id());
-  storage_.mutex_.unlock();
-}
-
 SqliteStorage::SqliteStorage(const std::string& path) : path_(path) {
   // NOMUTEX: this object serializes its own calls (mutex_), so SQLite's per-call locking would
   // be redundant. No SQLITE_OPEN_URI: the path is always a plain file name.
@@ -489,30 +474,22 @@ void SqliteStorage::rollback_quietly() {
 }
 
 void SqliteStorage::with_retry(const std::string& what, const std::function<void()>& attempt) {
-  using Clock = std::chrono::steady_clock;
-  using Millis = std::chrono::milliseconds;
-  const auto start = Clock::now();
-  const auto budget = std::chrono::duration<double>(kRetrySeconds);
-  // Per-thread generator, seeded differently per thread and process, so that colliding
-  // writers draw different backoffs.
-  thread_local std::minstd_rand rng(std::random_device{}());
-  for (int tries = 0;; ++tries) {
+  storage_detail::RetryClock clock(kRetrySeconds, kMaxBackoffMs);
+  for (;;) {
     // The busy handler's own waiting never runs past the overall budget.
-    const auto left = std::chrono::duration_cast<Millis>(budget - (Clock::now() - start)).count();
+    const auto left = static_cast<long long>(clock.left().count());
     sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<long long>(left, 0, kBusyTimeoutMs)));
     try {
       attempt();
       return;
     } catch (const BusyError& e) {
       rollback_quietly();
-      if (Clock::now() - start >= budget) {
+      if (clock.expired()) {
         throw StorageError("SQLite database '" + path_ + "': database is locked: gave up " + what +
                            " after " + std::to_string(static_cast<int>(kRetrySeconds)) +
                            " s of retries (" + e.what() + ")");
       }
-      // Randomized exponential backoff: 1 ms, doubling per try up to kMaxBackoffMs.
-      const int cap = std::min(kMaxBackoffMs, 1 << std::min(tries, 7));
-      std::this_thread::sleep_for(Millis(std::uniform_int_distribution<int>(1, cap)(rng)));
+      clock.backoff();
     } catch (...) {
       rollback_quietly();
       throw;
@@ -522,7 +499,7 @@ void SqliteStorage::with_retry(const std::string& what, const std::function<void
 
 void SqliteStorage::transaction(const std::string& study, bool writable,
                                 const std::function<void(StudyTransaction&)>& fn) {
-  Lock lock(*this);
+  Lock lock(mutex_, "SQLite database '" + path_ + "'");
   const Db db{db_, path_};
   const std::string what = (writable ? "writing study '" : "reading study '") + study + "'";
   with_retry(what, [&] {
@@ -550,7 +527,7 @@ void SqliteStorage::read(const std::string& study,
 void SqliteStorage::create_study(const StudyInfo& info) {
   const StudyInfo stored = storage_detail::prepare_new_study(info);
   const LogEntry entry = storage_detail::create_log_entry(stored);
-  Lock lock(*this);
+  Lock lock(mutex_, "SQLite database '" + path_ + "'");
   const Db db{db_, path_};
   with_retry("creating study '" + info.name + "'", [&] {
     exec(db, "BEGIN IMMEDIATE");
@@ -571,7 +548,7 @@ void SqliteStorage::create_study(const StudyInfo& info) {
 }
 
 std::vector<StudyInfo> SqliteStorage::list_studies() {
-  Lock lock(*this);
+  Lock lock(mutex_, "SQLite database '" + path_ + "'");
   const Db db{db_, path_};
   std::vector<StudyInfo> out;
   with_retry("listing studies", [&] {
@@ -584,7 +561,7 @@ std::vector<StudyInfo> SqliteStorage::list_studies() {
 }
 
 void SqliteStorage::delete_study(const std::string& name) {
-  Lock lock(*this);
+  Lock lock(mutex_, "SQLite database '" + path_ + "'");
   const Db db{db_, path_};
   with_retry("deleting study '" + name + "'", [&] {
     exec(db, "BEGIN IMMEDIATE");
@@ -602,7 +579,7 @@ void SqliteStorage::delete_study(const std::string& name) {
 }
 
 std::vector<LogEntry> SqliteStorage::log(const std::string& study) {
-  Lock lock(*this);
+  Lock lock(mutex_, "SQLite database '" + path_ + "'");
   const Db db{db_, path_};
   std::vector<LogEntry> out;
   with_retry("reading the log of study '" + study + "'", [&] {

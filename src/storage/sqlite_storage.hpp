@@ -2,15 +2,13 @@
 // The SQLite store behind "sqlite://PATH" (C API). See README.md in this folder for the schema,
 // its version table and upgrade path, and the transaction rules.
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "gpbo/storage.hpp"
+#include "storage/storage_common.hpp"
 
 struct sqlite3;
 
@@ -40,19 +38,6 @@ class SqliteStorage final : public Storage {
   std::vector<LogEntry> log(const std::string& study) override;
 
  private:
-  /// Holds mutex_ for one call; throws StorageError when this thread already holds it (a call
-  /// from inside `fn`, which would otherwise nest transactions on one connection).
-  class Lock {
-   public:
-    explicit Lock(SqliteStorage& storage);
-    ~Lock();
-    Lock(const Lock&) = delete;
-    Lock& operator=(const Lock&) = delete;
-
-   private:
-    SqliteStorage& storage_;
-  };
-
   /// Runs `attempt` until it gets through without SQLITE_BUSY/SQLITE_LOCKED, rolling back any
   /// open transaction and sleeping a randomized, growing backoff between tries; after about
   /// kRetrySeconds throws StorageError ("database is locked"). Other errors roll back and
@@ -68,8 +53,8 @@ class SqliteStorage final : public Storage {
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  std::mutex mutex_;
-  std::atomic<std::thread::id> owner_{};
+  /// Serializes calls on db_; a call from inside `fn` throws StorageError.
+  storage_detail::ConnectionMutex mutex_;
 };
 
 }  // namespace gpbo

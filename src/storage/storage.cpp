@@ -1,14 +1,18 @@
-/// Storage::open's URL dispatch and the helpers both stores share: validation of what is
-/// written and the JSON form of trial parameters.
+/// Storage::open's URL dispatch and the helpers the stores share: validation of what is
+/// written, the JSON form of trial parameters, the connection lock and the retry clock.
 #include "gpbo/storage.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "gpbo/error.hpp"
 #include "storage/memory_storage.hpp"
+#include "storage/postgres_storage.hpp"
 #include "storage/sqlite_storage.hpp"
 #include "storage/storage_common.hpp"
 
@@ -195,13 +199,60 @@ LogEntry create_log_entry(const StudyInfo& info) {
   return entry;
 }
 
+ConnectionMutex::Lock::Lock(ConnectionMutex& mutex, const std::string& store) : mutex_(mutex) {
+  if (mutex_.owner_.load() == std::this_thread::get_id()) {
+    throw StorageError(store + ": called from inside its own write() or read()");
+  }
+  mutex_.mutex_.lock();
+  mutex_.owner_.store(std::this_thread::get_id());
+}
+
+ConnectionMutex::Lock::~Lock() {
+  mutex_.owner_.store(std::thread::id());
+  mutex_.mutex_.unlock();
+}
+
+RetryClock::RetryClock(double budget_seconds, int max_backoff_ms)
+    : start_(std::chrono::steady_clock::now()),
+      budget_seconds_(budget_seconds),
+      max_backoff_ms_(max_backoff_ms) {}
+
+bool RetryClock::expired() const { return left().count() <= 0; }
+
+std::chrono::milliseconds RetryClock::left() const {
+  using namespace std::chrono;
+  const auto budget = duration_cast<milliseconds>(duration<double>(budget_seconds_));
+  const auto spent = duration_cast<milliseconds>(steady_clock::now() - start_);
+  return std::max(milliseconds(0), budget - spent);
+}
+
+void RetryClock::backoff() {
+  // Per-thread generator, seeded differently per thread and process.
+  thread_local std::minstd_rand rng(std::random_device{}());
+  const int cap = std::min(max_backoff_ms_, 1 << std::min(tries_, 20));
+  ++tries_;
+  const auto sleep =
+      std::min(std::chrono::milliseconds(std::uniform_int_distribution<int>(1, cap)(rng)), left());
+  std::this_thread::sleep_for(sleep);
+}
+
 }  // namespace storage_detail
 
 std::unique_ptr<Storage> Storage::open(const std::string& url) {
   static const std::string kSqlite = "sqlite://";
   static const char* const kForms =
-      "expected sqlite:///absolute/path.db, sqlite://relative/path.db or memory://";
+      "expected sqlite:///absolute/path.db, sqlite://relative/path.db, "
+      "postgresql://[user[:password]@][host][:port][/dbname][?param=value&...] or memory://";
+  const auto starts_with = [&](const char* prefix) { return url.rfind(prefix, 0) == 0; };
   if (url == "memory://") return std::make_unique<MemoryStorage>();
+  if (starts_with("postgresql://") || starts_with("postgres://")) {
+    // libpq's connection URI, passed on whole (libpq accepts both schemes).
+    if (url.find('\0') != std::string::npos) {
+      throw InvalidArgument("storage URL '" + PostgresStorage::masked_url(url) +
+                            "' contains a NUL character");
+    }
+    return std::make_unique<PostgresStorage>(url);
+  }
   if (url.compare(0, kSqlite.size(), kSqlite) == 0) {
     // "sqlite:///abs.db" leaves "/abs.db" (absolute); "sqlite://rel.db" leaves "rel.db".
     const std::string path = url.substr(kSqlite.size());

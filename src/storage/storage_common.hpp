@@ -1,9 +1,15 @@
 #pragma once
-// Helpers shared by the stores (defined in storage.cpp): validation of what is written and the
-// JSON form of trial parameters. Both stores run every write through the same checks, so a
-// write that one store accepts the other accepts too, and reads give back identical values.
+// Helpers shared by the stores (defined in storage.cpp): validation of what is written, the
+// JSON form of trial parameters, and the connection lock and retry clock of the database
+// stores. Every store runs every write through the same checks, so a write that one store
+// accepts the others accept too, and reads give back identical values.
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <random>
 #include <string>
+#include <thread>
 
 #include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
@@ -43,5 +49,48 @@ StudyInfo prepare_new_study(const StudyInfo& info);
 
 /// The "create" log entry of a new study (as returned by prepare_new_study).
 LogEntry create_log_entry(const StudyInfo& info);
+
+/// The mutex of a store whose one connection serves one call at a time. A thread that locks it
+/// again (a call to the store from inside its own write() or read(), which would nest
+/// transactions on the connection or deadlock) gets a StorageError instead.
+class ConnectionMutex {
+ public:
+  /// Holds the mutex for the lifetime of one call; `store` names the store in the error.
+  class Lock {
+   public:
+    Lock(ConnectionMutex& mutex, const std::string& store);
+    ~Lock();
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    ConnectionMutex& mutex_;
+  };
+
+ private:
+  std::mutex mutex_;
+  std::atomic<std::thread::id> owner_{};
+};
+
+/// The clock of a transaction retried as a whole: a total budget, and a randomized exponential
+/// backoff between tries (1 ms, doubling per try up to max_backoff_ms), drawn per thread so
+/// that colliding writers in threads or processes draw different sleeps.
+class RetryClock {
+ public:
+  explicit RetryClock(double budget_seconds, int max_backoff_ms = 100);
+  /// True once the budget is spent.
+  bool expired() const;
+  /// What is left of the budget (zero once spent).
+  std::chrono::milliseconds left() const;
+  /// Sleeps the next backoff (never past the end of the budget).
+  void backoff();
+  double budget_seconds() const { return budget_seconds_; }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  double budget_seconds_;
+  int max_backoff_ms_;
+  int tries_ = 0;
+};
 
 }  // namespace gpbo::storage_detail

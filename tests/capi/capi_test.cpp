@@ -443,7 +443,10 @@ TEST_P(CApiStore, BadEnqueueWritesNothing) {
 
 TEST(CApiErrors, BadStorageUrls) {
   gpbo_storage* storage = reinterpret_cast<gpbo_storage*>(0x1);
-  EXPECT_STATUS(gpbo_storage_open("postgres://db", &storage), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_storage_open("mysql://db", &storage), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(storage, nullptr);
+  // A PostgreSQL URL whose server is not there (nothing listens on port 1).
+  EXPECT_STATUS(gpbo_storage_open("postgresql://127.0.0.1:1/x", &storage), GPBO_ERR_STORAGE);
   EXPECT_EQ(storage, nullptr);
   EXPECT_STATUS(gpbo_storage_open("sqlite://", &storage), GPBO_ERR_INVALID_ARGUMENT);
   EXPECT_STATUS(gpbo_storage_open("sqlite:///nonexistent-dir-gpbo/x/y.db", &storage),

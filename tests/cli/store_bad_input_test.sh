@@ -189,7 +189,13 @@ expect_env 2 "no --storage and an empty GPBO_STORAGE" -- GPBO_STORAGE= -- studie
 expect_env 2 "GPBO_STORAGE with an unknown scheme" -- GPBO_STORAGE=mysql:///x -- studies
 # GPBO_STORAGE stands in for --storage: the real store through it works.
 expect_env 0 "GPBO_STORAGE naming the store" -- "GPBO_STORAGE=$STORE" -- studies
-expect 2 no "a storage URL with an unknown scheme" -- studies --storage "postgres://db/x"
+expect 2 no "a storage URL with an unknown scheme" -- studies --storage "mysql://db/x"
+# A PostgreSQL server that is not there (nothing listens on port 1): a storage error at once,
+# with the URL's password masked.
+expect 5 no "an unreachable PostgreSQL server" -- \
+  studies --storage "postgresql://gpbo:hunter2-secret@127.0.0.1:1/x"
+[[ "$err" != *hunter2-secret* && "$err" == *"gpbo:***@127.0.0.1:1"* ]] ||
+  fail "the PostgreSQL error shows the password or not the masked URL: $err"
 expect 2 no "a storage path with no scheme" -- studies --storage "$DB"
 expect 2 no "a sqlite URL with no path" -- studies --storage "sqlite://"
 

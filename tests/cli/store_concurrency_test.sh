@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Many processes sharing one SQLite study through the gpbo CLI.
+# Many processes sharing one study through the gpbo CLI, in a SQLite file or on PostgreSQL.
 #
-#   bash tests/cli/store_concurrency_test.sh <path to the gpbo binary>
+#   bash tests/cli/store_concurrency_test.sh <path to the gpbo binary> [sqlite|postgres]
 #
-# 16 background workers each run 25 rounds of ask (--worker-id w<i>) -> evaluate -> tell against
-# one study in sqlite://$tmp/study.db (20 initial-design trials, then model-based asks). Then:
-# every worker exited 0; `gpbo trials` lists exactly 400 trials with ids 0..399, all COMPLETE (no
-# RUNNING left), each with the value its own params give (so no tell landed on another worker's
-# trial), 25 per worker id, and no two with the same params; no stderr mentions "database is
-# locked". Prints a summary line with the elapsed seconds and the ask latencies. Exits non-zero
-# with a message on the first failure.
+# sqlite (the default): the study lives in sqlite://$tmp/study.db. postgres: in the database at
+# $GPBO_TEST_POSTGRES_URL, else the URL in the file $GPBO_TEST_POSTGRES_DIR/url that ctest's
+# "postgres" fixture writes (tests/storage/postgres_server.sh), under a study name of its own;
+# without either the test is skipped (exit 77).
+#
+# GPBO_TEST_WORKERS (16) background workers each run GPBO_TEST_ROUNDS (25) rounds of ask
+# (--worker-id w<i>) -> evaluate -> tell against the study (20 initial-design trials, then
+# model-based asks). Then:
+# every worker exited 0; `gpbo trials` lists exactly workers x rounds trials with ids 0..N-1, all
+# COMPLETE (no RUNNING left), each with the value its own params give (so no tell landed on
+# another worker's trial), ROUNDS per worker id, and no two with the same params; no stderr
+# mentions "database is locked" or a retry that gave up. Prints a summary line with the elapsed
+# seconds and the ask latencies. Exits non-zero with a message on the first failure.
 set -euo pipefail
 
-if [[ $# -lt 1 || ! -x "$1" ]]; then
-  echo "usage: $0 <path to the gpbo binary>" >&2
+BACKEND=${2:-sqlite}
+if [[ $# -lt 1 || ! -x "$1" || ($BACKEND != sqlite && $BACKEND != postgres) ]]; then
+  echo "usage: $0 <path to the gpbo binary> [sqlite|postgres]" >&2
   exit 2
 fi
 GPBO="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -38,8 +45,23 @@ fail() {
   exit 1
 }
 
-STORE="sqlite://$tmp/study.db"
-STUDY=conc
+if [[ $BACKEND == postgres ]]; then
+  STORE=${GPBO_TEST_POSTGRES_URL:-}
+  if [[ -z $STORE && -n ${GPBO_TEST_POSTGRES_DIR:-} && -s $GPBO_TEST_POSTGRES_DIR/url ]]; then
+    STORE=$(head -n 1 "$GPBO_TEST_POSTGRES_DIR/url")
+  fi
+  if [[ -z $STORE ]]; then
+    echo "store_concurrency_test: SKIP: no PostgreSQL test server: set GPBO_TEST_POSTGRES_URL," \
+      "or run through ctest (fixture 'postgres')" \
+      "$(cat "${GPBO_TEST_POSTGRES_DIR:-/nonexistent}/skip" 2>/dev/null || true)"
+    exit 77
+  fi
+  # The database may hold other studies (and other runs of this test): a name of our own.
+  STUDY="conc_$$_$(date +%s%N)"
+else
+  STORE="sqlite://$tmp/study.db"
+  STUDY=conc
+fi
 cat >"$tmp/space.json" <<'EOF'
 {"params": [
   {"name": "x", "type": "float", "low": -5.0, "high": 5.0},
@@ -116,9 +138,9 @@ worker_pids=()
 end=$(date +%s.%N)
 elapsed=$(python3 -c "print('%.1f' % ($end - $start))")
 
-if grep -l "database is locked" "$tmp"/*.err >/dev/null 2>&1; then
-  grep -H "database is locked" "$tmp"/*.err | head -5 >&2
-  fail "a command reported 'database is locked' (after ${elapsed}s)"
+if grep -l "database is locked\|gave up" "$tmp"/*.err >/dev/null 2>&1; then
+  grep -H "database is locked\|gave up" "$tmp"/*.err | head -5 >&2
+  fail "a command reported 'database is locked' or gave up retrying (after ${elapsed}s)"
 fi
 if [[ -n "$failed" ]]; then
   for f in "$tmp"/w*.err; do [[ -s "$f" ]] && { echo "--- $f" >&2; tail -3 "$f" >&2; }; done
@@ -183,5 +205,9 @@ print("sources %s; best %.4g; ask latency (s) median %.2f p95 %.2f max %.2f"
 EOF
   fail "gpbo trials does not show $TOTAL distinct complete trials (after ${elapsed}s)"
 
-echo "store_concurrency_test: OK: $WORKERS workers x $ROUNDS rounds = $TOTAL trials, all complete," \
-  "distinct, no 'database is locked'; elapsed ${elapsed}s"
+if [[ $BACKEND == postgres ]]; then
+  "$GPBO" delete-study --storage "$STORE" --study "$STUDY" >/dev/null ||
+    fail "delete-study of $STUDY exited $?"
+fi
+echo "store_concurrency_test: OK ($BACKEND): $WORKERS workers x $ROUNDS rounds = $TOTAL trials," \
+  "all complete, distinct, no 'database is locked'; elapsed ${elapsed}s"

@@ -1,6 +1,7 @@
-/// Tests for the storage layer: one conformance suite run against both stores ("memory://" and
-/// a SQLite file), then what only the SQLite store has (persistence, schema version, bad files,
-/// concurrent connections).
+/// Tests for the storage layer: one conformance suite run against every store ("memory://", a
+/// SQLite file, and a fresh schema on the PostgreSQL test server), then what only the SQLite
+/// store has (persistence, schema version, bad files, concurrent connections). PostgreSQL's own
+/// tests are in postgres_storage_test.cpp.
 #include "gpbo/storage.hpp"
 
 #include <gtest/gtest.h>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "gpbo/error.hpp"
+#include "storage/postgres_test_server.hpp"
 
 namespace gpbo {
 namespace {
@@ -143,19 +145,31 @@ std::string message_of(F&& f) {
 
 // ---------------------------------------------------------------- both stores
 
-/// The same contract, run against "memory" and "sqlite".
+/// The same contract, run against "memory", "sqlite" and "postgres" (skipped, with a message,
+/// when there is no PostgreSQL test server).
 class StorageConformance : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { storage_ = open(); }
+  void SetUp() override {
+    if (GetParam() == "postgres") {
+      std::string why;
+      const std::string url = test::postgres_url(&why);
+      if (url.empty()) GTEST_SKIP() << why;
+      schema_ = std::make_unique<test::PostgresSchema>(url);  // a fresh schema per test
+    }
+    storage_ = open();
+  }
 
-  /// Another handle on the same store: a new connection for SQLite, the same object in memory.
+  /// Another handle on the same store: a new connection for SQLite and PostgreSQL, a new (and
+  /// empty) object in memory.
   std::unique_ptr<Storage> open() {
     if (GetParam() == "memory") return Storage::open("memory://");
+    if (GetParam() == "postgres") return Storage::open(schema_->url());
     return Storage::open(sqlite_url(dir_.path() / "store.db"));
   }
-  bool shared_by_opens() const { return GetParam() == "sqlite"; }
+  bool shared_by_opens() const { return GetParam() != "memory"; }
 
   TempDir dir_;
+  std::unique_ptr<test::PostgresSchema> schema_;
   std::unique_ptr<Storage> storage_;
 };
 
@@ -441,7 +455,8 @@ TEST_P(StorageConformance, CallsFromInsideTransactionsThrow) {
 
 TEST_P(StorageConformance, ConcurrentWritersGetDistinctIds) {
   // SQLite: 8 connections on one file, contending for the write lock (busy waits and retries).
-  // Memory: 8 threads on one object.
+  // PostgreSQL: 8 connections, contending for the study row's lock. Memory: 8 threads on one
+  // object.
   constexpr int kThreads = 8;
   constexpr int kWrites = 50;
   storage_->create_study(study_info("s"));
@@ -474,7 +489,8 @@ TEST_P(StorageConformance, ConcurrentWritersGetDistinctIds) {
   for (const auto& [worker, count] : per_worker) EXPECT_EQ(count, kWrites) << worker;
 }
 
-INSTANTIATE_TEST_SUITE_P(Storage, StorageConformance, ::testing::Values("memory", "sqlite"),
+INSTANTIATE_TEST_SUITE_P(Storage, StorageConformance,
+                         ::testing::Values("memory", "sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });
@@ -482,13 +498,15 @@ INSTANTIATE_TEST_SUITE_P(Storage, StorageConformance, ::testing::Values("memory"
 // ---------------------------------------------------------------- URLs
 
 TEST(StorageUrl, RejectsUnknownSchemes) {
-  for (const std::string url : {"postgres://db", "sqlite:/x.db", "sqlite://", "memory:", ""}) {
+  for (const std::string url :
+       {"postgresql:/db", "postgres:db", "sqlite:/x.db", "sqlite://", "memory:", ""}) {
     const std::string message = message_of<InvalidArgument>([&] { Storage::open(url); });
     EXPECT_NE(message.find("'" + url + "'"), std::string::npos) << message;
   }
   const std::string message = message_of<InvalidArgument>([] { Storage::open("mysql://h"); });
   EXPECT_NE(message.find("sqlite:///"), std::string::npos) << message;
   EXPECT_NE(message.find("memory://"), std::string::npos) << message;
+  EXPECT_NE(message.find("postgresql://"), std::string::npos) << message;
 }
 
 TEST(StorageUrl, MemoryStoresAreIndependent) {
