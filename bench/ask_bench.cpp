@@ -1,11 +1,18 @@
-// A whole ask on the CPU (warm-started GP fit, acquisition optimization, selection) with n
-// completed trials at d = 10 — the figure compared with Optuna's GPSampler in the README.
+// A whole ask (warm-started GP fit, acquisition optimization, selection) with n completed
+// trials, on `--device=cpu|cuda` (default cpu): at d = 10 on the CPU (the figure compared with
+// Optuna's GPSampler in the README), and up to n = 10,000, d = 20 on the GPU.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+
 #include "bench_data.hpp"
+#include "bench_device.hpp"
+#include "gpbo/error.hpp"
 #include "gpbo/study.hpp"
 
 namespace {
+
+gpbo::Device g_device = gpbo::Device::cpu();
 
 gpbo::Space unit_space(int d) {
   gpbo::Space s;
@@ -17,7 +24,7 @@ gpbo::Space unit_space(int d) {
 gpbo::Study study_with_history(int n, int d) {
   const gpbo::bench::Data data = gpbo::bench::make_data(n, d);
   gpbo::StudyOptions options;
-  options.device = gpbo::Device::cpu();
+  options.device = g_device;
   gpbo::Study study(unit_space(d), options);
   for (int i = 0; i < n; ++i) {
     gpbo::Params p;
@@ -43,14 +50,7 @@ void BM_Ask(benchmark::State& state) {
   state.counters["n"] = n;
   state.counters["d"] = d;
 }
-BENCHMARK(BM_Ask)
-    ->ArgsProduct({{250, 500, 1000, 2000}, {10}})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MinTime(2.0);
 
-// ask(q) at n = 1,000, d = 10 with the automatic batch method (greedy up to q = 16, Thompson
-// sampling above).
 void BM_AskBatch(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0)), d = static_cast<int>(state.range(1));
   const int q = static_cast<int>(state.range(2));
@@ -67,12 +67,45 @@ void BM_AskBatch(benchmark::State& state) {
   state.counters["points/s"] =
       benchmark::Counter(static_cast<double>(q), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_AskBatch)
-    ->ArgsProduct({{1000}, {10}, {1, 8, 64, 256, 1024}})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(3);
+
+void register_benchmarks() {
+  if (g_device.kind() == gpbo::Device::Kind::kCuda) {
+    benchmark::RegisterBenchmark("BM_Ask", BM_Ask)
+        ->Args({1000, 10})
+        ->Args({10000, 20})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->Iterations(3);
+    return;
+  }
+  benchmark::RegisterBenchmark("BM_Ask", BM_Ask)
+      ->ArgsProduct({{250, 500, 1000, 2000}, {10}})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->MinTime(2.0);
+  // ask(q) at n = 1,000, d = 10 with the automatic batch method (greedy up to q = 16, Thompson
+  // sampling above).
+  benchmark::RegisterBenchmark("BM_AskBatch", BM_AskBatch)
+      ->ArgsProduct({{1000}, {10}, {1, 8, 64, 256, 1024}})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->Iterations(3);
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  try {
+    g_device = gpbo::bench::take_device_flag(&argc, argv);
+  } catch (const gpbo::Error& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 2;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("device", g_device.to_string());
+  register_benchmarks();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

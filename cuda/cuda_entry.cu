@@ -1,14 +1,16 @@
-// CUDA builds: device discovery. The CudaBackend itself lands with issue 3; until then this
-// build reports its devices but creates no CUDA backend, so `auto` runs on the CPU.
+// CUDA builds: device discovery and the CudaBackend factory behind backend/cuda_entry.hpp.
 #include <cuda_runtime.h>
+
+#include <string>
 
 #include "backend/backend.hpp"
 #include "backend/cuda_entry.hpp"
+#include "cuda/cuda_backend.cuh"
 #include "gpbo/error.hpp"
 
 namespace gpbo::detail {
 
-bool cuda_backend_built() noexcept { return false; }
+bool cuda_backend_built() noexcept { return true; }
 
 int cuda_device_count_impl() noexcept {
   int count = 0;
@@ -20,9 +22,17 @@ int cuda_device_count_impl() noexcept {
   return count;
 }
 
-std::unique_ptr<Backend> make_cuda_backend(const Device& device) {
-  throw BackendUnavailable("device " + device.to_string() +
-                           ": the CUDA backend is not implemented in this version");
+std::unique_ptr<Backend> make_cuda_backend(const Device& device,
+                                           const CudaBackendOptions& options) {
+  if (device.kind() != Device::Kind::kCuda) {
+    throw BackendUnavailable("device " + device.to_string() + ": not a CUDA device");
+  }
+  const int count = cuda_device_count_impl();
+  if (device.ordinal() >= count) {
+    throw BackendUnavailable("device " + device.to_string() + ": " + std::to_string(count) +
+                             " CUDA device(s) visible");
+  }
+  return cuda::create_cuda_backend(device.ordinal(), options);
 }
 
 }  // namespace gpbo::detail

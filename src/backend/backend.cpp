@@ -1,5 +1,8 @@
 #include "backend/backend.hpp"
 
+#include <algorithm>
+#include <numeric>
+
 #include "backend/cuda_entry.hpp"
 
 namespace gpbo {
@@ -18,6 +21,33 @@ void Backend::score(const PosteriorFactor& f, const AcquisitionParams& acq,
     (*values)(i) = a.value;
     if (grad) grad->row(i) = a.d_mean * dmean.row(i) + a.d_var * dvar.row(i);
   }
+}
+
+std::vector<Eigen::Index> Backend::top_k(const PosteriorFactor& f, const AcquisitionParams& acq,
+                                         const Eigen::MatrixXd& Xc, int k,
+                                         Eigen::VectorXd* values) const {
+  constexpr Eigen::Index kChunk = 4096;  // rows per score() call: bounds the m x n kernel block
+  const Eigen::Index m = Xc.rows();
+  Eigen::VectorXd all(m), chunk;
+  for (Eigen::Index s = 0; s < m; s += kChunk) {
+    const Eigen::Index len = std::min(kChunk, m - s);
+    score(f, acq, Xc.middleRows(s, len), &chunk, nullptr);
+    all.segment(s, len) = chunk;
+  }
+  std::vector<Eigen::Index> order(m);
+  std::iota(order.begin(), order.end(), 0);
+  const Eigen::Index kk = std::clamp<Eigen::Index>(k, 0, m);
+  // Value descending, then index ascending: the order a stable sort by value gives.
+  std::partial_sort(order.begin(), order.begin() + kk, order.end(),
+                    [&](Eigen::Index a, Eigen::Index b) {
+                      return all(a) > all(b) || (all(a) == all(b) && a < b);
+                    });
+  order.resize(kk);
+  if (values) {
+    values->resize(kk);
+    for (Eigen::Index i = 0; i < kk; ++i) (*values)(i) = all(order[i]);
+  }
+  return order;
 }
 
 std::unique_ptr<Backend> make_backend(const Device& device) {

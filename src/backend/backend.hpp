@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 #include <memory>
+#include <vector>
 
 #include "acquisition/acquisition_functors.hpp"
 #include "gpbo/device.hpp"
@@ -62,6 +63,14 @@ class Backend {
   virtual void score(const PosteriorFactor& f, const AcquisitionParams& acq,
                      const Eigen::MatrixXd& Xc, Eigen::VectorXd* values,
                      Eigen::MatrixXd* grad) const;
+
+  /// Indices of the `k` best rows of Xc (m x d) by acquisition value, best first, ties in row
+  /// order (a stable sort), and their values in `values` (length min(k, m)) when not null. The
+  /// default scores in chunks with score() and sorts on the host; the CUDA backend scores and
+  /// sorts on the device and copies back only the k winners.
+  virtual std::vector<Eigen::Index> top_k(const PosteriorFactor& f, const AcquisitionParams& acq,
+                                          const Eigen::MatrixXd& Xc, int k,
+                                          Eigen::VectorXd* values) const;
 };
 
 /// The backend for a device (resolving `auto`). Throws BackendUnavailable.

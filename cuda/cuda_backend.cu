@@ -1,0 +1,907 @@
+// CudaBackend and its PosteriorFactor. Matrices are column-major on the device (as Eigen's on
+// the host); only the lower triangle of a Cholesky factor is meaningful. Every public call
+// holds a CudaResources::Lock, runs on its stream and returns after copying its results back.
+#include <thrust/device_ptr.h>
+#include <thrust/execution_policy.h>
+#include <thrust/functional.h>
+#include <thrust/iterator/zip_iterator.h>
+#include <thrust/sequence.h>
+#include <thrust/sort.h>
+#include <thrust/transform.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "cuda/cuda_backend.cuh"
+#include "cuda/cuda_check.cuh"
+#include "cuda/cuda_resources.cuh"
+#include "cuda/device_buffer.cuh"
+#include "cuda/gp_kernels.cuh"
+#include "cuda/score_functors.cuh"
+#include "gpbo/error.hpp"
+
+namespace gpbo::cuda {
+namespace {
+
+constexpr double kLog2Pi = 1.8378770664093454836;
+constexpr int kBlock = 256;
+/// Largest grid y-dimension a launch may use; loops stride over the rest.
+constexpr int kMaxGridY = 65535;
+/// Device memory for the n x m_chunk candidate blocks of one scoring chunk.
+constexpr std::size_t kChunkBytes = std::size_t(512) << 20;
+
+using detail::CudaBackendOptions;
+using detail::ScorePrecision;
+
+int blocks_for(std::size_t count) {
+  return static_cast<int>(std::min<std::size_t>((count + kBlock - 1) / kBlock, 1u << 30));
+}
+
+// ------------------------------------------------------------------ kernels
+
+/// Sum over the block (all threads must call; the result is valid in thread 0).
+__device__ double block_sum(double v) {
+  __shared__ double warp_sums[kBlock / 32];
+  __syncthreads();  // the shared array may still be read by a previous call
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) warp_sums[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    v = lane < kBlock / 32 ? warp_sums[lane] : 0.0;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  }
+  return v;
+}
+
+struct StridedValue {
+  const double* p;
+  std::size_t stride;
+  __device__ double operator()(std::size_t i) const { return p[i * stride]; }
+};
+struct StridedLog {
+  const double* p;
+  std::size_t stride;
+  __device__ double operator()(std::size_t i) const { return log(p[i * stride]); }
+};
+
+/// out[0] = sum_{i < count} op(i) in one block, in a fixed order (deterministic).
+template <typename Op>
+__global__ void reduce_kernel(std::size_t count, Op op, double* out) {
+  double acc = 0.0;
+  for (std::size_t i = threadIdx.x; i < count; i += kBlock) acc += op(i);
+  acc = block_sum(acc);
+  if (threadIdx.x == 0) *out = acc;
+}
+
+__global__ void fill_kernel(std::size_t count, double value, double* out) {
+  for (std::size_t i = blockIdx.x * std::size_t(kBlock) + threadIdx.x; i < count;
+       i += std::size_t(gridDim.x) * kBlock) {
+    out[i] = value;
+  }
+}
+
+__global__ void add_diagonal_kernel(int n, double value, double* A, std::size_t lda) {
+  const int i = blockIdx.x * kBlock + threadIdx.x;
+  if (i < n) A[i + i * lda] += value;
+}
+
+template <typename T>
+__global__ void convert_kernel(std::size_t count, const double* in, T* out) {
+  for (std::size_t i = blockIdx.x * std::size_t(kBlock) + threadIdx.x; i < count;
+       i += std::size_t(gridDim.x) * kBlock) {
+    out[i] = static_cast<T>(in[i]);
+  }
+}
+
+/// Lower triangle of K(X, X) + noise I (X: n x d, ld n); one block per column.
+__global__ void train_cov_kernel(int n, int d, const double* X, const double* inv_l,
+                                 KernelType kernel, double s, double noise, double* K,
+                                 std::size_t ldk) {
+  const int k = blockIdx.x;
+  for (int i = k + threadIdx.x; i < n; i += kBlock) {
+    const bool diag = i == k;
+    const double r2 = diag ? 0.0 : scaled_sqdist_rows(X, n, i, X, n, k, inv_l, d);
+    K[i + k * ldk] = train_cov_entry(kernel, s, noise, r2, diag);
+  }
+}
+
+/// out (n x mc, ld n) = s rho(r2(X_i, C_c)) for X (n x d, ld n) and C (mc rows, ld ldc).
+template <typename T>
+__global__ void cross_cov_kernel(int n, int mc, int d, const double* X, const double* C,
+                                 std::size_t ldc, const double* inv_l, KernelType kernel, double s,
+                                 T* out) {
+  const int i = blockIdx.x * kBlock + threadIdx.x;
+  if (i >= n) return;
+  for (int c = blockIdx.y; c < mc; c += gridDim.y) {
+    const double r2 = scaled_sqdist_rows(X, n, i, C, ldc, c, inv_l, d);
+    out[i + std::size_t(c) * n] = static_cast<T>(s * kernel_rho(kernel, r2));
+  }
+}
+
+/// In place on the lower triangle: K^{-1} -> M = (alpha alpha^T - K^{-1}) o s rho'(R2); per
+/// column, partial[k] = sum of the outputscale terms, partial[n + k] = the trace term.
+__global__ void lml_contract_kernel(int n, int d, const double* X, const double* inv_l,
+                                    KernelType kernel, double s, const double* alpha, double* M,
+                                    std::size_t ldm, double* partial) {
+  const int k = blockIdx.x;
+  const double ak = alpha[k];
+  double w_kernel = 0.0, w_trace = 0.0;
+  for (int i = k + threadIdx.x; i < n; i += kBlock) {
+    const bool diag = i == k;
+    const double r2 = diag ? 0.0 : scaled_sqdist_rows(X, n, i, X, n, k, inv_l, d);
+    double& e = M[i + k * ldm];
+    const LmlPairTerm t = lml_pair_term(kernel, s, r2, alpha[i], ak, e, diag);
+    e = t.m;
+    w_kernel += t.w_kernel;
+    w_trace += t.w_trace;
+  }
+  w_kernel = block_sum(w_kernel);
+  w_trace = block_sum(w_trace);
+  if (threadIdx.x == 0) {
+    partial[k] = w_kernel;
+    partial[n + k] = w_trace;
+  }
+}
+
+/// out[j] = d LML / d log l_j from rows = M 1 and MX = M X; one block per dimension.
+__global__ void lengthscale_grad_kernel(int n, const double* X, const double* rows,
+                                        const double* MX, const double* inv_l, double* out) {
+  const int j = blockIdx.x;
+  double acc = 0.0;
+  for (int i = threadIdx.x; i < n; i += kBlock) {
+    acc += lengthscale_grad_summand(X[i + std::size_t(j) * n], rows[i], MX[i + std::size_t(j) * n]);
+  }
+  acc = block_sum(acc);
+  if (threadIdx.x == 0) out[j] = -2.0 * acc * inv_l[j] * inv_l[j];
+}
+
+/// var[c] = max(s - |V_c|^2, 0) for the columns of V (n x mc); one block per column.
+template <typename T>
+__global__ void variance_kernel(int n, const T* V, double s, double* var) {
+  const int c = blockIdx.x;
+  double acc = 0.0;
+  for (int i = threadIdx.x; i < n; i += kBlock) {
+    const double v = static_cast<double>(V[i + std::size_t(c) * n]);
+    acc += v * v;
+  }
+  acc = block_sum(acc);
+  if (threadIdx.x == 0) var[c] = fmax(s - acc, 0.0);
+}
+
+template <typename T>
+__global__ void finish_mean_kernel(int mc, const T* raw, double mean0, double* mean) {
+  const int c = blockIdx.x * kBlock + threadIdx.x;
+  if (c < mc) mean[c] = static_cast<double>(raw[c]) + mean0;
+}
+
+/// E (n x mc) = s rho'(r2) (dm_c alpha_i - 2 dv_c W_ic); dm/dv arrays, or constants when null.
+/// E may alias W (each entry is read before it is written, by the same thread).
+__global__ void grad_coef_kernel(int n, int mc, int d, const double* X, const double* C,
+                                 std::size_t ldc, const double* inv_l, KernelType kernel, double s,
+                                 const double* alpha, const double* W, const double* dm,
+                                 double dm_const, const double* dv, double dv_const, double* E) {
+  const int i = blockIdx.x * kBlock + threadIdx.x;
+  if (i >= n) return;
+  for (int c = blockIdx.y; c < mc; c += gridDim.y) {
+    const std::size_t idx = i + std::size_t(c) * n;
+    const double r2 = scaled_sqdist_rows(X, n, i, C, ldc, c, inv_l, d);
+    const double w = W ? W[idx] : 0.0;
+    E[idx] =
+        grad_coefficient(kernel, s, r2, alpha[i], w, dm ? dm[c] : dm_const, dv ? dv[c] : dv_const);
+  }
+}
+
+/// out(c, j) (ld ldo) = x_gradient for the mc candidates of C (ld ldc).
+__global__ void x_gradient_kernel(int mc, int d, const double* C, std::size_t ldc,
+                                  const double* inv_l, const double* colsum, const double* XtE,
+                                  double* out, std::size_t ldo) {
+  const std::size_t t = blockIdx.x * std::size_t(kBlock) + threadIdx.x;
+  if (t >= std::size_t(mc) * d) return;
+  const int c = static_cast<int>(t % mc), j = static_cast<int>(t / mc);
+  out[c + j * ldo] = x_gradient(inv_l[j], C[c + j * ldc], colsum[c], XtE[j + std::size_t(c) * d]);
+}
+
+// ------------------------------------------------------------------ host helpers
+
+dim3 grid_2d(int n, int mc) { return dim3(blocks_for(n), std::min(mc, kMaxGridY)); }
+
+template <typename Op>
+double device_reduce(CudaResources& r, std::size_t count, const Op& op) {
+  DeviceBuffer<double> out(1, r.stream());
+  reduce_kernel<<<1, kBlock, 0, r.stream()>>>(count, op, out.data());
+  GPBO_CUDA_CHECK_LAUNCH();
+  double v = 0.0;
+  out.download(&v, 1);
+  return v;
+}
+
+DeviceBuffer<double> upload(const double* host, std::size_t count, cudaStream_t stream) {
+  DeviceBuffer<double> b(count, stream);
+  b.upload(host, count);
+  return b;
+}
+
+DeviceBuffer<double> ones(std::size_t count, cudaStream_t stream) {
+  DeviceBuffer<double> b(count, stream);
+  if (count > 0) {
+    fill_kernel<<<std::min(blocks_for(count), 4096), kBlock, 0, stream>>>(count, 1.0, b.data());
+    GPBO_CUDA_CHECK_LAUNCH();
+  }
+  return b;
+}
+
+struct LadderResult {
+  double jitter = 0.0;
+  double log_det = 0.0;  ///< sum of log diag(L)
+};
+
+/// Factors A (n x n, ld lda, lower) in place with the CPU backend's jitter ladder: jitter 0, then
+/// 1e-10 ... 1e-3 times the mean diagonal; `fill` rewrites the unjittered matrix before each
+/// retry. devInfo is read after every potrf. A diagonal that is not finite and positive (which
+/// cuSOLVER does not flag for NaN) counts as a failed rung. Throws NumericalError.
+LadderResult cholesky_ladder(CudaResources& r, int n, double* A, int lda,
+                             const std::function<void()>& fill, const std::string& what) {
+  if (n == 0) return {};
+  const cudaStream_t st = r.stream();
+  fill();
+  const double scale = device_reduce(r, n, StridedValue{A, std::size_t(lda) + 1}) / n;
+  if (!std::isfinite(scale)) throw NumericalError(what + ": non-finite covariance");
+  int lwork = 0;
+  GPBO_CUSOLVER_TRY(
+      cusolverDnDpotrf_bufferSize(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, A, lda, &lwork));
+  double* work = r.solver_workspace(std::max(lwork, 1));
+  double jitter = 0.0;
+  for (int rung = 0; rung <= 8; ++rung) {
+    jitter = rung == 0 ? 0.0 : scale * std::pow(10.0, -11 + rung);
+    if (rung > 0) fill();
+    if (jitter != 0.0) {
+      add_diagonal_kernel<<<blocks_for(n), kBlock, 0, st>>>(n, jitter, A, lda);
+      GPBO_CUDA_CHECK_LAUNCH();
+    }
+    GPBO_CUSOLVER_TRY(cusolverDnDpotrf(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, A, lda, work, lwork,
+                                       r.dev_info()));
+    const int info = r.read_dev_info();
+    if (info < 0) throw NumericalError(what + ": potrf rejected its arguments");
+    if (info == 0) {
+      const double log_det = device_reduce(r, n, StridedLog{A, std::size_t(lda) + 1});
+      if (std::isfinite(log_det)) return {jitter, log_det};
+    }
+  }
+  throw NumericalError(what + ": covariance not positive definite even with jitter " +
+                       std::to_string(jitter));
+}
+
+void trsv(CudaResources& r, int n, const double* L, cublasOperation_t op, double* x) {
+  if (n == 0) return;
+  GPBO_CUBLAS_TRY(
+      cublasDtrsv(r.cublas(), CUBLAS_FILL_MODE_LOWER, op, CUBLAS_DIAG_NON_UNIT, n, L, n, x, 1));
+}
+
+void trsm(CudaResources& r, int n, int cols, const double* L, cublasOperation_t op, double* B) {
+  if (n == 0 || cols == 0) return;
+  const double one = 1.0;
+  GPBO_CUBLAS_TRY(cublasDtrsm(r.cublas(), CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, op,
+                              CUBLAS_DIAG_NON_UNIT, n, cols, &one, L, n, B, n));
+}
+void trsm(CudaResources& r, int n, int cols, const float* L, cublasOperation_t op, float* B) {
+  if (n == 0 || cols == 0) return;
+  const float one = 1.0f;
+  GPBO_CUBLAS_TRY(cublasStrsm(r.cublas(), CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, op,
+                              CUBLAS_DIAG_NON_UNIT, n, cols, &one, L, n, B, n));
+}
+void gemv_t(CudaResources& r, int n, int cols, const double* A, const double* x, double* y) {
+  const double one = 1.0, zero = 0.0;
+  GPBO_CUBLAS_TRY(cublasDgemv(r.cublas(), CUBLAS_OP_T, n, cols, &one, A, n, x, 1, &zero, y, 1));
+}
+void gemv_t(CudaResources& r, int n, int cols, const float* A, const float* x, float* y) {
+  const float one = 1.0f, zero = 0.0f;
+  GPBO_CUBLAS_TRY(cublasSgemv(r.cublas(), CUBLAS_OP_T, n, cols, &one, A, n, x, 1, &zero, y, 1));
+}
+
+Eigen::VectorXd inverse_lengthscales(const GpHyperparameters& h) {
+  return h.lengthscales.cwiseInverse();
+}
+
+// ------------------------------------------------------------------ posterior factor
+
+/// What one pass over the candidates computes; all pointers are device arrays of the caller
+/// (mean and var always, length m; the m x d ones column-major with ld m).
+struct PosteriorRequest {
+  double* mean = nullptr;
+  double* var = nullptr;
+  bool want_var = false;
+  double* dmean = nullptr;
+  double* dvar = nullptr;
+  const AcquisitionParams* acq = nullptr;  ///< with `values`: acquisition values (needs var)
+  double* values = nullptr;
+  double* grad = nullptr;  ///< acquisition x-gradient, m x d
+  bool use_float = false;  ///< values-only path in float32
+};
+
+class CudaPosteriorFactor final : public PosteriorFactor {
+ public:
+  CudaPosteriorFactor(std::shared_ptr<CudaResources> res, KernelType kernel, GpHyperparameters h)
+      : res_(std::move(res)), kernel_(kernel), h_(std::move(h)) {}
+
+  /// Builds the factor of K(X, X) + noise I (caller holds the lock).
+  void init(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
+    const cudaStream_t st = res_->stream();
+    n_ = static_cast<int>(X.rows());
+    d_ = static_cast<int>(X.cols());
+    const Eigen::VectorXd inv_l = inverse_lengthscales(h_);
+    inv_l_ = upload(inv_l.data(), d_, st);
+    X_ = upload(X.data(), std::size_t(n_) * d_, st);
+    L_ = DeviceBuffer<double>(std::size_t(n_) * n_, st);
+    if (n_ > 0) {
+      GPBO_CUDA_TRY(cudaMemsetAsync(L_.data(), 0, L_.size() * sizeof(double), st));
+    }
+    const int n = n_, d = d_;
+    const KernelType kernel = kernel_;
+    const double s = h_.outputscale, noise = h_.noise;
+    double* L = L_.data();
+    const double* dX = X_.data();
+    const double* dinv = inv_l_.data();
+    const LadderResult lr = cholesky_ladder(
+        *res_, n, L, std::max(n, 1),
+        [&] {
+          train_cov_kernel<<<n, kBlock, 0, st>>>(n, d, dX, dinv, kernel, s, noise, L, n);
+          GPBO_CUDA_CHECK_LAUNCH();
+        },
+        "posterior");
+    jitter_ = lr.jitter;
+    const Eigen::VectorXd resid = (y.array() - h_.mean).matrix();
+    resid_ = upload(resid.data(), n_, st);
+    update_alpha();
+  }
+
+  int size() const override { return n_; }
+  double jitter() const override { return jitter_; }
+
+  void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::VectorXd* var,
+               Eigen::MatrixXd* dmean, Eigen::MatrixXd* dvar) const override {
+    const int m = static_cast<int>(Xc.rows());
+    CudaResources::Lock lock(*res_);
+    const cudaStream_t st = res_->stream();
+    const DeviceBuffer<double> dXc = upload(Xc.data(), std::size_t(m) * d_, st);
+    DeviceBuffer<double> dmean_v(m, st), dvar_v(m, st);
+    DeviceBuffer<double> ddm(dmean ? std::size_t(m) * d_ : 0, st);
+    DeviceBuffer<double> ddv(dvar ? std::size_t(m) * d_ : 0, st);
+    PosteriorRequest req;
+    req.mean = dmean_v.data();
+    req.var = dvar_v.data();
+    req.want_var = var != nullptr;
+    req.dmean = dmean ? ddm.data() : nullptr;
+    req.dvar = dvar ? ddv.data() : nullptr;
+    run(dXc.data(), m, req);
+    if (mean) {
+      mean->resize(m);
+      dmean_v.download(mean->data(), m);
+    }
+    if (var) {
+      var->resize(m);
+      dvar_v.download(var->data(), m);
+    }
+    if (dmean) {
+      dmean->resize(m, d_);
+      ddm.download(dmean->data(), std::size_t(m) * d_);
+    }
+    if (dvar) {
+      dvar->resize(m, d_);
+      ddv.download(dvar->data(), std::size_t(m) * d_);
+    }
+  }
+
+  /// Acquisition values (and x-gradients) of the rows of Xc.
+  void score(const AcquisitionParams& acq, const Eigen::MatrixXd& Xc, Eigen::VectorXd* values,
+             Eigen::MatrixXd* grad, ScorePrecision precision) const {
+    const int m = static_cast<int>(Xc.rows());
+    CudaResources::Lock lock(*res_);
+    const cudaStream_t st = res_->stream();
+    const DeviceBuffer<double> dXc = upload(Xc.data(), std::size_t(m) * d_, st);
+    DeviceBuffer<double> dmean_v(m, st), dvar_v(m, st), dvalues(m, st);
+    DeviceBuffer<double> dgrad(grad ? std::size_t(m) * d_ : 0, st);
+    PosteriorRequest req;
+    req.mean = dmean_v.data();
+    req.var = dvar_v.data();
+    req.acq = &acq;
+    req.values = dvalues.data();
+    req.grad = grad ? dgrad.data() : nullptr;
+    req.use_float = precision == ScorePrecision::kFloat && grad == nullptr;
+    run(dXc.data(), m, req);
+    values->resize(m);
+    dvalues.download(values->data(), m);
+    if (grad) {
+      grad->resize(m, d_);
+      dgrad.download(grad->data(), std::size_t(m) * d_);
+    }
+  }
+
+  /// The k best rows of Xc, scored and stably sorted on the device.
+  std::vector<Eigen::Index> top_k(const AcquisitionParams& acq, const Eigen::MatrixXd& Xc, int k,
+                                  Eigen::VectorXd* values, ScorePrecision precision) const {
+    const int m = static_cast<int>(Xc.rows());
+    const int kk = std::clamp(k, 0, m);
+    CudaResources::Lock lock(*res_);
+    const cudaStream_t st = res_->stream();
+    const DeviceBuffer<double> dXc = upload(Xc.data(), std::size_t(m) * d_, st);
+    DeviceBuffer<double> dmean_v(m, st), dvar_v(m, st), dvalues(m, st);
+    DeviceBuffer<long long> index(m, st);
+    PosteriorRequest req;
+    req.mean = dmean_v.data();
+    req.var = dvar_v.data();
+    req.acq = &acq;
+    req.values = dvalues.data();
+    req.use_float = precision == ScorePrecision::kFloat;
+    run(dXc.data(), m, req);
+    std::vector<Eigen::Index> order(kk);
+    if (m == 0) return order;
+    const auto policy = thrust::cuda::par.on(st);
+    const thrust::device_ptr<long long> idx(index.data());
+    const thrust::device_ptr<double> val(dvalues.data());
+    thrust::sequence(policy, idx, idx + m);
+    // A stable sort, descending: ties keep row order, as the host path's stable sort does.
+    thrust::stable_sort_by_key(policy, val, val + m, idx, thrust::greater<double>());
+    std::vector<long long> top(kk);
+    index.download(top.data(), kk);
+    for (int i = 0; i < kk; ++i) order[i] = static_cast<Eigen::Index>(top[i]);
+    if (values) {
+      values->resize(kk);
+      dvalues.download(values->data(), kk);
+    }
+    return order;
+  }
+
+  Eigen::MatrixXd covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const override {
+    const int a = static_cast<int>(A.rows()), b = static_cast<int>(B.rows());
+    Eigen::MatrixXd C(a, b);
+    if (a == 0 || b == 0) return C;
+    CudaResources::Lock lock(*res_);
+    const cudaStream_t st = res_->stream();
+    const bool same = &A == &B;
+    const DeviceBuffer<double> dA = upload(A.data(), std::size_t(a) * d_, st);
+    const DeviceBuffer<double> dB =
+        same ? DeviceBuffer<double>() : upload(B.data(), std::size_t(b) * d_, st);
+    const double* pB = same ? dA.data() : dB.data();
+    DeviceBuffer<double> dC(std::size_t(a) * b, st);
+    cross(a, dA.data(), pB, b, b, dC.data());  // k(A, B): A in the role of X
+    if (n_ > 0) {
+      DeviceBuffer<double> VA = whitened(dA.data(), a);
+      DeviceBuffer<double> VB = same ? DeviceBuffer<double>() : whitened(pB, b);
+      const double minus_one = -1.0, one = 1.0;
+      GPBO_CUBLAS_TRY(cublasDgemm(res_->cublas(), CUBLAS_OP_T, CUBLAS_OP_N, a, b, n_, &minus_one,
+                                  VA.data(), n_, same ? VA.data() : VB.data(), n_, &one, dC.data(),
+                                  a));
+    }
+    dC.download(C.data(), C.size());
+    return C;
+  }
+
+  void append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) override {
+    const int k = static_cast<int>(Xnew.rows());
+    if (k == 0) return;
+    CudaResources::Lock lock(*res_);
+    const cudaStream_t st = res_->stream();
+    const int n = n_, N = n_ + k, d = d_;
+    const DeviceBuffer<double> dXnew = upload(Xnew.data(), std::size_t(k) * d, st);
+    // B = L^{-1} k(X, Xnew) (n x k); C = K(Xnew) + noise I + jitter I - B^T B (lower, k x k).
+    DeviceBuffer<double> B(std::size_t(n) * k, st);
+    if (n > 0) {
+      cross_cov_kernel<double><<<grid_2d(n, k), kBlock, 0, st>>>(
+          n, k, d, X_.data(), dXnew.data(), k, inv_l_.data(), kernel_, h_.outputscale, B.data());
+      GPBO_CUDA_CHECK_LAUNCH();
+      trsm(*res_, n, k, L_.data(), CUBLAS_OP_N, B.data());
+    }
+    DeviceBuffer<double> C(std::size_t(k) * k, st), Cwork(std::size_t(k) * k, st);
+    GPBO_CUDA_TRY(cudaMemsetAsync(C.data(), 0, C.size() * sizeof(double), st));
+    train_cov_kernel<<<k, kBlock, 0, st>>>(k, d, dXnew.data(), inv_l_.data(), kernel_,
+                                           h_.outputscale, h_.noise, C.data(), k);
+    GPBO_CUDA_CHECK_LAUNCH();
+    if (jitter_ != 0.0) {
+      add_diagonal_kernel<<<blocks_for(k), kBlock, 0, st>>>(k, jitter_, C.data(), k);
+      GPBO_CUDA_CHECK_LAUNCH();
+    }
+    if (n > 0) {
+      const double minus_one = -1.0, one = 1.0;
+      GPBO_CUBLAS_TRY(cublasDsyrk(res_->cublas(), CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, k, n,
+                                  &minus_one, B.data(), n, &one, C.data(), k));
+    }
+    cholesky_ladder(
+        *res_, k, Cwork.data(), k,
+        [&] {
+          GPBO_CUDA_TRY(cudaMemcpyAsync(Cwork.data(), C.data(), C.size() * sizeof(double),
+                                        cudaMemcpyDeviceToDevice, st));
+        },
+        "appending to the Cholesky factor");
+    // [L 0; B^T Lc], assembled in a new buffer so a failure above leaves the factor unchanged.
+    DeviceBuffer<double> L(std::size_t(N) * N, st);
+    GPBO_CUDA_TRY(cudaMemsetAsync(L.data(), 0, L.size() * sizeof(double), st));
+    if (n > 0) {
+      GPBO_CUDA_TRY(cudaMemcpy2DAsync(L.data(), sizeof(double) * N, L_.data(), sizeof(double) * n,
+                                      sizeof(double) * n, n, cudaMemcpyDeviceToDevice, st));
+      const double one = 1.0, zero = 0.0;
+      GPBO_CUBLAS_TRY(cublasDgeam(res_->cublas(), CUBLAS_OP_T, CUBLAS_OP_N, k, n, &one, B.data(), n,
+                                  &zero, L.data() + n, N, L.data() + n, N));
+    }
+    GPBO_CUDA_TRY(cudaMemcpy2DAsync(L.data() + n + std::size_t(n) * N, sizeof(double) * N,
+                                    Cwork.data(), sizeof(double) * k, sizeof(double) * k, k,
+                                    cudaMemcpyDeviceToDevice, st));
+    DeviceBuffer<double> X(std::size_t(N) * d, st);
+    if (n > 0) {
+      GPBO_CUDA_TRY(cudaMemcpy2DAsync(X.data(), sizeof(double) * N, X_.data(), sizeof(double) * n,
+                                      sizeof(double) * n, d, cudaMemcpyDeviceToDevice, st));
+    }
+    GPBO_CUDA_TRY(cudaMemcpy2DAsync(X.data() + n, sizeof(double) * N, dXnew.data(),
+                                    sizeof(double) * k, sizeof(double) * k, d,
+                                    cudaMemcpyDeviceToDevice, st));
+    DeviceBuffer<double> resid(N, st);
+    if (n > 0) {
+      GPBO_CUDA_TRY(cudaMemcpyAsync(resid.data(), resid_.data(), sizeof(double) * n,
+                                    cudaMemcpyDeviceToDevice, st));
+    }
+    const Eigen::VectorXd tail = (ynew.array() - h_.mean).matrix();
+    GPBO_CUDA_TRY(cudaMemcpyAsync(resid.data() + n, tail.data(), sizeof(double) * k,
+                                  cudaMemcpyHostToDevice, st));
+    L_ = std::move(L);
+    X_ = std::move(X);
+    resid_ = std::move(resid);
+    n_ = N;
+    L32_ = DeviceBuffer<float>();
+    alpha32_ = DeviceBuffer<float>();
+    update_alpha();
+    GPBO_CUDA_TRY(cudaStreamSynchronize(st));
+  }
+
+  std::unique_ptr<PosteriorFactor> clone() const override {
+    CudaResources::Lock lock(*res_);
+    const cudaStream_t st = res_->stream();
+    auto c = std::make_unique<CudaPosteriorFactor>(res_, kernel_, h_);
+    c->n_ = n_;
+    c->d_ = d_;
+    c->jitter_ = jitter_;
+    c->X_ = copy(X_);
+    c->L_ = copy(L_);
+    c->resid_ = copy(resid_);
+    c->alpha_ = copy(alpha_);
+    c->inv_l_ = copy(inv_l_);
+    GPBO_CUDA_TRY(cudaStreamSynchronize(st));
+    return c;
+  }
+
+ private:
+  DeviceBuffer<double> copy(const DeviceBuffer<double>& b) const {
+    DeviceBuffer<double> c(b.size(), res_->stream());
+    if (!b.empty()) {
+      GPBO_CUDA_TRY(cudaMemcpyAsync(c.data(), b.data(), b.size() * sizeof(double),
+                                    cudaMemcpyDeviceToDevice, res_->stream()));
+    }
+    return c;
+  }
+
+  /// alpha = L^{-T} L^{-1} resid.
+  void update_alpha() {
+    alpha_ = copy(resid_);
+    trsv(*res_, n_, L_.data(), CUBLAS_OP_N, alpha_.data());
+    trsv(*res_, n_, L_.data(), CUBLAS_OP_T, alpha_.data());
+  }
+
+  /// out (rows x cols, ld rows) = s rho(r2(P_i, Q_c)) for P (rows x d, ld rows), Q (ld ldq).
+  void cross(int rows, const double* P, const double* Q, std::size_t ldq, int cols,
+             double* out) const {
+    // cross_cov_kernel reads its first operand with ld = rows.
+    cross_cov_kernel<double><<<grid_2d(rows, cols), kBlock, 0, res_->stream()>>>(
+        rows, cols, d_, P, Q, ldq, inv_l_.data(), kernel_, h_.outputscale, out);
+    GPBO_CUDA_CHECK_LAUNCH();
+  }
+
+  /// L^{-1} k(X, P) for the p rows of P (ld p): n x p.
+  DeviceBuffer<double> whitened(const double* P, int p) const {
+    DeviceBuffer<double> V(std::size_t(n_) * p, res_->stream());
+    cross_cov_kernel<double><<<grid_2d(n_, p), kBlock, 0, res_->stream()>>>(
+        n_, p, d_, X_.data(), P, p, inv_l_.data(), kernel_, h_.outputscale, V.data());
+    GPBO_CUDA_CHECK_LAUNCH();
+    trsm(*res_, n_, p, L_.data(), CUBLAS_OP_N, V.data());
+    return V;
+  }
+
+  /// Float copies of L and alpha for the float32 scoring path, made once per factor state.
+  void ensure_float() const {
+    if (!L32_.empty() || n_ == 0) return;
+    const cudaStream_t st = res_->stream();
+    L32_ = DeviceBuffer<float>(L_.size(), st);
+    alpha32_ = DeviceBuffer<float>(alpha_.size(), st);
+    convert_kernel<float><<<std::min(blocks_for(L_.size()), 65535), kBlock, 0, st>>>(
+        L_.size(), L_.data(), L32_.data());
+    GPBO_CUDA_CHECK_LAUNCH();
+    convert_kernel<float><<<std::min(blocks_for(alpha_.size()), 65535), kBlock, 0, st>>>(
+        alpha_.size(), alpha_.data(), alpha32_.data());
+    GPBO_CUDA_CHECK_LAUNCH();
+  }
+
+  void run(const double* dXc, int m, const PosteriorRequest& req) const {
+    if (m == 0) return;
+    if (req.use_float) {
+      ensure_float();
+      run_typed<float>(dXc, m, req, L32_.data(), alpha32_.data());
+    } else {
+      run_typed<double>(dXc, m, req, L_.data(), alpha_.data());
+    }
+  }
+
+  /// The candidate pipeline, in chunks of columns: Ks^T = k(X, Xc) (n x mc); mean = Ks alpha;
+  /// V = L^{-1} Ks^T; var = s - |V_c|^2; acquisition values through the Thrust functors; for
+  /// gradients W = L^{-T} V and one coefficient matrix E (grad_coefficient) contracted with
+  /// GEMV/GEMM, so no n x mc x d array ever exists.
+  template <typename T>
+  void run_typed(const double* dXc, int m, const PosteriorRequest& req, const T* L,
+                 const T* alpha) const {
+    CudaResources& r = *res_;
+    const cudaStream_t st = r.stream();
+    const int n = n_, d = d_;
+    const double s = h_.outputscale;
+    const bool need_grad_acq = req.grad != nullptr;
+    const bool need_w = req.dvar != nullptr || need_grad_acq;
+    const bool need_var = req.want_var || req.dvar != nullptr || req.values != nullptr;
+    const bool separate_e = req.dmean != nullptr && need_w;
+    const bool any_grad = req.dmean || req.dvar || need_grad_acq;
+    if (!std::is_same<T, double>::value && any_grad) {
+      throw InvalidArgument("float32 scoring computes values only; gradients are double");
+    }
+    if (n == 0) {  // the prior: mean h.mean, variance s, flat gradients
+      fill_kernel<<<std::min(blocks_for(m), 4096), kBlock, 0, st>>>(m, h_.mean, req.mean);
+      fill_kernel<<<std::min(blocks_for(m), 4096), kBlock, 0, st>>>(m, s, req.var);
+      GPBO_CUDA_CHECK_LAUNCH();
+      for (double* g : {req.dmean, req.dvar, req.grad}) {
+        if (g) GPBO_CUDA_TRY(cudaMemsetAsync(g, 0, sizeof(double) * m * d, st));
+      }
+      if (req.values) apply_acquisition(m, req, nullptr, nullptr);
+      return;
+    }
+    const int buffers = separate_e ? 2 : 1;
+    const std::size_t per_column = std::size_t(n) * sizeof(T) * buffers;
+    const int mc_max = static_cast<int>(
+        std::clamp<std::size_t>(kChunkBytes / per_column, 1, std::min(m, kMaxGridY)));
+    DeviceBuffer<T> Kt(std::size_t(n) * mc_max, st);
+    DeviceBuffer<double> E(separate_e ? std::size_t(n) * mc_max : 0, st);
+    DeviceBuffer<T> raw_mean(std::is_same<T, double>::value ? 0 : mc_max, st);
+    DeviceBuffer<double> dm(need_grad_acq ? mc_max : 0, st), dv(need_grad_acq ? mc_max : 0, st);
+    DeviceBuffer<double> colsum(any_grad ? mc_max : 0, st);
+    DeviceBuffer<double> XtE(any_grad ? std::size_t(d) * mc_max : 0, st);
+    const DeviceBuffer<double> one_n = any_grad ? ones(n, st) : DeviceBuffer<double>();
+
+    for (int c0 = 0; c0 < m; c0 += mc_max) {
+      const int mc = std::min(mc_max, m - c0);
+      const double* C = dXc + c0;  // chunk rows of Xc, ld m
+      cross_cov_kernel<T><<<grid_2d(n, mc), kBlock, 0, st>>>(n, mc, d, X_.data(), C, m,
+                                                             inv_l_.data(), kernel_, s, Kt.data());
+      GPBO_CUDA_CHECK_LAUNCH();
+      // mean = Ks alpha + h.mean
+      T* mean_out =
+          std::is_same<T, double>::value ? reinterpret_cast<T*>(req.mean + c0) : raw_mean.data();
+      gemv_t(r, n, mc, Kt.data(), alpha, mean_out);
+      if (!std::is_same<T, double>::value || h_.mean != 0.0) {
+        finish_mean_kernel<T>
+            <<<blocks_for(mc), kBlock, 0, st>>>(mc, mean_out, h_.mean, req.mean + c0);
+        GPBO_CUDA_CHECK_LAUNCH();
+      }
+      auto gradient = [&](const double* W, double* E_out, const double* dmp, double dmc,
+                          const double* dvp, double dvc, double* out) {
+        grad_coef_kernel<<<grid_2d(n, mc), kBlock, 0, st>>>(
+            n, mc, d, X_.data(), C, m, inv_l_.data(), kernel_, s, alpha_.data(), W, dmp, dmc, dvp,
+            dvc, E_out);
+        GPBO_CUDA_CHECK_LAUNCH();
+        gemv_t(r, n, mc, E_out, one_n.data(), colsum.data());
+        const double one = 1.0, zero = 0.0;
+        GPBO_CUBLAS_TRY(cublasDgemm(r.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, d, mc, n, &one, X_.data(),
+                                    n, E_out, n, &zero, XtE.data(), d));
+        const std::size_t cells = std::size_t(mc) * d;
+        x_gradient_kernel<<<blocks_for(cells), kBlock, 0, st>>>(
+            mc, d, C, m, inv_l_.data(), colsum.data(), XtE.data(), out + c0, m);
+        GPBO_CUDA_CHECK_LAUNCH();
+      };
+      if (!need_var) {
+        // Only the mean's gradient: E = s rho' alpha overwrites Ks^T, which is spent.
+        if (req.dmean) {
+          gradient(nullptr, reinterpret_cast<double*>(Kt.data()), nullptr, 1.0, nullptr, 0.0,
+                   req.dmean);
+        }
+        continue;
+      }
+      trsm(r, n, mc, L, CUBLAS_OP_N, Kt.data());  // V
+      variance_kernel<T><<<mc, kBlock, 0, st>>>(n, Kt.data(), s, req.var + c0);
+      GPBO_CUDA_CHECK_LAUNCH();
+      if (req.values) {
+        apply_acquisition(mc, req, need_grad_acq ? dm.data() : nullptr,
+                          need_grad_acq ? dv.data() : nullptr, c0);
+      }
+      if (req.dmean && !separate_e) {
+        // Variance wanted but no W: V is spent, reuse its buffer.
+        gradient(nullptr, reinterpret_cast<double*>(Kt.data()), nullptr, 1.0, nullptr, 0.0,
+                 req.dmean);
+      }
+      if (!need_w) continue;
+      // From here T is double: gradients never take the float path.
+      double* W = reinterpret_cast<double*>(Kt.data());
+      trsm(r, n, mc, L_.data(), CUBLAS_OP_T, W);  // W = K^{-1} k(X, xc)
+      if (req.dmean && separate_e) {
+        gradient(nullptr, E.data(), nullptr, 1.0, nullptr, 0.0, req.dmean);
+      }
+      if (req.dvar) {
+        // dvar: E = -2 s rho' W, i.e. dm = 0, dv = 1.
+        gradient(W, separate_e ? E.data() : W, nullptr, 0.0, nullptr, 1.0, req.dvar);
+      }
+      if (need_grad_acq) gradient(W, W, dm.data(), 0.0, dv.data(), 0.0, req.grad);
+    }
+    GPBO_CUDA_TRY(cudaStreamSynchronize(st));
+  }
+
+  /// values[c0 + c] (and the chain weights dm, dv when not null) from mean and var.
+  void apply_acquisition(int mc, const PosteriorRequest& req, double* dm, double* dv,
+                         int c0 = 0) const {
+    const auto policy = thrust::cuda::par.on(res_->stream());
+    const thrust::device_ptr<double> mean(req.mean + c0), var(req.var + c0);
+    auto first = thrust::make_zip_iterator(thrust::make_tuple(mean, var));
+    thrust::transform(policy, first, first + mc, thrust::device_ptr<double>(req.values + c0),
+                      AcquisitionValueOp{*req.acq});
+    if (dm != nullptr) {
+      auto out = thrust::make_zip_iterator(
+          thrust::make_tuple(thrust::device_ptr<double>(dm), thrust::device_ptr<double>(dv)));
+      thrust::transform(policy, first, first + mc, out, AcquisitionChainOp{*req.acq});
+    }
+  }
+
+  // Destroyed after the buffers below (declared first): they free on its stream.
+  std::shared_ptr<CudaResources> res_;
+  KernelType kernel_;
+  GpHyperparameters h_;
+  int n_ = 0, d_ = 0;
+  double jitter_ = 0.0;
+  DeviceBuffer<double> inv_l_, X_, L_, resid_, alpha_;
+  mutable DeviceBuffer<float> L32_, alpha32_;
+};
+
+// ------------------------------------------------------------------ backend
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(int ordinal, const CudaBackendOptions& options)
+      : res_(std::make_shared<CudaResources>(ordinal)), options_(options) {}
+
+  Device device() const override { return Device::cuda(res_->device()); }
+
+  double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
+                                 const Eigen::MatrixXd& X_in, const Eigen::VectorXd& y,
+                                 Eigen::VectorXd* grad) const override {
+    const int n = static_cast<int>(X_in.rows()), d = static_cast<int>(X_in.cols());
+    if (n == 0) {
+      if (grad) *grad = Eigen::VectorXd::Zero(d + 3);
+      return 0.0;
+    }
+    CudaResources::Lock lock(*res_);
+    CudaResources& r = *res_;
+    const cudaStream_t st = r.stream();
+    // Distances are translation invariant; centring keeps the gradient sums accurate (as on
+    // the CPU).
+    const Eigen::MatrixXd X = X_in.rowwise() - X_in.colwise().mean();
+    const Eigen::VectorXd inv_l = inverse_lengthscales(h);
+    const Eigen::VectorXd resid = (y.array() - h.mean).matrix();
+    const DeviceBuffer<double> dX = upload(X.data(), std::size_t(n) * d, st);
+    const DeviceBuffer<double> dinv = upload(inv_l.data(), d, st);
+    DeviceBuffer<double> alpha = upload(resid.data(), n, st);
+    DeviceBuffer<double> K(std::size_t(n) * n, st);
+    const double s = h.outputscale, noise = h.noise;
+    const LadderResult lr = cholesky_ladder(
+        r, n, K.data(), n,
+        [&] {
+          train_cov_kernel<<<n, kBlock, 0, st>>>(n, d, dX.data(), dinv.data(), kernel, s, noise,
+                                                 K.data(), n);
+          GPBO_CUDA_CHECK_LAUNCH();
+        },
+        "log marginal likelihood");
+    trsv(r, n, K.data(), CUBLAS_OP_N, alpha.data());
+    double quad = 0.0;
+    GPBO_CUBLAS_TRY(cublasDdot(r.cublas(), n, alpha.data(), 1, alpha.data(), 1, &quad));
+    trsv(r, n, K.data(), CUBLAS_OP_T, alpha.data());
+    const double lml = -0.5 * quad - lr.log_det - 0.5 * n * kLog2Pi;
+    if (!grad) return lml;
+
+    // dLML/dtheta = 0.5 tr((alpha alpha^T - K^{-1}) dK/dtheta) (Rasmussen & Williams eq. 5.9),
+    // contracted on the device: only d + 3 scalars come back.
+    int lwork = 0;
+    GPBO_CUSOLVER_TRY(
+        cusolverDnDpotri_bufferSize(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, K.data(), n, &lwork));
+    double* work = r.solver_workspace(std::max(lwork, 1));
+    GPBO_CUSOLVER_TRY(cusolverDnDpotri(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, K.data(), n, work,
+                                       lwork, r.dev_info()));
+    if (r.read_dev_info() != 0) throw NumericalError("log marginal likelihood: potri failed");
+    DeviceBuffer<double> partial(2 * std::size_t(n), st);
+    lml_contract_kernel<<<n, kBlock, 0, st>>>(n, d, dX.data(), dinv.data(), kernel, s, alpha.data(),
+                                              K.data(), n, partial.data());
+    GPBO_CUDA_CHECK_LAUNCH();
+    DeviceBuffer<double> scalars(d + 3, st);  // [lengthscales (d), outputscale, trace, sum alpha]
+    reduce_kernel<<<1, kBlock, 0, st>>>(n, StridedValue{partial.data(), 1}, scalars.data() + d);
+    reduce_kernel<<<1, kBlock, 0, st>>>(n, StridedValue{partial.data() + n, 1},
+                                        scalars.data() + d + 1);
+    reduce_kernel<<<1, kBlock, 0, st>>>(n, StridedValue{alpha.data(), 1}, scalars.data() + d + 2);
+    GPBO_CUDA_CHECK_LAUNCH();
+    // rows = M 1 and MX = M X with M symmetric, stored in the lower triangle.
+    const DeviceBuffer<double> one_n = ones(n, st);
+    DeviceBuffer<double> rows(n, st), MX(std::size_t(n) * d, st);
+    const double one = 1.0, zero = 0.0;
+    GPBO_CUBLAS_TRY(cublasDsymv(r.cublas(), CUBLAS_FILL_MODE_LOWER, n, &one, K.data(), n,
+                                one_n.data(), 1, &zero, rows.data(), 1));
+    GPBO_CUBLAS_TRY(cublasDsymm(r.cublas(), CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, n, d, &one,
+                                K.data(), n, dX.data(), n, &zero, MX.data(), n));
+    if (d > 0) {
+      lengthscale_grad_kernel<<<d, kBlock, 0, st>>>(n, dX.data(), rows.data(), MX.data(),
+                                                    dinv.data(), scalars.data());
+      GPBO_CUDA_CHECK_LAUNCH();
+    }
+    Eigen::VectorXd out(d + 3);
+    scalars.download(out.data(), d + 3);
+    out(d) *= 0.5;
+    out(d + 1) *= 0.5 * h.noise;
+    *grad = std::move(out);
+    return lml;
+  }
+
+  std::unique_ptr<PosteriorFactor> factor(KernelType kernel, const GpHyperparameters& h,
+                                          const Eigen::MatrixXd& X,
+                                          const Eigen::VectorXd& y) const override {
+    CudaResources::Lock lock(*res_);
+    auto f = std::make_unique<CudaPosteriorFactor>(res_, kernel, h);
+    f->init(X, y);
+    GPBO_CUDA_TRY(cudaStreamSynchronize(res_->stream()));
+    return f;
+  }
+
+  Eigen::MatrixXd cholesky(const Eigen::MatrixXd& S, double* jitter) const override {
+    const int n = static_cast<int>(S.rows());
+    Eigen::MatrixXd L(n, n);
+    if (n == 0) {
+      if (jitter) *jitter = 0.0;
+      return L;
+    }
+    CudaResources::Lock lock(*res_);
+    const cudaStream_t st = res_->stream();
+    DeviceBuffer<double> A(std::size_t(n) * n, st);
+    const LadderResult lr = cholesky_ladder(
+        *res_, n, A.data(), n, [&] { A.upload(S.data(), std::size_t(n) * n); },
+        "joint posterior covariance");
+    A.download(L.data(), L.size());
+    L.triangularView<Eigen::StrictlyUpper>().setZero();
+    if (jitter) *jitter = lr.jitter;
+    return L;
+  }
+
+  void score(const PosteriorFactor& f, const AcquisitionParams& acq, const Eigen::MatrixXd& Xc,
+             Eigen::VectorXd* values, Eigen::MatrixXd* grad) const override {
+    const auto* cf = dynamic_cast<const CudaPosteriorFactor*>(&f);
+    if (cf == nullptr) return Backend::score(f, acq, Xc, values, grad);
+    cf->score(acq, Xc, values, grad, options_.scoring);
+  }
+
+  std::vector<Eigen::Index> top_k(const PosteriorFactor& f, const AcquisitionParams& acq,
+                                  const Eigen::MatrixXd& Xc, int k,
+                                  Eigen::VectorXd* values) const override {
+    const auto* cf = dynamic_cast<const CudaPosteriorFactor*>(&f);
+    if (cf == nullptr) return Backend::top_k(f, acq, Xc, k, values);
+    return cf->top_k(acq, Xc, k, values, options_.scoring);
+  }
+
+ private:
+  std::shared_ptr<CudaResources> res_;
+  CudaBackendOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> create_cuda_backend(int ordinal, const CudaBackendOptions& options) {
+  return std::make_unique<CudaBackend>(ordinal, options);
+}
+
+}  // namespace gpbo::cuda

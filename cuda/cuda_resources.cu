@@ -1,0 +1,151 @@
+#include <cstdint>
+#include <string>
+
+#include "cuda/cuda_check.cuh"
+#include "cuda/cuda_resources.cuh"
+
+namespace gpbo::cuda {
+
+const char* cublas_status_name(cublasStatus_t s) noexcept {
+  switch (s) {
+    case CUBLAS_STATUS_SUCCESS:
+      return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED:
+      return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED:
+      return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE:
+      return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_ARCH_MISMATCH:
+      return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_MAPPING_ERROR:
+      return "CUBLAS_STATUS_MAPPING_ERROR";
+    case CUBLAS_STATUS_EXECUTION_FAILED:
+      return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR:
+      return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED:
+      return "CUBLAS_STATUS_NOT_SUPPORTED";
+    case CUBLAS_STATUS_LICENSE_ERROR:
+      return "CUBLAS_STATUS_LICENSE_ERROR";
+  }
+  return "CUBLAS_STATUS_UNKNOWN";
+}
+
+const char* cusolver_status_name(cusolverStatus_t s) noexcept {
+  switch (s) {
+    case CUSOLVER_STATUS_SUCCESS:
+      return "CUSOLVER_STATUS_SUCCESS";
+    case CUSOLVER_STATUS_NOT_INITIALIZED:
+      return "CUSOLVER_STATUS_NOT_INITIALIZED";
+    case CUSOLVER_STATUS_ALLOC_FAILED:
+      return "CUSOLVER_STATUS_ALLOC_FAILED";
+    case CUSOLVER_STATUS_INVALID_VALUE:
+      return "CUSOLVER_STATUS_INVALID_VALUE";
+    case CUSOLVER_STATUS_ARCH_MISMATCH:
+      return "CUSOLVER_STATUS_ARCH_MISMATCH";
+    case CUSOLVER_STATUS_EXECUTION_FAILED:
+      return "CUSOLVER_STATUS_EXECUTION_FAILED";
+    case CUSOLVER_STATUS_INTERNAL_ERROR:
+      return "CUSOLVER_STATUS_INTERNAL_ERROR";
+    case CUSOLVER_STATUS_MATRIX_TYPE_NOT_SUPPORTED:
+      return "CUSOLVER_STATUS_MATRIX_TYPE_NOT_SUPPORTED";
+    case CUSOLVER_STATUS_NOT_SUPPORTED:
+      return "CUSOLVER_STATUS_NOT_SUPPORTED";
+    default:
+      return "CUSOLVER_STATUS_OTHER";
+  }
+}
+
+namespace {
+
+std::string where(const char* call, const char* file, int line) {
+  return std::string(call) + " at " + file + ":" + std::to_string(line);
+}
+
+}  // namespace
+
+void throw_cuda_error(cudaError_t e, const char* call, const char* file, int line) {
+  cudaGetLastError();  // clear a sticky-free error so the next call starts clean
+  const std::string msg = "CUDA: " + where(call, file, line) + " failed: " + cudaGetErrorName(e) +
+                          " (" + cudaGetErrorString(e) + ")";
+  if (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver ||
+      e == cudaErrorMemoryAllocation || e == cudaErrorInvalidDevice ||
+      e == cudaErrorDevicesUnavailable) {
+    throw BackendUnavailable(msg);
+  }
+  throw NumericalError(msg);
+}
+
+void throw_cublas_error(cublasStatus_t s, const char* call, const char* file, int line) {
+  const std::string msg =
+      "cuBLAS: " + where(call, file, line) + " failed: " + cublas_status_name(s);
+  if (s == CUBLAS_STATUS_NOT_INITIALIZED || s == CUBLAS_STATUS_ALLOC_FAILED ||
+      s == CUBLAS_STATUS_ARCH_MISMATCH) {
+    throw BackendUnavailable(msg);
+  }
+  throw NumericalError(msg);
+}
+
+void throw_cusolver_error(cusolverStatus_t s, const char* call, const char* file, int line) {
+  const std::string msg =
+      "cuSOLVER: " + where(call, file, line) + " failed: " + cusolver_status_name(s);
+  if (s == CUSOLVER_STATUS_NOT_INITIALIZED || s == CUSOLVER_STATUS_ALLOC_FAILED ||
+      s == CUSOLVER_STATUS_ARCH_MISMATCH) {
+    throw BackendUnavailable(msg);
+  }
+  throw NumericalError(msg);
+}
+
+CudaResources::Lock::Lock(CudaResources& r) : lock_(r.mutex_) {
+  GPBO_CUDA_TRY(cudaSetDevice(r.device_));
+  if (!r.initialized_) r.init();
+}
+
+void CudaResources::init() {
+  cudaDeviceProp prop{};
+  GPBO_CUDA_TRY(cudaGetDeviceProperties(&prop, device_));
+  static_assert(sizeof(name_) >= sizeof(prop.name), "device name buffer");
+  for (std::size_t i = 0; i < sizeof(prop.name); ++i) name_[i] = prop.name[i];
+  // Freed blocks stay in the pool: the scoring and likelihood loops allocate the same sizes
+  // again and again, and a cudaMalloc per call would cost more than small kernels.
+  cudaMemPool_t pool;
+  GPBO_CUDA_TRY(cudaDeviceGetDefaultMemPool(&pool, device_));
+  std::uint64_t threshold = UINT64_MAX;
+  GPBO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+  GPBO_CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  GPBO_CUBLAS_TRY(cublasCreate(&cublas_));
+  GPBO_CUBLAS_TRY(cublasSetStream(cublas_, stream_));
+  GPBO_CUSOLVER_TRY(cusolverDnCreate(&cusolver_));
+  GPBO_CUSOLVER_TRY(cusolverDnSetStream(cusolver_, stream_));
+  dev_info_ = DeviceBuffer<int>(1, stream_);
+  initialized_ = true;
+}
+
+CudaResources::~CudaResources() {
+  if (!initialized_) return;
+  // Best effort, never throwing: buffers first (they free on the stream), then the handles.
+  cudaSetDevice(device_);
+  workspace_ = DeviceBuffer<double>();
+  dev_info_ = DeviceBuffer<int>();
+  cudaStreamSynchronize(stream_);
+  cusolverDnDestroy(cusolver_);
+  cublasDestroy(cublas_);
+  cudaStreamDestroy(stream_);
+}
+
+double* CudaResources::solver_workspace(std::size_t count) {
+  if (workspace_.size() < count) {
+    workspace_ = DeviceBuffer<double>();  // stream-ordered free, then a larger block
+    workspace_ = DeviceBuffer<double>(count, stream_);
+  }
+  return workspace_.data();
+}
+
+int CudaResources::read_dev_info() {
+  int info = 0;
+  dev_info_.download(&info, 1);
+  return info;
+}
+
+}  // namespace gpbo::cuda

@@ -1,0 +1,68 @@
+#pragma once
+// CudaResources: the one owner of a device's stream, cuBLAS and cuSOLVER handles and solver
+// workspace (after faiss's GpuResources). Handles are created on first use, only after the
+// caller has established that the device exists: without a driver cusolverDnCreate fails.
+// Shared (std::shared_ptr) by a CudaBackend and every PosteriorFactor it made.
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cusolverDn.h>
+
+#include <cstddef>
+#include <mutex>
+
+#include "cuda/device_buffer.cuh"
+
+namespace gpbo::cuda {
+
+class CudaResources {
+ public:
+  /// Records the ordinal only; nothing is created until the first lock().
+  explicit CudaResources(int device) : device_(device) {}
+  ~CudaResources();
+  CudaResources(const CudaResources&) = delete;
+  CudaResources& operator=(const CudaResources&) = delete;
+
+  /// Exclusive use of the resources by one operation: makes the device current on this thread
+  /// and creates the stream and handles the first time. Every public backend call holds one.
+  class Lock {
+   public:
+    explicit Lock(CudaResources& r);
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    std::unique_lock<std::mutex> lock_;
+  };
+
+  int device() const { return device_; }
+  /// The stream every gpbo operation on this device runs on (valid under a Lock).
+  cudaStream_t stream() const { return stream_; }
+  cublasHandle_t cublas() const { return cublas_; }
+  cusolverDnHandle_t cusolver() const { return cusolver_; }
+  /// Name of the card, e.g. "NVIDIA H100 80GB HBM3" (valid under a Lock).
+  const char* name() const { return name_; }
+
+  /// A cuSOLVER workspace of at least `count` doubles, grown on demand (valid until the next
+  /// call; callers hold a Lock).
+  double* solver_workspace(std::size_t count);
+  /// A device int for cuSOLVER's devInfo.
+  int* dev_info() { return dev_info_.data(); }
+  /// Copies devInfo to the host (synchronizes the stream).
+  int read_dev_info();
+
+ private:
+  void init();  // under mutex_
+
+  const int device_;
+  std::mutex mutex_;
+  bool initialized_ = false;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  cusolverDnHandle_t cusolver_ = nullptr;
+  char name_[256] = {0};
+  DeviceBuffer<double> workspace_;
+  DeviceBuffer<int> dev_info_;
+};
+
+}  // namespace gpbo::cuda

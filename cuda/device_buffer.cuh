@@ -1,0 +1,73 @@
+#pragma once
+// DeviceBuffer<T>: a move-only array in device memory, allocated and freed in stream order from
+// the device's default memory pool (cached by CudaResources, so repeated allocations are cheap).
+// The only place in gpbo that allocates device memory.
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <utility>
+
+#include "cuda/cuda_check.cuh"
+
+namespace gpbo::cuda {
+
+template <typename T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  /// `count` uninitialized elements, usable by work enqueued on `stream` after this call.
+  /// Throws BackendUnavailable when the device is out of memory.
+  DeviceBuffer(std::size_t count, cudaStream_t stream) : size_(count), stream_(stream) {
+    if (count > 0) {
+      GPBO_CUDA_TRY(cudaMallocAsync(reinterpret_cast<void**>(&data_), count * sizeof(T), stream));
+    }
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  DeviceBuffer(DeviceBuffer&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)),
+        size_(std::exchange(o.size_, 0)),
+        stream_(o.stream_) {}
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    if (this != &o) {
+      release();
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+      stream_ = o.stream_;
+    }
+    return *this;
+  }
+  ~DeviceBuffer() { release(); }
+
+  T* data() noexcept { return data_; }
+  const T* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+
+  /// Enqueues a copy of `count` elements from host memory into the buffer (from offset 0).
+  void upload(const T* host, std::size_t count) {
+    if (count == 0) return;
+    GPBO_CUDA_TRY(cudaMemcpyAsync(data_, host, count * sizeof(T), cudaMemcpyHostToDevice, stream_));
+  }
+  /// Copies `count` elements into host memory and waits for them (and all prior work).
+  void download(T* host, std::size_t count) const {
+    if (count == 0) return;
+    GPBO_CUDA_TRY(cudaMemcpyAsync(host, data_, count * sizeof(T), cudaMemcpyDeviceToHost, stream_));
+    GPBO_CUDA_TRY(cudaStreamSynchronize(stream_));
+  }
+
+ private:
+  void release() noexcept {
+    // Destructors never throw: a failed free (e.g. at driver shutdown) is ignored.
+    if (data_ != nullptr) cudaFreeAsync(data_, stream_);
+    data_ = nullptr;
+    size_ = 0;
+  }
+
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+  cudaStream_t stream_ = nullptr;
+};
+
+}  // namespace gpbo::cuda
