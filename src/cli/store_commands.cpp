@@ -229,9 +229,9 @@ std::function<int()> add_store_commands(CLI::App& app) {
           *best || *trials || *exp)) {
       return -1;
     }
-    const std::shared_ptr<server::StudyApi> api = open_api(*a);
     const std::string& name = a->study;
     if (*create) {
+      // Everything is read and validated before the store is opened (which creates its file).
       const Space space = Space::from_json(read_file(a->space_file));
       StudyOptions o;
       o.direction = parse_direction(a->direction);
@@ -241,6 +241,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
       PersistenceOptions p;
       p.lease_seconds = a->lease_seconds;
       p.requeue_expired = a->requeue_expired;
+      const std::shared_ptr<server::StudyApi> api = open_api(*a);
       try {
         api->create_study(name, space, o, p);
       } catch (const Conflict&) {
@@ -249,6 +250,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
       std::cout << json{{"study", name}}.dump() << "\n";
       return kOk;
     }
+    const std::shared_ptr<server::StudyApi> api = open_api(*a);
     if (*studies) {
       json arr = json::array();
       for (const StudyInfo& s : api->list_studies()) arr.push_back(server::study_to_json(s));
