@@ -154,12 +154,25 @@ std::int64_t trial_id(const std::string& text) {
   return id;
 }
 
+/// cpp-httplib 0.11 listens with a backlog of 5: a burst of connections (64 workers starting
+/// at once) overflows it and some clients then hang or are reset. Listening again on the bound
+/// socket sets a larger backlog (Linux caps it at net.core.somaxconn).
+class WideBacklogServer : public httplib::Server {
+ public:
+  bool widen_backlog(int backlog) {
+    const socket_t sock = svr_sock_;
+    return sock != INVALID_SOCKET && ::listen(sock, backlog) == 0;
+  }
+};
+
+constexpr int kListenBacklog = 1024;
+
 }  // namespace
 
 struct HttpServer::Impl {
   std::shared_ptr<StudyApi> api;
   ServerOptions options;
-  httplib::Server http;
+  WideBacklogServer http;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> bound{false};
   std::atomic<bool> run_started{false};
@@ -383,6 +396,9 @@ int HttpServer::bind() {
     ok = s.http.bind_to_port(s.options.host, port);
   }
   s.bound = ok;
+  if (ok && !s.http.widen_backlog(kListenBacklog)) {
+    throw Error("cannot set the listen backlog on " + s.options.host + ":" + std::to_string(port));
+  }
   if (!ok) {
     throw Error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) +
                 " (address in use or not available)");
