@@ -8,6 +8,22 @@ find_package(SQLite3 REQUIRED)
 # libpq, the PostgreSQL client library (libpq-dev), for postgresql:// stores.
 find_package(PostgreSQL REQUIRED)
 
+# cpp-httplib for `gpbo serve` and its client. Debian's libcpp-httplib-dev ships a compiled
+# library (libcpp-httplib.so, built with OpenSSL, zlib and brotli) and a pkg-config file, but no
+# CMake package; its header must be compiled with the same CPPHTTPLIB_* definitions as the
+# library, which pkg-config supplies. An upstream install's CMake package is used when present.
+find_package(httplib CONFIG QUIET)
+if(TARGET httplib::httplib)
+  add_library(gpbo_httplib INTERFACE)
+  target_link_libraries(gpbo_httplib INTERFACE httplib::httplib)
+else()
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
+  add_library(gpbo_httplib INTERFACE)
+  target_link_libraries(gpbo_httplib INTERFACE PkgConfig::CPP_HTTPLIB)
+endif()
+find_package(Threads REQUIRED)
+
 find_path(LBFGSPP_INCLUDE_DIR LBFGSB.h REQUIRED)
 
 # OpenBLAS-backed LAPACK for the CPU backend's Cholesky and inverse (dpotrf/dpotri).

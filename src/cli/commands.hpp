@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,8 @@ struct BenchArgs {
 };
 
 int run_optimize(const OptimizeArgs& args);
+/// Adds `gpbo serve` to `app`; the returned function runs it when parsed (else returns -1).
+std::function<int()> add_serve_command(CLI::App& app);
 int run_bench(const BenchArgs& args);
 
 /// Budget from the benchmark protocol (shared/benchmarks.md) for a function, or 50.

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   bench.engine.add_to(*bench_cmd);
 
   const std::function<int()> run_store_command = add_store_commands(app);
+  const std::function<int()> run_serve_command = add_serve_command(app);
 
   try {
     app.parse(argc, argv);
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
     if (*bench_cmd) return run_bench(bench);
     const int rc = run_store_command();
     if (rc >= 0) return rc;
+    const int serve_rc = run_serve_command();
+    if (serve_rc >= 0) return serve_rc;
   } catch (const gpbo::InvalidArgument& e) {
     std::cerr << "gpbo: error: " << e.what() << "\n";
     return kUsage;

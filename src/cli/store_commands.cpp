@@ -14,6 +14,9 @@
 #include "gpbo/error.hpp"
 #include "gpbo/persistent_study.hpp"
 #include "gpbo/test_functions.hpp"
+#include "server/auth.hpp"
+#include "server/client.hpp"
+#include "server/study_api.hpp"
 #include "space/params_json.hpp"
 
 namespace gpbo::cli {
@@ -23,6 +26,8 @@ using nlohmann::json;
 
 struct StoreArgs {
   std::string storage;
+  std::string server;
+  std::string token_file;
   std::string study;
   // create-study
   std::string space_file;
@@ -49,14 +54,29 @@ struct StoreArgs {
   int trials = 10;
 };
 
-std::shared_ptr<Storage> open_storage(const StoreArgs& a) {
-  std::string url = a.storage;
-  if (url.empty()) {
-    const char* env = std::getenv("GPBO_STORAGE");
-    if (env) url = env;
+/// The studies the command works on: a server (--server, or GPBO_SERVER) or a store (--storage,
+/// or GPBO_STORAGE); the commands below are the same for both.
+std::shared_ptr<server::StudyApi> open_api(const StoreArgs& a) {
+  if (!a.server.empty() && !a.storage.empty()) {
+    throw InvalidArgument("pass either --server or --storage, not both");
   }
-  if (url.empty()) throw InvalidArgument("no storage: pass --storage URL or set GPBO_STORAGE");
-  return Storage::open(url);
+  std::string server_url = a.server;
+  std::string storage_url = a.storage;
+  if (server_url.empty() && storage_url.empty()) {
+    if (const char* env = std::getenv("GPBO_SERVER"); env && *env) {
+      server_url = env;
+    } else if (const char* env = std::getenv("GPBO_STORAGE"); env && *env) {
+      storage_url = env;
+    }
+  }
+  if (!server_url.empty()) {
+    return std::make_shared<server::Client>(server_url, server::load_token(a.token_file));
+  }
+  if (storage_url.empty()) {
+    throw InvalidArgument(
+        "no storage: pass --storage URL or --server URL (or set GPBO_STORAGE or GPBO_SERVER)");
+  }
+  return std::make_shared<server::LocalStudyApi>(Storage::open(storage_url));
 }
 
 std::string read_file(const std::string& path) {
@@ -132,6 +152,11 @@ std::function<int()> add_store_commands(CLI::App& app) {
     c->add_option(
         "--storage", a->storage,
         "Store URL (sqlite:///path.db, postgresql://user@host/db); default $GPBO_STORAGE");
+    c->add_option("--server", a->server,
+                  "A gpbo serve endpoint (http://HOST:PORT) instead of a store; default "
+                  "$GPBO_SERVER");
+    c->add_option("--token-file", a->token_file,
+                  "File holding the server's bearer token; default $GPBO_SERVER_TOKEN");
     if (needs_study) c->add_option("--study", a->study, "Study name")->required();
     return c;
   };
@@ -202,7 +227,13 @@ std::function<int()> add_store_commands(CLI::App& app) {
   worker->add_option("--worker-id", a->worker_id, "Worker identity");
 
   return [=]() -> int {
+    if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *enqueue || *worker ||
+          *best || *trials || *exp)) {
+      return -1;
+    }
+    const std::string& name = a->study;
     if (*create) {
+      // Everything is read and validated before the store is opened (which creates its file).
       const Space space = Space::from_json(read_file(a->space_file));
       StudyOptions o;
       o.direction = parse_direction(a->direction);
@@ -212,35 +243,29 @@ std::function<int()> add_store_commands(CLI::App& app) {
       PersistenceOptions p;
       p.lease_seconds = a->lease_seconds;
       p.requeue_expired = a->requeue_expired;
-      auto storage = open_storage(*a);
+      const std::shared_ptr<server::StudyApi> api = open_api(*a);
       try {
-        PersistentStudy::create(storage, a->study, space, o, p);
+        api->create_study(name, space, o, p);
       } catch (const Conflict&) {
         if (!a->skip_if_exists) throw;
       }
-      std::cout << json{{"study", a->study}}.dump() << "\n";
+      std::cout << json{{"study", name}}.dump() << "\n";
       return kOk;
     }
+    const std::shared_ptr<server::StudyApi> api = open_api(*a);
     if (*studies) {
       json arr = json::array();
-      for (const StudyInfo& s : open_storage(*a)->list_studies()) {
-        arr.push_back({{"name", s.name},
-                       {"direction", to_string(s.direction)},
-                       {"created_at", s.created_at},
-                       {"space", json::parse(s.space_json)},
-                       {"options", json::parse(s.options_json)}});
-      }
+      for (const StudyInfo& s : api->list_studies()) arr.push_back(server::study_to_json(s));
       std::cout << json{{"studies", arr}}.dump() << "\n";
       return kOk;
     }
     if (*del) {
-      open_storage(*a)->delete_study(a->study);
-      std::cout << json{{"deleted", a->study}}.dump() << "\n";
+      api->delete_study(name);
+      std::cout << json{{"deleted", name}}.dump() << "\n";
       return kOk;
     }
-    PersistentStudy study(open_storage(*a), a->study);
     if (*ask) {
-      print_trials(study.ask(a->q, a->worker_id), a->format);
+      print_trials(api->ask(name, a->q, a->worker_id), a->format);
       return kOk;
     }
     if (*tell) {
@@ -249,13 +274,13 @@ std::function<int()> add_store_commands(CLI::App& app) {
       }
       const StoredTrial t =
           a->state.empty()
-              ? study.tell(a->trial, parse_value(a->value), a->skip_if_finished)
-              : study.tell_state(a->trial, parse_trial_state(a->state), a->skip_if_finished);
+              ? api->tell(name, a->trial, parse_value(a->value), a->skip_if_finished)
+              : api->tell_state(name, a->trial, parse_trial_state(a->state), a->skip_if_finished);
       std::cout << trial_to_json(t).dump() << "\n";
       return kOk;
     }
     if (*heartbeat) {
-      std::cout << trial_to_json(study.heartbeat(a->trial)).dump() << "\n";
+      std::cout << trial_to_json(api->heartbeat(name, a->trial)).dump() << "\n";
       return kOk;
     }
     if (*enqueue) {
@@ -265,17 +290,20 @@ std::function<int()> add_store_commands(CLI::App& app) {
       } catch (const json::exception& e) {
         throw InvalidArgument(std::string("--params: malformed JSON: ") + e.what());
       }
-      study.enqueue(params_from_json(j, Space::from_json(study.info().space_json)));
+      if (!j.is_object()) throw InvalidArgument("params must be a JSON object, got " + j.dump());
+      api->enqueue(name, j);
       std::cout << json{{"enqueued", j}}.dump() << "\n";
       return kOk;
     }
     if (*worker) {
+      api->get_study(name);  // NotFound first, as for every study command
       const TestFunction f = TestFunction::make(a->function, a->dim);
       int done = 0;
       while (done < a->trials) {
-        for (const StoredTrial& t : study.ask(std::min(a->q, a->trials - done), a->worker_id)) {
+        for (const StoredTrial& t :
+             api->ask(name, std::min(a->q, a->trials - done), a->worker_id)) {
           const double v = f(f.to_vector(t.params));
-          study.tell(t.id, v);
+          api->tell(name, t.id, v, false);
           std::cout << json{{"id", t.id}, {"value", v}}.dump() << "\n";
           ++done;
         }
@@ -283,17 +311,17 @@ std::function<int()> add_store_commands(CLI::App& app) {
       return kOk;
     }
     if (*best) {
-      const auto b = study.best();
-      if (!b) throw NotFound("study '" + a->study + "' has no complete trial");
+      const auto b = api->best(name);
+      if (!b) throw NotFound("study '" + name + "' has no complete trial");
       std::cout << trial_to_json(*b).dump() << "\n";
       return kOk;
     }
     if (*trials) {
-      print_trials(study.trials(), a->format);
+      print_trials(api->trials(name), a->format);
       return kOk;
     }
     if (*exp) {
-      const std::vector<StoredTrial> all = study.trials();
+      const std::vector<StoredTrial> all = api->trials(name);
       std::ofstream file;
       if (!a->output.empty()) {
         file.open(a->output);
@@ -301,11 +329,11 @@ std::function<int()> add_store_commands(CLI::App& app) {
       }
       std::ostream& out = a->output.empty() ? std::cout : file;
       if (a->format == "csv") {
-        export_csv(all, Space::from_json(study.info().space_json), out);
+        export_csv(all, Space::from_json(api->get_study(name).space_json), out);
       } else {
         json arr = json::array();
         for (const StoredTrial& t : all) arr.push_back(trial_to_json(t));
-        out << json{{"study", a->study}, {"trials", arr}}.dump() << "\n";
+        out << json{{"study", name}, {"trials", arr}}.dump() << "\n";
       }
       return kOk;
     }

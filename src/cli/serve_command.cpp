@@ -1,0 +1,115 @@
+// `gpbo serve`: parses its flags, opens the store and runs server::HttpServer until SIGINT or
+// SIGTERM.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "gpbo/error.hpp"
+#include "server/auth.hpp"
+#include "server/server.hpp"
+#include "server/study_api.hpp"
+
+namespace gpbo::cli {
+namespace {
+
+struct ServeArgs {
+  std::string storage;
+  std::string listen = "127.0.0.1:8470";
+  std::string token_file;
+  std::size_t max_body_bytes = 1 << 20;
+  int max_batch = 1024;
+  int threads = 16;
+};
+
+int g_stop_pipe[2] = {-1, -1};
+
+void on_stop_signal(int sig) {
+  const int saved = errno;
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  (void)!write(g_stop_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+int run_serve(const ServeArgs& a) {
+  std::string url = a.storage;
+  if (url.empty()) {
+    if (const char* env = std::getenv("GPBO_STORAGE")) url = env;
+  }
+  if (url.empty()) throw InvalidArgument("no storage: pass --storage URL or set GPBO_STORAGE");
+  const server::ListenAddress addr = server::parse_listen_address(a.listen);
+  server::ServerOptions o;
+  o.host = addr.host;
+  o.port = addr.port;
+  o.token = server::load_token(a.token_file);
+  o.max_body_bytes = a.max_body_bytes;
+  o.max_batch = a.max_batch;
+  o.threads = a.threads;
+
+  auto api = std::make_shared<server::LocalStudyApi>(Storage::open(url));
+  server::HttpServer http(api, o);
+  const int port = http.bind();
+  const std::string shown_host =
+      o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+  std::cout << "gpbo serve: listening on http://" << shown_host << ":" << port << " (storage "
+            << url << (o.token.empty() ? ", no token" : ", bearer token required") << ")"
+            << std::endl;
+
+  // SIGINT/SIGTERM: the handler only writes the signal number to a pipe (async-signal-safe,
+  // and it may run on any thread, OpenBLAS's included); a watcher thread reads it and stops the
+  // server, which lets the requests in flight finish.
+  if (pipe(g_stop_pipe) != 0) throw Error("gpbo serve: cannot create a pipe");
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::thread watcher([&] {
+    unsigned char sig = 0;
+    while (read(g_stop_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+    }
+    http.stop();
+  });
+  http.run();
+  const unsigned char wake = 0;
+  (void)!write(g_stop_pipe[1], &wake, 1);  // run() ended on its own: release the watcher
+  watcher.join();
+  std::cout << "gpbo serve: stopped" << std::endl;
+  return kOk;
+}
+
+}  // namespace
+
+std::function<int()> add_serve_command(CLI::App& app) {
+  auto a = std::make_shared<ServeArgs>();
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Serve the studies of a store over HTTP/JSON (docs/openapi.yaml)");
+  serve->add_option("--storage", a->storage,
+                    "Store URL (sqlite:///path.db); default $GPBO_STORAGE");
+  serve
+      ->add_option("--listen", a->listen,
+                   "HOST:PORT to listen on (port 0: any free port); a non-loopback host needs "
+                   "a token")
+      ->capture_default_str();
+  serve->add_option("--token-file", a->token_file,
+                    "File holding the bearer token clients must send; default "
+                    "$GPBO_SERVER_TOKEN");
+  serve->add_option("--max-body-bytes", a->max_body_bytes, "Largest request body (413 above)")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
+      ->capture_default_str();
+  serve->add_option("--max-batch", a->max_batch, "Largest q of one ask")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  serve->add_option("--threads", a->threads, "Threads serving connections")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  return [a, serve]() -> int { return *serve ? run_serve(*a) : -1; };
+}
+
+}  // namespace gpbo::cli

@@ -1,0 +1,34 @@
+#pragma once
+// The server's access rules: bearer tokens compared in constant time, where a token comes from,
+// and which listen addresses count as loopback.
+
+#include <string>
+#include <string_view>
+
+namespace gpbo::server {
+
+/// Whether a == b, in time that depends only on the lengths, never on where the bytes differ
+/// (so a client cannot find the token byte by byte from response times).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+/// Whether an `Authorization` header value is "Bearer <token>" with the expected token; the
+/// comparison of the token is constant-time.
+bool bearer_matches(std::string_view header, std::string_view token);
+
+/// The token from `token_file` (surrounding whitespace trimmed) when given, else from the
+/// GPBO_SERVER_TOKEN environment variable, else "". InvalidArgument for an unreadable file or a
+/// file that holds no token.
+std::string load_token(const std::string& token_file);
+
+/// Whether `host` is a loopback address: "localhost", 127.0.0.0/8 or ::1.
+bool is_loopback_host(const std::string& host);
+
+/// A listen address "HOST:PORT", "[IPv6]:PORT" or ":PORT" (host 127.0.0.1). Port 0 picks a
+/// free port. InvalidArgument when malformed.
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  int port = 8470;
+};
+ListenAddress parse_listen_address(const std::string& text);
+
+}  // namespace gpbo::server

@@ -1,0 +1,547 @@
+// `gpbo serve` in process: every endpoint over loopback on an ephemeral port, against the memory
+// and SQLite stores; bad requests (each a 4xx with a JSON error that leaves the store as it
+// was); the token check; the HTTP client's error mapping; the access-rule helpers.
+#include "server/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/trial_json.hpp"
+#include "gpbo/error.hpp"
+#include "server/auth.hpp"
+#include "server/client.hpp"
+#include "server/study_api.hpp"
+// After Eigen: a system header that httplib.h includes defines a macro that breaks Eigen's.
+#include <httplib.h>
+
+namespace gpbo::server {
+namespace {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------- access rules
+
+TEST(ServerAuth, ConstantTimeEqualCompares) {
+  EXPECT_TRUE(constant_time_equal("", ""));
+  EXPECT_TRUE(constant_time_equal("s3cret-token", "s3cret-token"));
+  EXPECT_FALSE(constant_time_equal("s3cret-token", "s3cret-tokeN"));
+  EXPECT_FALSE(constant_time_equal("s3cret-token", "S3cret-token"));
+  EXPECT_FALSE(constant_time_equal("s3cret-token", "s3cret-toke"));
+  EXPECT_FALSE(constant_time_equal("s3cret", "s3cret-token"));
+  EXPECT_FALSE(constant_time_equal("", "x"));
+  // Embedded NULs are bytes like any other (a shorter string is not padded into equality).
+  EXPECT_FALSE(constant_time_equal(std::string("ab\0", 3), "ab"));
+  EXPECT_TRUE(constant_time_equal(std::string("a\0b", 3), std::string("a\0b", 3)));
+}
+
+TEST(ServerAuth, BearerHeader) {
+  EXPECT_TRUE(bearer_matches("Bearer tok", "tok"));
+  EXPECT_TRUE(bearer_matches("bearer tok", "tok"));
+  EXPECT_FALSE(bearer_matches("Bearer tok2", "tok"));
+  EXPECT_FALSE(bearer_matches("Basic tok", "tok"));
+  EXPECT_FALSE(bearer_matches("tok", "tok"));
+  EXPECT_FALSE(bearer_matches("", "tok"));
+  EXPECT_FALSE(bearer_matches("Bearer ", ""));  // no token configured never matches
+}
+
+TEST(ServerAuth, LoopbackHosts) {
+  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_host("127.1.2.3"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_FALSE(is_loopback_host("0.0.0.0"));
+  EXPECT_FALSE(is_loopback_host("::"));
+  EXPECT_FALSE(is_loopback_host("10.0.0.5"));
+  EXPECT_FALSE(is_loopback_host("example.org"));
+}
+
+TEST(ServerAuth, ListenAddresses) {
+  EXPECT_EQ(parse_listen_address("127.0.0.1:8470").port, 8470);
+  EXPECT_EQ(parse_listen_address("0.0.0.0:0").host, "0.0.0.0");
+  EXPECT_EQ(parse_listen_address(":9000").host, "127.0.0.1");
+  EXPECT_EQ(parse_listen_address("[::1]:80").host, "::1");
+  for (const char* bad : {"", "8470", "host:", "host:abc", "host:70000", "[::1]80", "::1:80"}) {
+    EXPECT_THROW(parse_listen_address(bad), InvalidArgument) << bad;
+  }
+}
+
+TEST(ServerAuth, NonLoopbackNeedsToken) {
+  auto api = std::make_shared<LocalStudyApi>(Storage::open("memory://"));
+  ServerOptions o;
+  o.host = "0.0.0.0";
+  EXPECT_THROW(HttpServer(api, o), InvalidArgument);
+  o.token = "t";
+  EXPECT_NO_THROW(HttpServer(api, o));
+}
+
+TEST(ServerAuth, PathSegmentsAreEncoded) {
+  EXPECT_EQ(encode_path_segment("a-b_c.d~9"), "a-b_c.d~9");
+  EXPECT_EQ(encode_path_segment("a b/c%"), "a%20b%2Fc%25");
+}
+
+// ---------------------------------------------------------------- a server in process
+
+const char* kSpace =
+    R"({"params": [{"name": "x", "type": "float", "low": -5.0, "high": 5.0},
+                   {"name": "n", "type": "int", "low": 0, "high": 20},
+                   {"name": "c", "type": "categorical", "choices": ["a", "b"]}]})";
+
+/// A server on 127.0.0.1:<free port> over `store`, run on a thread until destruction.
+class TestServer {
+ public:
+  TestServer(const std::string& store, ServerOptions o)
+      : api_(std::make_shared<LocalStudyApi>(Storage::open(store))) {
+    o.host = "127.0.0.1";
+    o.port = 0;
+    options_ = o;
+    server_ = std::make_unique<HttpServer>(api_, o);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->run(); });
+    server_->wait_until_running();
+  }
+  ~TestServer() {
+    server_->stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  LocalStudyApi& api() { return *api_; }
+
+  /// Everything the store holds, as text: studies, trials and logs.
+  std::string snapshot() {
+    json all = json::object();
+    for (const StudyInfo& s : api_->list_studies()) {
+      json log = json::array();
+      for (const LogEntry& e : api_->log(s.name)) {
+        log.push_back({e.time, e.event, e.trial_id, e.worker_id, e.detail_json});
+      }
+      all[s.name] = {{"study", study_to_json(s)},
+                     {"state", s.state_json},
+                     {"trials", trials_to_json(api_->trials(s.name))},
+                     {"log", log}};
+    }
+    return all.dump();
+  }
+
+ private:
+  std::shared_ptr<LocalStudyApi> api_;
+  ServerOptions options_;
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+struct Response {
+  int status = 0;
+  json body;
+  std::string content_type;
+};
+
+Response request(int port, const std::string& method, const std::string& path,
+                 const std::string& body = "", const httplib::Headers& headers = {}) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(60);
+  httplib::Result r = method == "GET"      ? c.Get(path, headers)
+                      : method == "DELETE" ? c.Delete(path, headers)
+                      : method == "PUT"    ? c.Put(path, headers, body, "application/json")
+                                           : c.Post(path, headers, body, "application/json");
+  EXPECT_TRUE(r) << method << " " << path << ": " << httplib::to_string(r.error());
+  Response out;
+  if (!r) return out;
+  out.status = r->status;
+  out.content_type = r->get_header_value("Content-Type");
+  out.body = json::parse(r->body, nullptr, false);
+  EXPECT_FALSE(out.body.is_discarded()) << method << " " << path << " sent: " << r->body;
+  return out;
+}
+
+std::string create_body(const std::string& name, int n_initial = 4) {
+  return json{{"name", name},
+              {"space", json::parse(kSpace)},
+              {"direction", "minimize"},
+              {"options", {{"seed", 3}, {"n_initial", n_initial}}}}
+      .dump();
+}
+
+class ServerStores : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      path_ = std::filesystem::temp_directory_path() /
+              ("gpbo_server_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter_) +
+               ".db");
+      std::filesystem::remove(path_);
+      store_ = "sqlite://" + path_.string();
+    } else {
+      store_ = "memory://";
+    }
+  }
+  void TearDown() override {
+    if (!path_.empty()) {
+      for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::filesystem::remove(path_.string() + suffix);
+      }
+    }
+  }
+  std::string store_;
+  std::filesystem::path path_;
+  static inline int counter_ = 0;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, ServerStores, ::testing::Values("memory", "sqlite"));
+
+TEST_P(ServerStores, EveryEndpoint) {
+  TestServer s(store_, {});
+  const int p = s.port();
+
+  Response r = request(p, "GET", "/v1/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["status"], "ok");
+  EXPECT_EQ(r.content_type, "application/json");
+
+  r = request(p, "POST", "/v1/studies", create_body("demo"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.body["name"], "demo");
+  EXPECT_EQ(r.body["options"]["n_initial"], 4);
+  EXPECT_EQ(r.body["space"], json::parse(Space::from_json(kSpace).to_json()));
+  EXPECT_EQ(request(p, "POST", "/v1/studies", create_body("demo")).status, 409);
+
+  r = request(p, "GET", "/v1/studies");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.body["studies"].size(), 1u);
+  EXPECT_EQ(r.body["studies"][0]["name"], "demo");
+  r = request(p, "GET", "/v1/studies/demo");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["direction"], "minimize");
+
+  // ask: two running trials for w1; asking again as w1 gives the same two back.
+  r = request(p, "POST", "/v1/studies/demo/ask", R"({"q": 2, "worker_id": "w1"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.body["trials"].size(), 2u);
+  EXPECT_EQ(r.body["trials"][0]["state"], "running");
+  EXPECT_EQ(r.body["trials"][0]["worker_id"], "w1");
+  const json first = r.body["trials"];
+  r = request(p, "POST", "/v1/studies/demo/ask", R"({"q": 2, "worker_id": "w1"})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["trials"][0]["id"], first[0]["id"]);
+  EXPECT_EQ(r.body["trials"][1]["id"], first[1]["id"]);
+  EXPECT_EQ(r.body["trials"][0]["params"], first[0]["params"]);
+  // An empty body asks for one trial with no worker id.
+  r = request(p, "POST", "/v1/studies/demo/ask", "");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.body["trials"].size(), 1u);
+  EXPECT_EQ(r.body["trials"][0]["id"], 2);
+
+  r = request(p, "POST", "/v1/studies/demo/trials/1/heartbeat", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["id"], 1);
+
+  r = request(p, "POST", "/v1/studies/demo/trials/0/tell", R"({"value": 2.5})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body["state"], "complete");
+  EXPECT_EQ(r.body["value"], 2.5);
+  EXPECT_EQ(request(p, "POST", "/v1/studies/demo/trials/0/tell", R"({"value": 2.5})").status, 200);
+  EXPECT_EQ(request(p, "POST", "/v1/studies/demo/trials/0/tell", R"({"value": 3.5})").status, 409);
+  r = request(p, "POST", "/v1/studies/demo/trials/0/tell",
+              R"({"value": 3.5, "skip_if_finished": true})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["value"], 2.5);
+  r = request(p, "POST", "/v1/studies/demo/trials/1/tell", R"({"state": "failed"})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["state"], "failed");
+  r = request(p, "POST", "/v1/studies/demo/trials/2/tell", R"({"state": "pruned"})");
+  EXPECT_EQ(r.body["state"], "pruned");
+  EXPECT_EQ(request(p, "POST", "/v1/studies/demo/trials/1/heartbeat", "").status, 409);
+
+  r = request(p, "POST", "/v1/studies/demo/enqueue",
+              R"({"params": {"x": 1.25, "n": 3, "c": "b"}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body["enqueued"]["x"], 1.25);
+  r = request(p, "POST", "/v1/studies/demo/ask", R"({"worker_id": "w2"})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["trials"][0]["source"], "enqueued");
+  EXPECT_EQ(r.body["trials"][0]["params"], json::parse(R"({"x": 1.25, "n": 3, "c": "b"})"));
+
+  r = request(p, "GET", "/v1/studies/demo/best");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["id"], 0);
+  r = request(p, "GET", "/v1/studies/demo/trials");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["trials"].size(), 4u);
+  // The server prints what the CLI prints: trials_to_json of the stored trials.
+  EXPECT_EQ(r.body, trials_to_json(s.api().trials("demo")));
+  r = request(p, "GET", "/v1/studies/demo/trials/3");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["source"], "enqueued");
+
+  r = request(p, "DELETE", "/v1/studies/demo");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["deleted"], "demo");
+  EXPECT_EQ(request(p, "GET", "/v1/studies/demo").status, 404);
+  EXPECT_EQ(request(p, "POST", "/v1/studies/demo/ask", "{}").status, 404);
+  EXPECT_EQ(request(p, "GET", "/v1/studies").body["studies"].size(), 0u);
+}
+
+TEST_P(ServerStores, BadRequestsAreRefusedAndWriteNothing) {
+  ServerOptions o;
+  o.max_body_bytes = 4096;
+  o.max_batch = 8;
+  TestServer s(store_, o);
+  const int p = s.port();
+  ASSERT_EQ(request(p, "POST", "/v1/studies", create_body("demo")).status, 201);
+  ASSERT_EQ(request(p, "POST", "/v1/studies/demo/ask", R"({"worker_id": "w"})").status, 200);
+  ASSERT_EQ(request(p, "POST", "/v1/studies/demo/ask", R"({"worker_id": "v"})").status, 200);
+  ASSERT_EQ(request(p, "POST", "/v1/studies/demo/trials/1/tell", R"({"value": 1})").status, 200);
+  const std::string before = s.snapshot();
+
+  struct Case {
+    const char* method;
+    std::string path;
+    std::string body;
+    int status;
+    const char* code;
+  };
+  const std::string huge = "{\"worker_id\": \"" + std::string(8000, 'a') + "\"}";
+  std::string deep;
+  for (int i = 0; i < 100; ++i) deep += "[";
+  const std::vector<Case> cases = {
+      {"POST", "/v1/studies/demo/ask", "{\"q\": ", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", "[1, 2]", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", R"({"q": "2"})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", R"({"q": 2.5})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", R"({"q": 0})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", R"({"q": 9})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", R"({"q": 18446744073709551615})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", R"({"worker_id": 7})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", R"({"qq": 1})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", "{\"worker_id\": \"" + std::string(300, 'w') + "\"}", 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies/demo/ask", huge, 413, "payload_too_large"},
+      {"POST", "/v1/studies/demo/ask", "{\"a\": " + deep, 400, "invalid_argument"},
+      {"POST", "/v1/studies/nope/ask", "{}", 404, "not_found"},
+      {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": 1e999})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": NaN})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": "1.5"})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/trials/0/tell", R"({})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/trials/0/tell", "", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": 1, "state": "failed"})", 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies/demo/trials/0/tell", R"({"state": "complete"})", 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": 1, "skip_if_finished": 1})", 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies/demo/trials/1/tell", R"({"value": 2})", 409, "conflict"},
+      {"POST", "/v1/studies/demo/trials/7/tell", R"({"value": 2})", 404, "not_found"},
+      {"POST", "/v1/studies/demo/trials/99999999999999999999/tell", R"({"value": 2})", 404,
+       "not_found"},
+      {"POST", "/v1/studies/demo/trials/-1/tell", R"({"value": 2})", 404, "not_found"},
+      {"POST", "/v1/studies/nope/trials/0/tell", R"({"value": 2})", 404, "not_found"},
+      {"POST", "/v1/studies/demo/trials/7/heartbeat", "", 404, "not_found"},
+      {"POST", "/v1/studies/demo/trials/0/heartbeat", R"({"x": 1})", 400, "invalid_argument"},
+      {"POST", "/v1/studies/demo/enqueue", R"({"params": {"x": 9.0, "n": 3, "c": "a"}})", 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies/demo/enqueue", R"({"params": {"x": 1.0, "n": 3}})", 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies/demo/enqueue", R"({"params": {"x": 1.0, "n": 3.5, "c": "a"}})", 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies/demo/enqueue", R"({"params": [1, 2]})", 400, "invalid_argument"},
+      {"POST", "/v1/studies", create_body("demo"), 409, "conflict"},
+      {"POST", "/v1/studies", R"({"name": "s2"})", 400, "invalid_argument"},
+      {"POST", "/v1/studies", R"({"name": "", "space": {"params": []}})", 400, "invalid_argument"},
+      {"POST", "/v1/studies", R"({"name": "a/b", "space": {"params": []}})", 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies",
+       json{{"name", "s2"}, {"space", json::parse(kSpace)}, {"direction", "sideways"}}.dump(), 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies",
+       json{{"name", "s2"}, {"space", json::parse(kSpace)}, {"options", {{"nope", 1}}}}.dump(), 400,
+       "invalid_argument"},
+      {"POST", "/v1/studies",
+       json{{"name", "s2"}, {"space", {{"params", {{{"name", "x"}, {"type", "float"}}}}}}}.dump(),
+       400, "invalid_argument"},
+      {"GET", "/v1/studies/nope", "", 404, "not_found"},
+      {"GET", "/v1/studies/nope/best", "", 404, "not_found"},
+      {"GET", "/v1/studies/demo/trials/5", "", 404, "not_found"},
+      {"DELETE", "/v1/studies/nope", "", 404, "not_found"},
+      {"GET", "/v1/nothing", "", 404, "not_found"},
+      {"PUT", "/v1/studies/demo", "{}", 404, "not_found"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.method) + " " + c.path + " " + c.body.substr(0, 80));
+    const Response r = request(p, c.method, c.path, c.body);
+    EXPECT_EQ(r.status, c.status) << r.body;
+    ASSERT_TRUE(r.body.is_object());
+    ASSERT_TRUE(r.body.contains("error")) << r.body;
+    EXPECT_EQ(r.body["error"]["code"], c.code) << r.body;
+    EXPECT_TRUE(r.body["error"]["message"].is_string());
+    EXPECT_FALSE(r.body["error"]["message"].get<std::string>().empty());
+    EXPECT_EQ(r.content_type, "application/json");
+    EXPECT_EQ(s.snapshot(), before) << "the store changed";
+  }
+  // Not even a study with a bad space was created, and the server still serves.
+  EXPECT_EQ(request(p, "GET", "/v1/health").status, 200);
+  EXPECT_EQ(request(p, "POST", "/v1/studies/demo/ask", R"({"q": 8})").status, 200);
+}
+
+TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
+  ServerOptions o;
+  o.token = "correct horse battery staple";
+  TestServer s(store_, o);
+  const int p = s.port();
+  const httplib::Headers good = {{"Authorization", "Bearer correct horse battery staple"}};
+  const httplib::Headers wrong = {{"Authorization", "Bearer correct horse battery stapler"}};
+  const httplib::Headers basic = {{"Authorization", "Basic Y29ycmVjdA=="}};
+
+  EXPECT_EQ(request(p, "GET", "/v1/health").status, 200);
+  ASSERT_EQ(request(p, "POST", "/v1/studies", create_body("demo"), good).status, 201);
+  const std::string before = s.snapshot();
+  struct Call {
+    const char* method;
+    const char* path;
+    const char* body;
+  };
+  const std::vector<Call> calls = {{"GET", "/v1/studies", ""},
+                                   {"POST", "/v1/studies", "{}"},
+                                   {"GET", "/v1/studies/demo", ""},
+                                   {"DELETE", "/v1/studies/demo", ""},
+                                   {"POST", "/v1/studies/demo/ask", "{}"},
+                                   {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": 1})"},
+                                   {"POST", "/v1/studies/demo/trials/0/heartbeat", ""},
+                                   {"POST", "/v1/studies/demo/enqueue", "{}"},
+                                   {"GET", "/v1/studies/demo/best", ""},
+                                   {"GET", "/v1/studies/demo/trials", ""},
+                                   {"GET", "/v1/studies/demo/trials/0", ""}};
+  for (const Call& c : calls) {
+    for (const httplib::Headers& h : {httplib::Headers{}, wrong, basic}) {
+      SCOPED_TRACE(std::string(c.method) + " " + c.path);
+      const Response r = request(p, c.method, c.path, c.body, h);
+      EXPECT_EQ(r.status, 401);
+      EXPECT_EQ(r.body["error"]["code"], "unauthorized");
+    }
+  }
+  EXPECT_EQ(s.snapshot(), before);
+  EXPECT_EQ(request(p, "POST", "/v1/studies/demo/ask", "{}", good).status, 200);
+
+  // The client sends the token; without it every call is refused (exit 2 in the CLI).
+  Client with(s.url(), "correct horse battery staple");
+  EXPECT_EQ(with.list_studies().size(), 1u);
+  Client without(s.url(), "");
+  EXPECT_THROW(without.list_studies(), InvalidArgument);
+}
+
+TEST_P(ServerStores, ClientSpeaksTheApi) {
+  TestServer s(store_, {});
+  Client c(s.url(), "");
+  StudyOptions o;
+  o.n_initial = 4;
+  o.seed = 1;
+  const Space space = Space::from_json(kSpace);
+  const StudyInfo info = c.create_study("a b%c?", space, o, {});  // encoded in the path
+  EXPECT_EQ(info.name, "a b%c?");
+  EXPECT_THROW(c.create_study("a b%c?", space, o, {}), Conflict);
+  EXPECT_EQ(c.get_study("a b%c?").options_json, s.api().get_study("a b%c?").options_json);
+  EXPECT_THROW(c.get_study("missing"), NotFound);
+  EXPECT_FALSE(c.best("a b%c?").has_value());
+  EXPECT_THROW(c.best("missing"), NotFound);
+
+  const std::vector<StoredTrial> asked = c.ask("a b%c?", 2, "w");
+  ASSERT_EQ(asked.size(), 2u);
+  const std::vector<StoredTrial> stored = s.api().trials("a b%c?");
+  // Params come back typed as stored: the float stays a double, the int an int.
+  EXPECT_EQ(asked[0].params, stored[0].params);
+  EXPECT_EQ(asked[1].params, stored[1].params);
+  EXPECT_TRUE(std::holds_alternative<std::int64_t>(asked[0].params.at("n")));
+  EXPECT_TRUE(std::holds_alternative<double>(asked[0].params.at("x")));
+
+  EXPECT_EQ(c.tell("a b%c?", 0, -1.5, false).value, -1.5);
+  EXPECT_THROW(c.tell("a b%c?", 0, 2.0, false), Conflict);
+  EXPECT_THROW(c.tell("a b%c?", 9, 2.0, false), NotFound);
+  EXPECT_THROW(c.tell("a b%c?", 1, std::nan(""), false), InvalidArgument);
+  EXPECT_EQ(c.tell_state("a b%c?", 1, TrialState::kPruned, false).state, TrialState::kPruned);
+  EXPECT_EQ(c.best("a b%c?")->id, 0);
+  EXPECT_THROW(c.enqueue("a b%c?", json{{"x", 100.0}, {"n", 1}, {"c", "a"}}), InvalidArgument);
+  c.enqueue("a b%c?", json{{"x", 0.5}, {"n", 1}, {"c", "a"}});
+  EXPECT_EQ(c.ask("a b%c?", 1, "").at(0).source, "enqueued");
+  EXPECT_EQ(c.heartbeat("a b%c?", 2).id, 2);
+  EXPECT_EQ(c.trials("a b%c?").size(), 3u);
+  EXPECT_EQ(c.list_studies().size(), 1u);
+  c.delete_study("a b%c?");
+  EXPECT_THROW(c.delete_study("a b%c?"), NotFound);
+
+  EXPECT_THROW(Client("ftp://127.0.0.1:1", ""), InvalidArgument);
+  EXPECT_THROW(Client("http://127.0.0.1:1/path", ""), InvalidArgument);
+}
+
+TEST_P(ServerStores, ConcurrentClientsNeverShareATrial) {
+  ServerOptions o;
+  o.threads = 8;
+  TestServer s(store_, o);
+  Client setup(s.url(), "");
+  StudyOptions so;
+  so.n_initial = 200;  // initial design only: the test is about the server, not the GP
+  setup.create_study("conc", Space::from_json(kSpace), so, {});
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        Client c(s.url(), "");
+        for (int r = 0; r < kRounds; ++r) {
+          const StoredTrial t = c.ask("conc", 1, "w" + std::to_string(i)).at(0);
+          c.tell("conc", t.id, static_cast<double>(i * 1000 + r), false);
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        ++errors;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  const std::vector<StoredTrial> all = s.api().trials("conc");
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(kThreads * kRounds));
+  std::set<double> values;
+  for (const StoredTrial& t : all) {
+    EXPECT_EQ(t.state, TrialState::kComplete);
+    values.insert(*t.value);
+  }
+  EXPECT_EQ(values.size(), all.size());  // every tell landed on its own trial
+}
+
+TEST(ServerClient, UnreachableServerIsAStorageError) {
+  // Bind a port, then close it, so nothing listens there.
+  auto api = std::make_shared<LocalStudyApi>(Storage::open("memory://"));
+  ServerOptions o;
+  o.port = 0;
+  int port = 0;
+  {
+    HttpServer tmp(api, o);
+    port = tmp.bind();
+  }
+  Client c("http://127.0.0.1:" + std::to_string(port), "");
+  EXPECT_THROW(c.list_studies(), StorageError);
+}
+
+TEST(ServerLifecycle, StopBeforeRunReturnsAtOnce) {
+  auto api = std::make_shared<LocalStudyApi>(Storage::open("memory://"));
+  ServerOptions o;
+  o.port = 0;
+  HttpServer server(api, o);
+  server.bind();
+  server.stop();
+  server.run();  // returns immediately: the stop was remembered
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace gpbo::server
