@@ -29,6 +29,8 @@ struct WarmModelOptions {
   /// ... or by this many trials, whichever comes first.
   int refit_every = 25;
 };
+/// Throws InvalidArgument unless refit_growth >= 0 and refit_every >= 1.
+void check_warm_model_options(const WarmModelOptions& options);
 
 /// The options object stored with a study, e.g. {"seed": 0, "n_initial": 0, "acquisition":
 /// "logei", "kernel": "matern52", "batch_method": "auto", "output_warping": "halfrank",

@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "gpbo/error.hpp"
+#include "gpbo/persistent_study.hpp"
 #include "server/auth.hpp"
 #include "server/server.hpp"
 #include "server/study_api.hpp"
@@ -26,6 +28,8 @@ struct ServeArgs {
   std::size_t max_body_bytes = 1 << 20;
   int max_batch = 1024;
   int threads = 16;
+  gpbo::WarmModelOptions warm;
+  bool cold_model = false;
 };
 
 int g_stop_pipe[2] = {-1, -1};
@@ -52,7 +56,9 @@ int run_serve(const ServeArgs& a) {
   o.max_batch = a.max_batch;
   o.threads = a.threads;
 
-  auto api = std::make_shared<server::LocalStudyApi>(Storage::open(url));
+  std::optional<WarmModelOptions> warm;
+  if (!a.cold_model) warm = a.warm;
+  auto api = std::make_shared<server::LocalStudyApi>(Storage::open(url), warm);
   server::HttpServer http(api, o);
   const int port = http.bind();
   const std::string shown_host =
@@ -91,7 +97,8 @@ std::function<int()> add_serve_command(CLI::App& app) {
   CLI::App* serve = app.add_subcommand(
       "serve", "Serve the studies of a store over HTTP/JSON (docs/openapi.yaml)");
   serve->add_option("--storage", a->storage,
-                    "Store URL (sqlite:///path.db); default $GPBO_STORAGE");
+                    "Store URL (sqlite:///path.db, postgresql://user@host/db); default "
+                    "$GPBO_STORAGE");
   serve
       ->add_option("--listen", a->listen,
                    "HOST:PORT to listen on (port 0: any free port); a non-loopback host needs "
@@ -109,6 +116,19 @@ std::function<int()> add_serve_command(CLI::App& app) {
   serve->add_option("--threads", a->threads, "Threads serving connections")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  serve
+      ->add_option("--refit-every", a->warm.refit_every,
+                   "Warm model: refit the hyperparameters in the background after at most this "
+                   "many new results")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  serve
+      ->add_option("--refit-growth", a->warm.refit_growth,
+                   "Warm model: ... or once the results have grown by this share")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  serve->add_flag("--cold-model", a->cold_model,
+                  "Refit the hyperparameters in every ask, as the CLI on a store does");
   return [a, serve]() -> int { return *serve ? run_serve(*a) : -1; };
 }
 

@@ -398,10 +398,15 @@ std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_i
   return out;
 }
 
-void PersistentStudy::keep_model_warm(const WarmModelOptions& options) {
-  if (!(options.refit_growth >= 0.0) || options.refit_every < 1) {
+void check_warm_model_options(const WarmModelOptions& options) {
+  if (!(options.refit_growth >= 0.0) || !std::isfinite(options.refit_growth) ||
+      options.refit_every < 1) {
     throw InvalidArgument("warm model: refit_growth must be >= 0 and refit_every >= 1");
   }
+}
+
+void PersistentStudy::keep_model_warm(const WarmModelOptions& options) {
+  check_warm_model_options(options);
   warm_ = std::make_shared<WarmModel>(options);
 }
 

@@ -9,7 +9,10 @@ namespace gpbo::server {
 
 using nlohmann::json;
 
-LocalStudyApi::LocalStudyApi(std::shared_ptr<Storage> storage) : storage_(std::move(storage)) {}
+LocalStudyApi::LocalStudyApi(std::shared_ptr<Storage> storage, std::optional<WarmModelOptions> warm)
+    : storage_(std::move(storage)), warm_(warm) {
+  if (warm_) check_warm_model_options(*warm_);
+}
 
 std::shared_ptr<LocalStudyApi::Entry> LocalStudyApi::entry(const std::string& name) {
   {
@@ -20,6 +23,7 @@ std::shared_ptr<LocalStudyApi::Entry> LocalStudyApi::entry(const std::string& na
   // Opening reads the store (NotFound if absent); do it outside the map lock so that a slow
   // store does not hold up requests on studies already open.
   auto fresh = std::make_shared<Entry>(PersistentStudy(storage_, name));
+  if (warm_) fresh->study.keep_model_warm(*warm_);
   std::lock_guard<std::mutex> lock(map_mutex_);
   return studies_.emplace(name, std::move(fresh)).first->second;  // first opener wins
 }
@@ -32,6 +36,10 @@ StudyInfo LocalStudyApi::create_study(const std::string& name, const Space& spac
 }
 
 std::vector<StudyInfo> LocalStudyApi::list_studies() { return storage_->list_studies(); }
+
+PersistentStudy::WarmStats LocalStudyApi::warm_stats(const std::string& study) {
+  return entry(study)->study.warm_stats();
+}
 
 StudyInfo LocalStudyApi::get_study(const std::string& name) { return entry(name)->study.info(); }
 

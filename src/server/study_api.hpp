@@ -45,10 +45,13 @@ class StudyApi {
 
 /// The API on a Storage. Keeps one PersistentStudy per study (created on first use, dropped on
 /// delete) and serializes the asks of each study with a per-study mutex, so one process is the
-/// only planner of its studies; asks on different studies run in parallel. Thread-safe.
+/// only planner of its studies; asks on different studies run in parallel. With `warm`, each
+/// study keeps its model warm (PersistentStudy::keep_model_warm): what gpbo serve does.
+/// Thread-safe.
 class LocalStudyApi final : public StudyApi {
  public:
-  explicit LocalStudyApi(std::shared_ptr<Storage> storage);
+  explicit LocalStudyApi(std::shared_ptr<Storage> storage,
+                         std::optional<WarmModelOptions> warm = std::nullopt);
 
   StudyInfo create_study(const std::string& name, const Space& space, const StudyOptions& options,
                          const PersistenceOptions& persistence) override;
@@ -68,6 +71,8 @@ class LocalStudyApi final : public StudyApi {
 
   /// The study's provenance log (for tests and tools; not part of the HTTP API).
   std::vector<LogEntry> log(const std::string& study);
+  /// The warm-model counters of a study (zeros without `warm`).
+  PersistentStudy::WarmStats warm_stats(const std::string& study);
 
  private:
   struct Entry {
@@ -79,6 +84,7 @@ class LocalStudyApi final : public StudyApi {
   std::shared_ptr<Entry> entry(const std::string& name);
 
   std::shared_ptr<Storage> storage_;
+  std::optional<WarmModelOptions> warm_;
   std::mutex map_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Entry>> studies_;
 };
