@@ -12,16 +12,19 @@ namespace {
 
 using nlohmann::json;
 
-/// The engine state carried between asks: queued points and warm-start hyperparameters.
+/// The engine state carried between asks: queued points, warm-start hyperparameters and the
+/// trust region (see trust_region_state_to_json).
 struct EngineState {
   /// Points to ask first, oldest first: {"params": {...}, "source": "enqueued"|"requeued"}.
   std::vector<json> queue;
   std::optional<GpHyperparameters> hyper;
+  std::optional<json> trust_region;
 
   static EngineState parse(const std::string& text) {
     EngineState s;
     const json j = json::parse(text);
     if (j.contains("queue")) s.queue = j.at("queue").get<std::vector<json>>();
+    if (j.contains("trust_region")) s.trust_region = j.at("trust_region");
     if (j.contains("hyper")) {
       const json& h = j.at("hyper");
       GpHyperparameters g;
@@ -45,6 +48,7 @@ struct EngineState {
                     {"noise", hyper->noise},
                     {"mean", hyper->mean}};
     }
+    if (trust_region) j["trust_region"] = *trust_region;
     return j.dump();
   }
 };
@@ -97,6 +101,7 @@ std::string study_options_to_json(const StudyOptions& o, const PersistenceOption
               {"acquisition", to_string(o.acquisition)},
               {"kernel", to_string(o.gp.kernel)},
               {"batch_method", to_string(o.batch_method)},
+              {"strategy", to_string(o.strategy)},
               {"output_warping", to_string(o.output_warping)},
               {"noise", to_string(o.noise)},
               {"lease_seconds", p.lease_seconds},
@@ -125,6 +130,8 @@ void study_options_from_json(const std::string& text, StudyOptions* o, Persisten
         o->gp.kernel = parse_kernel(v.get<std::string>());
       } else if (key == "batch_method") {
         o->batch_method = parse_batch_method(v.get<std::string>());
+      } else if (key == "strategy") {
+        o->strategy = parse_strategy(v.get<std::string>());
       } else if (key == "output_warping") {
         o->output_warping = parse_output_warping(v.get<std::string>());
       } else if (key == "noise") {
@@ -187,6 +194,10 @@ AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, 
   Study study(space, options);
   for (const StoredTrial& t : stored) study.add_trial(t.params, t.state, t.value, t.source);
   if (state.hyper) study.set_warm_start(*state.hyper);
+  if (state.trust_region) {
+    study.set_trust_region(
+        trust_region_state_from_json(state.trust_region->dump(), space.encoded_dim()));
+  }
   study.reseed(static_cast<std::uint64_t>(stored.size()));
   for (const json& item : state.queue) study.enqueue(params_from_json(item.at("params"), space));
 
@@ -209,6 +220,9 @@ AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, 
   state.queue.erase(state.queue.begin(),
                     state.queue.begin() + static_cast<std::ptrdiff_t>(dequeued));
   state.hyper = study.warm_start();
+  if (study.trust_region()) {
+    state.trust_region = json::parse(trust_region_state_to_json(*study.trust_region()));
+  }
   plan.state_json = state.dump();
   return plan;
 }
