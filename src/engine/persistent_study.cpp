@@ -89,6 +89,38 @@ std::string finished_message(const StoredTrial& t) {
   return m;
 }
 
+/// The "trust_region" object of the study options: any of its keys, each checked.
+void trust_region_options_from_json(const json& j, TrustRegionOptions* t) {
+  if (!j.is_object()) throw InvalidArgument("study options: trust_region must be an object");
+  for (const auto& [key, v] : j.items()) {
+    if (key == "length_init") {
+      t->length_init = v.get<double>();
+    } else if (key == "length_min") {
+      t->length_min = v.get<double>();
+    } else if (key == "length_max") {
+      t->length_max = v.get<double>();
+    } else if (key == "success_tolerance") {
+      t->success_tolerance = v.get<int>();
+    } else if (key == "failure_tolerance") {
+      t->failure_tolerance = v.get<int>();
+    } else if (key == "n_candidates") {
+      t->n_candidates = v.get<int>();
+    } else if (key == "max_points") {
+      t->max_points = v.get<int>();
+    } else {
+      throw InvalidArgument("study options: unknown trust_region key '" + key + "'");
+    }
+  }
+  if (!(t->length_min > 0.0 && t->length_min <= t->length_init && t->length_init <= t->length_max &&
+        std::isfinite(t->length_max)) ||
+      t->success_tolerance < 1 || t->failure_tolerance < 0 || t->n_candidates < 0 ||
+      t->max_points < 0) {
+    throw InvalidArgument(
+        "study options: trust_region needs 0 < length_min <= length_init <= length_max, "
+        "success_tolerance >= 1, failure_tolerance, n_candidates, max_points >= 0");
+  }
+}
+
 }  // namespace
 
 double now_seconds() {
@@ -102,6 +134,14 @@ std::string study_options_to_json(const StudyOptions& o, const PersistenceOption
               {"kernel", to_string(o.gp.kernel)},
               {"batch_method", to_string(o.batch_method)},
               {"strategy", to_string(o.strategy)},
+              {"trust_region",
+               {{"length_init", o.trust_region.length_init},
+                {"length_min", o.trust_region.length_min},
+                {"length_max", o.trust_region.length_max},
+                {"success_tolerance", o.trust_region.success_tolerance},
+                {"failure_tolerance", o.trust_region.failure_tolerance},
+                {"n_candidates", o.trust_region.n_candidates},
+                {"max_points", o.trust_region.max_points}}},
               {"output_warping", to_string(o.output_warping)},
               {"noise", to_string(o.noise)},
               {"lease_seconds", p.lease_seconds},
@@ -132,6 +172,8 @@ void study_options_from_json(const std::string& text, StudyOptions* o, Persisten
         o->batch_method = parse_batch_method(v.get<std::string>());
       } else if (key == "strategy") {
         o->strategy = parse_strategy(v.get<std::string>());
+      } else if (key == "trust_region") {
+        trust_region_options_from_json(v, &o->trust_region);
       } else if (key == "output_warping") {
         o->output_warping = parse_output_warping(v.get<std::string>());
       } else if (key == "noise") {
