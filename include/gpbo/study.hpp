@@ -54,6 +54,15 @@ std::string to_string(BatchMethod m);
 /// The method kAuto picks for a batch of q points.
 BatchMethod resolve_batch_method(BatchMethod requested, int q, bool noisy);
 
+/// Where the model looks for the next points. kGlobal: the acquisition over the whole box.
+/// kTrustRegion: inside a box around the incumbent that grows and shrinks with success (TuRBO,
+/// Eriksson et al. 2019; see TrustRegionOptions). kAuto: the trust region from
+/// `StudyOptions::trust_region.auto_min_dim` parameters up, global below.
+enum class Strategy { kAuto, kGlobal, kTrustRegion };
+/// "auto", "global", "trust-region" (or "trust_region", "turbo"). Throws InvalidArgument.
+Strategy parse_strategy(const std::string& text);
+std::string to_string(Strategy s);
+
 /// Settings of the acquisition optimizer.
 struct AcquisitionOptimizerOptions {
   /// Scrambled Sobol points scored per ask.
@@ -67,6 +76,52 @@ struct AcquisitionOptimizerOptions {
   int refine_iterations = 100;
 };
 
+/// Settings of the trust-region strategy (defaults from TuRBO-1, Eriksson et al. 2019).
+struct TrustRegionOptions {
+  /// Region side length L relative to the unit cube: initial, minimum (a smaller region
+  /// restarts), maximum.
+  double length_init = 0.8;
+  double length_min = 0.0078125;  // 0.5^7
+  double length_max = 1.6;
+  /// Consecutive successful batches before L doubles.
+  int success_tolerance = 3;
+  /// Consecutive failed batches before L halves; 0 picks ceil(max(4/q, d/q)).
+  int failure_tolerance = 0;
+  /// A batch succeeds when it beats the region's best by this share of |best| (TuRBO: 1e-3).
+  double success_margin = 1e-3;
+  /// Candidates drawn in the region per ask; 0 picks min(5000, max(2000, 200 d)).
+  int n_candidates = 0;
+  /// The GP is fitted on at most this many complete trials, those nearest the region's centre
+  /// (0: all). Bounds the O(n^3) fit when the history is long.
+  int max_points = 1000;
+  /// kAuto uses the trust region when the space has at least this many parameters.
+  int auto_min_dim = 40;
+};
+
+/// The state of a trust region, kept by a Study and carried by a stored study between asks.
+struct TrustRegionState {
+  /// Side length L of the region (before lengthscale weighting).
+  double length = 0.8;
+  int success_count = 0;
+  int failure_count = 0;
+  /// How many times the region collapsed and restarted.
+  int restarts = 0;
+  /// The encoded centre (unit cube, length Space::encoded_dim()).
+  Eigen::VectorXd center;
+  /// The best objective value seen in this region (in the study's own direction); empty right
+  /// after a restart, until the first batch of the new region is complete.
+  std::optional<double> best_value;
+  /// Trials with an id at or above this one belong to the current region.
+  std::int64_t region_start = 0;
+  /// Complete trials already counted by the last update.
+  std::int64_t n_seen = 0;
+};
+
+/// JSON object text of a state, and back (InvalidArgument on malformed text or a centre of the
+/// wrong length `dim`; dim < 0 skips that check).
+std::string trust_region_state_to_json(const TrustRegionState& s);
+TrustRegionState trust_region_state_from_json(const std::string& text, int dim = -1);
+
 struct StudyOptions {
   Direction direction = Direction::kMinimize;
   std::uint64_t seed = 0;
@@ -77,6 +132,8 @@ struct StudyOptions {
   double ucb_beta = 4.0;
   NoiseModel noise = NoiseModel::kAuto;
   BatchMethod batch_method = BatchMethod::kAuto;
+  Strategy strategy = Strategy::kAuto;
+  TrustRegionOptions trust_region;
   /// Monotone warping of the observed values before the GP fit (see warp_outputs()); the
   /// order of the values, and so the incumbent, is unchanged.
   OutputWarping output_warping = OutputWarping::kHalfRank;
@@ -164,6 +221,16 @@ class Study {
   Device device() const;
   /// The batch method the last model-based ask used (kAuto before any).
   BatchMethod last_batch_method() const { return last_batch_method_; }
+  /// The strategy in use (kAuto resolved by the space's size).
+  Strategy strategy() const;
+  /// The trust region, once the first model-based ask of a trust-region study has made one.
+  const std::optional<TrustRegionState>& trust_region() const { return trust_region_; }
+  /// Restores a trust region (from a stored study). Throws InvalidArgument for a centre of the
+  /// wrong length.
+  void set_trust_region(const TrustRegionState& s);
+  /// The current region as encoded bounds [lower, upper] (unit cube); empty before a region
+  /// exists or before a fit gave lengthscales.
+  const Eigen::MatrixXd& trust_region_box() const { return tr_box_; }
 
  private:
   bool in_initial_design() const;
@@ -181,6 +248,9 @@ class Study {
   Eigen::MatrixXd free_rows(const Eigen::MatrixXd& C) const;
   std::optional<Eigen::VectorXd> first_unused_discrete_point() const;
   bool is_duplicate(const Eigen::VectorXd& u) const;
+  /// Counts the batches completed since the last update into the trust region (grow, shrink,
+  /// restart); creates the region at the first model-based ask. `q` sizes the failure tolerance.
+  void update_trust_region(int q);
   Trial& find(std::int64_t trial_id);
 
   Space space_;
@@ -197,6 +267,8 @@ class Study {
   std::optional<GpHyperparameters> last_hyper_;
   bool hyper_fixed_ = false;
   BatchMethod last_batch_method_ = BatchMethod::kAuto;
+  std::optional<TrustRegionState> trust_region_;
+  Eigen::MatrixXd tr_box_;  // 2 x D: lower, upper
 };
 
 /// Warps internally maximized values y (higher is better); monotone non-decreasing.

@@ -61,6 +61,7 @@ int run_bench(const BenchArgs& args) {
                                   {"budget", budget},
                                   {"q", args.batch},
                                   {"batch_method", args.engine.batch_method},
+                                  {"strategy", run.strategy},
                                   {"seed", seed},
                                   {"method", method},
                                   {"final_regret", run.regret},

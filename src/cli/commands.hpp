@@ -23,6 +23,7 @@ struct EngineArgs {
   int n_initial = 0;
   std::string warp = "halfrank";
   std::string batch_method = "auto";
+  std::string strategy = "auto";
   double warp_strength = 1000.0;
   void add_to(CLI::App& app);
   StudyOptions study_options() const;

@@ -33,6 +33,7 @@ FunctionRun run_on_function(const TestFunction& f, const std::string& method, in
     options.direction = Direction::kMinimize;
     Study study(f.space(), options);
     run.device = study.device().to_string();
+    run.strategy = to_string(study.strategy());
     for (int done = 0; done < budget;) {
       const std::vector<Trial> round = study.ask(std::min(q, budget - done));
       for (const Trial& t : round) study.tell(t.id, f(f.to_vector(t.params)));
@@ -43,6 +44,7 @@ FunctionRun run_on_function(const TestFunction& f, const std::string& method, in
   } else if (method == "sobol") {
     SobolSampler sobol(f.dim(), seed);
     run.device = "cpu";
+    run.strategy = "sobol";
     run.best_value = std::numeric_limits<double>::infinity();
     const Eigen::VectorXd width = f.upper() - f.lower();
     for (int i = 0; i < budget; ++i) {

@@ -17,6 +17,8 @@ struct FunctionRun {
   /// Median of the last 10 asks (seconds); with q > 1, of the last 10 ask(q) calls.
   double seconds_per_ask = 0.0;
   std::string device;
+  /// The strategy in use ("global" or "trust-region"; "sobol" for the baseline).
+  std::string strategy;
 };
 
 /// Minimizes `f` for `budget` evaluations with gpbo (StudyOptions as given, seed overridden)

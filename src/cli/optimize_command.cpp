@@ -22,6 +22,9 @@ void EngineArgs::add_to(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--batch-method", batch_method, "auto, greedy, qlognei or thompson")
       ->capture_default_str();
+  app.add_option("--strategy", strategy,
+                 "global, trust-region or auto (trust region from 40 parameters)")
+      ->capture_default_str();
 }
 
 StudyOptions EngineArgs::study_options() const {
@@ -33,6 +36,7 @@ StudyOptions EngineArgs::study_options() const {
   o.output_warping = parse_output_warping(warp);
   o.warp_strength = warp_strength;
   o.batch_method = parse_batch_method(batch_method);
+  o.strategy = parse_strategy(strategy);
   return o;
 }
 
@@ -55,6 +59,7 @@ int run_optimize(const OptimizeArgs& args) {
                         {"dim", f.dim()},
                         {"budget", budget},
                         {"q", args.batch},
+                        {"strategy", run.strategy},
                         {"seed", args.seed},
                         {"best_value", run.best_value},
                         {"optimal_value", f.optimal_value()},
@@ -69,6 +74,7 @@ int run_optimize(const OptimizeArgs& args) {
                 args.batch, static_cast<unsigned long long>(args.seed), run.device.c_str());
     std::printf("best value   %.10g   (optimum %.10g)\n", run.best_value, f.optimal_value());
     std::printf("regret       %.4g\n", run.regret);
+    std::printf("strategy     %s\n", run.strategy.c_str());
     std::printf("time         %.3f s total, %.4f s per ask (median of the last 10)\n",
                 run.seconds_total, run.seconds_per_ask);
   }

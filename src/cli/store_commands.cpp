@@ -38,6 +38,7 @@ struct StoreArgs {
   bool requeue_expired = false;
   bool skip_if_exists = false;
   std::string batch_method = "auto";
+  std::string strategy = "auto";
   // ask / tell / heartbeat
   int q = 1;
   std::string worker_id;
@@ -180,6 +181,8 @@ std::function<int()> add_store_commands(CLI::App& app) {
   create->add_flag("--requeue-expired", a->requeue_expired, "Queue an expired trial's point again");
   create->add_option("--batch-method", a->batch_method, "auto, greedy, qlognei or thompson")
       ->capture_default_str();
+  create->add_option("--strategy", a->strategy, "global, trust-region or auto")
+      ->capture_default_str();
   create->add_flag("--skip-if-exists", a->skip_if_exists, "Succeed if the study already exists");
 
   CLI::App* ask = with_storage(app.add_subcommand("ask", "Suggest trials (RUNNING, leased)"), true);
@@ -240,6 +243,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
       o.seed = a->seed;
       o.n_initial = a->n_initial;
       o.batch_method = parse_batch_method(a->batch_method);
+      o.strategy = parse_strategy(a->strategy);
       PersistenceOptions p;
       p.lease_seconds = a->lease_seconds;
       p.requeue_expired = a->requeue_expired;

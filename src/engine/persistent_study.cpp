@@ -16,16 +16,19 @@ namespace {
 
 using nlohmann::json;
 
-/// The engine state carried between asks: queued points and warm-start hyperparameters.
+/// The engine state carried between asks: queued points, warm-start hyperparameters and the
+/// trust region (see trust_region_state_to_json).
 struct EngineState {
   /// Points to ask first, oldest first: {"params": {...}, "source": "enqueued"|"requeued"}.
   std::vector<json> queue;
   std::optional<GpHyperparameters> hyper;
+  std::optional<json> trust_region;
 
   static EngineState parse(const std::string& text) {
     EngineState s;
     const json j = json::parse(text);
     if (j.contains("queue")) s.queue = j.at("queue").get<std::vector<json>>();
+    if (j.contains("trust_region")) s.trust_region = j.at("trust_region");
     if (j.contains("hyper")) {
       const json& h = j.at("hyper");
       GpHyperparameters g;
@@ -49,6 +52,7 @@ struct EngineState {
                     {"noise", hyper->noise},
                     {"mean", hyper->mean}};
     }
+    if (trust_region) j["trust_region"] = *trust_region;
     return j.dump();
   }
 };
@@ -89,6 +93,38 @@ std::string finished_message(const StoredTrial& t) {
   return m;
 }
 
+/// The "trust_region" object of the study options: any of its keys, each checked.
+void trust_region_options_from_json(const json& j, TrustRegionOptions* t) {
+  if (!j.is_object()) throw InvalidArgument("study options: trust_region must be an object");
+  for (const auto& [key, v] : j.items()) {
+    if (key == "length_init") {
+      t->length_init = v.get<double>();
+    } else if (key == "length_min") {
+      t->length_min = v.get<double>();
+    } else if (key == "length_max") {
+      t->length_max = v.get<double>();
+    } else if (key == "success_tolerance") {
+      t->success_tolerance = v.get<int>();
+    } else if (key == "failure_tolerance") {
+      t->failure_tolerance = v.get<int>();
+    } else if (key == "n_candidates") {
+      t->n_candidates = v.get<int>();
+    } else if (key == "max_points") {
+      t->max_points = v.get<int>();
+    } else {
+      throw InvalidArgument("study options: unknown trust_region key '" + key + "'");
+    }
+  }
+  if (!(t->length_min > 0.0 && t->length_min <= t->length_init && t->length_init <= t->length_max &&
+        std::isfinite(t->length_max)) ||
+      t->success_tolerance < 1 || t->failure_tolerance < 0 || t->n_candidates < 0 ||
+      t->max_points < 0) {
+    throw InvalidArgument(
+        "study options: trust_region needs 0 < length_min <= length_init <= length_max, "
+        "success_tolerance >= 1, failure_tolerance, n_candidates, max_points >= 0");
+  }
+}
+
 }  // namespace
 
 double now_seconds() {
@@ -101,6 +137,15 @@ std::string study_options_to_json(const StudyOptions& o, const PersistenceOption
               {"acquisition", to_string(o.acquisition)},
               {"kernel", to_string(o.gp.kernel)},
               {"batch_method", to_string(o.batch_method)},
+              {"strategy", to_string(o.strategy)},
+              {"trust_region",
+               {{"length_init", o.trust_region.length_init},
+                {"length_min", o.trust_region.length_min},
+                {"length_max", o.trust_region.length_max},
+                {"success_tolerance", o.trust_region.success_tolerance},
+                {"failure_tolerance", o.trust_region.failure_tolerance},
+                {"n_candidates", o.trust_region.n_candidates},
+                {"max_points", o.trust_region.max_points}}},
               {"output_warping", to_string(o.output_warping)},
               {"noise", to_string(o.noise)},
               {"lease_seconds", p.lease_seconds},
@@ -129,6 +174,10 @@ void study_options_from_json(const std::string& text, StudyOptions* o, Persisten
         o->gp.kernel = parse_kernel(v.get<std::string>());
       } else if (key == "batch_method") {
         o->batch_method = parse_batch_method(v.get<std::string>());
+      } else if (key == "strategy") {
+        o->strategy = parse_strategy(v.get<std::string>());
+      } else if (key == "trust_region") {
+        trust_region_options_from_json(v, &o->trust_region);
       } else if (key == "output_warping") {
         o->output_warping = parse_output_warping(v.get<std::string>());
       } else if (key == "noise") {
@@ -247,8 +296,10 @@ std::size_t count_complete(const std::vector<StoredTrial>& stored) {
   }));
 }
 
-/// The engine's Study rebuilt from a stored study's data (no engine state applied).
-Study rebuild_study(const StudyInfo& info, const std::vector<StoredTrial>& stored) {
+/// The engine's Study rebuilt from a stored study's data, with the trust region of `state`
+/// (its queue and warm start are left to the caller).
+Study rebuild_study(const StudyInfo& info, const std::vector<StoredTrial>& stored,
+                    const EngineState& state) {
   const Space space = Space::from_json(info.space_json);
   StudyOptions options;
   PersistenceOptions persistence;
@@ -256,6 +307,10 @@ Study rebuild_study(const StudyInfo& info, const std::vector<StoredTrial>& store
   options.direction = info.direction;
   Study study(space, options);
   for (const StoredTrial& t : stored) study.add_trial(t.params, t.state, t.value, t.source);
+  if (state.trust_region) {
+    study.set_trust_region(
+        trust_region_state_from_json(state.trust_region->dump(), space.encoded_dim()));
+  }
   study.reseed(static_cast<std::uint64_t>(stored.size()));
   return study;
 }
@@ -269,7 +324,7 @@ AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, 
   StudyOptions options;
   PersistenceOptions persistence;
   study_options_from_json(info.options_json, &options, &persistence);
-  Study study = rebuild_study(info, stored);
+  Study study = rebuild_study(info, stored, state);
   const Space& space = study.space();
   const std::optional<GpHyperparameters> kept = warm ? warm->hyper() : std::nullopt;
   if (kept) {
@@ -304,6 +359,9 @@ AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, 
     } else {
       warm->record_fit(*state.hyper, count_complete(stored));
     }
+  }
+  if (study.trust_region()) {
+    state.trust_region = json::parse(trust_region_state_to_json(*study.trust_region()));
   }
   plan.state_json = state.dump();
   return plan;
@@ -430,7 +488,7 @@ void PersistentStudy::schedule_refit(std::size_t n_complete) {
         info = tx.study();
         stored = tx.trials();
       });
-      Study study = rebuild_study(info, stored);
+      Study study = rebuild_study(info, stored, EngineState::parse(info.state_json));
       if (const auto h = warm->hyper()) study.set_warm_start(*h);
       if (const auto fitted = study.fit_hyperparameters()) {
         warm->record_fit(*fitted, count_complete(stored));

@@ -16,6 +16,7 @@
 #include "optim/acquisition_optimizer.hpp"
 #include "optim/design.hpp"
 #include "optim/sobol.hpp"
+#include "optim/trust_region.hpp"
 
 namespace gpbo {
 namespace {
@@ -173,6 +174,26 @@ BatchMethod resolve_batch_method(BatchMethod requested, int q, bool noisy) {
   return noisy && q > 1 ? BatchMethod::kQLogNei : BatchMethod::kGreedy;
 }
 
+Strategy parse_strategy(const std::string& text) {
+  const std::string t = to_lower(text);
+  if (t == "auto") return Strategy::kAuto;
+  if (t == "global") return Strategy::kGlobal;
+  if (t == "trust-region" || t == "trust_region" || t == "turbo") return Strategy::kTrustRegion;
+  throw InvalidArgument("strategy '" + text + "': expected global, trust-region or auto");
+}
+
+std::string to_string(Strategy s) {
+  switch (s) {
+    case Strategy::kAuto:
+      return "auto";
+    case Strategy::kGlobal:
+      return "global";
+    case Strategy::kTrustRegion:
+      return "trust-region";
+  }
+  return "?";
+}
+
 int default_initial_design_size(int d) { return std::clamp(d + 2, 5, 20); }
 
 Study::Study(Space space, StudyOptions options)
@@ -189,6 +210,16 @@ Study::Study(Space space, StudyOptions options)
   if (!(options_.ucb_beta >= 0.0) || !std::isfinite(options_.ucb_beta)) {
     throw InvalidArgument("study: ucb_beta must be finite and >= 0");
   }
+  const TrustRegionOptions& tr = options_.trust_region;
+  if (!(tr.length_min > 0.0 && tr.length_min <= tr.length_init && tr.length_init <= tr.length_max &&
+        std::isfinite(tr.length_max)) ||
+      tr.success_tolerance < 1 || tr.failure_tolerance < 0 || tr.n_candidates < 0 ||
+      tr.max_points < 0 || !(tr.success_margin >= 0.0) || tr.auto_min_dim < 0) {
+    throw InvalidArgument(
+        "study: trust region needs 0 < length_min <= length_init <= length_max (finite), "
+        "success_tolerance >= 1 and non-negative failure_tolerance, n_candidates, max_points, "
+        "success_margin and auto_min_dim");
+  }
   n_initial_ = options_.n_initial > 0 ? options_.n_initial
                                       : default_initial_design_size(space_.encoded_dim());
   design_ = std::make_unique<SobolSampler>(space_.encoded_dim(), rng_());
@@ -200,6 +231,99 @@ Study::Study(Study&&) noexcept = default;
 Study& Study::operator=(Study&&) noexcept = default;
 
 Device Study::device() const { return gp_->backend().device(); }
+
+Strategy Study::strategy() const {
+  if (options_.strategy != Strategy::kAuto) return options_.strategy;
+  return static_cast<int>(space_.size()) >= options_.trust_region.auto_min_dim
+             ? Strategy::kTrustRegion
+             : Strategy::kGlobal;
+}
+
+void Study::set_trust_region(const TrustRegionState& s) {
+  if (s.center.size() != space_.encoded_dim()) {
+    throw InvalidArgument("trust region: the centre has " + std::to_string(s.center.size()) +
+                          " coordinates, the space encodes to " +
+                          std::to_string(space_.encoded_dim()));
+  }
+  if (!(s.length > 0.0) || !std::isfinite(s.length)) {
+    throw InvalidArgument("trust region: the length must be positive and finite");
+  }
+  trust_region_ = s;
+  tr_box_.resize(0, 0);
+}
+
+void Study::update_trust_region(int q) {
+  const TrustRegionOptions& o = options_.trust_region;
+  const bool maximize = options_.direction == Direction::kMaximize;
+  const auto better = [&](double a, double b) { return maximize ? a > b : a < b; };
+  std::int64_t n_complete = 0;
+  for (const Trial& t : trials_) n_complete += t.state == TrialState::kComplete;
+  if (!trust_region_) {
+    // The first region: centred on the incumbent of the initial design.
+    const std::optional<Trial> inc = best();
+    TrustRegionState s;
+    s.length = o.length_init;
+    s.center = encoded_[static_cast<std::size_t>(inc->id)];
+    s.best_value = inc->value;
+    s.region_start = static_cast<std::int64_t>(trials_.size());
+    s.n_seen = n_complete;
+    trust_region_ = s;
+    return;
+  }
+  TrustRegionState& s = *trust_region_;
+  if (n_complete <= s.n_seen) return;  // nothing new was told since the last ask
+  s.n_seen = n_complete;
+  const Trial* region_best = nullptr;
+  for (std::size_t i = static_cast<std::size_t>(std::max<std::int64_t>(s.region_start, 0));
+       i < trials_.size(); ++i) {
+    const Trial& t = trials_[i];
+    if (t.state == TrialState::kComplete && (!region_best || better(*t.value, *region_best->value)))
+      region_best = &t;
+  }
+  if (!s.best_value) {
+    // The first results of a restarted region set its reference; they count as neither.
+    if (region_best) {
+      s.best_value = region_best->value;
+      s.center = encoded_[static_cast<std::size_t>(region_best->id)];
+    }
+    return;
+  }
+  const double best = *s.best_value;
+  const double margin = o.success_margin * std::abs(best);
+  const bool success =
+      region_best && better(*region_best->value, maximize ? best + margin : best - margin);
+  if (region_best && better(*region_best->value, best)) {
+    s.best_value = region_best->value;
+    s.center = encoded_[static_cast<std::size_t>(region_best->id)];
+  }
+  const int failure_tolerance = o.failure_tolerance > 0
+                                    ? o.failure_tolerance
+                                    : default_failure_tolerance(static_cast<int>(space_.size()), q);
+  if (!trust_region_count(&s, success, failure_tolerance, o)) return;
+
+  // Collapse. TuRBO-1 throws its data away and starts a fresh design; here every trial stays in
+  // the model (it cost an evaluation), and only the region moves: to a scrambled Sobol point
+  // outside the collapsed box, at the initial length, with a fresh reference value.
+  Eigen::MatrixXd old_box = tr_box_;
+  if (old_box.rows() != 2) {
+    old_box.resize(2, s.center.size());
+    old_box.row(0) = (s.center.array() - 0.5 * s.length).max(0.0).transpose();
+    old_box.row(1) = (s.center.array() + 0.5 * s.length).min(1.0).transpose();
+  }
+  SobolSampler sobol(space_.encoded_dim(), rng_());
+  Eigen::VectorXd center = s.center;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    center = sample_space(space_, sobol, 1).row(0).transpose();
+    if (!in_box(old_box, center)) break;
+  }
+  s.center = center;
+  s.length = o.length_init;
+  s.success_count = s.failure_count = 0;
+  s.best_value.reset();
+  s.region_start = static_cast<std::int64_t>(trials_.size());
+  ++s.restarts;
+  tr_box_.resize(0, 0);
+}
 
 const Trial& Study::ask() { return trials_[static_cast<std::size_t>(ask(1).front().id)]; }
 
@@ -306,6 +430,19 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
   for (std::size_t i = 0; i < trials_.size(); ++i) {
     if (trials_[i].state == TrialState::kComplete) done.push_back(static_cast<Eigen::Index>(i));
   }
+  const int max_points = options_.trust_region.max_points;
+  if (strategy() == Strategy::kTrustRegion && trust_region_ && max_points > 0 &&
+      static_cast<int>(done.size()) > max_points) {
+    // A local model: the trials nearest the centre (the region's own data among them) decide
+    // what happens inside the region, and the fit stays O(max_points^3) however long the study.
+    const Eigen::VectorXd& c = trust_region_->center;
+    std::vector<double> dist(trials_.size());
+    for (Eigen::Index i : done) dist[i] = (encoded_[i] - c).squaredNorm();
+    std::nth_element(done.begin(), done.begin() + max_points, done.end(),
+                     [&](Eigen::Index a, Eigen::Index b) { return dist[a] < dist[b]; });
+    done.resize(static_cast<std::size_t>(max_points));
+    std::sort(done.begin(), done.end());
+  }
   X->resize(static_cast<Eigen::Index>(done.size()), space_.encoded_dim());
   y->resize(static_cast<Eigen::Index>(done.size()));  // internally maximized
   for (std::size_t j = 0; j < done.size(); ++j) {
@@ -327,6 +464,8 @@ std::optional<GpHyperparameters> Study::fit_hyperparameters() {
 }
 
 void Study::suggest_from_model(int k) {
+  const bool tr = strategy() == Strategy::kTrustRegion;
+  if (tr) update_trust_region(k);
   std::vector<Eigen::Index> running;
   for (std::size_t i = 0; i < trials_.size(); ++i) {
     if (trials_[i].state == TrialState::kRunning) running.push_back(static_cast<Eigen::Index>(i));
@@ -381,12 +520,34 @@ void Study::suggest_from_model(int k) {
 
   last_batch_method_ = resolve_batch_method(options_.batch_method, k, noisy);
   const Backend& backend = gp_->backend();
+  // Trust region: candidates only inside the box, Thompson sampling unless a method was named
+  // (TuRBO's default).
+  int n_region = 0;
+  if (tr) {
+    if (options_.batch_method == BatchMethod::kAuto) last_batch_method_ = BatchMethod::kThompson;
+    tr_box_ =
+        trust_region_bounds(space_, trust_region_->center, h.lengthscales, trust_region_->length);
+    const int P = static_cast<int>(space_.size());
+    n_region = options_.trust_region.n_candidates > 0
+                   ? options_.trust_region.n_candidates
+                   : std::max(std::min(5000, std::max(2000, 200 * P)), 2 * k);
+  }
+  const auto raw_candidates = [&](const AcquisitionOptimizerOptions& o) {
+    return tr ? trust_region_candidates(space_, trust_region_->center, tr_box_, n_region, rng_)
+              : candidate_set(space_, anchors, o, rng_);
+  };
+  const auto optimize = [&]() {
+    return tr ? optimize_acquisition_in_box(backend, *factor, acq, space_,
+                                            raw_candidates(options_.optimizer), tr_box_,
+                                            options_.optimizer)
+              : optimize_acquisition(backend, *factor, acq, space_, anchors, options_.optimizer,
+                                     rng_);
+  };
   switch (last_batch_method_) {
     case BatchMethod::kAuto:  // resolved above
     case BatchMethod::kGreedy:
       for (int i = 0; i < k; ++i) {
-        const AcquisitionCandidates cand =
-            optimize_acquisition(backend, *factor, acq, space_, anchors, options_.optimizer, rng_);
+        const AcquisitionCandidates cand = optimize();
         Eigen::VectorXd u = first_free(cand.X);
         if (u.size() == 0) u = suggest_initial();  // every candidate taken (throws if none left)
         push_trial(u, "model");
@@ -405,7 +566,7 @@ void Study::suggest_from_model(int k) {
     case BatchMethod::kThompson: {
       AcquisitionOptimizerOptions o = options_.optimizer;
       o.raw_samples = std::clamp(4 * k, 2048, 5000);
-      const Eigen::MatrixXd C = free_rows(candidate_set(space_, anchors, o, rng_));
+      const Eigen::MatrixXd C = free_rows(raw_candidates(o));
       const std::vector<Eigen::Index> pick =
           thompson_select(backend, *factor, C, k, std::vector<bool>(C.rows(), false), rng_);
       for (Eigen::Index i : pick) push_trial(C.row(i).transpose(), "model");
@@ -419,9 +580,8 @@ void Study::suggest_from_model(int k) {
       Eigen::MatrixXd baseline(b, D);
       for (int a = 0; a < b; ++a) baseline.row(a) = X.row(order[a]);
       // Candidates: LogEI's optimizer output (refined points first) plus the raw candidate set.
-      const AcquisitionCandidates refined =
-          optimize_acquisition(backend, *factor, acq, space_, anchors, options_.optimizer, rng_);
-      const Eigen::MatrixXd raw = candidate_set(space_, anchors, options_.optimizer, rng_);
+      const AcquisitionCandidates refined = optimize();
+      const Eigen::MatrixXd raw = raw_candidates(options_.optimizer);
       Eigen::MatrixXd all(refined.X.rows() + raw.rows(), D);
       all << refined.X, raw;
       const Eigen::MatrixXd C = free_rows(all);
@@ -470,8 +630,13 @@ Eigen::MatrixXd Study::free_rows(const Eigen::MatrixXd& C) const {
 }
 
 bool Study::is_duplicate(const Eigen::VectorXd& u) const {
+  // Early exit at the first differing coordinate: candidate sets of thousands of points are
+  // checked against thousands of trials in hundreds of dimensions.
+  const Eigen::Index D = u.size();
   for (const Eigen::VectorXd& e : encoded_) {
-    if ((e - u).cwiseAbs().maxCoeff() < kDuplicateTol) return true;
+    Eigen::Index j = 0;
+    while (j < D && std::abs(e(j) - u(j)) < kDuplicateTol) ++j;
+    if (j == D) return true;
   }
   return false;
 }

@@ -82,7 +82,20 @@ AcquisitionCandidates optimize_acquisition(const Backend& backend, const Posteri
                                            const AcquisitionOptimizerOptions& options,
                                            std::mt19937_64& rng) {
   const int D = space.encoded_dim();
-  const Eigen::MatrixXd raw = candidate_set(space, anchors, options, rng);
+  Eigen::MatrixXd box(2, D);
+  box.row(0).setZero();
+  box.row(1).setOnes();
+  return optimize_acquisition_in_box(backend, factor, acq, space,
+                                     candidate_set(space, anchors, options, rng), box, options);
+}
+
+AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
+                                                  const PosteriorFactor& factor,
+                                                  const AcquisitionParams& acq, const Space& space,
+                                                  const Eigen::MatrixXd& raw,
+                                                  const Eigen::MatrixXd& box,
+                                                  const AcquisitionOptimizerOptions& options) {
+  const int D = space.encoded_dim();
   const Eigen::VectorXd raw_values = score_all(backend, factor, acq, raw);
   std::vector<Eigen::Index> order(raw.rows());
   std::iota(order.begin(), order.end(), 0);
@@ -100,10 +113,12 @@ AcquisitionCandidates optimize_acquisition(const Backend& backend, const Posteri
     Eigen::VectorXd lb(R * D), ub(R * D), x0(R * D);
     for (int r = 0; r < R; ++r) {
       for (int j = 0; j < D; ++j) {
-        const double v = refined(r, j);
+        // Raw candidates lie in the box; the clamp only guards L-BFGS-B against rounding.
+        const double v =
+            discrete[j] ? refined(r, j) : std::clamp(refined(r, j), box(0, j), box(1, j));
         x0(r * D + j) = v;
-        lb(r * D + j) = discrete[j] ? v : 0.0;
-        ub(r * D + j) = discrete[j] ? v : 1.0;
+        lb(r * D + j) = discrete[j] ? v : box(0, j);
+        ub(r * D + j) = discrete[j] ? v : box(1, j);
       }
     }
     Eigen::MatrixXd Xr(R, D), G;

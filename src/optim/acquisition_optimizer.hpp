@@ -36,4 +36,13 @@ AcquisitionCandidates optimize_acquisition(const Backend& backend, const Posteri
                                            const AcquisitionOptimizerOptions& options,
                                            std::mt19937_64& rng);
 
+/// The same search over given raw candidates (feasible, inside the box), refining within the
+/// encoded box `box` (2 x D: lower; upper), as a trust region needs.
+AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
+                                                  const PosteriorFactor& factor,
+                                                  const AcquisitionParams& acq, const Space& space,
+                                                  const Eigen::MatrixXd& raw,
+                                                  const Eigen::MatrixXd& box,
+                                                  const AcquisitionOptimizerOptions& options);
+
 }  // namespace gpbo

@@ -224,6 +224,23 @@ expect_error_message(bench_path "bench --jsonl into a missing directory")
 run_gpbo(bench_seeds bench --functions branin --seeds 0 --budget 3)
 expect_exit(bench_seeds 2 "bench --seeds 0")
 
+# ------------------------------------------------------------ --strategy
+run_gpbo(tr1 optimize --function ackley --dim 6 --budget 14 --batch 4 --seed 2
+         --strategy trust-region --json)
+expect_exit(tr1 0 "optimize --strategy trust-region")
+string(JSON tr1_strategy ERROR_VARIABLE tr1_err GET "${tr1_out}" strategy)
+if(NOT tr1_strategy STREQUAL "trust-region")
+  fail("optimize --strategy trust-region: strategy is '${tr1_strategy}' (${tr1_err})")
+endif()
+run_gpbo(tr2 optimize --function ackley --dim 6 --budget 8 --strategy auto --json)
+string(JSON tr2_strategy ERROR_VARIABLE tr2_err GET "${tr2_out}" strategy)
+if(NOT tr2_strategy STREQUAL "global")
+  fail("optimize --strategy auto at d = 6: strategy is '${tr2_strategy}' (${tr2_err})")
+endif()
+run_gpbo(tr3 optimize --function ackley --dim 6 --budget 8 --strategy local)
+expect_exit(tr3 2 "optimize --strategy local")
+expect_error_message(tr3 "optimize --strategy local")
+
 # ------------------------------------------------------------ verdict
 if(failures)
   message(FATAL_ERROR "cli_test failed:${failures}")
