@@ -22,8 +22,8 @@ int main() {
     const auto layers = std::get<std::int64_t>(trial.params.at("layers"));
     const bool adam = std::get<std::string>(trial.params.at("optimizer")) == "adam";
     // A stand-in for a training run's validation loss.
-    const double loss = std::pow(std::log10(lr) + 2.5, 2) + 0.1 * std::abs(layers - 4) +
-                        (adam ? 0.0 : 0.05);
+    const double loss =
+        std::pow(std::log10(lr) + 2.5, 2) + 0.1 * std::abs(layers - 4) + (adam ? 0.0 : 0.05);
     study.tell(trial.id, loss);
   }
   const gpbo::Trial best = *study.best();

@@ -1,7 +1,7 @@
 #pragma once
 /// Persistent studies: the Storage interface, its in-memory, SQLite and PostgreSQL
-/// implementations (`Storage::open`), and the records they keep. Every write happens inside one transaction
-/// on one study, so a crash leaves either all of an ask/tell or none of it.
+/// implementations (`Storage::open`), and the records they keep. Every write happens inside one
+/// transaction on one study, so a crash leaves either all of an ask/tell or none of it.
 
 #include <cstdint>
 #include <functional>
@@ -95,7 +95,8 @@ class Storage {
   /// Runs `fn` in one write transaction on the study (NotFound if absent). Commits when `fn`
   /// returns; rolls back and rethrows when it throws. On a busy database the whole transaction,
   /// `fn` included, is retried, so `fn` must have no effects outside the transaction.
-  virtual void write(const std::string& study, const std::function<void(StudyTransaction&)>& fn) = 0;
+  virtual void write(const std::string& study,
+                     const std::function<void(StudyTransaction&)>& fn) = 0;
   /// Runs `fn` on a consistent read-only snapshot; writes through it throw StorageError.
   virtual void read(const std::string& study, const std::function<void(StudyTransaction&)>& fn) = 0;
   /// The study's log, oldest first.
