@@ -132,6 +132,8 @@ if [[ $gpu == 1 && -n $gp_bench ]]; then
   run_bench lml_small 90 "$gp_bench" 'BM_LmlGrad/(1000|2000|5000|10000)/'
   run_bench score 120 "$gp_bench" 'BM_ScoreTopK'
   [[ -n $ask_bench ]] && run_bench ask 100 "$ask_bench" 'BM_Ask/'
+  # Issue 7's target: one trust-region ask(100) at d = 300, n = 5,000 under 10 s.
+  [[ -n $ask_bench ]] && run_bench ask_trust_region 60 "$ask_bench" 'BM_AskTrustRegion'
   run_bench lml_large 90 "$gp_bench" 'BM_LmlGrad/(20000|50000)/'
 else
   echo "skipped (gpu=$gpu)"
