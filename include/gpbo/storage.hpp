@@ -63,6 +63,11 @@ class StudyTransaction {
   virtual const StudyInfo& study() const = 0;
   /// Every trial, ordered by id.
   virtual std::vector<StoredTrial> trials() = 0;
+  /// Trial `id` (NotFound if there is none). The default reads trials(); a store may read the
+  /// one row instead.
+  virtual StoredTrial trial(std::int64_t id);
+  /// The number of trials; their ids are 0 .. count - 1. The default reads trials().
+  virtual std::int64_t trial_count();
   /// Inserts a trial; its id must be the next free number (trials().size()), else Conflict.
   virtual void insert_trial(const StoredTrial& trial) = 0;
   /// Replaces the stored fields of trial `trial.id` (NotFound if absent).

@@ -57,14 +57,6 @@ struct EngineState {
   }
 };
 
-StoredTrial find_trial(StudyTransaction& tx, std::int64_t id) {
-  const std::vector<StoredTrial> all = tx.trials();
-  if (id < 0 || id >= static_cast<std::int64_t>(all.size())) {
-    throw NotFound("study '" + tx.study().name + "' has no trial " + std::to_string(id));
-  }
-  return all[static_cast<std::size_t>(id)];
-}
-
 LogEntry log_entry(double now, const char* event, const StoredTrial& t, json detail) {
   return LogEntry{now, event, t.id, t.worker_id, detail.dump()};
 }
@@ -412,7 +404,8 @@ std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_i
         plan_ask(info, stored, EngineState::parse(info.state_json), q, worker_id, now, warm_.get());
     bool committed = false;
     storage_->write(name_, [&](StudyTransaction& tx) {
-      committed = tx.trials().size() == stored.size() && tx.study().state_json == info.state_json;
+      committed = tx.trial_count() == static_cast<std::int64_t>(stored.size()) &&
+                  tx.study().state_json == info.state_json;
       if (committed) apply_plan(tx, plan, now);
     });
     if (committed) {
@@ -507,7 +500,7 @@ StoredTrial PersistentStudy::tell(std::int64_t trial_id, double value, bool skip
   }
   StoredTrial out;
   storage_->write(name_, [&](StudyTransaction& tx) {
-    StoredTrial t = find_trial(tx, trial_id);
+    StoredTrial t = tx.trial(trial_id);
     if (t.state == TrialState::kComplete && t.value && *t.value == value) {
       out = t;  // the same result twice: idempotent
       return;
@@ -537,7 +530,7 @@ StoredTrial PersistentStudy::tell_state(std::int64_t trial_id, TrialState state,
   }
   StoredTrial out;
   storage_->write(name_, [&](StudyTransaction& tx) {
-    StoredTrial t = find_trial(tx, trial_id);
+    StoredTrial t = tx.trial(trial_id);
     if (t.state == state) {
       out = t;
       return;
@@ -563,7 +556,7 @@ StoredTrial PersistentStudy::tell_state(std::int64_t trial_id, TrialState state,
 StoredTrial PersistentStudy::heartbeat(std::int64_t trial_id) {
   StoredTrial out;
   storage_->write(name_, [&](StudyTransaction& tx) {
-    StoredTrial t = find_trial(tx, trial_id);
+    StoredTrial t = tx.trial(trial_id);
     if (t.state != TrialState::kRunning) throw Conflict(finished_message(t));
     StudyOptions options;
     PersistenceOptions persistence;

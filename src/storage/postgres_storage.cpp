@@ -435,41 +435,28 @@ class PgTransaction final : public StudyTransaction {
 
   const StudyInfo& study() const override { return info_; }
 
-  std::vector<StoredTrial> trials() override {
-    const Result r = c_.exec(
-        "SELECT number, params_json, state, value, worker_id, source, created_at, finished_at, "
-        "heartbeat_at, lease_deadline FROM trials WHERE study_id = $1 ORDER BY number",
-        {num(study_id_)});
-    std::vector<StoredTrial> out;
-    out.reserve(static_cast<std::size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) {
-      StoredTrial t;
-      t.id = r.integer(i, 0);
-      try {
-        t.params = storage_detail::params_from_json(r.text(i, 1), space());
-        t.state = parse_trial_state(r.text(i, 2));
-      } catch (const Error& e) {
-        throw StorageError(where(t.id) + ": " + e.what());
-      }
-      if (!r.is_null(i, 3)) t.value = r.real(i, 3);
-      t.worker_id = r.text(i, 4);
-      t.source = r.text(i, 5);
-      t.created_at = r.real(i, 6);
-      t.finished_at = r.real(i, 7);
-      t.heartbeat_at = r.real(i, 8);
-      t.lease_deadline = r.real(i, 9);
-      out.push_back(std::move(t));
+  std::vector<StoredTrial> trials() override { return select_trials(-1); }
+
+  StoredTrial trial(std::int64_t id) override {
+    std::vector<StoredTrial> one;
+    if (id >= 0) one = select_trials(id);  // a negative id would select every trial
+    if (one.empty()) {
+      throw NotFound("study '" + info_.name + "' has no trial " + std::to_string(id));
     }
-    return out;
+    return std::move(one.front());
+  }
+
+  std::int64_t trial_count() override {
+    // Numbers are dense (0, 1, 2, ...): MAX + 1 is one index lookup.
+    const Result r = c_.exec("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = $1",
+                             {num(study_id_)});
+    return r.integer(0, 0);
   }
 
   void insert_trial(const StoredTrial& trial) override {
     require_writable("insert_trial");
     const std::vector<Value> values = trial_values(trial);
-    // Numbers are dense (0, 1, 2, ...), so the next free one is MAX + 1: one index lookup.
-    const Result next_row = c_.exec(
-        "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = $1", {num(study_id_)});
-    const std::int64_t next = next_row.integer(0, 0);
+    const std::int64_t next = trial_count();
     if (trial.id != next) {
       throw Conflict("study '" + info_.name + "': cannot insert trial " + std::to_string(trial.id) +
                      ", the next free number is " + std::to_string(next));
@@ -506,6 +493,37 @@ class PgTransaction final : public StudyTransaction {
   }
 
  private:
+  /// Every trial (id < 0) or trial `id` alone, ordered by id.
+  std::vector<StoredTrial> select_trials(std::int64_t id) {
+    const char* columns =
+        "SELECT number, params_json, state, value, worker_id, source, created_at, finished_at, "
+        "heartbeat_at, lease_deadline FROM trials WHERE study_id = $1";
+    const Result r =
+        id < 0 ? c_.exec(std::string(columns) + " ORDER BY number", {num(study_id_)})
+               : c_.exec(std::string(columns) + " AND number = $2", {num(study_id_), num(id)});
+    std::vector<StoredTrial> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      StoredTrial t;
+      t.id = r.integer(i, 0);
+      try {
+        t.params = storage_detail::params_from_json(r.text(i, 1), space());
+        t.state = parse_trial_state(r.text(i, 2));
+      } catch (const Error& e) {
+        throw StorageError(where(t.id) + ": " + e.what());
+      }
+      if (!r.is_null(i, 3)) t.value = r.real(i, 3);
+      t.worker_id = r.text(i, 4);
+      t.source = r.text(i, 5);
+      t.created_at = r.real(i, 6);
+      t.finished_at = r.real(i, 7);
+      t.heartbeat_at = r.real(i, 8);
+      t.lease_deadline = r.real(i, 9);
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
   std::string where(std::int64_t id) const {
     return "study '" + info_.name + "', trial " + std::to_string(id);
   }

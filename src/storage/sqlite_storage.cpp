@@ -265,32 +265,21 @@ class SqliteTransaction final : public StudyTransaction {
 
   const StudyInfo& study() const override { return info_; }
 
-  std::vector<StoredTrial> trials() override {
-    Statement s(db_,
-                "SELECT number, params_json, state, value, worker_id, source, created_at, "
-                "finished_at, heartbeat_at, lease_deadline FROM trials WHERE study_id = ?1 "
-                "ORDER BY number");
-    s.bind_int(1, study_id_);
-    std::vector<StoredTrial> out;
-    while (s.step()) {
-      StoredTrial t;
-      t.id = s.integer(0);
-      try {
-        t.params = storage_detail::params_from_json(s.text(1), space());
-        t.state = parse_trial_state(s.text(2));
-      } catch (const Error& e) {
-        throw StorageError(where(t.id) + ": " + e.what());
-      }
-      if (!s.is_null(3)) t.value = s.real(3);
-      t.worker_id = s.text(4);
-      t.source = s.text(5);
-      t.created_at = s.real(6);
-      t.finished_at = s.real(7);
-      t.heartbeat_at = s.real(8);
-      t.lease_deadline = s.real(9);
-      out.push_back(std::move(t));
+  std::vector<StoredTrial> trials() override { return select_trials(-1); }
+
+  StoredTrial trial(std::int64_t id) override {
+    std::vector<StoredTrial> one;
+    if (id >= 0) one = select_trials(id);  // a negative id would select every trial
+    if (one.empty()) {
+      throw NotFound("study '" + info_.name + "' has no trial " + std::to_string(id));
     }
-    return out;
+    return std::move(one.front());
+  }
+
+  std::int64_t trial_count() override {
+    Statement s(db_, "SELECT COUNT(*) FROM trials WHERE study_id = ?1");
+    s.bind_int(1, study_id_);
+    return s.step() ? s.integer(0) : 0;
   }
 
   void insert_trial(const StoredTrial& trial) override {
@@ -344,10 +333,36 @@ class SqliteTransaction final : public StudyTransaction {
     }
   }
 
-  std::int64_t trial_count() {
-    Statement s(db_, "SELECT COUNT(*) FROM trials WHERE study_id = ?1");
+  /// Every trial (id < 0) or trial `id` alone, ordered by id.
+  std::vector<StoredTrial> select_trials(std::int64_t id) {
+    Statement s(db_, id < 0 ? "SELECT number, params_json, state, value, worker_id, source, "
+                              "created_at, finished_at, heartbeat_at, lease_deadline FROM trials "
+                              "WHERE study_id = ?1 ORDER BY number"
+                            : "SELECT number, params_json, state, value, worker_id, source, "
+                              "created_at, finished_at, heartbeat_at, lease_deadline FROM trials "
+                              "WHERE study_id = ?1 AND number = ?2");
     s.bind_int(1, study_id_);
-    return s.step() ? s.integer(0) : 0;
+    if (id >= 0) s.bind_int(2, id);
+    std::vector<StoredTrial> out;
+    while (s.step()) {
+      StoredTrial t;
+      t.id = s.integer(0);
+      try {
+        t.params = storage_detail::params_from_json(s.text(1), space());
+        t.state = parse_trial_state(s.text(2));
+      } catch (const Error& e) {
+        throw StorageError(where(t.id) + ": " + e.what());
+      }
+      if (!s.is_null(3)) t.value = s.real(3);
+      t.worker_id = s.text(4);
+      t.source = s.text(5);
+      t.created_at = s.real(6);
+      t.finished_at = s.real(7);
+      t.heartbeat_at = s.real(8);
+      t.lease_deadline = s.real(9);
+      out.push_back(std::move(t));
+    }
+    return out;
   }
 
   // Parsed on first use: a transaction that only logs or sets state never needs it.

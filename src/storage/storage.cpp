@@ -265,4 +265,14 @@ std::unique_ptr<Storage> Storage::open(const std::string& url) {
   throw InvalidArgument("unknown storage URL '" + url + "': " + kForms);
 }
 
+StoredTrial StudyTransaction::trial(std::int64_t id) {
+  std::vector<StoredTrial> all = trials();
+  if (id < 0 || id >= static_cast<std::int64_t>(all.size())) {
+    throw NotFound("study '" + study().name + "' has no trial " + std::to_string(id));
+  }
+  return std::move(all[static_cast<std::size_t>(id)]);
+}
+
+std::int64_t StudyTransaction::trial_count() { return static_cast<std::int64_t>(trials().size()); }
+
 }  // namespace gpbo

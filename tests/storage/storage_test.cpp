@@ -324,6 +324,43 @@ TEST_P(StorageConformance, TrialIdsAreChecked) {
   EXPECT_EQ(read_trials(s, "s").size(), 1u);
 }
 
+TEST_P(StorageConformance, OneTrialAndTheCountMatchTheFullRead) {
+  Storage& s = *storage_;
+  s.create_study(study_info("s"));
+  s.read("s", [](StudyTransaction& tx) {
+    EXPECT_EQ(tx.trial_count(), 0);
+    EXPECT_THROW(tx.trial(0), NotFound);
+  });
+  s.write("s", [](StudyTransaction& tx) {
+    for (int i = 0; i < 5; ++i) {
+      StoredTrial t = make_trial(i);
+      t.worker_id = "w" + std::to_string(i);
+      t.value = 0.5 * i;
+      tx.insert_trial(t);
+      EXPECT_EQ(tx.trial_count(), i + 1);  // sees its own writes
+    }
+    StoredTrial t = tx.trial(3);
+    t.state = TrialState::kComplete;
+    tx.update_trial(t);
+  });
+  s.read("s", [](StudyTransaction& tx) {
+    const std::vector<StoredTrial> all = tx.trials();
+    ASSERT_EQ(tx.trial_count(), static_cast<std::int64_t>(all.size()));
+    for (const StoredTrial& t : all) {
+      const StoredTrial one = tx.trial(t.id);
+      EXPECT_EQ(one.id, t.id);
+      EXPECT_EQ(one.params, t.params);
+      EXPECT_EQ(one.state, t.state);
+      EXPECT_EQ(one.value, t.value);
+      EXPECT_EQ(one.worker_id, t.worker_id);
+      EXPECT_EQ(one.lease_deadline, t.lease_deadline);
+    }
+    EXPECT_EQ(tx.trial(3).state, TrialState::kComplete);
+    EXPECT_THROW(tx.trial(5), NotFound);
+    EXPECT_THROW(tx.trial(-1), NotFound);
+  });
+}
+
 TEST_P(StorageConformance, ParamsRoundTripExactly) {
   Storage& s = *storage_;
   s.create_study(study_info("s"));
