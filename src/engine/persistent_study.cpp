@@ -312,7 +312,8 @@ Study rebuild_study(const StudyInfo& info, const std::vector<StoredTrial>& store
 /// hyperparameters, the GP is conditioned on them instead of refitted. Pure apart from the warm
 /// model's record: writes nothing.
 AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, EngineState state,
-                 int q, const std::string& worker_id, double now, WarmModel* warm) {
+                 int q, const std::string& worker_id, double now, WarmModel* warm,
+                 const std::optional<GpHyperparameters>& fixed = std::nullopt) {
   StudyOptions options;
   PersistenceOptions persistence;
   study_options_from_json(info.options_json, &options, &persistence);
@@ -321,6 +322,8 @@ AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, 
   const std::optional<GpHyperparameters> kept = warm ? warm->hyper() : std::nullopt;
   if (kept) {
     study.fix_hyperparameters(*kept);
+  } else if (fixed) {
+    study.fix_hyperparameters(*fixed);
   } else if (state.hyper) {
     study.set_warm_start(*state.hyper);
   }
@@ -391,6 +394,10 @@ std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_i
   // outside the write lock, and commit only if no other worker wrote in between. After a lost
   // race, or when leases must be settled first, plan inside the write transaction (which
   // serializes asks, but always makes progress).
+  // Hyperparameters fitted by a plan that lost its race: the plan inside the lock conditions on
+  // them instead of fitting again, which keeps the lock short (the data differ by the few trials
+  // the winners added).
+  std::optional<GpHyperparameters> fitted;
   for (int attempt = 0; attempt < kOptimisticAsks; ++attempt) {
     StudyInfo info;
     std::vector<StoredTrial> stored;
@@ -412,6 +419,9 @@ std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_i
       schedule_refit(count_complete(stored));
       return plan.trials;
     }
+    const bool modelled = std::any_of(plan.trials.begin(), plan.trials.end(),
+                                      [](const StoredTrial& t) { return t.source == "model"; });
+    if (modelled) fitted = EngineState::parse(plan.state_json).hyper;  // a fresh fit
   }
 
   std::vector<StoredTrial> out;
@@ -440,7 +450,7 @@ std::vector<StoredTrial> PersistentStudy::ask(int q, const std::string& worker_i
         return;
       }
     }
-    AskPlan plan = plan_ask(info, stored, std::move(state), q, worker_id, now, warm_.get());
+    AskPlan plan = plan_ask(info, stored, std::move(state), q, worker_id, now, warm_.get(), fitted);
     apply_plan(tx, plan, now);
     out = std::move(plan.trials);
     n_complete = count_complete(stored);
