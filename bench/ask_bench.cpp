@@ -123,17 +123,5 @@ BENCHMARK(BM_AskTrustRegion)
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    g_device = gpbo::bench::take_device_flag(&argc, argv);
-  } catch (const gpbo::Error& e) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-    return 2;
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("device", g_device.to_string());
-  register_benchmarks();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return gpbo::bench::run_main(argc, argv, &g_device, register_benchmarks);
 }

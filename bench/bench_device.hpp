@@ -4,11 +4,13 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "gpbo/device.hpp"
+#include "gpbo/error.hpp"
 
 namespace gpbo::bench {
 
@@ -40,6 +42,24 @@ inline void set_floor(benchmark::State& state, double flops, double seconds_per_
   const double floor_s = flops / fp64_rate();
   state.counters["floor_ms"] = floor_s * 1e3;
   state.counters["x_floor"] = seconds_per_iteration / floor_s;
+}
+
+/// The main of a benchmark binary that takes --device: sets *device, then registers (with the
+/// device known) and runs the benchmarks. A bad device is exit 2 with one line on stderr.
+inline int run_main(int argc, char** argv, Device* device, void (*register_benchmarks)()) {
+  try {
+    *device = take_device_flag(&argc, argv);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 2;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("device", device->to_string());
+  register_benchmarks();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
 }
 
 }  // namespace gpbo::bench

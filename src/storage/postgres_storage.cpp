@@ -438,12 +438,9 @@ class PgTransaction final : public StudyTransaction {
   std::vector<StoredTrial> trials() override { return select_trials(-1); }
 
   StoredTrial trial(std::int64_t id) override {
-    std::vector<StoredTrial> one;
-    if (id >= 0) one = select_trials(id);  // a negative id would select every trial
-    if (one.empty()) {
-      throw NotFound("study '" + info_.name + "' has no trial " + std::to_string(id));
-    }
-    return std::move(one.front());
+    // A negative id would select every trial.
+    return storage_detail::single_trial(id >= 0 ? select_trials(id) : std::vector<StoredTrial>{},
+                                        info_.name, id);
   }
 
   std::int64_t trial_count() override {

@@ -10,11 +10,20 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "gpbo/error.hpp"
 #include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
 
 namespace gpbo::storage_detail {
+
+/// The one row a store selected for trial `id` (NotFound when `rows` is empty).
+inline StoredTrial single_trial(std::vector<StoredTrial> rows, const std::string& study,
+                                std::int64_t id) {
+  if (rows.empty()) throw NotFound("study '" + study + "' has no trial " + std::to_string(id));
+  return std::move(rows.front());
+}
 
 /// Seconds since the Unix epoch.
 double now_seconds();
