@@ -12,19 +12,6 @@
 namespace gpbo {
 namespace {
 
-constexpr int kScoreChunk = 4096;  // rows per backend call: bounds the m x n kernel block
-
-Eigen::VectorXd score_all(const Backend& backend, const PosteriorFactor& factor,
-                          const AcquisitionParams& acq, const Eigen::MatrixXd& X) {
-  Eigen::VectorXd values(X.rows()), chunk;
-  for (Eigen::Index s = 0; s < X.rows(); s += kScoreChunk) {
-    const Eigen::Index len = std::min<Eigen::Index>(kScoreChunk, X.rows() - s);
-    backend.score(factor, acq, X.middleRows(s, len), &chunk, nullptr);
-    values.segment(s, len) = chunk;
-  }
-  return values;
-}
-
 /// Raw candidates: Sobol points, plus Gaussian perturbations of the anchors at two scales. In
 /// more than 20 dimensions only a random subset of ~20 coordinates moves (as TuRBO does), so
 /// the perturbations stay local in every direction that matters.
@@ -96,13 +83,14 @@ AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
                                                   const Eigen::MatrixXd& box,
                                                   const AcquisitionOptimizerOptions& options) {
   const int D = space.encoded_dim();
-  const Eigen::VectorXd raw_values = score_all(backend, factor, acq, raw);
-  std::vector<Eigen::Index> order(raw.rows());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](Eigen::Index a, Eigen::Index b) { return raw_values(a) > raw_values(b); });
-
+  // Only the best raw candidates matter: the R starts of the refinement and the fallbacks. The
+  // backend scores and ranks all of them where they live (on a GPU only the winners come back).
   const int R = std::min<int>(options.restarts, static_cast<int>(raw.rows()));
+  const int n_fallback = std::min<int>(static_cast<int>(raw.rows()), 4 * R + 16);
+  Eigen::VectorXd top_values;
+  const std::vector<Eigen::Index> order =
+      backend.top_k(factor, acq, raw, std::max(R, n_fallback), &top_values);
+
   const std::vector<bool>& discrete = space.discrete_mask();
   Eigen::MatrixXd refined(R, D);
   for (int r = 0; r < R; ++r) refined.row(r) = raw.row(order[r]);
@@ -140,15 +128,15 @@ AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
   // Refined points (rescored) and the best raw candidates, as one list sorted by value: the
   // raw ones are fallbacks when the top candidates are already trials, and in mixed spaces a
   // raw point in another discrete cell can beat a refined one.
-  const Eigen::VectorXd refined_values = score_all(backend, factor, acq, refined);
-  const int n_fallback = std::min<int>(static_cast<int>(raw.rows()), 4 * R + 16);
+  Eigen::VectorXd refined_values(R);
+  if (R > 0) backend.score(factor, acq, refined, &refined_values, nullptr);
   Eigen::MatrixXd X(R + n_fallback, D);
   Eigen::VectorXd values(R + n_fallback);
   X.topRows(R) = refined;
   values.head(R) = refined_values;
   for (int k = 0; k < n_fallback; ++k) {
     X.row(R + k) = raw.row(order[k]);
-    values(R + k) = raw_values(order[k]);
+    values(R + k) = top_values(k);
   }
   std::vector<Eigen::Index> merged(X.rows());
   std::iota(merged.begin(), merged.end(), 0);

@@ -397,6 +397,104 @@ TEST(AcquisitionOptimizerTest, WorksWithoutAnchors) {
   expect_well_formed(c, p.gp, acq, 1);
 }
 
+// Backend::top_k's CPU default: the k best rows by score, best first, ties in row order, over
+// more rows than one scoring chunk.
+TEST(BackendTopK, MatchesAStableSortOfTheScores) {
+  OneDimProblem p;
+  const AcquisitionParams acq = params_for(p.gp, p.y, AcquisitionType::kLogEI);
+  const Eigen::Index m = 9000;
+  Eigen::MatrixXd Xc(m, 1);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  for (Eigen::Index i = 0; i < m; ++i) Xc(i, 0) = unif(rng);
+  // Copies of one point far apart in the list: equal values must come out in row order.
+  Xc.row(8500) = Xc.row(17);
+  Xc.row(6000) = Xc.row(17);
+  const Eigen::VectorXd all = score(p.gp, acq, Xc);
+  std::vector<Eigen::Index> order(m);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Eigen::Index a, Eigen::Index b) { return all(a) > all(b); });
+  for (int k : {0, 1, 7, 500}) {
+    Eigen::VectorXd values;
+    const std::vector<Eigen::Index> top = p.gp.backend().top_k(p.gp.factor(), acq, Xc, k, &values);
+    ASSERT_EQ(top.size(), static_cast<std::size_t>(k));
+    ASSERT_EQ(values.size(), k);
+    for (int i = 0; i < k; ++i) {
+      EXPECT_EQ(top[i], order[i]) << "rank " << i << " of k = " << k;
+      EXPECT_DOUBLE_EQ(values(i), all(order[i]));
+    }
+  }
+  // The tied copies, wherever they rank, keep their row order.
+  const std::vector<Eigen::Index> every = p.gp.backend().top_k(p.gp.factor(), acq, Xc, m, nullptr);
+  const auto pos = [&](Eigen::Index r) { return std::find(every.begin(), every.end(), r); };
+  EXPECT_LT(pos(17), pos(6000));
+  EXPECT_LT(pos(6000), pos(8500));
+  // k beyond m returns every row.
+  EXPECT_EQ(p.gp.backend().top_k(p.gp.factor(), acq, Xc.topRows(10), 50, nullptr).size(), 10u);
+}
+
+// A backend that forwards to the CPU's and records how the optimizer used it.
+class RecordingBackend final : public Backend {
+ public:
+  explicit RecordingBackend(const Backend& inner) : inner_(inner) {}
+  Device device() const override { return inner_.device(); }
+  double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
+                                 const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                 Eigen::VectorXd* grad) const override {
+    return inner_.log_marginal_likelihood(kernel, h, X, y, grad);
+  }
+  std::unique_ptr<PosteriorFactor> factor(KernelType kernel, const GpHyperparameters& h,
+                                          const Eigen::MatrixXd& X,
+                                          const Eigen::VectorXd& y) const override {
+    return inner_.factor(kernel, h, X, y);
+  }
+  Eigen::MatrixXd cholesky(const Eigen::MatrixXd& S, double* jitter) const override {
+    return inner_.cholesky(S, jitter);
+  }
+  void score(const PosteriorFactor& f, const AcquisitionParams& acq, const Eigen::MatrixXd& Xc,
+             Eigen::VectorXd* values, Eigen::MatrixXd* grad) const override {
+    max_score_rows = std::max<Eigen::Index>(max_score_rows, Xc.rows());
+    inner_.score(f, acq, Xc, values, grad);
+  }
+  std::vector<Eigen::Index> top_k(const PosteriorFactor& f, const AcquisitionParams& acq,
+                                  const Eigen::MatrixXd& Xc, int k,
+                                  Eigen::VectorXd* values) const override {
+    top_k_calls.push_back({Xc.rows(), k});
+    return inner_.top_k(f, acq, Xc, k, values);
+  }
+  mutable std::vector<std::pair<Eigen::Index, int>> top_k_calls;  // (rows, k)
+  mutable Eigen::Index max_score_rows = 0;
+
+ private:
+  const Backend& inner_;
+};
+
+// The raw candidates are ranked by the backend's top_k (on a GPU only the winners come back),
+// never scored whole through score(): only the refined points and L-BFGS-B's steps are.
+TEST(AcquisitionOptimizerTest, RanksRawCandidatesWithTheBackendsTopK) {
+  MixedProblem p;
+  const AcquisitionParams acq = params_for(p.gp, p.y, AcquisitionType::kLogEI);
+  const Eigen::MatrixXd anchors = anchors_for(p.X, p.y, 5);
+  const AcquisitionOptimizerOptions options;
+  const RecordingBackend recorder(p.gp.backend());
+  std::mt19937_64 rng_a(41), rng_b(41);
+  const AcquisitionCandidates a =
+      optimize_acquisition(recorder, p.gp.factor(), acq, p.space, anchors, options, rng_a);
+  const Eigen::Index n_raw =
+      options.raw_samples + options.anchors * options.perturbations_per_anchor;
+  ASSERT_EQ(recorder.top_k_calls.size(), 1u);
+  EXPECT_EQ(recorder.top_k_calls[0].first, n_raw);
+  EXPECT_EQ(recorder.top_k_calls[0].second, 4 * options.restarts + 16);
+  EXPECT_LE(recorder.max_score_rows, options.restarts);
+  // Same answer as through the plain CPU backend.
+  const AcquisitionCandidates b =
+      optimize_acquisition(p.gp.backend(), p.gp.factor(), acq, p.space, anchors, options, rng_b);
+  EXPECT_EQ(a.X, b.X);
+  EXPECT_EQ(a.values, b.values);
+  expect_sorted(a);
+}
+
 TEST(AcquisitionOptimizerTest, SameRandomStateGivesIdenticalCandidates) {
   MixedProblem p;
   const AcquisitionParams acq = params_for(p.gp, p.y, AcquisitionType::kLogEI);
