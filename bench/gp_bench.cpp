@@ -26,7 +26,7 @@ bool on_gpu() { return g_device.kind() == gpbo::Device::Kind::kCuda; }
 std::unique_ptr<gpbo::Backend> make(bool float_scoring = false) {
   if (!on_gpu()) return gpbo::make_cpu_backend();
   gpbo::detail::CudaBackendOptions options;
-  if (float_scoring) options.scoring = gpbo::detail::ScorePrecision::kFloat;
+  if (float_scoring) options.scoring = gpbo::ScorePrecision::kFloat;
   return gpbo::detail::make_cuda_backend(g_device, options);
 }
 

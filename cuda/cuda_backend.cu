@@ -35,7 +35,6 @@ constexpr int kMaxGridY = 65535;
 constexpr std::size_t kChunkBytes = std::size_t(512) << 20;
 
 using detail::CudaBackendOptions;
-using detail::ScorePrecision;
 
 int blocks_for(std::size_t count) {
   return static_cast<int>(std::min<std::size_t>((count + kBlock - 1) / kBlock, 1u << 30));

@@ -28,6 +28,16 @@ class Device {
   int ordinal_;
 };
 
+/// Precision of batched candidate scoring on a GPU: acquisition values without gradients, and
+/// the top-k selection of the optimizer's raw candidates. kFloat computes the candidates'
+/// cross-covariance, triangular solve and mean in float32 (half the memory traffic, and the
+/// card's FP32 rate); the fit, the factor, gradients and predict() always stay in double. The
+/// CPU backend always scores in double.
+enum class ScorePrecision { kDouble, kFloat };
+/// "double" (or "fp64", "float64"), "float" (or "fp32", "float32"). Throws InvalidArgument.
+ScorePrecision parse_score_precision(const std::string& text);
+std::string to_string(ScorePrecision p);
+
 /// Number of CUDA devices visible to this process; 0 when the CUDA backend is not built or no
 /// driver is present. Never throws.
 int cuda_device_count() noexcept;

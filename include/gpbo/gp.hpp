@@ -61,7 +61,8 @@ struct Prediction {
 class GaussianProcess {
  public:
   /// Throws BackendUnavailable if the device cannot be used.
-  explicit GaussianProcess(GpOptions options = {}, Device device = Device::automatic());
+  explicit GaussianProcess(GpOptions options = {}, Device device = Device::automatic(),
+                           ScorePrecision scoring = ScorePrecision::kDouble);
   ~GaussianProcess();
   GaussianProcess(GaussianProcess&&) noexcept;
   GaussianProcess& operator=(GaussianProcess&&) noexcept;

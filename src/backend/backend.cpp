@@ -50,9 +50,13 @@ std::vector<Eigen::Index> Backend::top_k(const PosteriorFactor& f, const Acquisi
   return order;
 }
 
-std::unique_ptr<Backend> make_backend(const Device& device) {
+std::unique_ptr<Backend> make_backend(const Device& device, ScorePrecision scoring) {
   const Device d = resolve_device(device);
-  if (d.kind() == Device::Kind::kCuda) return detail::make_cuda_backend(d);
+  if (d.kind() == Device::Kind::kCuda) {
+    detail::CudaBackendOptions options;
+    options.scoring = scoring;
+    return detail::make_cuda_backend(d, options);
+  }
   return make_cpu_backend();
 }
 

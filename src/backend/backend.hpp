@@ -73,8 +73,11 @@ class Backend {
                                           Eigen::VectorXd* values) const;
 };
 
-/// The backend for a device (resolving `auto`). Throws BackendUnavailable.
-std::unique_ptr<Backend> make_backend(const Device& device);
+/// The backend for a device (resolving `auto`), scoring candidates in `scoring` precision
+/// where the device supports it (CUDA; the CPU always scores in double). Throws
+/// BackendUnavailable.
+std::unique_ptr<Backend> make_backend(const Device& device,
+                                      ScorePrecision scoring = ScorePrecision::kDouble);
 
 /// The CPU backend, always available.
 std::unique_ptr<Backend> make_cpu_backend();

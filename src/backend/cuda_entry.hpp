@@ -14,15 +14,9 @@ namespace detail {
 bool cuda_backend_built() noexcept;
 /// cudaGetDeviceCount, with any error (no driver, no device) read as 0.
 int cuda_device_count_impl() noexcept;
-/// Precision of the CUDA backend's batched candidate scoring (acquisition values without
-/// gradients, and top-k). Gradients, predict(), the fit and the factor are always double.
-enum class ScorePrecision { kDouble, kFloat };
-
 /// Options of the CUDA backend; the defaults give the CPU backend's numbers.
 struct CudaBackendOptions {
-  /// kFloat: the cross-covariance, triangular solve and mean of the candidates in float32
-  /// (about 2x less memory traffic, and the card's FP32 rate); accuracy measured in
-  /// tests/backend/cuda_backend_test.cpp.
+  /// See gpbo::ScorePrecision; accuracy measured in tests/backend/cuda_backend_test.cpp.
   ScorePrecision scoring = ScorePrecision::kDouble;
 };
 

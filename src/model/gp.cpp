@@ -48,8 +48,8 @@ KernelType parse_kernel(const std::string& text) {
 
 std::string to_string(KernelType k) { return k == KernelType::kRbf ? "rbf" : "matern52"; }
 
-GaussianProcess::GaussianProcess(GpOptions options, Device device)
-    : options_(options), backend_(make_backend(device)) {}
+GaussianProcess::GaussianProcess(GpOptions options, Device device, ScorePrecision scoring)
+    : options_(options), backend_(make_backend(device, scoring)) {}
 GaussianProcess::~GaussianProcess() = default;
 GaussianProcess::GaussianProcess(GaussianProcess&&) noexcept = default;
 GaussianProcess& GaussianProcess::operator=(GaussianProcess&&) noexcept = default;

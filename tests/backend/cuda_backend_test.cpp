@@ -259,7 +259,7 @@ TEST(CudaAgreement, AppendCloneAndCholesky) {
 TEST(CudaFloat32, ScoringAccuracyAgainstDouble) {
   SKIP_WITHOUT_CUDA();
   gpbo::detail::CudaBackendOptions opt;
-  opt.scoring = gpbo::detail::ScorePrecision::kFloat;
+  opt.scoring = gpbo::ScorePrecision::kFloat;
   const auto f32 = gpbo::detail::make_cuda_backend(Device::cuda(0), opt);
   const auto f64 = cuda_backend();
   for (int n : {1000, 5000}) {

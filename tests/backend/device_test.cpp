@@ -47,6 +47,25 @@ TEST(DeviceToString, RoundTripsThroughParse) {
   EXPECT_EQ(Device::cuda(3).to_string(), "cuda:3");
 }
 
+TEST(ScorePrecision, ParsesEverySpellingAndRoundTrips) {
+  using gpbo::ScorePrecision;
+  for (const char* t : {"double", "DOUBLE", "fp64", "float64"})
+    EXPECT_EQ(gpbo::parse_score_precision(t), ScorePrecision::kDouble) << t;
+  for (const char* t : {"float", "Float", "fp32", "float32"})
+    EXPECT_EQ(gpbo::parse_score_precision(t), ScorePrecision::kFloat) << t;
+  for (ScorePrecision p : {ScorePrecision::kDouble, ScorePrecision::kFloat})
+    EXPECT_EQ(gpbo::parse_score_precision(gpbo::to_string(p)), p);
+  for (const char* t : {"", "half", "fp16", "double "})
+    EXPECT_THROW(gpbo::parse_score_precision(t), gpbo::InvalidArgument) << t;
+}
+
+TEST(ScorePrecision, TheCpuBackendAcceptsFloatAndScoresInDouble) {
+  // float32 scoring is a GPU option: on the CPU it is accepted (a study with device auto may
+  // land there) and changes nothing.
+  const auto backend = gpbo::make_backend(Device::cpu(), gpbo::ScorePrecision::kFloat);
+  EXPECT_EQ(backend->device(), Device::cpu());
+}
+
 TEST(DeviceResolve, CpuStaysCpu) { EXPECT_EQ(gpbo::resolve_device(Device::cpu()), Device::cpu()); }
 
 TEST(DeviceResolve, AutoIsCpuWithoutCuda) {
