@@ -17,6 +17,8 @@
 
 namespace gpbo {
 
+class PosteriorFactor;
+
 enum class Direction { kMinimize, kMaximize };
 enum class TrialState { kRunning, kComplete, kFailed, kPruned };
 
@@ -76,6 +78,9 @@ struct AcquisitionOptimizerOptions {
   int refine_iterations = 100;
 };
 
+/// Most trust regions a study keeps at once (TrustRegionOptions::n_regions).
+inline constexpr int kMaxTrustRegions = 64;
+
 /// Settings of the trust-region strategy (defaults from TuRBO-1, Eriksson et al. 2019).
 struct TrustRegionOptions {
   /// Region side length L relative to the unit cube: initial, minimum (a smaller region
@@ -96,6 +101,12 @@ struct TrustRegionOptions {
   int max_points = 1000;
   /// kAuto uses the trust region when the space has at least this many parameters.
   int auto_min_dim = 40;
+  /// Regions kept at once (TuRBO-m). Each has its own centre, length and counts (its failure
+  /// tolerance sized for q / n_regions points per batch) and its own local GP once the history
+  /// exceeds max_points; a batch is split among them by Thompson sampling across the regions'
+  /// candidates (n_candidates shared out), so the most promising regions get most points.
+  /// More than one region needs Thompson sampling (batch_method auto or thompson).
+  int n_regions = 1;
 };
 
 /// The state of a trust region, kept by a Study and carried by a stored study between asks.
@@ -113,8 +124,12 @@ struct TrustRegionState {
   std::optional<double> best_value;
   /// Trials with an id at or above this one belong to the current region.
   std::int64_t region_start = 0;
-  /// Complete trials already counted by the last update.
+  /// Complete trials already counted by the last update (with several regions: of the
+  /// region's own trials).
   std::int64_t n_seen = 0;
+  /// With several regions: the trials this region suggested since it (re)started. With one
+  /// region every trial from region_start on is the region's, and this stays empty.
+  std::vector<std::int64_t> members;
 };
 
 /// JSON object text of a state, and back (InvalidArgument on malformed text or a centre of the
@@ -142,7 +157,12 @@ struct StudyOptions {
   GpOptions gp;
   AcquisitionOptimizerOptions optimizer;
   Device device = Device::automatic();
+  /// Precision of the GPU's batched candidate scoring (see ScorePrecision; the CPU ignores it).
+  ScorePrecision score_precision = ScorePrecision::kDouble;
 };
+
+/// Throws InvalidArgument for options a Study refuses (the checks of its constructor).
+void check_study_options(const StudyOptions& options);
 
 /// One evaluation of the objective. `value` is set once the trial is complete.
 struct Trial {
@@ -223,14 +243,18 @@ class Study {
   BatchMethod last_batch_method() const { return last_batch_method_; }
   /// The strategy in use (kAuto resolved by the space's size).
   Strategy strategy() const;
-  /// The trust region, once the first model-based ask of a trust-region study has made one.
-  const std::optional<TrustRegionState>& trust_region() const { return trust_region_; }
-  /// Restores a trust region (from a stored study). Throws InvalidArgument for a centre of the
-  /// wrong length.
-  void set_trust_region(const TrustRegionState& s);
-  /// The current region as encoded bounds [lower, upper] (unit cube); empty before a region
-  /// exists or before a fit gave lengthscales.
-  const Eigen::MatrixXd& trust_region_box() const { return tr_box_; }
+  /// The trust regions (TrustRegionOptions::n_regions of them), made by the first model-based
+  /// ask of a trust-region study; empty before.
+  const std::vector<TrustRegionState>& trust_regions() const { return regions_; }
+  /// The first trust region (the only one unless n_regions > 1); null before there is one.
+  const TrustRegionState* trust_region() const { return regions_.empty() ? nullptr : &regions_[0]; }
+  /// Restores the trust regions (from a stored study). Throws InvalidArgument for a centre of
+  /// the wrong length, a non-positive length or a negative member id.
+  void set_trust_regions(std::vector<TrustRegionState> regions);
+  void set_trust_region(const TrustRegionState& s) { set_trust_regions({s}); }
+  /// Region r as encoded bounds [lower, upper] (unit cube), as the last ask used it; empty
+  /// before a region exists or before a fit gave lengthscales.
+  const Eigen::MatrixXd& trust_region_box(std::size_t r = 0) const;
 
  private:
   bool in_initial_design() const;
@@ -239,18 +263,39 @@ class Study {
   Eigen::VectorXd suggest_initial();
   /// Adds k model-based trials.
   void suggest_from_model(int k);
+  /// Adds k trials from several trust regions (n_regions > 1): one Thompson draw per region
+  /// and per point, the best draw across regions wins.
+  void suggest_from_trust_regions(int k);
   /// The complete trials as GP training data: encoded inputs, warped internally maximized
-  /// values. Returns the indices of the complete trials.
-  std::vector<Eigen::Index> training_data(Eigen::MatrixXd* X, Eigen::VectorXd* y) const;
+  /// values. With a trust region's `center` and more complete trials than max_points, only the
+  /// max_points nearest the centre (a local model). Returns the indices of the trials used.
+  std::vector<Eigen::Index> training_data(Eigen::MatrixXd* X, Eigen::VectorXd* y,
+                                          const Eigen::VectorXd* center) const;
+  /// Fits (or, with fixed hyperparameters, conditions) the GP on X, y; returns a copy of its
+  /// factor.
+  std::unique_ptr<PosteriorFactor> fit_and_condition(const Eigen::MatrixXd& X,
+                                                     const Eigen::VectorXd& y);
+  /// `factor` with the running trials appended at their posterior mean (kriging believer);
+  /// raises *best_f (when given) to the largest believed value.
+  std::unique_ptr<PosteriorFactor> condition_on_running(std::unique_ptr<PosteriorFactor> factor,
+                                                        double* best_f) const;
+  /// Candidates drawn in all trust regions together for a batch of k.
+  int trust_region_candidate_count(int k) const;
   /// The first row not duplicating a trial; empty if none.
   Eigen::VectorXd first_free(const Eigen::MatrixXd& candidates) const;
   /// The distinct rows of C that are not trials.
   Eigen::MatrixXd free_rows(const Eigen::MatrixXd& C) const;
   std::optional<Eigen::VectorXd> first_unused_discrete_point() const;
   bool is_duplicate(const Eigen::VectorXd& u) const;
-  /// Counts the batches completed since the last update into the trust region (grow, shrink,
-  /// restart); creates the region at the first model-based ask. `q` sizes the failure tolerance.
-  void update_trust_region(int q);
+  /// Counts the batches completed since the last update into each trust region (grow, shrink,
+  /// restart); creates the regions at the first model-based ask. `q` sizes the failure
+  /// tolerance.
+  void update_trust_regions(int q);
+  /// Creates the regions: the first around the incumbent, the others around the best trials
+  /// outside the earlier regions (a Sobol point when there is none).
+  void create_trust_regions(std::int64_t n_complete);
+  /// One region's update (the restart included).
+  void update_trust_region(std::size_t r, int failure_tolerance, std::int64_t n_complete);
   Trial& find(std::int64_t trial_id);
 
   Space space_;
@@ -267,8 +312,8 @@ class Study {
   std::optional<GpHyperparameters> last_hyper_;
   bool hyper_fixed_ = false;
   BatchMethod last_batch_method_ = BatchMethod::kAuto;
-  std::optional<TrustRegionState> trust_region_;
-  Eigen::MatrixXd tr_box_;  // 2 x D: lower, upper
+  std::vector<TrustRegionState> regions_;
+  std::vector<Eigen::MatrixXd> tr_boxes_;  // one per region, 2 x D: lower, upper
 };
 
 /// Warps internally maximized values y (higher is better); monotone non-decreasing.

@@ -18,12 +18,14 @@ enum ExitCode { kOk = 0, kUsage = 2, kNotFound = 3, kInternal = 4, kStorage = 5 
 /// Engine flags shared by commands that run studies.
 struct EngineArgs {
   std::string device = "auto";
+  std::string score_precision = "double";
   std::string acquisition = "logei";
   std::string kernel = "matern52";
   int n_initial = 0;
   std::string warp = "halfrank";
   std::string batch_method = "auto";
   std::string strategy = "auto";
+  int trust_regions = 1;
   double warp_strength = 1000.0;
   void add_to(CLI::App& app);
   StudyOptions study_options() const;

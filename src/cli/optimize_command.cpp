@@ -12,6 +12,9 @@ namespace gpbo::cli {
 
 void EngineArgs::add_to(CLI::App& app) {
   app.add_option("--device", device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--score-precision", score_precision,
+                 "double or float: float32 candidate scoring on a GPU (the CPU scores in double)")
+      ->capture_default_str();
   app.add_option("--acquisition", acquisition, "logei, ei, ucb or pi")->capture_default_str();
   app.add_option("--kernel", kernel, "matern52 or rbf")->capture_default_str();
   app.add_option("--n-initial", n_initial, "Initial Sobol design size (0: grows with d)")
@@ -25,11 +28,16 @@ void EngineArgs::add_to(CLI::App& app) {
   app.add_option("--strategy", strategy,
                  "global, trust-region or auto (trust region from 40 parameters)")
       ->capture_default_str();
+  app.add_option("--trust-regions", trust_regions,
+                 "Trust regions kept at once (TuRBO-m; more than 1 needs Thompson batches)")
+      ->check(CLI::Range(1, kMaxTrustRegions))
+      ->capture_default_str();
 }
 
 StudyOptions EngineArgs::study_options() const {
   StudyOptions o;
   o.device = Device::parse(device);
+  o.score_precision = parse_score_precision(score_precision);
   o.acquisition = parse_acquisition(acquisition);
   o.gp.kernel = parse_kernel(kernel);
   o.n_initial = n_initial;
@@ -37,6 +45,7 @@ StudyOptions EngineArgs::study_options() const {
   o.warp_strength = warp_strength;
   o.batch_method = parse_batch_method(batch_method);
   o.strategy = parse_strategy(strategy);
+  o.trust_region.n_regions = trust_regions;
   return o;
 }
 

@@ -39,6 +39,7 @@ struct StoreArgs {
   bool skip_if_exists = false;
   std::string batch_method = "auto";
   std::string strategy = "auto";
+  int trust_regions = 1;
   // ask / tell / heartbeat
   int q = 1;
   std::string worker_id;
@@ -183,6 +184,11 @@ std::function<int()> add_store_commands(CLI::App& app) {
       ->capture_default_str();
   create->add_option("--strategy", a->strategy, "global, trust-region or auto")
       ->capture_default_str();
+  create
+      ->add_option("--trust-regions", a->trust_regions,
+                   "Trust regions kept at once (TuRBO-m; more than 1 needs Thompson batches)")
+      ->check(CLI::Range(1, kMaxTrustRegions))
+      ->capture_default_str();
   create->add_flag("--skip-if-exists", a->skip_if_exists, "Succeed if the study already exists");
 
   CLI::App* ask = with_storage(app.add_subcommand("ask", "Suggest trials (RUNNING, leased)"), true);
@@ -244,6 +250,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
       o.n_initial = a->n_initial;
       o.batch_method = parse_batch_method(a->batch_method);
       o.strategy = parse_strategy(a->strategy);
+      o.trust_region.n_regions = a->trust_regions;
       PersistenceOptions p;
       p.lease_seconds = a->lease_seconds;
       p.requeue_expired = a->requeue_expired;

@@ -22,13 +22,18 @@ struct EngineState {
   /// Points to ask first, oldest first: {"params": {...}, "source": "enqueued"|"requeued"}.
   std::vector<json> queue;
   std::optional<GpHyperparameters> hyper;
-  std::optional<json> trust_region;
+  /// One object per trust region: "trust_region" holds the only one, "trust_regions" several.
+  std::vector<json> trust_regions;
 
   static EngineState parse(const std::string& text) {
     EngineState s;
     const json j = json::parse(text);
     if (j.contains("queue")) s.queue = j.at("queue").get<std::vector<json>>();
-    if (j.contains("trust_region")) s.trust_region = j.at("trust_region");
+    if (j.contains("trust_regions")) {
+      s.trust_regions = j.at("trust_regions").get<std::vector<json>>();
+    } else if (j.contains("trust_region")) {
+      s.trust_regions = {j.at("trust_region")};
+    }
     if (j.contains("hyper")) {
       const json& h = j.at("hyper");
       GpHyperparameters g;
@@ -52,7 +57,9 @@ struct EngineState {
                     {"noise", hyper->noise},
                     {"mean", hyper->mean}};
     }
-    if (trust_region) j["trust_region"] = *trust_region;
+    // One region keeps the single-object form that earlier versions read.
+    if (trust_regions.size() == 1) j["trust_region"] = trust_regions[0];
+    if (trust_regions.size() > 1) j["trust_regions"] = trust_regions;
     return j.dump();
   }
 };
@@ -103,6 +110,8 @@ void trust_region_options_from_json(const json& j, TrustRegionOptions* t) {
       t->n_candidates = v.get<int>();
     } else if (key == "max_points") {
       t->max_points = v.get<int>();
+    } else if (key == "n_regions") {
+      t->n_regions = v.get<int>();
     } else {
       throw InvalidArgument("study options: unknown trust_region key '" + key + "'");
     }
@@ -110,10 +119,12 @@ void trust_region_options_from_json(const json& j, TrustRegionOptions* t) {
   if (!(t->length_min > 0.0 && t->length_min <= t->length_init && t->length_init <= t->length_max &&
         std::isfinite(t->length_max)) ||
       t->success_tolerance < 1 || t->failure_tolerance < 0 || t->n_candidates < 0 ||
-      t->max_points < 0) {
+      t->max_points < 0 || t->n_regions < 1 || t->n_regions > kMaxTrustRegions) {
     throw InvalidArgument(
         "study options: trust_region needs 0 < length_min <= length_init <= length_max, "
-        "success_tolerance >= 1, failure_tolerance, n_candidates, max_points >= 0");
+        "success_tolerance >= 1, failure_tolerance, n_candidates, max_points >= 0 and "
+        "1 <= n_regions <= " +
+        std::to_string(kMaxTrustRegions));
   }
 }
 
@@ -137,7 +148,8 @@ std::string study_options_to_json(const StudyOptions& o, const PersistenceOption
                 {"success_tolerance", o.trust_region.success_tolerance},
                 {"failure_tolerance", o.trust_region.failure_tolerance},
                 {"n_candidates", o.trust_region.n_candidates},
-                {"max_points", o.trust_region.max_points}}},
+                {"max_points", o.trust_region.max_points},
+                {"n_regions", o.trust_region.n_regions}}},
               {"output_warping", to_string(o.output_warping)},
               {"noise", to_string(o.noise)},
               {"lease_seconds", p.lease_seconds},
@@ -188,6 +200,7 @@ void study_options_from_json(const std::string& text, StudyOptions* o, Persisten
   } catch (const json::exception& e) {
     throw InvalidArgument(std::string("study options: wrong type: ") + e.what());
   }
+  check_study_options(*o);
 }
 
 PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const std::string& name,
@@ -197,6 +210,7 @@ PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const 
     throw InvalidArgument("study name must have 1 to 200 characters");
   }
   if (space.size() == 0) throw InvalidArgument("study '" + name + "': the space has no parameters");
+  check_study_options(options);
   StudyInfo info;
   info.name = name;
   info.space_json = space.to_json();
@@ -299,9 +313,11 @@ Study rebuild_study(const StudyInfo& info, const std::vector<StoredTrial>& store
   options.direction = info.direction;
   Study study(space, options);
   for (const StoredTrial& t : stored) study.add_trial(t.params, t.state, t.value, t.source);
-  if (state.trust_region) {
-    study.set_trust_region(
-        trust_region_state_from_json(state.trust_region->dump(), space.encoded_dim()));
+  if (!state.trust_regions.empty()) {
+    std::vector<TrustRegionState> regions;
+    for (const json& r : state.trust_regions)
+      regions.push_back(trust_region_state_from_json(r.dump(), space.encoded_dim()));
+    study.set_trust_regions(std::move(regions));
   }
   study.reseed(static_cast<std::uint64_t>(stored.size()));
   return study;
@@ -355,9 +371,9 @@ AskPlan plan_ask(const StudyInfo& info, const std::vector<StoredTrial>& stored, 
       warm->record_fit(*state.hyper, count_complete(stored));
     }
   }
-  if (study.trust_region()) {
-    state.trust_region = json::parse(trust_region_state_to_json(*study.trust_region()));
-  }
+  state.trust_regions.clear();
+  for (const TrustRegionState& r : study.trust_regions())
+    state.trust_regions.push_back(json::parse(trust_region_state_to_json(r)));
   plan.state_json = state.dump();
   return plan;
 }

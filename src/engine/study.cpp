@@ -196,34 +196,47 @@ std::string to_string(Strategy s) {
 
 int default_initial_design_size(int d) { return std::clamp(d + 2, 5, 20); }
 
-Study::Study(Space space, StudyOptions options)
-    : space_(std::move(space)), options_(std::move(options)), rng_(options_.seed) {
-  if (space_.size() == 0) throw InvalidArgument("study: the search space has no parameters");
-  if (options_.n_initial < 0) throw InvalidArgument("study: n_initial must be >= 0");
-  const AcquisitionOptimizerOptions& o = options_.optimizer;
-  if (o.raw_samples < 1 || o.restarts < 0 || o.anchors < 0 || o.perturbations_per_anchor < 0 ||
-      o.refine_iterations < 0) {
+void check_study_options(const StudyOptions& o) {
+  if (o.n_initial < 0) throw InvalidArgument("study: n_initial must be >= 0");
+  const AcquisitionOptimizerOptions& opt = o.optimizer;
+  if (opt.raw_samples < 1 || opt.restarts < 0 || opt.anchors < 0 ||
+      opt.perturbations_per_anchor < 0 || opt.refine_iterations < 0) {
     throw InvalidArgument(
         "study: acquisition optimizer options must be non-negative "
         "(raw_samples >= 1)");
   }
-  if (!(options_.ucb_beta >= 0.0) || !std::isfinite(options_.ucb_beta)) {
+  if (!(o.ucb_beta >= 0.0) || !std::isfinite(o.ucb_beta)) {
     throw InvalidArgument("study: ucb_beta must be finite and >= 0");
   }
-  const TrustRegionOptions& tr = options_.trust_region;
+  const TrustRegionOptions& tr = o.trust_region;
   if (!(tr.length_min > 0.0 && tr.length_min <= tr.length_init && tr.length_init <= tr.length_max &&
         std::isfinite(tr.length_max)) ||
       tr.success_tolerance < 1 || tr.failure_tolerance < 0 || tr.n_candidates < 0 ||
-      tr.max_points < 0 || !(tr.success_margin >= 0.0) || tr.auto_min_dim < 0) {
+      tr.max_points < 0 || !(tr.success_margin >= 0.0) || tr.auto_min_dim < 0 || tr.n_regions < 1 ||
+      tr.n_regions > kMaxTrustRegions) {
     throw InvalidArgument(
         "study: trust region needs 0 < length_min <= length_init <= length_max (finite), "
-        "success_tolerance >= 1 and non-negative failure_tolerance, n_candidates, max_points, "
-        "success_margin and auto_min_dim");
+        "success_tolerance >= 1, non-negative failure_tolerance, n_candidates, max_points, "
+        "success_margin and auto_min_dim, and 1 <= n_regions <= " +
+        std::to_string(kMaxTrustRegions));
   }
+  if (tr.n_regions > 1 && o.batch_method != BatchMethod::kAuto &&
+      o.batch_method != BatchMethod::kThompson) {
+    throw InvalidArgument(
+        "study: several trust regions split a batch by Thompson sampling; "
+        "batch_method must be auto or thompson, not " +
+        to_string(o.batch_method));
+  }
+}
+
+Study::Study(Space space, StudyOptions options)
+    : space_(std::move(space)), options_(std::move(options)), rng_(options_.seed) {
+  if (space_.size() == 0) throw InvalidArgument("study: the search space has no parameters");
+  check_study_options(options_);
   n_initial_ = options_.n_initial > 0 ? options_.n_initial
                                       : default_initial_design_size(space_.encoded_dim());
   design_ = std::make_unique<SobolSampler>(space_.encoded_dim(), rng_());
-  gp_ = std::make_unique<GaussianProcess>(options_.gp, options_.device);
+  gp_ = std::make_unique<GaussianProcess>(options_.gp, options_.device, options_.score_precision);
 }
 
 Study::~Study() = default;
@@ -239,46 +252,143 @@ Strategy Study::strategy() const {
              : Strategy::kGlobal;
 }
 
-void Study::set_trust_region(const TrustRegionState& s) {
-  if (s.center.size() != space_.encoded_dim()) {
-    throw InvalidArgument("trust region: the centre has " + std::to_string(s.center.size()) +
-                          " coordinates, the space encodes to " +
-                          std::to_string(space_.encoded_dim()));
+void Study::set_trust_regions(std::vector<TrustRegionState> regions) {
+  for (const TrustRegionState& s : regions) {
+    if (s.center.size() != space_.encoded_dim()) {
+      throw InvalidArgument("trust region: the centre has " + std::to_string(s.center.size()) +
+                            " coordinates, the space encodes to " +
+                            std::to_string(space_.encoded_dim()));
+    }
+    if (!(s.length > 0.0) || !std::isfinite(s.length)) {
+      throw InvalidArgument("trust region: the length must be positive and finite");
+    }
+    for (std::int64_t id : s.members) {
+      if (id < 0) throw InvalidArgument("trust region: a member trial id is negative");
+    }
   }
-  if (!(s.length > 0.0) || !std::isfinite(s.length)) {
-    throw InvalidArgument("trust region: the length must be positive and finite");
-  }
-  trust_region_ = s;
-  tr_box_.resize(0, 0);
+  regions_ = std::move(regions);
+  tr_boxes_.assign(regions_.size(), Eigen::MatrixXd());
 }
 
-void Study::update_trust_region(int q) {
+const Eigen::MatrixXd& Study::trust_region_box(std::size_t r) const {
+  static const Eigen::MatrixXd kNone;
+  return r < tr_boxes_.size() ? tr_boxes_[r] : kNone;
+}
+
+void Study::update_trust_regions(int q) {
+  const TrustRegionOptions& o = options_.trust_region;
+  std::int64_t n_complete = 0;
+  for (const Trial& t : trials_) n_complete += t.state == TrialState::kComplete;
+  if (regions_.empty()) {
+    create_trust_regions(n_complete);
+    return;
+  }
+  // Each region expects its share of the batch.
+  const int q_region = std::max(1, q / static_cast<int>(regions_.size()));
+  const int failure_tolerance =
+      o.failure_tolerance > 0
+          ? o.failure_tolerance
+          : default_failure_tolerance(static_cast<int>(space_.size()), q_region);
+  for (std::size_t r = 0; r < regions_.size(); ++r)
+    update_trust_region(r, failure_tolerance, n_complete);
+}
+
+namespace {
+
+/// The unweighted box of side `length` around `center`, clipped to the unit cube.
+Eigen::MatrixXd cube_box(const Eigen::VectorXd& center, double length) {
+  Eigen::MatrixXd box(2, center.size());
+  box.row(0) = (center.array() - 0.5 * length).max(0.0).transpose();
+  box.row(1) = (center.array() + 0.5 * length).min(1.0).transpose();
+  return box;
+}
+
+}  // namespace
+
+void Study::create_trust_regions(std::int64_t n_complete) {
+  const TrustRegionOptions& o = options_.trust_region;
+  const int m = o.n_regions;
+  // The first region: centred on the incumbent of the initial design.
+  const std::optional<Trial> inc = best();
+  TrustRegionState first;
+  first.length = o.length_init;
+  first.center = encoded_[static_cast<std::size_t>(inc->id)];
+  first.best_value = inc->value;
+  first.region_start = static_cast<std::int64_t>(trials_.size());
+  // One region counts every complete trial; several count their own suggestions.
+  first.n_seen = m == 1 ? n_complete : 0;
+  regions_.assign(1, first);
+  if (m > 1) {
+    // The others around the best complete trials outside every earlier region, best first; a
+    // scrambled Sobol point outside them when no trial is left.
+    const bool maximize = options_.direction == Direction::kMaximize;
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < trials_.size(); ++i) {
+      if (trials_[i].state == TrialState::kComplete) order.push_back(i);
+    }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return maximize ? *trials_[a].value > *trials_[b].value
+                      : *trials_[a].value < *trials_[b].value;
+    });
+    std::vector<Eigen::MatrixXd> boxes = {cube_box(first.center, o.length_init)};
+    const auto outside_all = [&](const Eigen::VectorXd& u) {
+      for (const Eigen::MatrixXd& b : boxes)
+        if (in_box(b, u)) return false;
+      return true;
+    };
+    SobolSampler sobol(space_.encoded_dim(), rng_());
+    std::size_t next = 0;
+    while (static_cast<int>(regions_.size()) < m) {
+      TrustRegionState s = first;
+      s.best_value.reset();
+      while (next < order.size() && !outside_all(encoded_[order[next]])) ++next;
+      if (next < order.size()) {
+        s.center = encoded_[order[next]];
+        s.best_value = trials_[order[next]].value;
+        ++next;
+      } else {
+        for (int attempt = 0; attempt < 64; ++attempt) {
+          s.center = sample_space(space_, sobol, 1).row(0).transpose();
+          if (outside_all(s.center)) break;
+        }
+      }
+      boxes.push_back(cube_box(s.center, o.length_init));
+      regions_.push_back(std::move(s));
+    }
+  }
+  tr_boxes_.assign(regions_.size(), Eigen::MatrixXd());
+}
+
+void Study::update_trust_region(std::size_t r, int failure_tolerance, std::int64_t n_complete) {
   const TrustRegionOptions& o = options_.trust_region;
   const bool maximize = options_.direction == Direction::kMaximize;
   const auto better = [&](double a, double b) { return maximize ? a > b : a < b; };
-  std::int64_t n_complete = 0;
-  for (const Trial& t : trials_) n_complete += t.state == TrialState::kComplete;
-  if (!trust_region_) {
-    // The first region: centred on the incumbent of the initial design.
-    const std::optional<Trial> inc = best();
-    TrustRegionState s;
-    s.length = o.length_init;
-    s.center = encoded_[static_cast<std::size_t>(inc->id)];
-    s.best_value = inc->value;
-    s.region_start = static_cast<std::int64_t>(trials_.size());
-    s.n_seen = n_complete;
-    trust_region_ = s;
-    return;
-  }
-  TrustRegionState& s = *trust_region_;
-  if (n_complete <= s.n_seen) return;  // nothing new was told since the last ask
-  s.n_seen = n_complete;
+  TrustRegionState& s = regions_[r];
   const Trial* region_best = nullptr;
-  for (std::size_t i = static_cast<std::size_t>(std::max<std::int64_t>(s.region_start, 0));
-       i < trials_.size(); ++i) {
-    const Trial& t = trials_[i];
+  const auto consider = [&](const Trial& t) {
     if (t.state == TrialState::kComplete && (!region_best || better(*t.value, *region_best->value)))
       region_best = &t;
+  };
+  if (regions_.size() == 1) {
+    // One region owns every trial from its start on.
+    if (n_complete <= s.n_seen) return;  // nothing new was told since the last ask
+    s.n_seen = n_complete;
+    for (std::size_t i = static_cast<std::size_t>(std::max<std::int64_t>(s.region_start, 0));
+         i < trials_.size(); ++i)
+      consider(trials_[i]);
+  } else {
+    // Several regions: each counts only the trials it suggested; one that got no new result
+    // since the last ask is left as it is.
+    std::int64_t done = 0;
+    for (std::int64_t id : s.members) {
+      if (id < static_cast<std::int64_t>(trials_.size())) {
+        const Trial& t = trials_[static_cast<std::size_t>(id)];
+        done += t.state == TrialState::kComplete;
+        consider(t);
+      }
+    }
+    if (done <= s.n_seen) return;
+    s.n_seen = done;
   }
   if (!s.best_value) {
     // The first results of a restarted region set its reference; they count as neither.
@@ -296,20 +406,13 @@ void Study::update_trust_region(int q) {
     s.best_value = region_best->value;
     s.center = encoded_[static_cast<std::size_t>(region_best->id)];
   }
-  const int failure_tolerance = o.failure_tolerance > 0
-                                    ? o.failure_tolerance
-                                    : default_failure_tolerance(static_cast<int>(space_.size()), q);
   if (!trust_region_count(&s, success, failure_tolerance, o)) return;
 
   // Collapse. TuRBO-1 throws its data away and starts a fresh design; here every trial stays in
   // the model (it cost an evaluation), and only the region moves: to a scrambled Sobol point
   // outside the collapsed box, at the initial length, with a fresh reference value.
-  Eigen::MatrixXd old_box = tr_box_;
-  if (old_box.rows() != 2) {
-    old_box.resize(2, s.center.size());
-    old_box.row(0) = (s.center.array() - 0.5 * s.length).max(0.0).transpose();
-    old_box.row(1) = (s.center.array() + 0.5 * s.length).min(1.0).transpose();
-  }
+  Eigen::MatrixXd old_box = tr_boxes_[r];
+  if (old_box.rows() != 2) old_box = cube_box(s.center, s.length);
   SobolSampler sobol(space_.encoded_dim(), rng_());
   Eigen::VectorXd center = s.center;
   for (int attempt = 0; attempt < 64; ++attempt) {
@@ -321,8 +424,10 @@ void Study::update_trust_region(int q) {
   s.success_count = s.failure_count = 0;
   s.best_value.reset();
   s.region_start = static_cast<std::int64_t>(trials_.size());
+  s.members.clear();
+  if (regions_.size() > 1) s.n_seen = 0;
   ++s.restarts;
-  tr_box_.resize(0, 0);
+  tr_boxes_[r].resize(0, 0);
 }
 
 const Trial& Study::ask() { return trials_[static_cast<std::size_t>(ask(1).front().id)]; }
@@ -424,20 +529,34 @@ std::optional<Eigen::VectorXd> Study::first_unused_discrete_point() const {
   return std::nullopt;
 }
 
-std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::VectorXd* y) const {
+std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::VectorXd* y,
+                                               const Eigen::VectorXd* center) const {
   const bool maximize = options_.direction == Direction::kMaximize;
   std::vector<Eigen::Index> done;
   for (std::size_t i = 0; i < trials_.size(); ++i) {
     if (trials_[i].state == TrialState::kComplete) done.push_back(static_cast<Eigen::Index>(i));
   }
+  // Several regions compare Thompson draws of different local models: their values must be on
+  // one scale, so every complete value is warped once, before any subset is taken.
+  const bool warp_all = regions_.size() > 1;
+  std::vector<double> warped;
+  if (warp_all) {
+    Eigen::VectorXd all(static_cast<Eigen::Index>(done.size()));
+    for (std::size_t j = 0; j < done.size(); ++j) {
+      const double v = *trials_[done[j]].value;
+      all(static_cast<Eigen::Index>(j)) = maximize ? v : -v;
+    }
+    all = warp_outputs(all, options_.output_warping, options_.warp_strength);
+    warped.assign(trials_.size(), 0.0);
+    for (std::size_t j = 0; j < done.size(); ++j)
+      warped[done[j]] = all(static_cast<Eigen::Index>(j));
+  }
   const int max_points = options_.trust_region.max_points;
-  if (strategy() == Strategy::kTrustRegion && trust_region_ && max_points > 0 &&
-      static_cast<int>(done.size()) > max_points) {
+  if (center && max_points > 0 && static_cast<int>(done.size()) > max_points) {
     // A local model: the trials nearest the centre (the region's own data among them) decide
     // what happens inside the region, and the fit stays O(max_points^3) however long the study.
-    const Eigen::VectorXd& c = trust_region_->center;
     std::vector<double> dist(trials_.size());
-    for (Eigen::Index i : done) dist[i] = (encoded_[i] - c).squaredNorm();
+    for (Eigen::Index i : done) dist[i] = (encoded_[i] - *center).squaredNorm();
     std::nth_element(done.begin(), done.begin() + max_points, done.end(),
                      [&](Eigen::Index a, Eigen::Index b) { return dist[a] < dist[b]; });
     done.resize(static_cast<std::size_t>(max_points));
@@ -448,16 +567,52 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
   for (std::size_t j = 0; j < done.size(); ++j) {
     X->row(j) = encoded_[done[j]].transpose();
     const double v = *trials_[done[j]].value;
-    (*y)(j) = maximize ? v : -v;
+    (*y)(j) = warp_all ? warped[done[j]] : maximize ? v : -v;
   }
-  *y = warp_outputs(*y, options_.output_warping, options_.warp_strength);
+  if (!warp_all) *y = warp_outputs(*y, options_.output_warping, options_.warp_strength);
   return done;
+}
+
+std::unique_ptr<PosteriorFactor> Study::fit_and_condition(const Eigen::MatrixXd& X,
+                                                          const Eigen::VectorXd& y) {
+  if (hyper_fixed_ && last_hyper_ && last_hyper_->lengthscales.size() == space_.encoded_dim()) {
+    gp_->condition(X, y, *last_hyper_);
+  } else {
+    gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
+  }
+  last_hyper_ = gp_->hyperparameters();
+  return gp_->factor().clone();
+}
+
+std::unique_ptr<PosteriorFactor> Study::condition_on_running(
+    std::unique_ptr<PosteriorFactor> factor, double* best_f) const {
+  // Running trials (this batch's earlier points included) as fantasies at their posterior mean
+  // (kriging believer): no refit, and the acquisition collapses around them.
+  std::vector<Eigen::Index> running;
+  for (std::size_t i = 0; i < trials_.size(); ++i) {
+    if (trials_[i].state == TrialState::kRunning) running.push_back(static_cast<Eigen::Index>(i));
+  }
+  if (running.empty()) return factor;
+  Eigen::MatrixXd Xr(running.size(), space_.encoded_dim());
+  for (std::size_t j = 0; j < running.size(); ++j) Xr.row(j) = encoded_[running[j]].transpose();
+  Eigen::VectorXd mu;
+  factor->predict(Xr, &mu, nullptr);
+  try {
+    factor->append(Xr, mu);
+    // A believed value is an observation: it can raise the incumbent, or the acquisition would
+    // keep rewarding points whose mean already beats it, however certain they are.
+    if (best_f) *best_f = std::max(*best_f, mu.maxCoeff());
+  } catch (const NumericalError&) {
+    factor = gp_->factor().clone();  // keep going without fantasies rather than fail the ask
+  }
+  return factor;
 }
 
 std::optional<GpHyperparameters> Study::fit_hyperparameters() {
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
-  if (training_data(&X, &y).empty()) return std::nullopt;
+  const bool local = strategy() == Strategy::kTrustRegion && !regions_.empty();
+  if (training_data(&X, &y, local ? &regions_[0].center : nullptr).empty()) return std::nullopt;
   gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
   last_hyper_ = gp_->hyperparameters();
   return last_hyper_;
@@ -465,23 +620,17 @@ std::optional<GpHyperparameters> Study::fit_hyperparameters() {
 
 void Study::suggest_from_model(int k) {
   const bool tr = strategy() == Strategy::kTrustRegion;
-  if (tr) update_trust_region(k);
-  std::vector<Eigen::Index> running;
-  for (std::size_t i = 0; i < trials_.size(); ++i) {
-    if (trials_[i].state == TrialState::kRunning) running.push_back(static_cast<Eigen::Index>(i));
+  if (tr) update_trust_regions(k);
+  if (tr && regions_.size() > 1) {
+    suggest_from_trust_regions(k);
+    return;
   }
   const int D = space_.encoded_dim();
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
-  const std::vector<Eigen::Index> done = training_data(&X, &y);
-  if (hyper_fixed_ && last_hyper_ && last_hyper_->lengthscales.size() == D) {
-    gp_->condition(X, y, *last_hyper_);
-  } else {
-    gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
-  }
-  last_hyper_ = gp_->hyperparameters();
+  const std::vector<Eigen::Index> done = training_data(&X, &y, tr ? &regions_[0].center : nullptr);
+  std::unique_ptr<PosteriorFactor> factor = fit_and_condition(X, y);
   const GpHyperparameters& h = *last_hyper_;
-  std::unique_ptr<PosteriorFactor> factor = gp_->factor().clone();
 
   AcquisitionParams acq;
   acq.type = options_.acquisition;
@@ -492,23 +641,7 @@ void Study::suggest_from_model(int k) {
   Eigen::VectorXd score = (y.array() - gp_->y_mean()) / gp_->y_scale();
   if (noisy) factor->predict(X, &score, nullptr);
   acq.best_f = score.maxCoeff();
-
-  // Running trials (this batch's earlier points included) as fantasies at their posterior mean
-  // (kriging believer): no refit, and the acquisition collapses around them.
-  if (!running.empty()) {
-    Eigen::MatrixXd Xr(running.size(), D);
-    for (std::size_t j = 0; j < running.size(); ++j) Xr.row(j) = encoded_[running[j]].transpose();
-    Eigen::VectorXd mu;
-    factor->predict(Xr, &mu, nullptr);
-    try {
-      factor->append(Xr, mu);
-      // A believed value is an observation: it can raise the incumbent, or the acquisition would
-      // keep rewarding points whose mean already beats it, however certain they are.
-      acq.best_f = std::max(acq.best_f, mu.maxCoeff());
-    } catch (const NumericalError&) {
-      factor = gp_->factor().clone();  // keep going without fantasies rather than fail the ask
-    }
-  }
+  factor = condition_on_running(std::move(factor), &acq.best_f);
 
   std::vector<Eigen::Index> order(done.size());
   std::iota(order.begin(), order.end(), 0);
@@ -525,20 +658,18 @@ void Study::suggest_from_model(int k) {
   int n_region = 0;
   if (tr) {
     if (options_.batch_method == BatchMethod::kAuto) last_batch_method_ = BatchMethod::kThompson;
-    tr_box_ =
-        trust_region_bounds(space_, trust_region_->center, h.lengthscales, trust_region_->length);
-    const int P = static_cast<int>(space_.size());
-    n_region = options_.trust_region.n_candidates > 0
-                   ? options_.trust_region.n_candidates
-                   : std::max(std::min(5000, std::max(2000, 200 * P)), 2 * k);
+    tr_boxes_.resize(1);
+    tr_boxes_[0] =
+        trust_region_bounds(space_, regions_[0].center, h.lengthscales, regions_[0].length);
+    n_region = trust_region_candidate_count(k);
   }
   const auto raw_candidates = [&](const AcquisitionOptimizerOptions& o) {
-    return tr ? trust_region_candidates(space_, trust_region_->center, tr_box_, n_region, rng_)
+    return tr ? trust_region_candidates(space_, regions_[0].center, tr_boxes_[0], n_region, rng_)
               : candidate_set(space_, anchors, o, rng_);
   };
   const auto optimize = [&]() {
     return tr ? optimize_acquisition_in_box(backend, *factor, acq, space_,
-                                            raw_candidates(options_.optimizer), tr_box_,
+                                            raw_candidates(options_.optimizer), tr_boxes_[0],
                                             options_.optimizer)
               : optimize_acquisition(backend, *factor, acq, space_, anchors, options_.optimizer,
                                      rng_);
@@ -601,6 +732,74 @@ void Study::suggest_from_model(int k) {
         S.row(S.rows() - 1) = encoded_.back().transpose();
       }
       return;
+    }
+  }
+}
+
+int Study::trust_region_candidate_count(int k) const {
+  if (options_.trust_region.n_candidates > 0) return options_.trust_region.n_candidates;
+  const int P = static_cast<int>(space_.size());
+  return std::max(std::min(5000, std::max(2000, 200 * P)), 2 * k);
+}
+
+void Study::suggest_from_trust_regions(int k) {
+  // TuRBO-m (Eriksson et al. 2019): every region draws k joint Thompson samples over its own
+  // candidates from its own local model; the batch's j-th point is the best j-th draw across
+  // all regions. The regions share the complete trials: while there are at most max_points,
+  // their models are one and the same fit.
+  last_batch_method_ = BatchMethod::kThompson;
+  const Backend& backend = gp_->backend();
+  const int m = static_cast<int>(regions_.size());
+  const int n_each = std::max(trust_region_candidate_count(k) / m, 2 * k);
+  tr_boxes_.assign(regions_.size(), Eigen::MatrixXd());
+  std::vector<Eigen::MatrixXd> C(regions_.size()), F(regions_.size());
+  std::vector<Eigen::Index> last_done;
+  std::unique_ptr<PosteriorFactor> factor;
+  double y_mean = 0.0, y_scale = 1.0;
+  for (int r = 0; r < m; ++r) {
+    TrustRegionState& s = regions_[static_cast<std::size_t>(r)];
+    Eigen::MatrixXd X;
+    Eigen::VectorXd y;
+    const std::vector<Eigen::Index> done = training_data(&X, &y, &s.center);
+    if (!factor || done != last_done) {
+      factor = condition_on_running(fit_and_condition(X, y), nullptr);
+      y_mean = gp_->y_mean();
+      y_scale = gp_->y_scale();
+      last_done = done;
+    }
+    tr_boxes_[r] = trust_region_bounds(space_, s.center, last_hyper_->lengthscales, s.length);
+    C[r] = free_rows(trust_region_candidates(space_, s.center, tr_boxes_[r], n_each, rng_));
+    if (C[r].rows() == 0) continue;
+    // Draws on the common (warped, maximized) scale, so that regions can be compared.
+    F[r] =
+        (draw_joint_posterior(backend, *factor, C[r], k, rng_).array() * y_scale + y_mean).matrix();
+  }
+  std::vector<std::vector<bool>> taken(regions_.size());
+  for (int r = 0; r < m; ++r) taken[r].assign(static_cast<std::size_t>(C[r].rows()), false);
+  for (int j = 0; j < k; ++j) {
+    bool pushed = false;
+    while (!pushed) {
+      int best_r = -1;
+      Eigen::Index best_i = -1;
+      for (int r = 0; r < m; ++r) {
+        for (Eigen::Index i = 0; i < C[r].rows(); ++i) {
+          if (!taken[r][static_cast<std::size_t>(i)] &&
+              (best_r < 0 || F[r](i, j) > F[best_r](best_i, j))) {
+            best_r = r;
+            best_i = i;
+          }
+        }
+      }
+      if (best_r < 0) {  // every candidate of every region is taken
+        push_trial(suggest_initial(), "model");
+        break;
+      }
+      taken[best_r][static_cast<std::size_t>(best_i)] = true;
+      const Eigen::VectorXd u = C[best_r].row(best_i).transpose();
+      if (is_duplicate(u)) continue;  // another region's pick of this batch (discrete spaces)
+      push_trial(u, "model");
+      regions_[static_cast<std::size_t>(best_r)].members.push_back(trials_.back().id);
+      pushed = true;
     }
   }
 }

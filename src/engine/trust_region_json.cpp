@@ -1,4 +1,5 @@
 // The JSON form of a trust region's state, carried in a stored study's engine state.
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -19,6 +20,7 @@ std::string trust_region_state_to_json(const TrustRegionState& s) {
       {"best_value", s.best_value ? nlohmann::json(*s.best_value) : nlohmann::json(nullptr)},
       {"region_start", s.region_start},
       {"n_seen", s.n_seen}};
+  if (!s.members.empty()) j["members"] = s.members;
   return j.dump();
 }
 
@@ -35,11 +37,13 @@ TrustRegionState trust_region_state_from_json(const std::string& text, int dim) 
     if (!j.at("best_value").is_null()) s.best_value = j.at("best_value").get<double>();
     s.region_start = j.at("region_start").get<std::int64_t>();
     s.n_seen = j.at("n_seen").get<std::int64_t>();
+    if (j.contains("members")) s.members = j.at("members").get<std::vector<std::int64_t>>();
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("trust region state: ") + e.what());
   }
   if (!(s.length > 0.0) || !std::isfinite(s.length) || s.success_count < 0 || s.failure_count < 0 ||
       s.restarts < 0 || s.region_start < 0 || s.n_seen < 0 || !s.center.allFinite() ||
+      std::any_of(s.members.begin(), s.members.end(), [](std::int64_t id) { return id < 0; }) ||
       (s.center.size() > 0 && (s.center.minCoeff() < 0.0 || s.center.maxCoeff() > 1.0))) {
     throw InvalidArgument("trust region state: a value is out of range");
   }

@@ -332,6 +332,166 @@ TEST(TrustRegion, StateSurvivesAStoredStudy) {
   }
 }
 
+// ------------------------------------------------------------ several regions (TuRBO-m)
+
+/// Options for a study with `m` trust regions.
+StudyOptions multi_options(int m, std::uint64_t seed = 0) {
+  StudyOptions o = tr_options(seed);
+  o.trust_region.n_regions = m;
+  return o;
+}
+
+/// The region that suggested trial `id` (-1: none).
+int region_of(const Study& study, std::int64_t id) {
+  int found = -1;
+  for (std::size_t r = 0; r < study.trust_regions().size(); ++r) {
+    for (std::int64_t m : study.trust_regions()[r].members) {
+      if (m == id) {
+        EXPECT_EQ(found, -1) << "trial " << id << " belongs to two regions";
+        found = static_cast<int>(r);
+      }
+    }
+  }
+  return found;
+}
+
+TEST(TrustRegions, StartApartAndEachSuggestionComesFromOneRegionInsideIt) {
+  const Space space = float_space(4);
+  StudyOptions o = multi_options(3, 4);
+  o.trust_region.max_points = 10;  // past 10 trials the regions fit their own local models
+  Study study(space, o);
+  round(study, 6, [](const Trial& t) { return sphere(t.params); });
+  EXPECT_TRUE(study.trust_regions().empty());
+  for (int batch = 0; batch < 5; ++batch) {
+    const std::vector<Trial> b = study.ask(6);
+    ASSERT_EQ(b.size(), 6u);
+    ASSERT_EQ(study.trust_regions().size(), 3u);
+    for (const Trial& t : b) {
+      const int r = region_of(study, t.id);
+      ASSERT_GE(r, 0) << "trial " << t.id << " has no region";
+      const Eigen::MatrixXd& box = study.trust_region_box(static_cast<std::size_t>(r));
+      ASSERT_EQ(box.rows(), 2);
+      EXPECT_TRUE(in_box(box, space.encode(t.params))) << "trial " << t.id << ", region " << r;
+    }
+    for (const Trial& t : b) study.tell(t.id, sphere(t.params));
+  }
+  // Created around the incumbent and the best trials outside the earlier regions: three
+  // distinct centres, the second and third outside the first region's initial box.
+  const std::vector<TrustRegionState>& regions = study.trust_regions();
+  for (std::size_t a = 0; a < regions.size(); ++a) {
+    for (std::size_t b = a + 1; b < regions.size(); ++b)
+      EXPECT_GT((regions[a].center - regions[b].center).norm(), 0.0) << a << ", " << b;
+  }
+  // Every model trial is in exactly one region's list (no region restarted in 5 batches).
+  std::size_t members = 0, with_points = 0;
+  for (const TrustRegionState& r : regions) {
+    EXPECT_EQ(r.restarts, 0);
+    members += r.members.size();
+    with_points += !r.members.empty();
+  }
+  EXPECT_EQ(members, 30u);
+  EXPECT_GE(with_points, 2u);  // the batches were split, not all given to one region
+}
+
+TEST(TrustRegions, EachRegionCountsOnlyItsOwnTrials) {
+  // Region 0's points keep improving, every other point is terrible: region 0 only succeeds,
+  // the others only fail, each in the batches where it got points.
+  const Space space = float_space(3);
+  StudyOptions o = multi_options(2, 5);
+  o.trust_region.failure_tolerance = 1;
+  o.trust_region.success_tolerance = 1;
+  Study study(space, o);
+  round(study, 6, [](const Trial& t) { return 1.0 + sphere(t.params); });
+  double next = 0.5;
+  std::vector<double> length(2, 0.8);
+  std::vector<bool> got(2, false), ever(2, false);  // points in the last batch, in any batch
+  for (int batch = 0; batch < 6; ++batch) {
+    const std::vector<Trial> b = study.ask(4);
+    const std::vector<TrustRegionState>& regions = study.trust_regions();
+    ASSERT_EQ(regions.size(), 2u);
+    // This ask counted the batch told last, per region and only where the region had points:
+    // a success doubles L (up to length_max), a failure halves it.
+    if (got[0]) length[0] = std::min(1.6, 2.0 * length[0]);
+    if (got[1]) length[1] /= 2.0;
+    for (std::size_t r = 0; r < 2; ++r) {
+      EXPECT_DOUBLE_EQ(regions[r].length, length[r]) << "region " << r << ", batch " << batch;
+      EXPECT_EQ(regions[r].restarts, 0);
+    }
+    got.assign(2, false);
+    for (const Trial& t : b) {
+      const int r = region_of(study, t.id);
+      ASSERT_GE(r, 0);
+      got[static_cast<std::size_t>(r)] = ever[static_cast<std::size_t>(r)] = true;
+      study.tell(t.id, r == 0 ? next : 1e6);
+      if (r == 0) next /= 2.0;
+    }
+  }
+  EXPECT_TRUE(ever[0]);
+  EXPECT_TRUE(ever[1]);
+  // Region 0 follows its best point; the incumbent is one of its trials.
+  const Trial best = *study.best();
+  EXPECT_EQ(region_of(study, best.id), 0);
+}
+
+TEST(TrustRegions, StateRoundTripsThroughJsonAndAStoredStudy) {
+  TrustRegionState s;
+  s.center = Eigen::VectorXd::Constant(3, 0.25);
+  s.members = {7, 9, 12};
+  TrustRegionState r = trust_region_state_from_json(trust_region_state_to_json(s), 3);
+  EXPECT_EQ(r.members, s.members);
+  s.members = {3, -1};
+  EXPECT_THROW(trust_region_state_from_json(trust_region_state_to_json(s), 3), InvalidArgument);
+
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  StudyOptions o = multi_options(3, 6);
+  PersistentStudy study = PersistentStudy::create(storage, "trm", float_space(3), o, {});
+  StudyOptions back;
+  PersistenceOptions p;
+  study_options_from_json(study.info().options_json, &back, &p);
+  EXPECT_EQ(back.trust_region.n_regions, 3);
+  for (const StoredTrial& t : study.ask(6)) study.tell(t.id, sphere(t.params));
+  for (int batch = 0; batch < 3; ++batch) {
+    for (const StoredTrial& t : study.ask(3)) study.tell(t.id, sphere(t.params));
+  }
+  // Each ask rebuilt the Study from the store: the regions and their members carried over.
+  const nlohmann::json state = nlohmann::json::parse(study.info().state_json);
+  ASSERT_TRUE(state.contains("trust_regions"));
+  ASSERT_EQ(state["trust_regions"].size(), 3u);
+  std::set<std::int64_t> ids;
+  for (const nlohmann::json& j : state["trust_regions"]) {
+    const TrustRegionState region = trust_region_state_from_json(j.dump(), 3);
+    for (std::int64_t id : region.members) {
+      EXPECT_GE(id, 6);  // the initial design belongs to no region
+      EXPECT_TRUE(ids.insert(id).second) << "trial " << id << " in two regions";
+    }
+  }
+  EXPECT_EQ(ids.size(), 9u);
+}
+
+TEST(TrustRegions, BadCombinationsAreRejected) {
+  const Space space = float_space(3);
+  for (int m : {0, -1, kMaxTrustRegions + 1}) {
+    EXPECT_THROW(Study(space, multi_options(m)), InvalidArgument) << m;
+  }
+  for (BatchMethod b : {BatchMethod::kGreedy, BatchMethod::kQLogNei}) {
+    StudyOptions o = multi_options(2);
+    o.batch_method = b;
+    EXPECT_THROW(Study(space, o), InvalidArgument) << to_string(b);
+    std::shared_ptr<Storage> storage = Storage::open("memory://");
+    EXPECT_THROW(PersistentStudy::create(storage, "bad", space, o, {}), InvalidArgument);
+  }
+  StudyOptions ok = multi_options(2);
+  ok.batch_method = BatchMethod::kThompson;
+  EXPECT_NO_THROW(Study(space, ok));
+  StudyOptions back;
+  PersistenceOptions p;
+  EXPECT_THROW(study_options_from_json(R"({"trust_region": {"n_regions": 0}})", &back, &p),
+               InvalidArgument);
+  EXPECT_THROW(study_options_from_json(
+                   R"({"batch_method": "qlognei", "trust_region": {"n_regions": 2}})", &back, &p),
+               InvalidArgument);
+}
+
 TEST(TrustRegion, MixedSpaceInFiftyDimensions) {
   // 36 floats, 8 ints (two on a log scale), 6 categoricals: 50 parameters, auto -> trust region.
   Space space;
