@@ -62,6 +62,7 @@ int run_bench(const BenchArgs& args) {
                                   {"q", args.batch},
                                   {"batch_method", args.engine.batch_method},
                                   {"strategy", run.strategy},
+                                  {"trust_regions", args.engine.trust_regions},
                                   {"seed", seed},
                                   {"method", method},
                                   {"final_regret", run.regret},
