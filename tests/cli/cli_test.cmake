@@ -241,6 +241,26 @@ run_gpbo(tr3 optimize --function ackley --dim 6 --budget 8 --strategy local)
 expect_exit(tr3 2 "optimize --strategy local")
 expect_error_message(tr3 "optimize --strategy local")
 
+# ------------------------------------------------------------ --trust-regions, --score-precision
+run_gpbo(trm optimize --function ackley --dim 6 --budget 24 --batch 6 --seed 3
+         --strategy trust-region --trust-regions 3 --json)
+expect_exit(trm 0 "optimize --trust-regions 3")
+string(JSON trm_strategy ERROR_VARIABLE trm_err GET "${trm_out}" strategy)
+if(NOT trm_strategy STREQUAL "trust-region")
+  fail("optimize --trust-regions 3: strategy is '${trm_strategy}' (${trm_err})")
+endif()
+run_gpbo(trm0 optimize --function ackley --dim 6 --budget 8 --trust-regions 0)
+expect_exit(trm0 2 "optimize --trust-regions 0")
+expect_error_message(trm0 "optimize --trust-regions 0")
+run_gpbo(trmq optimize --function ackley --dim 6 --budget 8 --trust-regions 2 --batch-method qlognei)
+expect_exit(trmq 2 "optimize --trust-regions 2 --batch-method qlognei")
+expect_error_message(trmq "optimize --trust-regions 2 --batch-method qlognei")
+run_gpbo(sp1 optimize --function branin --budget 8 --score-precision float --json)
+expect_exit(sp1 0 "optimize --score-precision float (the CPU scores in double)")
+run_gpbo(sp2 optimize --function branin --budget 8 --score-precision half)
+expect_exit(sp2 2 "optimize --score-precision half")
+expect_error_message(sp2 "optimize --score-precision half")
+
 # ------------------------------------------------------------ verdict
 if(failures)
   message(FATAL_ERROR "cli_test failed:${failures}")

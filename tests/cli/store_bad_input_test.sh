@@ -115,6 +115,21 @@ if [[ "$rc" != 2 ]]; then fail "create-study (malformed space) on a new store: e
 if [[ -e "$tmp/fresh.db" ]]; then fail "create-study (malformed space) created $tmp/fresh.db"; fi
 echo "ok $cases: create-study with a malformed space leaves no new database file -> exit $rc"
 
+expect 2 no "create-study with --trust-regions 0" -- \
+  create-study --storage "$STORE" --study s2 --space "$tmp/space.json" --trust-regions 0
+expect 2 no "create-study with several trust regions and qlognei batches" -- \
+  create-study --storage "$STORE" --study s2 --space "$tmp/space.json" --trust-regions 2 \
+  --batch-method qlognei
+expect 0 yes "create-study with three trust regions" -- \
+  create-study --storage "$STORE" --study tr3 --space "$tmp/space.json" --strategy trust-region \
+  --trust-regions 3
+run studies --storage "$STORE"
+cases=$((cases + 1))
+if ! python3 -c 'import json,sys; s=[x for x in json.load(sys.stdin)["studies"] if x["name"]=="tr3"][0]; o=s["options"]; assert o["trust_region"]["n_regions"]==3, o' <<<"$out" 2>/dev/null; then
+  fail "studies: tr3 does not carry trust_region.n_regions = 3: $out"
+fi
+echo "ok $cases: the stored options of tr3 carry n_regions = 3"
+
 # ------------------------------------------------------------------ unknown studies and trials
 expect 3 no "ask on an unknown study" -- ask --storage "$STORE" --study nope
 expect 3 no "tell on an unknown study" -- tell --storage "$STORE" --study nope --trial 0 --value 1
