@@ -468,6 +468,29 @@ TEST(TrustRegions, StateRoundTripsThroughJsonAndAStoredStudy) {
   EXPECT_EQ(ids.size(), 9u);
 }
 
+TEST(TrustRegions, ComposeWithTheWarmModel) {
+  // gpbo serve's path: kept hyperparameters, a background refit, several regions.
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistentStudy study =
+      PersistentStudy::create(storage, "warm", float_space(3), multi_options(2, 8), {});
+  study.keep_model_warm({0.1, 5});
+  std::set<std::int64_t> ids;
+  for (int batch = 0; batch < 8; ++batch) {
+    for (const StoredTrial& t : study.ask(3, "w")) {
+      EXPECT_TRUE(ids.insert(t.id).second);
+      study.tell(t.id, sphere(t.params));
+    }
+    study.wait_for_refit();
+  }
+  EXPECT_GT(study.warm_stats().warm_asks, 0);
+  const nlohmann::json state = nlohmann::json::parse(study.info().state_json);
+  ASSERT_TRUE(state.contains("trust_regions"));
+  std::size_t members = 0;
+  for (const nlohmann::json& j : state["trust_regions"])
+    members += trust_region_state_from_json(j.dump(), 3).members.size();
+  EXPECT_EQ(members, 24u - 6u);  // every model trial, none of the initial design
+}
+
 TEST(TrustRegions, BadCombinationsAreRejected) {
   const Space space = float_space(3);
   for (int m : {0, -1, kMaxTrustRegions + 1}) {
