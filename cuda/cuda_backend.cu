@@ -1,8 +1,8 @@
 // CudaBackend and its PosteriorFactor. Matrices are column-major on the device (as Eigen's on
 // the host); only the lower triangle of a Cholesky factor is meaningful. Every public call
 // holds a CudaResources::Lock, runs on its stream and returns after copying its results back.
-#include <thrust/device_ptr.h>
-#include <thrust/execution_policy.h>
+// The device code is the functors below, run by the launch shapes of cuda/launch.cuh; g++
+// compiles this file too, against tests/backend/cuda_emulation, so CI runs all of it.
 #include <thrust/functional.h>
 #include <thrust/iterator/zip_iterator.h>
 #include <thrust/sequence.h>
@@ -21,199 +21,211 @@
 #include "cuda/cuda_resources.cuh"
 #include "cuda/device_buffer.cuh"
 #include "cuda/gp_kernels.cuh"
+#include "cuda/launch.cuh"
 #include "cuda/score_functors.cuh"
 #include "gpbo/error.hpp"
+
+/// Device memory for the n x m_chunk candidate blocks of one scoring chunk (the emulation
+/// tests build with a small value, so that scoring runs in many chunks).
+#ifndef GPBO_CUDA_CHUNK_BYTES
+#define GPBO_CUDA_CHUNK_BYTES (std::size_t(512) << 20)
+#endif
 
 namespace gpbo::cuda {
 namespace {
 
 constexpr double kLog2Pi = 1.8378770664093454836;
-constexpr int kBlock = 256;
-/// Largest grid y-dimension a launch may use; loops stride over the rest.
-constexpr int kMaxGridY = 65535;
-/// Device memory for the n x m_chunk candidate blocks of one scoring chunk.
-constexpr std::size_t kChunkBytes = std::size_t(512) << 20;
+constexpr std::size_t kChunkBytes = GPBO_CUDA_CHUNK_BYTES;
 
 using detail::CudaBackendOptions;
 
-int blocks_for(std::size_t count) {
-  return static_cast<int>(std::min<std::size_t>((count + kBlock - 1) / kBlock, 1u << 30));
-}
+// ------------------------------------------------------------------ device functors
 
-// ------------------------------------------------------------------ kernels
-
-/// Sum over the block (all threads must call; the result is valid in thread 0).
-__device__ double block_sum(double v) {
-  __shared__ double warp_sums[kBlock / 32];
-  __syncthreads();  // the shared array may still be read by a previous call
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if (lane == 0) warp_sums[warp] = v;
-  __syncthreads();
-  if (warp == 0) {
-    v = lane < kBlock / 32 ? warp_sums[lane] : 0.0;
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  }
-  return v;
-}
-
+/// p[i * stride] (for a matrix diagonal: stride = ld + 1).
 struct StridedValue {
   const double* p;
   std::size_t stride;
-  __device__ double operator()(std::size_t i) const { return p[i * stride]; }
+  GPBO_HD double operator()(std::size_t i) const { return p[i * stride]; }
 };
 struct StridedLog {
   const double* p;
   std::size_t stride;
-  __device__ double operator()(std::size_t i) const { return log(p[i * stride]); }
+  GPBO_HD double operator()(std::size_t i) const { return log(p[i * stride]); }
 };
 
-/// out[0] = sum_{i < count} op(i) in one block, in a fixed order (deterministic).
-template <typename Op>
-__global__ void reduce_kernel(std::size_t count, Op op, double* out) {
-  double acc = 0.0;
-  for (std::size_t i = threadIdx.x; i < count; i += kBlock) acc += op(i);
-  acc = block_sum(acc);
-  if (threadIdx.x == 0) *out = acc;
-}
+struct Fill {
+  double value;
+  double* out;
+  GPBO_HD void operator()(std::size_t i) const { out[i] = value; }
+};
 
-__global__ void fill_kernel(std::size_t count, double value, double* out) {
-  for (std::size_t i = blockIdx.x * std::size_t(kBlock) + threadIdx.x; i < count;
-       i += std::size_t(gridDim.x) * kBlock) {
-    out[i] = value;
-  }
-}
-
-__global__ void add_diagonal_kernel(int n, double value, double* A, std::size_t lda) {
-  const int i = blockIdx.x * kBlock + threadIdx.x;
-  if (i < n) A[i + i * lda] += value;
-}
+/// A[i, i] += value.
+struct AddDiagonal {
+  double value;
+  double* A;
+  std::size_t lda;
+  GPBO_HD void operator()(std::size_t i) const { A[i + i * lda] += value; }
+};
 
 template <typename T>
-__global__ void convert_kernel(std::size_t count, const double* in, T* out) {
-  for (std::size_t i = blockIdx.x * std::size_t(kBlock) + threadIdx.x; i < count;
-       i += std::size_t(gridDim.x) * kBlock) {
-    out[i] = static_cast<T>(in[i]);
-  }
-}
+struct Convert {
+  const double* in;
+  T* out;
+  GPBO_HD void operator()(std::size_t i) const { out[i] = static_cast<T>(in[i]); }
+};
 
-/// Lower triangle of K(X, X) + noise I (X: n x d, ld n); one block per column.
-__global__ void train_cov_kernel(int n, int d, const double* X, const double* inv_l,
-                                 KernelType kernel, double s, double noise, double* K,
-                                 std::size_t ldk) {
-  const int k = blockIdx.x;
-  for (int i = k + threadIdx.x; i < n; i += kBlock) {
+/// Lower triangle of K(X, X) + noise I (X: n x d, ld n), entry (i, k); over n x n.
+struct TrainCov {
+  int n, d;
+  const double* X;
+  const double* inv_l;
+  KernelType kernel;
+  double s, noise;
+  double* K;
+  std::size_t ldk;
+  GPBO_HD void operator()(int i, int k) const {
+    if (i < k) return;
     const bool diag = i == k;
     const double r2 = diag ? 0.0 : scaled_sqdist_rows(X, n, i, X, n, k, inv_l, d);
     K[i + k * ldk] = train_cov_entry(kernel, s, noise, r2, diag);
   }
-}
+};
 
-/// out (n x mc, ld n) = s rho(r2(X_i, C_c)) for X (n x d, ld n) and C (mc rows, ld ldc).
+/// out (n x mc, ld n) = s rho(r2(X_i, C_c)) for X (n x d, ld n) and C (mc rows, ld ldc);
+/// over n x mc.
 template <typename T>
-__global__ void cross_cov_kernel(int n, int mc, int d, const double* X, const double* C,
-                                 std::size_t ldc, const double* inv_l, KernelType kernel, double s,
-                                 T* out) {
-  const int i = blockIdx.x * kBlock + threadIdx.x;
-  if (i >= n) return;
-  for (int c = blockIdx.y; c < mc; c += gridDim.y) {
+struct CrossCov {
+  int n, d;
+  const double* X;
+  const double* C;
+  std::size_t ldc;
+  const double* inv_l;
+  KernelType kernel;
+  double s;
+  T* out;
+  GPBO_HD void operator()(int i, int c) const {
     const double r2 = scaled_sqdist_rows(X, n, i, C, ldc, c, inv_l, d);
     out[i + std::size_t(c) * n] = static_cast<T>(s * kernel_rho(kernel, r2));
   }
-}
+};
 
 /// In place on the lower triangle: K^{-1} -> M = (alpha alpha^T - K^{-1}) o s rho'(R2); per
-/// column, partial[k] = sum of the outputscale terms, partial[n + k] = the trace term.
-__global__ void lml_contract_kernel(int n, int d, const double* X, const double* inv_l,
-                                    KernelType kernel, double s, const double* alpha, double* M,
-                                    std::size_t ldm, double* partial) {
-  const int k = blockIdx.x;
-  const double ak = alpha[k];
-  double w_kernel = 0.0, w_trace = 0.0;
-  for (int i = k + threadIdx.x; i < n; i += kBlock) {
+/// column k (a segment over i = k .. n-1): partial[k] = the outputscale terms, partial[n + k] =
+/// the trace term.
+struct LmlContract {
+  int n, d;
+  const double* X;
+  const double* inv_l;
+  KernelType kernel;
+  double s;
+  const double* alpha;
+  double* M;
+  std::size_t ldm;
+  double* partial;
+  GPBO_HD std::size_t length(int k) const { return std::size_t(n - k); }
+  GPBO_HD Sum2 term(int k, std::size_t t) const {
+    const int i = k + static_cast<int>(t);
     const bool diag = i == k;
     const double r2 = diag ? 0.0 : scaled_sqdist_rows(X, n, i, X, n, k, inv_l, d);
-    double& e = M[i + k * ldm];
-    const LmlPairTerm t = lml_pair_term(kernel, s, r2, alpha[i], ak, e, diag);
-    e = t.m;
-    w_kernel += t.w_kernel;
-    w_trace += t.w_trace;
+    double& e = M[i + std::size_t(k) * ldm];
+    const LmlPairTerm p = lml_pair_term(kernel, s, r2, alpha[i], alpha[k], e, diag);
+    e = p.m;
+    return {p.w_kernel, p.w_trace};
   }
-  w_kernel = block_sum(w_kernel);
-  w_trace = block_sum(w_trace);
-  if (threadIdx.x == 0) {
-    partial[k] = w_kernel;
-    partial[n + k] = w_trace;
+  GPBO_HD void finish(int k, Sum2 sum) const {
+    partial[k] = sum.a;
+    partial[n + k] = sum.b;
   }
-}
+};
 
-/// out[j] = d LML / d log l_j from rows = M 1 and MX = M X; one block per dimension.
-__global__ void lengthscale_grad_kernel(int n, const double* X, const double* rows,
-                                        const double* MX, const double* inv_l, double* out) {
-  const int j = blockIdx.x;
-  double acc = 0.0;
-  for (int i = threadIdx.x; i < n; i += kBlock) {
-    acc += lengthscale_grad_summand(X[i + std::size_t(j) * n], rows[i], MX[i + std::size_t(j) * n]);
+/// out[j] = d LML / d log l_j from rows = M 1 and MX = M X; a segment per dimension.
+struct LengthscaleGrad {
+  int n;
+  const double* X;
+  const double* rows;
+  const double* MX;
+  const double* inv_l;
+  double* out;
+  GPBO_HD std::size_t length(int) const { return std::size_t(n); }
+  GPBO_HD double term(int j, std::size_t i) const {
+    const std::size_t ij = i + std::size_t(j) * n;
+    return lengthscale_grad_summand(X[ij], rows[i], MX[ij]);
   }
-  acc = block_sum(acc);
-  if (threadIdx.x == 0) out[j] = -2.0 * acc * inv_l[j] * inv_l[j];
-}
+  GPBO_HD void finish(int j, double sum) const { out[j] = -2.0 * sum * inv_l[j] * inv_l[j]; }
+};
 
-/// var[c] = max(s - |V_c|^2, 0) for the columns of V (n x mc); one block per column.
+/// var[c] = max(s - |V_c|^2, 0) for the columns of V (n x mc); a segment per column.
 template <typename T>
-__global__ void variance_kernel(int n, const T* V, double s, double* var) {
-  const int c = blockIdx.x;
-  double acc = 0.0;
-  for (int i = threadIdx.x; i < n; i += kBlock) {
+struct Variance {
+  int n;
+  const T* V;
+  double s;
+  double* var;
+  GPBO_HD std::size_t length(int) const { return std::size_t(n); }
+  GPBO_HD double term(int c, std::size_t i) const {
     const double v = static_cast<double>(V[i + std::size_t(c) * n]);
-    acc += v * v;
+    return v * v;
   }
-  acc = block_sum(acc);
-  if (threadIdx.x == 0) var[c] = fmax(s - acc, 0.0);
-}
+  GPBO_HD void finish(int c, double sum) const { var[c] = fmax(s - sum, 0.0); }
+};
 
 template <typename T>
-__global__ void finish_mean_kernel(int mc, const T* raw, double mean0, double* mean) {
-  const int c = blockIdx.x * kBlock + threadIdx.x;
-  if (c < mc) mean[c] = static_cast<double>(raw[c]) + mean0;
-}
+struct FinishMean {
+  const T* raw;
+  double mean0;
+  double* mean;
+  GPBO_HD void operator()(std::size_t c) const { mean[c] = static_cast<double>(raw[c]) + mean0; }
+};
 
-/// E (n x mc) = s rho'(r2) (dm_c alpha_i - 2 dv_c W_ic); dm/dv arrays, or constants when null.
-/// E may alias W (each entry is read before it is written, by the same thread).
-__global__ void grad_coef_kernel(int n, int mc, int d, const double* X, const double* C,
-                                 std::size_t ldc, const double* inv_l, KernelType kernel, double s,
-                                 const double* alpha, const double* W, const double* dm,
-                                 double dm_const, const double* dv, double dv_const, double* E) {
-  const int i = blockIdx.x * kBlock + threadIdx.x;
-  if (i >= n) return;
-  for (int c = blockIdx.y; c < mc; c += gridDim.y) {
+/// E (n x mc) = s rho'(r2) (dm_c alpha_i - 2 dv_c W_ic); dm/dv arrays, or constants when null;
+/// W null reads as 0. E may alias W (each entry is read before it is written, by the same
+/// call). Over n x mc.
+struct GradCoef {
+  int n, d;
+  const double* X;
+  const double* C;
+  std::size_t ldc;
+  const double* inv_l;
+  KernelType kernel;
+  double s;
+  const double* alpha;
+  const double* W;
+  const double* dm;
+  double dm_const;
+  const double* dv;
+  double dv_const;
+  double* E;
+  GPBO_HD void operator()(int i, int c) const {
     const std::size_t idx = i + std::size_t(c) * n;
     const double r2 = scaled_sqdist_rows(X, n, i, C, ldc, c, inv_l, d);
     const double w = W ? W[idx] : 0.0;
     E[idx] =
         grad_coefficient(kernel, s, r2, alpha[i], w, dm ? dm[c] : dm_const, dv ? dv[c] : dv_const);
   }
-}
+};
 
-/// out(c, j) (ld ldo) = x_gradient for the mc candidates of C (ld ldc).
-__global__ void x_gradient_kernel(int mc, int d, const double* C, std::size_t ldc,
-                                  const double* inv_l, const double* colsum, const double* XtE,
-                                  double* out, std::size_t ldo) {
-  const std::size_t t = blockIdx.x * std::size_t(kBlock) + threadIdx.x;
-  if (t >= std::size_t(mc) * d) return;
-  const int c = static_cast<int>(t % mc), j = static_cast<int>(t / mc);
-  out[c + j * ldo] = x_gradient(inv_l[j], C[c + j * ldc], colsum[c], XtE[j + std::size_t(c) * d]);
-}
+/// out(c, j) (ld ldo) = x_gradient for the mc candidates of C (ld ldc); over mc * d cells.
+struct XGradient {
+  int mc, d;
+  const double* C;
+  std::size_t ldc;
+  const double* inv_l;
+  const double* colsum;
+  const double* XtE;
+  double* out;
+  std::size_t ldo;
+  GPBO_HD void operator()(std::size_t t) const {
+    const int c = static_cast<int>(t % mc), j = static_cast<int>(t / mc);
+    out[c + j * ldo] = x_gradient(inv_l[j], C[c + j * ldc], colsum[c], XtE[j + std::size_t(c) * d]);
+  }
+};
 
 // ------------------------------------------------------------------ host helpers
-
-dim3 grid_2d(int n, int mc) { return dim3(blocks_for(n), std::min(mc, kMaxGridY)); }
 
 template <typename Op>
 double device_reduce(CudaResources& r, std::size_t count, const Op& op) {
   DeviceBuffer<double> out(1, r.stream());
-  reduce_kernel<<<1, kBlock, 0, r.stream()>>>(count, op, out.data());
-  GPBO_CUDA_CHECK_LAUNCH();
+  for_each_segment(r.stream(), 1, sum_into(count, op, out.data()));
   double v = 0.0;
   out.download(&v, 1);
   return v;
@@ -227,10 +239,7 @@ DeviceBuffer<double> upload(const double* host, std::size_t count, cudaStream_t 
 
 DeviceBuffer<double> ones(std::size_t count, cudaStream_t stream) {
   DeviceBuffer<double> b(count, stream);
-  if (count > 0) {
-    fill_kernel<<<std::min(blocks_for(count), 4096), kBlock, 0, stream>>>(count, 1.0, b.data());
-    GPBO_CUDA_CHECK_LAUNCH();
-  }
+  for_each_index(stream, count, Fill{1.0, b.data()});
   return b;
 }
 
@@ -259,8 +268,7 @@ LadderResult cholesky_ladder(CudaResources& r, int n, double* A, int lda,
     jitter = rung == 0 ? 0.0 : scale * std::pow(10.0, -11 + rung);
     if (rung > 0) fill();
     if (jitter != 0.0) {
-      add_diagonal_kernel<<<blocks_for(n), kBlock, 0, st>>>(n, jitter, A, lda);
-      GPBO_CUDA_CHECK_LAUNCH();
+      for_each_index(st, n, AddDiagonal{jitter, A, std::size_t(lda)});
     }
     GPBO_CUSOLVER_TRY(cusolverDnDpotrf(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, A, lda, work, lwork,
                                        r.dev_info()));
@@ -348,8 +356,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     const LadderResult lr = cholesky_ladder(
         *res_, n, L, std::max(n, 1),
         [&] {
-          train_cov_kernel<<<n, kBlock, 0, st>>>(n, d, dX, dinv, kernel, s, noise, L, n);
-          GPBO_CUDA_CHECK_LAUNCH();
+          for_each_2d(st, n, n, TrainCov{n, d, dX, dinv, kernel, s, noise, L, std::size_t(n)});
         },
         "posterior");
     jitter_ = lr.jitter;
@@ -439,9 +446,10 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     run(dXc.data(), m, req);
     std::vector<Eigen::Index> order(kk);
     if (m == 0) return order;
-    const auto policy = thrust::cuda::par.on(st);
-    const thrust::device_ptr<long long> idx(index.data());
-    const thrust::device_ptr<double> val(dvalues.data());
+    const auto policy = thrust_policy(st);
+    // Raw device pointers: the explicit policy says where they point.
+    long long* idx = index.data();
+    double* val = dvalues.data();
     thrust::sequence(policy, idx, idx + m);
     // A stable sort, descending: ties keep row order, as the host path's stable sort does.
     thrust::stable_sort_by_key(policy, val, val + m, idx, thrust::greater<double>());
@@ -490,20 +498,17 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     // B = L^{-1} k(X, Xnew) (n x k); C = K(Xnew) + noise I + jitter I - B^T B (lower, k x k).
     DeviceBuffer<double> B(std::size_t(n) * k, st);
     if (n > 0) {
-      cross_cov_kernel<double><<<grid_2d(n, k), kBlock, 0, st>>>(
-          n, k, d, X_.data(), dXnew.data(), k, inv_l_.data(), kernel_, h_.outputscale, B.data());
-      GPBO_CUDA_CHECK_LAUNCH();
+      for_each_2d(st, n, k,
+                  CrossCov<double>{n, d, X_.data(), dXnew.data(), std::size_t(k), inv_l_.data(),
+                                   kernel_, h_.outputscale, B.data()});
       trsm(*res_, n, k, L_.data(), CUBLAS_OP_N, B.data());
     }
     DeviceBuffer<double> C(std::size_t(k) * k, st), Cwork(std::size_t(k) * k, st);
     GPBO_CUDA_TRY(cudaMemsetAsync(C.data(), 0, C.size() * sizeof(double), st));
-    train_cov_kernel<<<k, kBlock, 0, st>>>(k, d, dXnew.data(), inv_l_.data(), kernel_,
-                                           h_.outputscale, h_.noise, C.data(), k);
-    GPBO_CUDA_CHECK_LAUNCH();
-    if (jitter_ != 0.0) {
-      add_diagonal_kernel<<<blocks_for(k), kBlock, 0, st>>>(k, jitter_, C.data(), k);
-      GPBO_CUDA_CHECK_LAUNCH();
-    }
+    for_each_2d(st, k, k,
+                TrainCov{k, d, dXnew.data(), inv_l_.data(), kernel_, h_.outputscale, h_.noise,
+                         C.data(), std::size_t(k)});
+    if (jitter_ != 0.0) for_each_index(st, k, AddDiagonal{jitter_, C.data(), std::size_t(k)});
     if (n > 0) {
       const double minus_one = -1.0, one = 1.0;
       GPBO_CUBLAS_TRY(cublasDsyrk(res_->cublas(), CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, k, n,
@@ -592,17 +597,16 @@ class CudaPosteriorFactor final : public PosteriorFactor {
   void cross(int rows, const double* P, const double* Q, std::size_t ldq, int cols,
              double* out) const {
     // cross_cov_kernel reads its first operand with ld = rows.
-    cross_cov_kernel<double><<<grid_2d(rows, cols), kBlock, 0, res_->stream()>>>(
-        rows, cols, d_, P, Q, ldq, inv_l_.data(), kernel_, h_.outputscale, out);
-    GPBO_CUDA_CHECK_LAUNCH();
+    for_each_2d(res_->stream(), rows, cols,
+                CrossCov<double>{rows, d_, P, Q, ldq, inv_l_.data(), kernel_, h_.outputscale, out});
   }
 
   /// L^{-1} k(X, P) for the p rows of P (ld p): n x p.
   DeviceBuffer<double> whitened(const double* P, int p) const {
     DeviceBuffer<double> V(std::size_t(n_) * p, res_->stream());
-    cross_cov_kernel<double><<<grid_2d(n_, p), kBlock, 0, res_->stream()>>>(
-        n_, p, d_, X_.data(), P, p, inv_l_.data(), kernel_, h_.outputscale, V.data());
-    GPBO_CUDA_CHECK_LAUNCH();
+    for_each_2d(res_->stream(), n_, p,
+                CrossCov<double>{n_, d_, X_.data(), P, std::size_t(p), inv_l_.data(), kernel_,
+                                 h_.outputscale, V.data()});
     trsm(*res_, n_, p, L_.data(), CUBLAS_OP_N, V.data());
     return V;
   }
@@ -613,12 +617,8 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     const cudaStream_t st = res_->stream();
     L32_ = DeviceBuffer<float>(L_.size(), st);
     alpha32_ = DeviceBuffer<float>(alpha_.size(), st);
-    convert_kernel<float><<<std::min(blocks_for(L_.size()), 65535), kBlock, 0, st>>>(
-        L_.size(), L_.data(), L32_.data());
-    GPBO_CUDA_CHECK_LAUNCH();
-    convert_kernel<float><<<std::min(blocks_for(alpha_.size()), 65535), kBlock, 0, st>>>(
-        alpha_.size(), alpha_.data(), alpha32_.data());
-    GPBO_CUDA_CHECK_LAUNCH();
+    for_each_index(st, L_.size(), Convert<float>{L_.data(), L32_.data()});
+    for_each_index(st, alpha_.size(), Convert<float>{alpha_.data(), alpha32_.data()});
   }
 
   void run(const double* dXc, int m, const PosteriorRequest& req) const {
@@ -651,9 +651,8 @@ class CudaPosteriorFactor final : public PosteriorFactor {
       throw InvalidArgument("float32 scoring computes values only; gradients are double");
     }
     if (n == 0) {  // the prior: mean h.mean, variance s, flat gradients
-      fill_kernel<<<std::min(blocks_for(m), 4096), kBlock, 0, st>>>(m, h_.mean, req.mean);
-      fill_kernel<<<std::min(blocks_for(m), 4096), kBlock, 0, st>>>(m, s, req.var);
-      GPBO_CUDA_CHECK_LAUNCH();
+      for_each_index(st, m, Fill{h_.mean, req.mean});
+      for_each_index(st, m, Fill{s, req.var});
       for (double* g : {req.dmean, req.dvar, req.grad}) {
         if (g) GPBO_CUDA_TRY(cudaMemsetAsync(g, 0, sizeof(double) * m * d, st));
       }
@@ -675,32 +674,28 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     for (int c0 = 0; c0 < m; c0 += mc_max) {
       const int mc = std::min(mc_max, m - c0);
       const double* C = dXc + c0;  // chunk rows of Xc, ld m
-      cross_cov_kernel<T><<<grid_2d(n, mc), kBlock, 0, st>>>(n, mc, d, X_.data(), C, m,
-                                                             inv_l_.data(), kernel_, s, Kt.data());
-      GPBO_CUDA_CHECK_LAUNCH();
+      for_each_2d(
+          st, n, mc,
+          CrossCov<T>{n, d, X_.data(), C, std::size_t(m), inv_l_.data(), kernel_, s, Kt.data()});
       // mean = Ks alpha + h.mean
       T* mean_out =
           std::is_same<T, double>::value ? reinterpret_cast<T*>(req.mean + c0) : raw_mean.data();
       gemv_t(r, n, mc, Kt.data(), alpha, mean_out);
       if (!std::is_same<T, double>::value || h_.mean != 0.0) {
-        finish_mean_kernel<T>
-            <<<blocks_for(mc), kBlock, 0, st>>>(mc, mean_out, h_.mean, req.mean + c0);
-        GPBO_CUDA_CHECK_LAUNCH();
+        for_each_index(st, mc, FinishMean<T>{mean_out, h_.mean, req.mean + c0});
       }
       auto gradient = [&](const double* W, double* E_out, const double* dmp, double dmc,
                           const double* dvp, double dvc, double* out) {
-        grad_coef_kernel<<<grid_2d(n, mc), kBlock, 0, st>>>(
-            n, mc, d, X_.data(), C, m, inv_l_.data(), kernel_, s, alpha_.data(), W, dmp, dmc, dvp,
-            dvc, E_out);
-        GPBO_CUDA_CHECK_LAUNCH();
+        for_each_2d(st, n, mc,
+                    GradCoef{n, d, X_.data(), C, std::size_t(m), inv_l_.data(), kernel_, s,
+                             alpha_.data(), W, dmp, dmc, dvp, dvc, E_out});
         gemv_t(r, n, mc, E_out, one_n.data(), colsum.data());
         const double one = 1.0, zero = 0.0;
         GPBO_CUBLAS_TRY(cublasDgemm(r.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, d, mc, n, &one, X_.data(),
                                     n, E_out, n, &zero, XtE.data(), d));
-        const std::size_t cells = std::size_t(mc) * d;
-        x_gradient_kernel<<<blocks_for(cells), kBlock, 0, st>>>(
-            mc, d, C, m, inv_l_.data(), colsum.data(), XtE.data(), out + c0, m);
-        GPBO_CUDA_CHECK_LAUNCH();
+        for_each_index(st, std::size_t(mc) * d,
+                       XGradient{mc, d, C, std::size_t(m), inv_l_.data(), colsum.data(), XtE.data(),
+                                 out + c0, std::size_t(m)});
       };
       if (!need_var) {
         // Only the mean's gradient: E = s rho' alpha overwrites Ks^T, which is spent.
@@ -711,8 +706,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
         continue;
       }
       trsm(r, n, mc, L, CUBLAS_OP_N, Kt.data());  // V
-      variance_kernel<T><<<mc, kBlock, 0, st>>>(n, Kt.data(), s, req.var + c0);
-      GPBO_CUDA_CHECK_LAUNCH();
+      for_each_segment(st, mc, Variance<T>{n, Kt.data(), s, req.var + c0});
       if (req.values) {
         apply_acquisition(mc, req, need_grad_acq ? dm.data() : nullptr,
                           need_grad_acq ? dv.data() : nullptr, c0);
@@ -741,14 +735,13 @@ class CudaPosteriorFactor final : public PosteriorFactor {
   /// values[c0 + c] (and the chain weights dm, dv when not null) from mean and var.
   void apply_acquisition(int mc, const PosteriorRequest& req, double* dm, double* dv,
                          int c0 = 0) const {
-    const auto policy = thrust::cuda::par.on(res_->stream());
-    const thrust::device_ptr<double> mean(req.mean + c0), var(req.var + c0);
+    const auto policy = thrust_policy(res_->stream());
+    const double* mean = req.mean + c0;
+    const double* var = req.var + c0;
     auto first = thrust::make_zip_iterator(thrust::make_tuple(mean, var));
-    thrust::transform(policy, first, first + mc, thrust::device_ptr<double>(req.values + c0),
-                      AcquisitionValueOp{*req.acq});
+    thrust::transform(policy, first, first + mc, req.values + c0, AcquisitionValueOp{*req.acq});
     if (dm != nullptr) {
-      auto out = thrust::make_zip_iterator(
-          thrust::make_tuple(thrust::device_ptr<double>(dm), thrust::device_ptr<double>(dv)));
+      auto out = thrust::make_zip_iterator(thrust::make_tuple(dm, dv));
       thrust::transform(policy, first, first + mc, out, AcquisitionChainOp{*req.acq});
     }
   }
@@ -796,9 +789,9 @@ class CudaBackend final : public Backend {
     const LadderResult lr = cholesky_ladder(
         r, n, K.data(), n,
         [&] {
-          train_cov_kernel<<<n, kBlock, 0, st>>>(n, d, dX.data(), dinv.data(), kernel, s, noise,
-                                                 K.data(), n);
-          GPBO_CUDA_CHECK_LAUNCH();
+          for_each_2d(
+              st, n, n,
+              TrainCov{n, d, dX.data(), dinv.data(), kernel, s, noise, K.data(), std::size_t(n)});
         },
         "log marginal likelihood");
     trsv(r, n, K.data(), CUBLAS_OP_N, alpha.data());
@@ -818,15 +811,14 @@ class CudaBackend final : public Backend {
                                        lwork, r.dev_info()));
     if (r.read_dev_info() != 0) throw NumericalError("log marginal likelihood: potri failed");
     DeviceBuffer<double> partial(2 * std::size_t(n), st);
-    lml_contract_kernel<<<n, kBlock, 0, st>>>(n, d, dX.data(), dinv.data(), kernel, s, alpha.data(),
-                                              K.data(), n, partial.data());
-    GPBO_CUDA_CHECK_LAUNCH();
+    for_each_segment(st, n,
+                     LmlContract{n, d, dX.data(), dinv.data(), kernel, s, alpha.data(), K.data(),
+                                 std::size_t(n), partial.data()});
     DeviceBuffer<double> scalars(d + 3, st);  // [lengthscales (d), outputscale, trace, sum alpha]
-    reduce_kernel<<<1, kBlock, 0, st>>>(n, StridedValue{partial.data(), 1}, scalars.data() + d);
-    reduce_kernel<<<1, kBlock, 0, st>>>(n, StridedValue{partial.data() + n, 1},
-                                        scalars.data() + d + 1);
-    reduce_kernel<<<1, kBlock, 0, st>>>(n, StridedValue{alpha.data(), 1}, scalars.data() + d + 2);
-    GPBO_CUDA_CHECK_LAUNCH();
+    for_each_segment(st, 1, sum_into(n, StridedValue{partial.data(), 1}, scalars.data() + d));
+    for_each_segment(st, 1,
+                     sum_into(n, StridedValue{partial.data() + n, 1}, scalars.data() + d + 1));
+    for_each_segment(st, 1, sum_into(n, StridedValue{alpha.data(), 1}, scalars.data() + d + 2));
     // rows = M 1 and MX = M X with M symmetric, stored in the lower triangle.
     const DeviceBuffer<double> one_n = ones(n, st);
     DeviceBuffer<double> rows(n, st), MX(std::size_t(n) * d, st);
@@ -835,11 +827,8 @@ class CudaBackend final : public Backend {
                                 one_n.data(), 1, &zero, rows.data(), 1));
     GPBO_CUBLAS_TRY(cublasDsymm(r.cublas(), CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, n, d, &one,
                                 K.data(), n, dX.data(), n, &zero, MX.data(), n));
-    if (d > 0) {
-      lengthscale_grad_kernel<<<d, kBlock, 0, st>>>(n, dX.data(), rows.data(), MX.data(),
-                                                    dinv.data(), scalars.data());
-      GPBO_CUDA_CHECK_LAUNCH();
-    }
+    for_each_segment(
+        st, d, LengthscaleGrad{n, dX.data(), rows.data(), MX.data(), dinv.data(), scalars.data()});
     Eigen::VectorXd out(d + 3);
     scalars.download(out.data(), d + 3);
     out(d) *= 0.5;
