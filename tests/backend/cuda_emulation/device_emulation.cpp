@@ -1,0 +1,760 @@
+// The device emulation behind cuda_runtime.h, cublas_v2.h and cusolverDn.h here: tracked host
+// memory for the device, Eigen for cuBLAS, LAPACK for cuSOLVER. Every call checks what the
+// real library would reject (sizes, leading dimensions, handles) and what the real device would
+// fault on (an operand outside its allocation, a host pointer where device memory belongs);
+// a refused call is counted, described on stderr, and returns an error status.
+#include "device_emulation.hpp"
+
+#include <lapacke.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "cusolverDn.h"
+
+namespace gpbo::cuda {
+
+struct EmulatedStream {};
+struct EmulatedMemPool {};
+struct EmulatedBlas {
+  cudaStream_t stream = nullptr;
+};
+struct EmulatedSolver {
+  cudaStream_t stream = nullptr;
+};
+
+namespace {
+
+struct State {
+  std::mutex mutex;
+  std::map<std::uintptr_t, std::size_t> allocations;  // base -> bytes
+  std::set<const void*> handles;                      // streams, cuBLAS and cuSOLVER handles
+  std::size_t refused = 0;
+  EmulatedMemPool pool;
+};
+
+State& state() {
+  static State s;
+  return s;
+}
+
+thread_local cudaError_t last_error = cudaSuccess;
+thread_local int current_device = -1;
+
+/// Counts and describes a refused call.
+void refuse(const std::string& what) {
+  {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    ++state().refused;
+  }
+  std::cerr << "[device emulation] refused: " << what << "\n";
+}
+
+cudaError_t fail(cudaError_t e, const std::string& what) {
+  refuse(what);
+  last_error = e;
+  return e;
+}
+
+/// Whether [p, p + bytes) lies inside one live allocation (bytes = 0: p is inside one).
+bool in_device(const void* p, std::size_t bytes) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  std::lock_guard<std::mutex> lock(state().mutex);
+  auto it = state().allocations.upper_bound(a);
+  if (it == state().allocations.begin()) return false;
+  --it;
+  const std::uintptr_t base = it->first, end = base + it->second;
+  return a >= base && a < end && bytes <= end - a;
+}
+
+bool live_handle(const void* h) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  return h != nullptr && state().handles.count(h) > 0;
+}
+
+template <typename H>
+void add_handle(H* h) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().handles.insert(h);
+}
+
+template <typename H>
+bool remove_handle(H* h) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  return state().handles.erase(h) > 0;
+}
+
+std::string hex(const void* p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%p", p);
+  return buf;
+}
+
+bool device_stream(cudaStream_t s, const char* call) {
+  if (live_handle(s)) return true;
+  fail(cudaErrorInvalidResourceHandle,
+       std::string(call) + ": stream " + hex(s) + " was never created or is destroyed");
+  return false;
+}
+
+/// Checks one side of a copy: device memory for a device side, anything else for a host side.
+bool copy_side(const void* p, std::size_t bytes, bool device, const char* call, const char* side) {
+  if (device ? in_device(p, bytes) : !in_device(p, 0)) return true;
+  fail(cudaErrorInvalidValue, std::string(call) + ": " + side + " " + hex(p) + " (" +
+                                  std::to_string(bytes) + " bytes) is " +
+                                  (device ? "not inside one device allocation" : "device memory"));
+  return false;
+}
+
+// ---------------------------------------------------------------- cuBLAS helpers
+
+template <typename T>
+using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <typename T>
+using MapMat = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
+template <typename T>
+using ConstMapMat = Eigen::Map<const Mat<T>, 0, Eigen::OuterStride<>>;
+
+/// Argument checks of one library call; the first failure is reported.
+class Checks {
+ public:
+  explicit Checks(const char* call) : call_(call) {}
+
+  /// A rows x cols operand with leading dimension ld in device memory.
+  template <typename T>
+  Checks& matrix(const char* name, const T* p, int rows, int cols, int ld) {
+    if (!ok_) return *this;
+    if (rows < 0 || cols < 0 || ld < std::max(1, rows)) {
+      return bad(std::string(name) + ": rows " + std::to_string(rows) + ", cols " +
+                     std::to_string(cols) + ", ld " + std::to_string(ld),
+                 true);
+    }
+    if (rows == 0 || cols == 0) return *this;
+    const std::size_t extent = (std::size_t(cols) - 1) * ld + rows;
+    if (!in_device(p, extent * sizeof(T))) {
+      return bad(std::string(name) + " (" + std::to_string(rows) + " x " + std::to_string(cols) +
+                     ", ld " + std::to_string(ld) + ") at " + hex(p) +
+                     " is not inside one device allocation",
+                 false);
+    }
+    return *this;
+  }
+  template <typename T>
+  Checks& vector(const char* name, const T* p, int n, int inc) {
+    if (!ok_) return *this;
+    if (inc != 1) return bad(std::string(name) + ": only unit strides are emulated", true);
+    return matrix(name, p, n, 1, std::max(1, n));
+  }
+  /// A scalar in host memory (cuBLAS's default pointer mode).
+  Checks& host_scalar(const char* name, const void* p) {
+    if (!ok_) return *this;
+    if (p == nullptr || in_device(p, 0)) {
+      return bad(std::string(name) + " must be a host pointer in the default pointer mode", true);
+    }
+    return *this;
+  }
+  Checks& require(bool cond, const std::string& what) {
+    if (ok_ && !cond) bad(what, true);
+    return *this;
+  }
+  template <typename H>
+  Checks& handle(const H* h) {
+    if (ok_ && !live_handle(h)) return bad("handle not created or destroyed", false);
+    if (ok_ && !live_handle(h->stream)) return bad("the handle's stream is not set", false);
+    return *this;
+  }
+
+  bool ok() const { return ok_; }
+  /// Invalid arguments read as the library's INVALID_VALUE, bad memory as a failed execution.
+  bool invalid_argument() const { return invalid_; }
+
+ private:
+  Checks& bad(const std::string& what, bool invalid) {
+    ok_ = false;
+    invalid_ = invalid;
+    refuse(std::string(call_) + ": " + what);
+    return *this;
+  }
+
+  const char* call_;
+  bool ok_ = true;
+  bool invalid_ = false;
+};
+
+cublasStatus_t blas_status(const Checks& c) {
+  return c.invalid_argument() ? CUBLAS_STATUS_INVALID_VALUE : CUBLAS_STATUS_EXECUTION_FAILED;
+}
+
+bool transposed(cublasOperation_t op) { return op != CUBLAS_OP_N; }
+
+/// op(A) of a stored rows x cols matrix.
+template <typename T>
+Mat<T> apply_op(const ConstMapMat<T>& A, cublasOperation_t op) {
+  return transposed(op) ? Mat<T>(A.transpose()) : Mat<T>(A);
+}
+
+/// The `uplo` triangle of an n x n matrix (the other entries are never read), as a dense
+/// triangular matrix.
+template <typename T>
+Mat<T> triangle(const T* A, int n, int lda, cublasFillMode_t uplo) {
+  Mat<T> t = Mat<T>::Zero(n, n);
+  for (int c = 0; c < n; ++c) {
+    for (int r = 0; r < n; ++r) {
+      const bool in = uplo == CUBLAS_FILL_MODE_LOWER ? r >= c : r <= c;
+      if (in) t(r, c) = A[r + std::size_t(c) * lda];
+    }
+  }
+  return t;
+}
+
+/// The symmetric matrix whose `uplo` triangle is stored in A.
+template <typename T>
+Mat<T> symmetric(const T* A, int n, int lda, cublasFillMode_t uplo) {
+  const Mat<T> t = triangle(A, n, lda, uplo);
+  Mat<T> s = t + t.transpose();
+  s.diagonal() = t.diagonal();
+  return s;
+}
+
+/// out = alpha * value + beta * out, where beta = 0 never reads out (it may hold NaN).
+template <typename T, typename Out, typename Value>
+void scale_add(Out&& out, T alpha, const Value& value, T beta) {
+  if (beta == T(0)) {
+    out = alpha * value;
+  } else {
+    out = alpha * value + beta * out;
+  }
+}
+
+template <typename T>
+cublasStatus_t gemv(const char* call, cublasHandle_t h, cublasOperation_t trans, int m, int n,
+                    const T* alpha, const T* A, int lda, const T* x, int incx, const T* beta, T* y,
+                    int incy) {
+  const int xn = transposed(trans) ? m : n, yn = transposed(trans) ? n : m;
+  Checks c(call);
+  c.handle(h).require(m >= 0 && n >= 0, "negative size").host_scalar("alpha", alpha);
+  c.host_scalar("beta", beta);
+  if (c.ok() && (m == 0 || n == 0)) return CUBLAS_STATUS_SUCCESS;
+  c.matrix("A", A, m, n, lda).vector("x", x, xn, incx).vector("y", y, yn, incy);
+  if (!c.ok()) return blas_status(c);
+  const ConstMapMat<T> Am(A, m, n, Eigen::OuterStride<>(lda));
+  const ConstMapMat<T> xv(x, xn, 1, Eigen::OuterStride<>(std::max(1, xn)));
+  const Mat<T> prod = transposed(trans) ? Mat<T>(Am.transpose() * xv) : Mat<T>(Am * xv);
+  scale_add(MapMat<T>(y, yn, 1, Eigen::OuterStride<>(std::max(1, yn))), *alpha, prod, *beta);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+/// Solves in place with the triangular view `Mode` of A (which reads only that triangle).
+template <int Mode, typename AType, typename BType>
+void triangular_solve(const AType& A, bool left, BType& B) {
+  if (left) {
+    A.template triangularView<Mode>().solveInPlace(B);
+  } else {
+    A.template triangularView<Mode>().template solveInPlace<Eigen::OnTheRight>(B);
+  }
+}
+
+template <bool Lower, typename AType, typename BType>
+void triangular_solve(const AType& A, bool unit, bool left, BType& B) {
+  if (unit) {
+    triangular_solve<Lower ? Eigen::UnitLower : Eigen::UnitUpper>(A, left, B);
+  } else {
+    triangular_solve<Lower ? Eigen::Lower : Eigen::Upper>(A, left, B);
+  }
+}
+
+template <typename T>
+cublasStatus_t trsm(const char* call, cublasHandle_t h, cublasSideMode_t side,
+                    cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m,
+                    int n, const T* alpha, const T* A, int lda, T* B, int ldb) {
+  const int na = side == CUBLAS_SIDE_LEFT ? m : n;
+  Checks c(call);
+  c.handle(h).require(m >= 0 && n >= 0, "negative size").host_scalar("alpha", alpha);
+  c.require(uplo != CUBLAS_FILL_MODE_FULL, "uplo must be LOWER or UPPER");
+  if (c.ok() && (m == 0 || n == 0)) return CUBLAS_STATUS_SUCCESS;
+  c.matrix("A", A, na, na, lda).matrix("B", B, m, n, ldb);
+  if (!c.ok()) return blas_status(c);
+  const ConstMapMat<T> Am(A, na, na, Eigen::OuterStride<>(lda));
+  MapMat<T> Bm(B, m, n, Eigen::OuterStride<>(ldb));
+  if (*alpha != T(1)) Bm *= *alpha;
+  // op(A) X = alpha B on the left, X op(A) = alpha B on the right; A^T of a lower triangle is
+  // an upper one.
+  const bool left = side == CUBLAS_SIDE_LEFT, unit = diag == CUBLAS_DIAG_UNIT;
+  const bool lower = uplo == CUBLAS_FILL_MODE_LOWER;
+  if (!transposed(trans)) {
+    lower ? triangular_solve<true>(Am, unit, left, Bm)
+          : triangular_solve<false>(Am, unit, left, Bm);
+  } else {
+    const auto At = Am.transpose();
+    lower ? triangular_solve<false>(At, unit, left, Bm)
+          : triangular_solve<true>(At, unit, left, Bm);
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+// ---------------------------------------------------------------- cuSOLVER helpers
+
+cusolverStatus_t solver_refusal(const Checks& c) {
+  return c.invalid_argument() ? CUSOLVER_STATUS_INVALID_VALUE : CUSOLVER_STATUS_EXECUTION_FAILED;
+}
+
+int workspace_size(int n) { return 64 * std::max(1, n); }
+
+using LapackCall = lapack_int (*)(int, char, lapack_int, double*, lapack_int);
+
+cusolverStatus_t factor_call(const char* call, LapackCall lapack, cusolverDnHandle_t h,
+                             cublasFillMode_t uplo, int n, double* A, int lda, double* work,
+                             int lwork, int* dev_info) {
+  Checks c(call);
+  c.handle(h).require(n >= 0, "negative size");
+  c.require(uplo != CUBLAS_FILL_MODE_FULL, "uplo must be LOWER or UPPER");
+  c.require(lwork >= workspace_size(n), "lwork " + std::to_string(lwork) +
+                                            " is less than the buffer size " +
+                                            std::to_string(workspace_size(n)));
+  c.matrix("A", A, n, n, std::max(lda, 0)).matrix("work", work, lwork, 1, std::max(1, lwork));
+  c.matrix("devInfo", dev_info, 1, 1, 1);
+  if (!c.ok()) return solver_refusal(c);
+  const lapack_int info =
+      lapack(LAPACK_COL_MAJOR, uplo == CUBLAS_FILL_MODE_LOWER ? 'L' : 'U', n, A, lda);
+  *dev_info = static_cast<int>(info);
+  // Poison the workspace as a real library leaves it: nothing may read it afterwards.
+  std::memset(work, 0xff, std::size_t(lwork) * sizeof(double));
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+cusolverStatus_t buffer_size_call(const char* call, cusolverDnHandle_t h, int n, double* A, int lda,
+                                  int* lwork) {
+  Checks c(call);
+  c.handle(h).require(n >= 0, "negative size").host_scalar("lwork", lwork);
+  c.matrix("A", A, n, n, std::max(lda, 0));
+  if (!c.ok()) return solver_refusal(c);
+  *lwork = workspace_size(n);
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- runtime
+
+cudaError_t cudaSetDevice(int device) {
+  if (device != 0) return fail(cudaErrorInvalidDevice, "cudaSetDevice: the emulation has device 0");
+  current_device = device;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
+  if (device != 0 || prop == nullptr)
+    return fail(cudaErrorInvalidDevice, "cudaGetDeviceProperties");
+  std::snprintf(prop->name, sizeof prop->name, "gpbo device emulation (host memory)");
+  return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
+  if (device != 0 || pool == nullptr) return fail(cudaErrorInvalidDevice, "default mem pool");
+  *pool = &state().pool;
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr, void* value) {
+  if (pool != &state().pool || value == nullptr) {
+    return fail(cudaErrorInvalidValue, "cudaMemPoolSetAttribute");
+  }
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
+  if (current_device != 0) {
+    return fail(cudaErrorInvalidDevice, "cudaStreamCreateWithFlags before cudaSetDevice");
+  }
+  *stream = new EmulatedStream;
+  add_handle(*stream);
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+  if (!remove_handle(stream)) {
+    return fail(cudaErrorInvalidResourceHandle, "cudaStreamDestroy: unknown stream");
+  }
+  delete stream;
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
+  // Work runs when it is enqueued: nothing to wait for.
+  return device_stream(stream, "cudaStreamSynchronize") ? cudaSuccess
+                                                        : cudaErrorInvalidResourceHandle;
+}
+
+cudaError_t cudaMallocAsync(void** ptr, std::size_t bytes, cudaStream_t stream) {
+  if (!device_stream(stream, "cudaMallocAsync")) return cudaErrorInvalidResourceHandle;
+  if (ptr == nullptr) return fail(cudaErrorInvalidValue, "cudaMallocAsync: null out pointer");
+  void* p = std::malloc(std::max<std::size_t>(bytes, 1));
+  if (p == nullptr) return fail(cudaErrorMemoryAllocation, "cudaMallocAsync: out of memory");
+  // Device memory starts undefined: all-ones bytes read as NaN (doubles, floats) or -1.
+  std::memset(p, 0xff, bytes);
+  {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    state().allocations[reinterpret_cast<std::uintptr_t>(p)] = bytes;
+  }
+  *ptr = p;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFreeAsync(void* ptr, cudaStream_t stream) {
+  if (!device_stream(stream, "cudaFreeAsync")) return cudaErrorInvalidResourceHandle;
+  {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    if (state().allocations.erase(reinterpret_cast<std::uintptr_t>(ptr)) == 0) {
+      ptr = nullptr;
+    }
+  }
+  if (ptr == nullptr) return fail(cudaErrorInvalidValue, "cudaFreeAsync: not an allocation");
+  std::free(ptr);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind,
+                            cudaStream_t stream) {
+  if (!device_stream(stream, "cudaMemcpyAsync")) return cudaErrorInvalidResourceHandle;
+  if (bytes == 0) return cudaSuccess;
+  const bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+  const bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+  if (kind == cudaMemcpyHostToHost || kind == cudaMemcpyDefault) {
+    return fail(cudaErrorInvalidValue, "cudaMemcpyAsync: gpbo names every copy's direction");
+  }
+  if (!copy_side(dst, bytes, dst_dev, "cudaMemcpyAsync", "destination") ||
+      !copy_side(src, bytes, src_dev, "cudaMemcpyAsync", "source")) {
+    return cudaErrorInvalidValue;
+  }
+  std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemcpy2DAsync(void* dst, std::size_t dpitch, const void* src, std::size_t spitch,
+                              std::size_t width, std::size_t height, cudaMemcpyKind kind,
+                              cudaStream_t stream) {
+  if (!device_stream(stream, "cudaMemcpy2DAsync")) return cudaErrorInvalidResourceHandle;
+  if (width > dpitch || width > spitch) {
+    return fail(cudaErrorInvalidValue, "cudaMemcpy2DAsync: width exceeds a pitch");
+  }
+  if (width == 0 || height == 0) return cudaSuccess;
+  const bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+  const bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+  const std::size_t dspan = dpitch * (height - 1) + width, sspan = spitch * (height - 1) + width;
+  if (!copy_side(dst, dspan, dst_dev, "cudaMemcpy2DAsync", "destination") ||
+      !copy_side(src, sspan, src_dev, "cudaMemcpy2DAsync", "source")) {
+    return cudaErrorInvalidValue;
+  }
+  for (std::size_t r = 0; r < height; ++r) {
+    std::memmove(static_cast<char*>(dst) + r * dpitch, static_cast<const char*>(src) + r * spitch,
+                 width);
+  }
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t stream) {
+  if (!device_stream(stream, "cudaMemsetAsync")) return cudaErrorInvalidResourceHandle;
+  if (bytes == 0) return cudaSuccess;
+  if (!copy_side(ptr, bytes, true, "cudaMemsetAsync", "destination")) return cudaErrorInvalidValue;
+  std::memset(ptr, value, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetLastError() { return std::exchange(last_error, cudaSuccess); }
+
+const char* cudaGetErrorName(cudaError_t error) {
+  switch (error) {
+    case cudaSuccess:
+      return "cudaSuccess";
+    case cudaErrorInvalidValue:
+      return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation:
+      return "cudaErrorMemoryAllocation";
+    case cudaErrorInvalidDevice:
+      return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle:
+      return "cudaErrorInvalidResourceHandle";
+    default:
+      return "cudaErrorUnknown";
+  }
+}
+
+const char* cudaGetErrorString(cudaError_t error) {
+  return error == cudaSuccess ? "no error" : "refused by the device emulation (see stderr)";
+}
+
+// ---------------------------------------------------------------- cuBLAS
+
+cublasStatus_t cublasCreate(cublasHandle_t* handle) {
+  if (current_device != 0) {
+    refuse("cublasCreate before cudaSetDevice");
+    return CUBLAS_STATUS_NOT_INITIALIZED;
+  }
+  *handle = new EmulatedBlas;
+  add_handle(*handle);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDestroy(cublasHandle_t handle) {
+  if (!remove_handle(handle)) {
+    refuse("cublasDestroy: unknown handle");
+    return CUBLAS_STATUS_NOT_INITIALIZED;
+  }
+  delete handle;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream) {
+  if (!live_handle(handle) || !live_handle(stream)) {
+    refuse("cublasSetStream: unknown handle or stream");
+    return CUBLAS_STATUS_NOT_INITIALIZED;
+  }
+  handle->stream = stream;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDdot(cublasHandle_t h, int n, const double* x, int incx, const double* y,
+                          int incy, double* result) {
+  Checks c("cublasDdot");
+  c.handle(h).require(n >= 0, "negative size").host_scalar("result", result);
+  c.vector("x", x, n, incx).vector("y", y, n, incy);
+  if (!c.ok()) return blas_status(c);
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += x[i] * y[i];
+  *result = sum;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDgemv(cublasHandle_t h, cublasOperation_t trans, int m, int n,
+                           const double* alpha, const double* A, int lda, const double* x, int incx,
+                           const double* beta, double* y, int incy) {
+  return gemv("cublasDgemv", h, trans, m, n, alpha, A, lda, x, incx, beta, y, incy);
+}
+
+cublasStatus_t cublasSgemv(cublasHandle_t h, cublasOperation_t trans, int m, int n,
+                           const float* alpha, const float* A, int lda, const float* x, int incx,
+                           const float* beta, float* y, int incy) {
+  return gemv("cublasSgemv", h, trans, m, n, alpha, A, lda, x, incx, beta, y, incy);
+}
+
+cublasStatus_t cublasDsymv(cublasHandle_t h, cublasFillMode_t uplo, int n, const double* alpha,
+                           const double* A, int lda, const double* x, int incx, const double* beta,
+                           double* y, int incy) {
+  Checks c("cublasDsymv");
+  c.handle(h).require(n >= 0, "negative size").host_scalar("alpha", alpha);
+  c.host_scalar("beta", beta).require(uplo != CUBLAS_FILL_MODE_FULL, "uplo must be LOWER/UPPER");
+  if (c.ok() && n == 0) return CUBLAS_STATUS_SUCCESS;
+  c.matrix("A", A, n, n, lda).vector("x", x, n, incx).vector("y", y, n, incy);
+  if (!c.ok()) return blas_status(c);
+  const Mat<double> S = symmetric(A, n, lda, uplo);
+  const Mat<double> xv = ConstMapMat<double>(x, n, 1, Eigen::OuterStride<>(n));
+  scale_add(MapMat<double>(y, n, 1, Eigen::OuterStride<>(n)), *alpha, Mat<double>(S * xv), *beta);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDtrsv(cublasHandle_t h, cublasFillMode_t uplo, cublasOperation_t trans,
+                           cublasDiagType_t diag, int n, const double* A, int lda, double* x,
+                           int incx) {
+  if (incx != 1) {
+    refuse("cublasDtrsv: only unit strides are emulated");
+    return CUBLAS_STATUS_INVALID_VALUE;
+  }
+  const double one = 1.0;
+  return trsm("cublasDtrsv", h, CUBLAS_SIDE_LEFT, uplo, trans, diag, n, 1, &one, A, lda, x,
+              std::max(1, n));
+}
+
+cublasStatus_t cublasDgemm(cublasHandle_t h, cublasOperation_t transa, cublasOperation_t transb,
+                           int m, int n, int k, const double* alpha, const double* A, int lda,
+                           const double* B, int ldb, const double* beta, double* C, int ldc) {
+  const bool ta = transposed(transa), tb = transposed(transb);
+  Checks c("cublasDgemm");
+  c.handle(h).require(m >= 0 && n >= 0 && k >= 0, "negative size").host_scalar("alpha", alpha);
+  c.host_scalar("beta", beta);
+  if (c.ok() && (m == 0 || n == 0)) return CUBLAS_STATUS_SUCCESS;
+  c.matrix("C", C, m, n, ldc);
+  if (k > 0)
+    c.matrix("A", A, ta ? k : m, ta ? m : k, lda).matrix("B", B, tb ? n : k, tb ? k : n, ldb);
+  if (!c.ok()) return blas_status(c);
+  Mat<double> prod = Mat<double>::Zero(m, n);
+  if (k > 0) {
+    const ConstMapMat<double> Am(A, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
+    const ConstMapMat<double> Bm(B, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
+    if (ta) {
+      prod = tb ? Mat<double>(Am.transpose() * Bm.transpose()) : Mat<double>(Am.transpose() * Bm);
+    } else {
+      prod = tb ? Mat<double>(Am * Bm.transpose()) : Mat<double>(Am * Bm);
+    }
+  }
+  scale_add(MapMat<double>(C, m, n, Eigen::OuterStride<>(ldc)), *alpha, prod, *beta);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDsymm(cublasHandle_t h, cublasSideMode_t side, cublasFillMode_t uplo, int m,
+                           int n, const double* alpha, const double* A, int lda, const double* B,
+                           int ldb, const double* beta, double* C, int ldc) {
+  const int na = side == CUBLAS_SIDE_LEFT ? m : n;
+  Checks c("cublasDsymm");
+  c.handle(h).require(m >= 0 && n >= 0, "negative size").host_scalar("alpha", alpha);
+  c.host_scalar("beta", beta).require(uplo != CUBLAS_FILL_MODE_FULL, "uplo must be LOWER/UPPER");
+  if (c.ok() && (m == 0 || n == 0)) return CUBLAS_STATUS_SUCCESS;
+  c.matrix("A", A, na, na, lda).matrix("B", B, m, n, ldb).matrix("C", C, m, n, ldc);
+  if (!c.ok()) return blas_status(c);
+  const Mat<double> S = symmetric(A, na, lda, uplo);
+  const Mat<double> Bm = ConstMapMat<double>(B, m, n, Eigen::OuterStride<>(ldb));
+  const Mat<double> prod = side == CUBLAS_SIDE_LEFT ? Mat<double>(S * Bm) : Mat<double>(Bm * S);
+  scale_add(MapMat<double>(C, m, n, Eigen::OuterStride<>(ldc)), *alpha, prod, *beta);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDsyrk(cublasHandle_t h, cublasFillMode_t uplo, cublasOperation_t trans, int n,
+                           int k, const double* alpha, const double* A, int lda, const double* beta,
+                           double* C, int ldc) {
+  const bool t = transposed(trans);
+  Checks c("cublasDsyrk");
+  c.handle(h).require(n >= 0 && k >= 0, "negative size").host_scalar("alpha", alpha);
+  c.host_scalar("beta", beta).require(uplo != CUBLAS_FILL_MODE_FULL, "uplo must be LOWER/UPPER");
+  if (c.ok() && n == 0) return CUBLAS_STATUS_SUCCESS;
+  c.matrix("C", C, n, n, ldc);
+  if (k > 0) c.matrix("A", A, t ? k : n, t ? n : k, lda);
+  if (!c.ok()) return blas_status(c);
+  Mat<double> prod = Mat<double>::Zero(n, n);
+  if (k > 0) {
+    const Mat<double> opA =
+        apply_op(ConstMapMat<double>(A, t ? k : n, t ? n : k, Eigen::OuterStride<>(lda)), trans);
+    prod = opA * opA.transpose();
+  }
+  // Only the uplo triangle of C is read or written.
+  for (int col = 0; col < n; ++col) {
+    for (int row = 0; row < n; ++row) {
+      if (uplo == CUBLAS_FILL_MODE_LOWER ? row < col : row > col) continue;
+      double& e = C[row + std::size_t(col) * ldc];
+      e = *beta == 0.0 ? *alpha * prod(row, col) : *alpha * prod(row, col) + *beta * e;
+    }
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDgeam(cublasHandle_t h, cublasOperation_t transa, cublasOperation_t transb,
+                           int m, int n, const double* alpha, const double* A, int lda,
+                           const double* beta, const double* B, int ldb, double* C, int ldc) {
+  const bool ta = transposed(transa), tb = transposed(transb);
+  Checks c("cublasDgeam");
+  c.handle(h).require(m >= 0 && n >= 0, "negative size").host_scalar("alpha", alpha);
+  c.host_scalar("beta", beta);
+  if (c.ok() && (m == 0 || n == 0)) return CUBLAS_STATUS_SUCCESS;
+  c.matrix("A", A, ta ? n : m, ta ? m : n, lda).matrix("B", B, tb ? n : m, tb ? m : n, ldb);
+  c.matrix("C", C, m, n, ldc);
+  // cuBLAS computes in place only when C is A or B itself, untransposed, with the same ld.
+  c.require(C != A || (!ta && lda == ldc), "C aliases A other than in cuBLAS's in-place mode");
+  c.require(C != B || (!tb && ldb == ldc), "C aliases B other than in cuBLAS's in-place mode");
+  if (!c.ok()) return blas_status(c);
+  const Mat<double> a =
+      apply_op(ConstMapMat<double>(A, ta ? n : m, ta ? m : n, Eigen::OuterStride<>(lda)), transa);
+  const Mat<double> b =
+      apply_op(ConstMapMat<double>(B, tb ? n : m, tb ? m : n, Eigen::OuterStride<>(ldb)), transb);
+  MapMat<double>(C, m, n, Eigen::OuterStride<>(ldc)) = *alpha * a + *beta * b;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDtrsm(cublasHandle_t h, cublasSideMode_t side, cublasFillMode_t uplo,
+                           cublasOperation_t trans, cublasDiagType_t diag, int m, int n,
+                           const double* alpha, const double* A, int lda, double* B, int ldb) {
+  return trsm("cublasDtrsm", h, side, uplo, trans, diag, m, n, alpha, A, lda, B, ldb);
+}
+
+cublasStatus_t cublasStrsm(cublasHandle_t h, cublasSideMode_t side, cublasFillMode_t uplo,
+                           cublasOperation_t trans, cublasDiagType_t diag, int m, int n,
+                           const float* alpha, const float* A, int lda, float* B, int ldb) {
+  return trsm("cublasStrsm", h, side, uplo, trans, diag, m, n, alpha, A, lda, B, ldb);
+}
+
+// ---------------------------------------------------------------- cuSOLVER
+
+cusolverStatus_t cusolverDnCreate(cusolverDnHandle_t* handle) {
+  if (current_device != 0) {
+    refuse("cusolverDnCreate before cudaSetDevice");
+    return CUSOLVER_STATUS_NOT_INITIALIZED;
+  }
+  *handle = new EmulatedSolver;
+  add_handle(*handle);
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+cusolverStatus_t cusolverDnDestroy(cusolverDnHandle_t handle) {
+  if (!remove_handle(handle)) {
+    refuse("cusolverDnDestroy: unknown handle");
+    return CUSOLVER_STATUS_NOT_INITIALIZED;
+  }
+  delete handle;
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+cusolverStatus_t cusolverDnSetStream(cusolverDnHandle_t handle, cudaStream_t stream) {
+  if (!live_handle(handle) || !live_handle(stream)) {
+    refuse("cusolverDnSetStream: unknown handle or stream");
+    return CUSOLVER_STATUS_NOT_INITIALIZED;
+  }
+  handle->stream = stream;
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+cusolverStatus_t cusolverDnDpotrf_bufferSize(cusolverDnHandle_t h, cublasFillMode_t, int n,
+                                             double* A, int lda, int* lwork) {
+  return buffer_size_call("cusolverDnDpotrf_bufferSize", h, n, A, lda, lwork);
+}
+
+cusolverStatus_t cusolverDnDpotrf(cusolverDnHandle_t h, cublasFillMode_t uplo, int n, double* A,
+                                  int lda, double* work, int lwork, int* dev_info) {
+  return factor_call("cusolverDnDpotrf", LAPACKE_dpotrf_work, h, uplo, n, A, lda, work, lwork,
+                     dev_info);
+}
+
+cusolverStatus_t cusolverDnDpotri_bufferSize(cusolverDnHandle_t h, cublasFillMode_t, int n,
+                                             double* A, int lda, int* lwork) {
+  return buffer_size_call("cusolverDnDpotri_bufferSize", h, n, A, lda, lwork);
+}
+
+cusolverStatus_t cusolverDnDpotri(cusolverDnHandle_t h, cublasFillMode_t uplo, int n, double* A,
+                                  int lda, double* work, int lwork, int* dev_info) {
+  return factor_call("cusolverDnDpotri", LAPACKE_dpotri_work, h, uplo, n, A, lda, work, lwork,
+                     dev_info);
+}
+
+// ---------------------------------------------------------------- test hooks
+
+namespace emulation {
+
+std::size_t live_allocations() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  return state().allocations.size();
+}
+
+std::size_t live_bytes() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  std::size_t sum = 0;
+  for (const auto& a : state().allocations) sum += a.second;
+  return sum;
+}
+
+std::size_t live_handles() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  return state().handles.size();
+}
+
+std::size_t refused_calls() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  return state().refused;
+}
+
+}  // namespace emulation
+}  // namespace gpbo::cuda

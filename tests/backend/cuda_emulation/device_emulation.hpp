@@ -1,0 +1,17 @@
+#pragma once
+// What the tests may ask of the device emulation (see README.md here).
+
+#include <cstddef>
+
+namespace gpbo::cuda::emulation {
+
+/// Device allocations not yet freed, and their bytes.
+std::size_t live_allocations();
+std::size_t live_bytes();
+/// Streams and library handles not yet destroyed.
+std::size_t live_handles();
+/// Calls the emulation refused (bad argument, operand outside its allocation, wrong copy
+/// direction...), each also described on stderr; tests expect 0 after correct use.
+std::size_t refused_calls();
+
+}  // namespace gpbo::cuda::emulation

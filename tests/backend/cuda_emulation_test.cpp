@@ -1,0 +1,229 @@
+// The device emulation of tests/backend/cuda_emulation checked on its own: it must compute what
+// cuBLAS computes (against plain loops), refuse what a GPU would fault on, and see every
+// allocation and handle of a CUDA backend released at the end of its life.
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <random>
+
+#include "backend/backend.hpp"
+#include "backend/cuda_emulation/cusolverDn.h"
+#include "backend/cuda_emulation/device_emulation.hpp"
+#include "cuda/cuda_backend.cuh"
+#include "gpbo/error.hpp"
+
+namespace {
+
+namespace cu = gpbo::cuda;
+namespace emu = gpbo::cuda::emulation;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+/// A stream and a cuBLAS handle on the emulated device, and device copies of host matrices.
+class Emulated : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    refused_before_ = emu::refused_calls();
+    ASSERT_EQ(cu::cudaSetDevice(0), cu::cudaSuccess);
+    ASSERT_EQ(cu::cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), cu::cudaSuccess);
+    ASSERT_EQ(cu::cublasCreate(&blas_), cu::CUBLAS_STATUS_SUCCESS);
+    ASSERT_EQ(cu::cublasSetStream(blas_, stream_), cu::CUBLAS_STATUS_SUCCESS);
+  }
+  void TearDown() override {
+    for (double* p : owned_) EXPECT_EQ(cu::cudaFreeAsync(p, stream_), cu::cudaSuccess);
+    EXPECT_EQ(cu::cublasDestroy(blas_), cu::CUBLAS_STATUS_SUCCESS);
+    EXPECT_EQ(cu::cudaStreamDestroy(stream_), cu::cudaSuccess);
+  }
+
+  double* device(const MatrixXd& host) {
+    void* p = nullptr;
+    EXPECT_EQ(cu::cudaMallocAsync(&p, host.size() * sizeof(double), stream_), cu::cudaSuccess);
+    EXPECT_EQ(cu::cudaMemcpyAsync(p, host.data(), host.size() * sizeof(double),
+                                  cu::cudaMemcpyHostToDevice, stream_),
+              cu::cudaSuccess);
+    owned_.push_back(static_cast<double*>(p));
+    return owned_.back();
+  }
+  MatrixXd host(const double* p, int rows, int cols) {
+    MatrixXd out(rows, cols);
+    EXPECT_EQ(cu::cudaMemcpyAsync(out.data(), p, out.size() * sizeof(double),
+                                  cu::cudaMemcpyDeviceToHost, stream_),
+              cu::cudaSuccess);
+    return out;
+  }
+  std::size_t refused() const { return emu::refused_calls() - refused_before_; }
+
+  cu::cudaStream_t stream_ = nullptr;
+  cu::cublasHandle_t blas_ = nullptr;
+  std::vector<double*> owned_;
+  std::size_t refused_before_ = 0;
+};
+
+MatrixXd random_matrix(int rows, int cols, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> g;
+  MatrixXd m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = g(rng);
+  return m;
+}
+
+TEST_F(Emulated, NewMemoryReadsAsNaNAndCopiesMustNameTheirDirection) {
+  void* p = nullptr;
+  ASSERT_EQ(cu::cudaMallocAsync(&p, 4 * sizeof(double), stream_), cu::cudaSuccess);
+  owned_.push_back(static_cast<double*>(p));
+  const MatrixXd fresh = host(owned_.back(), 4, 1);
+  EXPECT_TRUE(fresh.array().isNaN().all());
+  double h[4] = {1, 2, 3, 4};
+  // Host memory named as the device side, and the reverse, are refused.
+  EXPECT_NE(cu::cudaMemcpyAsync(h, p, sizeof h, cu::cudaMemcpyHostToDevice, stream_),
+            cu::cudaSuccess);
+  EXPECT_NE(cu::cudaMemcpyAsync(p, h, sizeof h, cu::cudaMemcpyDeviceToHost, stream_),
+            cu::cudaSuccess);
+  // One byte past the allocation is refused too.
+  EXPECT_NE(cu::cudaMemcpyAsync(p, h, sizeof h + 1, cu::cudaMemcpyHostToDevice, stream_),
+            cu::cudaSuccess);
+  EXPECT_EQ(refused(), 3u);
+  EXPECT_NE(cu::cudaGetLastError(), cu::cudaSuccess);
+  EXPECT_EQ(cu::cudaGetLastError(), cu::cudaSuccess);  // read once, then cleared
+}
+
+TEST_F(Emulated, BlasRefusesBadLeadingDimensionsAndOperandsOutsideTheirAllocation) {
+  const MatrixXd A = random_matrix(5, 3, 1), B = random_matrix(3, 4, 2);
+  double* dA = device(A);
+  double* dB = device(B);
+  double* dC = device(MatrixXd::Zero(5, 4));
+  const double one = 1.0, zero = 0.0;
+  EXPECT_EQ(cu::cublasDgemm(blas_, cu::CUBLAS_OP_N, cu::CUBLAS_OP_N, 5, 4, 3, &one, dA, 4, dB, 3,
+                            &zero, dC, 5),
+            cu::CUBLAS_STATUS_INVALID_VALUE);  // lda < rows
+  EXPECT_EQ(cu::cublasDgemm(blas_, cu::CUBLAS_OP_N, cu::CUBLAS_OP_N, 6, 4, 3, &one, dA, 6, dB, 3,
+                            &zero, dC, 6),
+            cu::CUBLAS_STATUS_EXECUTION_FAILED);  // A and C read past their ends
+  EXPECT_EQ(cu::cublasDgemm(blas_, cu::CUBLAS_OP_N, cu::CUBLAS_OP_N, 5, 4, 3, &one, dA, 5, dB, 3,
+                            dC, dC, 5),
+            cu::CUBLAS_STATUS_INVALID_VALUE);  // beta in device memory
+  EXPECT_EQ(refused(), 3u);
+  EXPECT_EQ(cu::cublasDgemm(blas_, cu::CUBLAS_OP_N, cu::CUBLAS_OP_N, 5, 4, 3, &one, dA, 5, dB, 3,
+                            &zero, dC, 5),
+            cu::CUBLAS_STATUS_SUCCESS);
+  EXPECT_LE((host(dC, 5, 4) - A * B).cwiseAbs().maxCoeff(), 1e-12);
+}
+
+TEST_F(Emulated, BlasMatchesPlainLoops) {
+  const int n = 6, k = 4;
+  const MatrixXd A = random_matrix(k, n, 3);  // stored k x n, used transposed
+  MatrixXd L = random_matrix(n, n, 4);
+  L.diagonal() = L.diagonal().cwiseAbs().array() + 2.0;
+  MatrixXd Lstored = L;
+  Lstored.triangularView<Eigen::StrictlyUpper>().setConstant(std::nan(""));  // never read
+  const MatrixXd Lt = L.triangularView<Eigen::Lower>();
+  const MatrixXd B = random_matrix(n, 3, 5);
+  double* dA = device(A);
+  double* dL = device(Lstored);
+  const double one = 1.0, two = 2.0, minus_one = -1.0, zero = 0.0;
+
+  // gemm: C = A^T B (n x 3), by loops.
+  double* dC = device(MatrixXd::Constant(n, 3, std::nan("")));  // beta = 0: C not read
+  double* dB = device(B);
+  const MatrixXd B2 = random_matrix(k, 3, 6);
+  ASSERT_EQ(cu::cublasDgemm(blas_, cu::CUBLAS_OP_T, cu::CUBLAS_OP_N, n, 3, k, &one, dA, k,
+                            device(B2), k, &zero, dC, n),
+            cu::CUBLAS_STATUS_SUCCESS);
+  MatrixXd expect(n, 3);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      double s = 0.0;
+      for (int l = 0; l < k; ++l) s += A(l, i) * B2(l, j);
+      expect(i, j) = s;
+    }
+  }
+  EXPECT_LE((host(dC, n, 3) - expect).cwiseAbs().maxCoeff(), 1e-12);
+
+  // trsm, left, lower, transposed: L^T X = 2 B, checked by multiplying back.
+  ASSERT_EQ(cu::cublasDtrsm(blas_, cu::CUBLAS_SIDE_LEFT, cu::CUBLAS_FILL_MODE_LOWER,
+                            cu::CUBLAS_OP_T, cu::CUBLAS_DIAG_NON_UNIT, n, 3, &two, dL, n, dB, n),
+            cu::CUBLAS_STATUS_SUCCESS);
+  EXPECT_LE((Lt.transpose() * host(dB, n, 3) - 2.0 * B).cwiseAbs().maxCoeff(), 1e-10);
+
+  // syrk, lower, transposed: C = C - A^T A on the lower triangle only.
+  MatrixXd S = random_matrix(n, n, 7);
+  double* dS = device(S);
+  ASSERT_EQ(cu::cublasDsyrk(blas_, cu::CUBLAS_FILL_MODE_LOWER, cu::CUBLAS_OP_T, n, k, &minus_one,
+                            dA, k, &one, dS, n),
+            cu::CUBLAS_STATUS_SUCCESS);
+  const MatrixXd S2 = host(dS, n, n);
+  for (int j = 0; j < n; ++j) {
+    for (int i = 0; i < n; ++i) {
+      double s = 0.0;
+      for (int l = 0; l < k; ++l) s += A(l, i) * A(l, j);
+      EXPECT_NEAR(S2(i, j), i >= j ? S(i, j) - s : S(i, j), 1e-12) << i << "," << j;
+    }
+  }
+
+  // symm, left, lower: the NaN upper triangle of L is not read.
+  double* dY = device(MatrixXd::Zero(n, 3));
+  ASSERT_EQ(cu::cublasDsymm(blas_, cu::CUBLAS_SIDE_LEFT, cu::CUBLAS_FILL_MODE_LOWER, n, 3, &one, dL,
+                            n, device(B), n, &zero, dY, n),
+            cu::CUBLAS_STATUS_SUCCESS);
+  const MatrixXd sym = Lt + Lt.transpose() - MatrixXd(Lt.diagonal().asDiagonal());
+  EXPECT_LE((host(dY, n, 3) - sym * B).cwiseAbs().maxCoeff(), 1e-12);
+
+  // geam, transposed A into an in-place B: C = A^T + C.
+  double* dG = device(MatrixXd::Ones(n, k));
+  ASSERT_EQ(cu::cublasDgeam(blas_, cu::CUBLAS_OP_T, cu::CUBLAS_OP_N, n, k, &one, dA, k, &one, dG, n,
+                            dG, n),
+            cu::CUBLAS_STATUS_SUCCESS);
+  EXPECT_LE((host(dG, n, k) - (A.transpose().array() + 1.0).matrix()).cwiseAbs().maxCoeff(), 1e-15);
+  EXPECT_EQ(refused(), 0u);
+}
+
+/// Every CUDA backend call, on the emulation: nothing refused, and at the end no allocation,
+/// stream or handle left behind.
+TEST(DeviceEmulation, BackendMakesNoRefusedCallAndReleasesEverything) {
+  const std::size_t allocations = emu::live_allocations(), handles = emu::live_handles();
+  const std::size_t refused = emu::refused_calls();
+  {
+    gpbo::detail::CudaBackendOptions f32;
+    f32.scoring = gpbo::ScorePrecision::kFloat;
+    for (const auto& opt : {gpbo::detail::CudaBackendOptions{}, f32}) {
+      const auto backend = gpbo::cuda::create_cuda_backend(0, opt);
+      const MatrixXd X = (random_matrix(40, 3, 8).array() * 0.3).matrix();
+      const VectorXd y = random_matrix(40, 1, 9);
+      gpbo::GpHyperparameters h;
+      h.lengthscales = VectorXd::Constant(3, 0.5);
+      h.noise = 1e-2;
+      VectorXd grad;
+      EXPECT_TRUE(std::isfinite(
+          backend->log_marginal_likelihood(gpbo::KernelType::kMatern52, h, X, y, &grad)));
+      auto f = backend->factor(gpbo::KernelType::kRbf, h, X, y);
+      const MatrixXd Xc = random_matrix(300, 3, 10);
+      VectorXd mean, var, values;
+      MatrixXd dmean, dvar, g;
+      f->predict(Xc, &mean, &var, &dmean, &dvar);
+      gpbo::AcquisitionParams acq;
+      acq.best_f = y.maxCoeff();
+      backend->score(*f, acq, Xc, &values, nullptr);
+      backend->score(*f, acq, Xc, &values, &g);
+      EXPECT_EQ(backend->top_k(*f, acq, Xc, 5, &values).size(), 5u);
+      auto grown = f->clone();
+      grown->append(Xc.topRows(4), VectorXd::Zero(4));
+      EXPECT_EQ(grown->size(), 44);
+      EXPECT_EQ(f->covariance(Xc.topRows(3), Xc.topRows(3)).rows(), 3);
+      double jitter = -1.0;
+      backend->cholesky(MatrixXd::Identity(4, 4), &jitter);
+      EXPECT_EQ(jitter, 0.0);
+      // The prior (no observations) and an empty candidate set.
+      auto prior = backend->factor(gpbo::KernelType::kRbf, h, MatrixXd(0, 3), VectorXd(0));
+      prior->predict(Xc, &mean, &var);
+      EXPECT_DOUBLE_EQ(var(0), h.outputscale);
+      backend->score(*f, acq, MatrixXd(0, 3), &values, nullptr);
+      EXPECT_EQ(values.size(), 0);
+    }
+  }
+  EXPECT_EQ(emu::refused_calls(), refused);
+  EXPECT_EQ(emu::live_allocations(), allocations);
+  EXPECT_EQ(emu::live_handles(), handles);
+}
+
+}  // namespace
