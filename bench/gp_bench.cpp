@@ -127,8 +127,11 @@ void register_benchmarks() {
         ->MinTime(0.5);
     return;
   }
+  // The CPU side of the GPU cases, as far as a CPU finishes them in seconds: LML + gradient
+  // up to n = 10,000 (n^3 flops; 50,000 would take ~15 min a call on 2 cores), scoring up to
+  // m n^2 = 10^12 flops (10^6 candidates at n = 1,000; 10^4 at n = 10,000).
   benchmark::RegisterBenchmark("BM_LmlGrad", BM_LmlGrad)
-      ->ArgsProduct({{250, 500, 1000, 2000}, {10}})
+      ->ArgsProduct({{250, 500, 1000, 2000, 5000, 10000}, {10}})
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
   benchmark::RegisterBenchmark("BM_FitCold", BM_FitCold)
@@ -137,7 +140,8 @@ void register_benchmarks() {
       ->UseRealTime()
       ->Iterations(2);
   benchmark::RegisterBenchmark("BM_ScoreTopK", BM_ScoreTopK)
-      ->ArgsProduct({{1000}, {10000, 100000}, {0}})
+      ->ArgsProduct({{1000}, {10000, 100000, 1000000}, {0}})
+      ->Args({10000, 10000, 0})
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 }
