@@ -273,7 +273,8 @@ LadderResult cholesky_ladder(CudaResources& r, int n, double* A, int lda,
     GPBO_CUSOLVER_TRY(cusolverDnDpotrf(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, A, lda, work, lwork,
                                        r.dev_info()));
     const int info = r.read_dev_info();
-    if (info < 0) throw NumericalError(what + ": potrf rejected its arguments");
+    if (info < 0)
+      throw BackendUnavailable(what + ": potrf rejected argument " + std::to_string(-info));
     if (info == 0) {
       const double log_det = device_reduce(r, n, StridedLog{A, std::size_t(lda) + 1});
       if (std::isfinite(log_det)) return {jitter, log_det};
@@ -450,9 +451,11 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     // Raw device pointers: the explicit policy says where they point.
     long long* idx = index.data();
     double* val = dvalues.data();
-    thrust::sequence(policy, idx, idx + m);
-    // A stable sort, descending: ties keep row order, as the host path's stable sort does.
-    thrust::stable_sort_by_key(policy, val, val + m, idx, thrust::greater<double>());
+    thrust_call("top-k sort", [&] {
+      thrust::sequence(policy, idx, idx + m);
+      // A stable sort, descending: ties keep row order, as the host path's stable sort does.
+      thrust::stable_sort_by_key(policy, val, val + m, idx, thrust::greater<double>());
+    });
     std::vector<long long> top(kk);
     index.download(top.data(), kk);
     for (int i = 0; i < kk; ++i) order[i] = static_cast<Eigen::Index>(top[i]);
@@ -739,11 +742,13 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     const double* mean = req.mean + c0;
     const double* var = req.var + c0;
     auto first = thrust::make_zip_iterator(thrust::make_tuple(mean, var));
-    thrust::transform(policy, first, first + mc, req.values + c0, AcquisitionValueOp{*req.acq});
-    if (dm != nullptr) {
-      auto out = thrust::make_zip_iterator(thrust::make_tuple(dm, dv));
-      thrust::transform(policy, first, first + mc, out, AcquisitionChainOp{*req.acq});
-    }
+    thrust_call("acquisition values", [&] {
+      thrust::transform(policy, first, first + mc, req.values + c0, AcquisitionValueOp{*req.acq});
+      if (dm != nullptr) {
+        auto out = thrust::make_zip_iterator(thrust::make_tuple(dm, dv));
+        thrust::transform(policy, first, first + mc, out, AcquisitionChainOp{*req.acq});
+      }
+    });
   }
 
   // Destroyed after the buffers below (declared first): they free on its stream.

@@ -1,7 +1,10 @@
 #pragma once
-// Status checks for the CUDA runtime, cuBLAS and cuSOLVER. Each macro throws a typed gpbo error
-// naming the call, the status and file:line; none aborts. A missing driver or device (and an
-// out-of-memory) is BackendUnavailable; everything else is NumericalError.
+// Status checks for the CUDA runtime, cuBLAS and cuSOLVER. Each macro throws BackendUnavailable
+// naming the call, the status and file:line; none aborts. A failed call means a missing driver
+// or device, no memory, a device fault (which leaves the context unusable) or a gpbo bug: never
+// a numerical condition for a caller to absorb, so never NumericalError (which the GP fit reads
+// as "this point is infeasible"). Numerical failures (potrf's devInfo > 0, a non-finite
+// factor) are found by the backend and thrown as NumericalError there.
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>

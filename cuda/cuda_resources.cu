@@ -66,35 +66,19 @@ std::string where(const char* call, const char* file, int line) {
 }  // namespace
 
 void throw_cuda_error(cudaError_t e, const char* call, const char* file, int line) {
-  cudaGetLastError();  // clear a sticky-free error so the next call starts clean
-  const std::string msg = "CUDA: " + where(call, file, line) + " failed: " + cudaGetErrorName(e) +
-                          " (" + cudaGetErrorString(e) + ")";
-  if (e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver ||
-      e == cudaErrorMemoryAllocation || e == cudaErrorInvalidDevice ||
-      e == cudaErrorDevicesUnavailable) {
-    throw BackendUnavailable(msg);
-  }
-  throw NumericalError(msg);
+  cudaGetLastError();  // clear a non-sticky error so the next call starts clean
+  throw BackendUnavailable("CUDA: " + where(call, file, line) + " failed: " + cudaGetErrorName(e) +
+                           " (" + cudaGetErrorString(e) + ")");
 }
 
 void throw_cublas_error(cublasStatus_t s, const char* call, const char* file, int line) {
-  const std::string msg =
-      "cuBLAS: " + where(call, file, line) + " failed: " + cublas_status_name(s);
-  if (s == CUBLAS_STATUS_NOT_INITIALIZED || s == CUBLAS_STATUS_ALLOC_FAILED ||
-      s == CUBLAS_STATUS_ARCH_MISMATCH) {
-    throw BackendUnavailable(msg);
-  }
-  throw NumericalError(msg);
+  throw BackendUnavailable("cuBLAS: " + where(call, file, line) +
+                           " failed: " + cublas_status_name(s));
 }
 
 void throw_cusolver_error(cusolverStatus_t s, const char* call, const char* file, int line) {
-  const std::string msg =
-      "cuSOLVER: " + where(call, file, line) + " failed: " + cusolver_status_name(s);
-  if (s == CUSOLVER_STATUS_NOT_INITIALIZED || s == CUSOLVER_STATUS_ALLOC_FAILED ||
-      s == CUSOLVER_STATUS_ARCH_MISMATCH) {
-    throw BackendUnavailable(msg);
-  }
-  throw NumericalError(msg);
+  throw BackendUnavailable("cuSOLVER: " + where(call, file, line) +
+                           " failed: " + cusolver_status_name(s));
 }
 
 CudaResources::Lock::Lock(CudaResources& r) : lock_(r.mutex_) {

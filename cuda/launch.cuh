@@ -13,9 +13,12 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <exception>
+#include <string>
 
 #include "backend/host_device.hpp"
 #include "cuda/cuda_check.cuh"
+#include "gpbo/error.hpp"
 
 #if defined(__CUDACC__)
 #include <thrust/system/cuda/execution_policy.h>
@@ -53,6 +56,19 @@ struct SumInto {
 template <typename Op>
 SumInto<Op> sum_into(std::size_t count, Op op, double* out) {
   return SumInto<Op>{count, op, out};
+}
+
+/// Runs Thrust calls, turning Thrust's own exceptions (thrust::system_error, bad_alloc) into
+/// BackendUnavailable like every other failed device call.
+template <typename F>
+void thrust_call(const char* what, F&& f) {
+  try {
+    f();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw BackendUnavailable(std::string("Thrust: ") + what + " failed: " + e.what());
+  }
 }
 
 #if defined(__CUDACC__)
@@ -131,8 +147,10 @@ void for_each_segment(cudaStream_t st, int segments, const Body& body) {
   GPBO_CUDA_CHECK_LAUNCH();
 }
 
-/// Thrust's policy for work on the stream `st`.
-inline auto thrust_policy(cudaStream_t st) { return thrust::cuda::par.on(st); }
+/// Thrust's policy for work on the stream `st`: asynchronous (no sync at the end of each
+/// algorithm; temporaries from the stream's pool). Every host read of a result goes through
+/// DeviceBuffer::download, which synchronizes.
+inline auto thrust_policy(cudaStream_t st) { return thrust::cuda::par_nosync.on(st); }
 
 #else  // a host compiler: the device emulation
 

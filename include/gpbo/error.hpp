@@ -36,7 +36,8 @@ class NumericalError : public Error {
   using Error::Error;
 };
 
-/// The requested backend is not compiled in, or no device is visible.
+/// The requested backend is not compiled in, no device is visible, or the device failed (a
+/// CUDA, cuBLAS or cuSOLVER call returned an error: a CUDA context is unusable after a fault).
 class BackendUnavailable : public Error {
  public:
   using Error::Error;

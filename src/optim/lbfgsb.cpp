@@ -6,6 +6,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "gpbo/error.hpp"
+
 namespace gpbo {
 
 BoxResult minimize_in_box(const BoxObjective& f, const Eigen::VectorXd& x0,
@@ -38,8 +40,10 @@ BoxResult minimize_in_box(const BoxObjective& f, const Eigen::VectorXd& x0,
   double fx = 0.0;
   try {
     solver.minimize(tracked, x, fx, lb, ub);
+  } catch (const Error&) {
+    throw;  // from the objective (e.g. a failed device): not the solver's to absorb
   } catch (const std::exception&) {
-    // Keep the best point seen so far (see above).
+    // The solver's own failures (line search): keep the best point seen so far (see above).
   }
   if (!std::isfinite(best.value)) {
     Eigen::VectorXd g(x0.size());

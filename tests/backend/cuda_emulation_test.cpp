@@ -12,6 +12,9 @@
 #include "backend/cuda_emulation/device_emulation.hpp"
 #include "cuda/cuda_backend.cuh"
 #include "gpbo/error.hpp"
+#include "gpbo/gp.hpp"
+#include "gpbo/study.hpp"
+#include "gpbo/test_functions.hpp"
 
 namespace {
 
@@ -224,6 +227,42 @@ TEST(DeviceEmulation, BackendMakesNoRefusedCallAndReleasesEverything) {
   EXPECT_EQ(emu::refused_calls(), refused);
   EXPECT_EQ(emu::live_allocations(), allocations);
   EXPECT_EQ(emu::live_handles(), handles);
+}
+
+/// A device that faults mid-call must surface as BackendUnavailable, however deep the call:
+/// never as a NumericalError, which the fit would absorb as an infeasible point (and so report a
+/// wrong model, or a misleading "no factorization succeeded").
+TEST(DeviceEmulation, DeviceFaultsSurfaceAsBackendUnavailable) {
+  const gpbo::TestFunction f = gpbo::TestFunction::make("hartmann3");
+  const MatrixXd X = (random_matrix(30, 3, 12).array().abs() * 0.3).matrix();
+  VectorXd y(X.rows());
+  for (int i = 0; i < X.rows(); ++i) y(i) = f(X.row(i).transpose());
+  // The likelihood's Cholesky and solves, its inverse, a copy, and the scoring's solve.
+  for (const char* call : {"cusolverDnDpotrf", "cusolverDnDpotri", "cublasDtrsv", "cudaMemcpyAsync",
+                           "cudaStreamSynchronize"}) {
+    SCOPED_TRACE(call);
+    gpbo::GaussianProcess gp({}, gpbo::Device::cuda(0));
+    emu::inject_fault(call);
+    EXPECT_THROW(gp.fit(X, y, 1), gpbo::BackendUnavailable);
+    emu::clear_faults();
+    EXPECT_NO_THROW(gp.fit(X, y, 1));
+  }
+  // A study's ask that meets a fault fails whole: no trial is recorded, and once the device
+  // is back the study goes on.
+  gpbo::StudyOptions o;
+  o.device = gpbo::Device::cuda(0);
+  o.n_initial = 5;
+  gpbo::Study study(f.space(), o);
+  for (int i = 0; i < 8; ++i) {
+    const gpbo::Trial& t = study.ask();
+    study.tell(t.id, f(f.to_vector(t.params)));
+  }
+  const std::size_t trials = study.trials().size();
+  emu::inject_fault("cublasDtrsm");  // the acquisition optimizer's scoring
+  EXPECT_THROW(study.ask(), gpbo::BackendUnavailable);
+  emu::clear_faults();
+  EXPECT_EQ(study.trials().size(), trials);
+  EXPECT_EQ(study.ask().source, "model");
 }
 
 }  // namespace

@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
 #include "gpbo/space.hpp"
+#include "optim/lbfgsb.hpp"
 
 namespace gpbo {
 namespace {
@@ -510,3 +512,25 @@ TEST(AcquisitionOptimizerTest, SameRandomStateGivesIdenticalCandidates) {
 
 }  // namespace
 }  // namespace gpbo
+
+// minimize_in_box keeps its best point when LBFGS++ gives up, but an error thrown by the
+// objective itself (a failed device, say) is the caller's: it must come through.
+TEST(MinimizeInBox, ObjectiveErrorsPropagateAndSolverFailuresDoNot) {
+  int calls = 0;
+  const gpbo::BoxObjective failing_device = [&](const Eigen::VectorXd& x, Eigen::VectorXd& g) {
+    if (++calls == 3) throw gpbo::BackendUnavailable("device lost");
+    g = 2.0 * (x.array() - 0.3).matrix();
+    return (x.array() - 0.3).square().sum();
+  };
+  const Eigen::VectorXd lb = Eigen::VectorXd::Zero(2), ub = Eigen::VectorXd::Ones(2);
+  EXPECT_THROW(gpbo::minimize_in_box(failing_device, Eigen::VectorXd::Constant(2, 0.9), lb, ub),
+               gpbo::BackendUnavailable);
+  // A non-smooth objective whose line search fails: the best point seen comes back.
+  const gpbo::BoxObjective kink = [](const Eigen::VectorXd& x, Eigen::VectorXd& g) {
+    g = Eigen::VectorXd::Constant(x.size(), 1.0);  // a wrong gradient: the search gives up
+    return (x.array() - 0.5).abs().sum();
+  };
+  const gpbo::BoxResult r = gpbo::minimize_in_box(kink, Eigen::VectorXd::Constant(2, 0.9), lb, ub);
+  EXPECT_TRUE(std::isfinite(r.value));
+  EXPECT_LE(r.value, 0.8 + 1e-12);  // no worse than the start
+}

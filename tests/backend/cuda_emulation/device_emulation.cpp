@@ -39,6 +39,8 @@ struct State {
   std::map<std::uintptr_t, std::size_t> allocations;  // base -> bytes
   std::set<const void*> handles;                      // streams, cuBLAS and cuSOLVER handles
   std::size_t refused = 0;
+  std::string fault_at;  // inject_fault's call, until it runs
+  bool faulted = false;  // every call fails until clear_faults()
   EmulatedMemPool pool;
 };
 
@@ -57,6 +59,21 @@ void refuse(const std::string& what) {
     ++state().refused;
   }
   std::cerr << "[device emulation] refused: " << what << "\n";
+}
+
+/// Whether `call` fails as a faulted device (see inject_fault).
+bool device_faulted(const char* call) {
+  bool hit = false;
+  {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    if (!state().faulted && state().fault_at == call) {
+      state().faulted = true;
+      state().fault_at.clear();
+    }
+    hit = state().faulted;
+  }
+  if (hit) std::cerr << "[device emulation] " << call << ": the device has faulted\n";
+  return hit;
 }
 
 cudaError_t fail(cudaError_t e, const std::string& what) {
@@ -100,6 +117,10 @@ std::string hex(const void* p) {
 }
 
 bool device_stream(cudaStream_t s, const char* call) {
+  if (device_faulted(call)) {
+    last_error = cudaErrorIllegalAddress;
+    return false;
+  }
   if (live_handle(s)) return true;
   fail(cudaErrorInvalidResourceHandle,
        std::string(call) + ": stream " + hex(s) + " was never created or is destroyed");
@@ -168,6 +189,10 @@ class Checks {
   }
   template <typename H>
   Checks& handle(const H* h) {
+    if (ok_ && device_faulted(call_)) {
+      ok_ = false;  // a failed execution, not a refusal
+      return *this;
+    }
     if (ok_ && !live_handle(h)) return bad("handle not created or destroyed", false);
     if (ok_ && !live_handle(h->stream)) return bad("the handle's stream is not set", false);
     return *this;
@@ -390,12 +415,11 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   // Work runs when it is enqueued: nothing to wait for.
-  return device_stream(stream, "cudaStreamSynchronize") ? cudaSuccess
-                                                        : cudaErrorInvalidResourceHandle;
+  return device_stream(stream, "cudaStreamSynchronize") ? cudaSuccess : last_error;
 }
 
 cudaError_t cudaMallocAsync(void** ptr, std::size_t bytes, cudaStream_t stream) {
-  if (!device_stream(stream, "cudaMallocAsync")) return cudaErrorInvalidResourceHandle;
+  if (!device_stream(stream, "cudaMallocAsync")) return last_error;
   if (ptr == nullptr) return fail(cudaErrorInvalidValue, "cudaMallocAsync: null out pointer");
   void* p = std::malloc(std::max<std::size_t>(bytes, 1));
   if (p == nullptr) return fail(cudaErrorMemoryAllocation, "cudaMallocAsync: out of memory");
@@ -410,7 +434,9 @@ cudaError_t cudaMallocAsync(void** ptr, std::size_t bytes, cudaStream_t stream) 
 }
 
 cudaError_t cudaFreeAsync(void* ptr, cudaStream_t stream) {
-  if (!device_stream(stream, "cudaFreeAsync")) return cudaErrorInvalidResourceHandle;
+  if (!live_handle(stream)) {
+    return fail(cudaErrorInvalidResourceHandle, "cudaFreeAsync: unknown or destroyed stream");
+  }
   {
     std::lock_guard<std::mutex> lock(state().mutex);
     if (state().allocations.erase(reinterpret_cast<std::uintptr_t>(ptr)) == 0) {
@@ -424,7 +450,7 @@ cudaError_t cudaFreeAsync(void* ptr, cudaStream_t stream) {
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind,
                             cudaStream_t stream) {
-  if (!device_stream(stream, "cudaMemcpyAsync")) return cudaErrorInvalidResourceHandle;
+  if (!device_stream(stream, "cudaMemcpyAsync")) return last_error;
   if (bytes == 0) return cudaSuccess;
   const bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
   const bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
@@ -442,7 +468,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaM
 cudaError_t cudaMemcpy2DAsync(void* dst, std::size_t dpitch, const void* src, std::size_t spitch,
                               std::size_t width, std::size_t height, cudaMemcpyKind kind,
                               cudaStream_t stream) {
-  if (!device_stream(stream, "cudaMemcpy2DAsync")) return cudaErrorInvalidResourceHandle;
+  if (!device_stream(stream, "cudaMemcpy2DAsync")) return last_error;
   if (width > dpitch || width > spitch) {
     return fail(cudaErrorInvalidValue, "cudaMemcpy2DAsync: width exceeds a pitch");
   }
@@ -462,7 +488,7 @@ cudaError_t cudaMemcpy2DAsync(void* dst, std::size_t dpitch, const void* src, st
 }
 
 cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t stream) {
-  if (!device_stream(stream, "cudaMemsetAsync")) return cudaErrorInvalidResourceHandle;
+  if (!device_stream(stream, "cudaMemsetAsync")) return last_error;
   if (bytes == 0) return cudaSuccess;
   if (!copy_side(ptr, bytes, true, "cudaMemsetAsync", "destination")) return cudaErrorInvalidValue;
   std::memset(ptr, value, bytes);
@@ -483,6 +509,8 @@ const char* cudaGetErrorName(cudaError_t error) {
       return "cudaErrorInvalidDevice";
     case cudaErrorInvalidResourceHandle:
       return "cudaErrorInvalidResourceHandle";
+    case cudaErrorIllegalAddress:
+      return "cudaErrorIllegalAddress";
     default:
       return "cudaErrorUnknown";
   }
@@ -754,6 +782,17 @@ std::size_t live_handles() {
 std::size_t refused_calls() {
   std::lock_guard<std::mutex> lock(state().mutex);
   return state().refused;
+}
+
+void inject_fault(const std::string& call) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().fault_at = call;
+}
+
+void clear_faults() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().fault_at.clear();
+  state().faulted = false;
 }
 
 }  // namespace emulation
