@@ -58,6 +58,11 @@ elif [[ -d $dir/libs ]]; then
 fi
 original_ld_path=${LD_LIBRARY_PATH:-}
 export LD_LIBRARY_PATH="${libdir:+$libdir:}/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}"
+# cuBLAS/cuSOLVER from pip's nvidia-* wheels (PyTorch's), after the toolkit's own.
+nv_pip=$(python3 -c 'import nvidia; print(list(nvidia.__path__)[0])' 2> /dev/null || true)
+if [[ -n $nv_pip ]]; then
+  for d in "$nv_pip"/*/lib; do [[ -d $d ]] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"; done
+fi
 tests_bin=$(find_bin gpbo_tests) || tests_bin=""
 gp_bench=$(find_bin gp_bench) || gp_bench=""
 ask_bench=$(find_bin ask_bench) || ask_bench=""
@@ -74,6 +79,14 @@ for b in "$tests_bin" "$gp_bench" "$ask_bench"; do
 done
 [[ -n $tests_bin ]] || { echo "no gpbo_tests under $dir"; status=1; }
 row "libraries" "$([[ $missing_total == 0 ]] && echo ok || echo "missing in $missing_total binaries")"
+# Binaries built without CUDA would skip every GPU test and fail every benchmark: stop early.
+cuda_build=1
+if [[ -n $tests_bin ]] && ! ldd "$tests_bin" 2>&1 | grep -q libcublas; then
+  echo "gpbo_tests does not link cuBLAS: built without CUDA (configure with -DGPBO_CUDA=ON)"
+  cuda_build=0
+  status=1
+fi
+row "CUDA build" "$([[ $cuda_build == 1 ]] && echo yes || echo "NO: rebuild with -DGPBO_CUDA=ON")"
 
 # ---------------------------------------------------------------- (b) the card
 note "(b) nvidia-smi"
@@ -89,6 +102,7 @@ fi
 row "card" "$card"
 card_slug=$(echo "$card" | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
 [[ $gpu == 1 ]] || card_slug="no-gpu"
+[[ $cuda_build == 1 ]] || gpu=0
 
 # ---------------------------------------------------------------- (c) GPU tests
 note "(c) GPU tests"
@@ -98,27 +112,19 @@ if [[ -n $tests_bin ]]; then
     2>&1 | tee "$work/tests.log" | grep -E '^\[ +(OK|FAILED) |^\[  (PASSED|SKIPPED) +\] [0-9]|measured|Failure' | tail -80
   rc=${PIPESTATUS[0]}
   count() { sed -n "s/^\[  $1 *\] \([0-9]*\) tests\{0,1\}[.,].*/\1/p" "$work/tests.log" | tail -1; }
-  row "gtest (GPU filter)" "rc=$rc passed=$(count PASSED) failed=$(c=$(count FAILED); echo "${c:-0}") skipped=$(count SKIPPED)"
+  skipped=$(count SKIPPED)
+  row "gtest (GPU filter)" "rc=$rc passed=$(count PASSED) failed=$(c=$(count FAILED); echo "${c:-0}") skipped=${skipped:-0}"
   ((rc == 0)) || status=1
+  # With a GPU nothing in the filter may skip: a skip there means the device was not used.
+  if [[ $gpu == 1 && ${skipped:-0} != 0 ]]; then
+    grep -A1 '^\[  SKIPPED' "$work/tests.log" | head -20
+    status=1
+  fi
   grep measured "$work/tests.log" > "$work/measured.txt" || true
 fi
 
-# ---------------------------------------------------------------- (d) memcheck
-note "(d) compute-sanitizer memcheck (small fit and score)"
-sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
-if [[ $gpu == 1 && -n $sanitizer && -n $tests_bin ]]; then
-  run_step 90 "$sanitizer" --tool memcheck --error-exitcode 3 --leak-check full "$tests_bin" \
-    --gtest_filter='CudaBackend.SmallFitAndScore' 2>&1 | tail -15
-  rc=${PIPESTATUS[0]}
-  row "memcheck" "$([[ $rc == 0 ]] && echo "clean" || echo "rc=$rc")"
-  ((rc == 0)) || status=1
-else
-  echo "skipped (gpu=$gpu, compute-sanitizer: ${sanitizer:-not found})"
-  row "memcheck" "skipped"
-fi
-
-# ---------------------------------------------------------------- (e) benchmarks
-note "(e) GPU benchmarks"
+# ---------------------------------------------------------------- (d) benchmarks
+note "(d) GPU benchmarks: the issue's targets first"
 bench_json=()
 run_bench() {  # run_bench NAME CAP BINARY FILTER
   local name=$1 cap=$2 bin=$3 filter=$4
@@ -132,6 +138,27 @@ if [[ $gpu == 1 && -n $gp_bench ]]; then
   run_bench lml_small 90 "$gp_bench" 'BM_LmlGrad/(1000|2000|5000|10000)/'
   run_bench score 120 "$gp_bench" 'BM_ScoreTopK'
   [[ -n $ask_bench ]] && run_bench ask 100 "$ask_bench" 'BM_Ask/'
+else
+  echo "skipped (gpu=$gpu)"
+fi
+
+# ---------------------------------------------------------------- (e) memcheck
+note "(e) compute-sanitizer memcheck (small fit and score)"
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
+if [[ $gpu == 1 && -n $sanitizer && -n $tests_bin ]]; then
+  run_step 90 "$sanitizer" --tool memcheck --error-exitcode 3 --leak-check full "$tests_bin" \
+    --gtest_filter='CudaBackend.SmallFitAndScore' 2>&1 | tail -15
+  rc=${PIPESTATUS[0]}
+  row "memcheck" "$([[ $rc == 0 ]] && echo "clean" || echo "rc=$rc")"
+  ((rc == 0)) || status=1
+else
+  echo "skipped (gpu=$gpu, compute-sanitizer: ${sanitizer:-not found})"
+  row "memcheck" "skipped"
+fi
+
+# ---------------------------------------------------------------- (f) more benchmarks
+note "(f) GPU benchmarks: trust region, large n"
+if [[ $gpu == 1 && -n $gp_bench ]]; then
   # Issue 7's target: one trust-region ask(100) at d = 300, n = 5,000 under 10 s.
   [[ -n $ask_bench ]] && run_bench ask_trust_region 60 "$ask_bench" 'BM_AskTrustRegion'
   run_bench lml_large 90 "$gp_bench" 'BM_LmlGrad/(20000|50000)/'
@@ -139,8 +166,8 @@ else
   echo "skipped (gpu=$gpu)"
 fi
 
-# ---------------------------------------------------------------- (f) BoTorch
-note "(f) BoTorch on the same cases"
+# ---------------------------------------------------------------- (g) BoTorch
+note "(g) BoTorch on the same cases"
 botorch_json=""
 # Python gets the machine's own library path, not our carried libstdc++/OpenBLAS.
 py() { LD_LIBRARY_PATH=$original_ld_path python3 "$@"; }
@@ -153,8 +180,8 @@ else
   row "botorch" "skipped"
 fi
 
-# ---------------------------------------------------------------- (g) results JSON
-note "(g) results"
+# ---------------------------------------------------------------- (h) results JSON
+note "(h) results"
 commit=$(cat "$dir/COMMIT" 2> /dev/null || git -C "$repo" rev-parse HEAD 2> /dev/null || echo unknown)
 date_utc=$(date -u +%Y-%m-%d)
 result_file="$results/$card_slug-$date_utc.json"
@@ -195,11 +222,16 @@ with open(os.path.join(os.path.dirname(out), ".table.txt"), "w") as t:
         t.write(f"botorch {r['case']:<36} {r['median_ms']:>10.2f} ms\n")
 PY
   echo "wrote $result_file"
+  # The evidence beside it, for a failure to be diagnosed without another GPU session: the
+  # whole test log, gtest's JSON and every benchmark's raw JSON (one file: $OUT returns 8).
+  tar -C "$work" -czf "${result_file%.json}-raw.tar.gz" \
+    $(cd "$work" && ls -- *.log *.json *.txt 2> /dev/null) &&
+    echo "wrote ${result_file%.json}-raw.tar.gz"
 else
   echo "python3 not found: benchmark JSON left in $work only"
 fi
 
-# ---------------------------------------------------------------- (h) table
+# ---------------------------------------------------------------- table
 note "summary ($(($(date +%s) - start)) s)"
 printf '%s\n' "${table[@]}"
 [[ -f $results/.table.txt ]] && cat "$results/.table.txt" && rm -f "$results/.table.txt"
