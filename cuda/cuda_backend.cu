@@ -231,13 +231,13 @@ double device_reduce(CudaResources& r, std::size_t count, const Op& op) {
   return v;
 }
 
-DeviceBuffer<double> upload(const double* host, std::size_t count, cudaStream_t stream) {
+DeviceBuffer<double> upload(const double* host, std::size_t count, Stream stream) {
   DeviceBuffer<double> b(count, stream);
   b.upload(host, count);
   return b;
 }
 
-DeviceBuffer<double> ones(std::size_t count, cudaStream_t stream) {
+DeviceBuffer<double> ones(std::size_t count, Stream stream) {
   DeviceBuffer<double> b(count, stream);
   for_each_index(stream, count, Fill{1.0, b.data()});
   return b;
@@ -255,7 +255,7 @@ struct LadderResult {
 LadderResult cholesky_ladder(CudaResources& r, int n, double* A, int lda,
                              const std::function<void()>& fill, const std::string& what) {
   if (n == 0) return {};
-  const cudaStream_t st = r.stream();
+  const Stream st = r.stream();
   fill();
   const double scale = device_reduce(r, n, StridedValue{A, std::size_t(lda) + 1}) / n;
   if (!std::isfinite(scale)) throw NumericalError(what + ": non-finite covariance");
@@ -338,7 +338,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
 
   /// Builds the factor of K(X, X) + noise I (caller holds the lock).
   void init(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
-    const cudaStream_t st = res_->stream();
+    const Stream st = res_->stream();
     n_ = static_cast<int>(X.rows());
     d_ = static_cast<int>(X.cols());
     const Eigen::VectorXd inv_l = inverse_lengthscales(h_);
@@ -373,7 +373,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
                Eigen::MatrixXd* dmean, Eigen::MatrixXd* dvar) const override {
     const int m = static_cast<int>(Xc.rows());
     CudaResources::Lock lock(*res_);
-    const cudaStream_t st = res_->stream();
+    const Stream st = res_->stream();
     const DeviceBuffer<double> dXc = upload(Xc.data(), std::size_t(m) * d_, st);
     DeviceBuffer<double> dmean_v(m, st), dvar_v(m, st);
     DeviceBuffer<double> ddm(dmean ? std::size_t(m) * d_ : 0, st);
@@ -408,7 +408,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
              Eigen::MatrixXd* grad, ScorePrecision precision) const {
     const int m = static_cast<int>(Xc.rows());
     CudaResources::Lock lock(*res_);
-    const cudaStream_t st = res_->stream();
+    const Stream st = res_->stream();
     const DeviceBuffer<double> dXc = upload(Xc.data(), std::size_t(m) * d_, st);
     DeviceBuffer<double> dmean_v(m, st), dvar_v(m, st), dvalues(m, st);
     DeviceBuffer<double> dgrad(grad ? std::size_t(m) * d_ : 0, st);
@@ -434,7 +434,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     const int m = static_cast<int>(Xc.rows());
     const int kk = std::clamp(k, 0, m);
     CudaResources::Lock lock(*res_);
-    const cudaStream_t st = res_->stream();
+    const Stream st = res_->stream();
     const DeviceBuffer<double> dXc = upload(Xc.data(), std::size_t(m) * d_, st);
     DeviceBuffer<double> dmean_v(m, st), dvar_v(m, st), dvalues(m, st);
     DeviceBuffer<long long> index(m, st);
@@ -471,7 +471,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     Eigen::MatrixXd C(a, b);
     if (a == 0 || b == 0) return C;
     CudaResources::Lock lock(*res_);
-    const cudaStream_t st = res_->stream();
+    const Stream st = res_->stream();
     const bool same = &A == &B;
     const DeviceBuffer<double> dA = upload(A.data(), std::size_t(a) * d_, st);
     const DeviceBuffer<double> dB =
@@ -495,7 +495,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     const int k = static_cast<int>(Xnew.rows());
     if (k == 0) return;
     CudaResources::Lock lock(*res_);
-    const cudaStream_t st = res_->stream();
+    const Stream st = res_->stream();
     const int n = n_, N = n_ + k, d = d_;
     const DeviceBuffer<double> dXnew = upload(Xnew.data(), std::size_t(k) * d, st);
     // B = L^{-1} k(X, Xnew) (n x k); C = K(Xnew) + noise I + jitter I - B^T B (lower, k x k).
@@ -565,7 +565,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
 
   std::unique_ptr<PosteriorFactor> clone() const override {
     CudaResources::Lock lock(*res_);
-    const cudaStream_t st = res_->stream();
+    const Stream st = res_->stream();
     auto c = std::make_unique<CudaPosteriorFactor>(res_, kernel_, h_);
     c->n_ = n_;
     c->d_ = d_;
@@ -617,7 +617,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
   /// Float copies of L and alpha for the float32 scoring path, made once per factor state.
   void ensure_float() const {
     if (!L32_.empty() || n_ == 0) return;
-    const cudaStream_t st = res_->stream();
+    const Stream st = res_->stream();
     L32_ = DeviceBuffer<float>(L_.size(), st);
     alpha32_ = DeviceBuffer<float>(alpha_.size(), st);
     for_each_index(st, L_.size(), Convert<float>{L_.data(), L32_.data()});
@@ -642,7 +642,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
   void run_typed(const double* dXc, int m, const PosteriorRequest& req, const T* L,
                  const T* alpha) const {
     CudaResources& r = *res_;
-    const cudaStream_t st = r.stream();
+    const Stream st = r.stream();
     const int n = n_, d = d_;
     const double s = h_.outputscale;
     const bool need_grad_acq = req.grad != nullptr;
@@ -780,7 +780,7 @@ class CudaBackend final : public Backend {
     }
     CudaResources::Lock lock(*res_);
     CudaResources& r = *res_;
-    const cudaStream_t st = r.stream();
+    const Stream st = r.stream();
     // Distances are translation invariant; centring keeps the gradient sums accurate (as on
     // the CPU).
     const Eigen::MatrixXd X = X_in.rowwise() - X_in.colwise().mean();
@@ -860,7 +860,7 @@ class CudaBackend final : public Backend {
       return L;
     }
     CudaResources::Lock lock(*res_);
-    const cudaStream_t st = res_->stream();
+    const Stream st = res_->stream();
     DeviceBuffer<double> A(std::size_t(n) * n, st);
     const LadderResult lr = cholesky_ladder(
         *res_, n, A.data(), n, [&] { A.upload(S.data(), std::size_t(n) * n); },

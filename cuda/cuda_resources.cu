@@ -91,18 +91,28 @@ void CudaResources::init() {
   GPBO_CUDA_TRY(cudaGetDeviceProperties(&prop, device_));
   static_assert(sizeof(name_) >= sizeof(prop.name), "device name buffer");
   for (std::size_t i = 0; i < sizeof(prop.name); ++i) name_[i] = prop.name[i];
-  // Freed blocks stay in the pool: the scoring and likelihood loops allocate the same sizes
-  // again and again, and a cudaMalloc per call would cost more than small kernels.
-  cudaMemPool_t pool;
-  GPBO_CUDA_TRY(cudaDeviceGetDefaultMemPool(&pool, device_));
+  int pools = 0;
+  GPBO_CUDA_TRY(cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, device_));
+  if (pools == 0) {
+    throw BackendUnavailable("CUDA device " + std::to_string(device_) + " (" + name_ +
+                             ") has no stream-ordered memory pools");
+  }
+  // A pool of our own (not the device's default, which other code in the process shares):
+  // freed blocks stay in it, since the scoring and likelihood loops allocate the same sizes
+  // again and again, and all of it goes back to the device when the resources are destroyed.
+  cudaMemPoolProps props{};
+  props.allocType = cudaMemAllocationTypePinned;
+  props.location.type = cudaMemLocationTypeDevice;
+  props.location.id = device_;
+  GPBO_CUDA_TRY(cudaMemPoolCreate(&pool_, &props));
   std::uint64_t threshold = UINT64_MAX;
-  GPBO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+  GPBO_CUDA_TRY(cudaMemPoolSetAttribute(pool_, cudaMemPoolAttrReleaseThreshold, &threshold));
   GPBO_CUDA_TRY(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   GPBO_CUBLAS_TRY(cublasCreate(&cublas_));
   GPBO_CUBLAS_TRY(cublasSetStream(cublas_, stream_));
   GPBO_CUSOLVER_TRY(cusolverDnCreate(&cusolver_));
   GPBO_CUSOLVER_TRY(cusolverDnSetStream(cusolver_, stream_));
-  dev_info_ = DeviceBuffer<int>(1, stream_);
+  dev_info_ = DeviceBuffer<int>(1, stream());
   initialized_ = true;
 }
 
@@ -116,12 +126,13 @@ CudaResources::~CudaResources() {
   cusolverDnDestroy(cusolver_);
   cublasDestroy(cublas_);
   cudaStreamDestroy(stream_);
+  cudaMemPoolDestroy(pool_);
 }
 
 double* CudaResources::solver_workspace(std::size_t count) {
   if (workspace_.size() < count) {
     workspace_ = DeviceBuffer<double>();  // stream-ordered free, then a larger block
-    workspace_ = DeviceBuffer<double>(count, stream_);
+    workspace_ = DeviceBuffer<double>(count, stream());
   }
   return workspace_.data();
 }

@@ -36,8 +36,9 @@ class CudaResources {
   };
 
   int device() const { return device_; }
-  /// The stream every gpbo operation on this device runs on (valid under a Lock).
-  cudaStream_t stream() const { return stream_; }
+  /// The stream every gpbo operation on this device runs on, with the resources' own memory
+  /// pool (valid under a Lock).
+  Stream stream() const { return {stream_, pool_}; }
   cublasHandle_t cublas() const { return cublas_; }
   cusolverDnHandle_t cusolver() const { return cusolver_; }
   /// Name of the card, e.g. "NVIDIA H100 80GB HBM3" (valid under a Lock).
@@ -58,6 +59,7 @@ class CudaResources {
   std::mutex mutex_;
   bool initialized_ = false;
   cudaStream_t stream_ = nullptr;
+  cudaMemPool_t pool_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   cusolverDnHandle_t cusolver_ = nullptr;
   char name_[256] = {0};

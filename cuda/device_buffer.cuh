@@ -1,7 +1,8 @@
 #pragma once
 // DeviceBuffer<T>: a move-only array in device memory, allocated and freed in stream order from
-// the device's default memory pool (cached by CudaResources, so repeated allocations are cheap).
-// The only place in gpbo that allocates device memory.
+// the memory pool of the Stream it is made for (CudaResources' own pool, which keeps freed
+// blocks, so repeated allocations are cheap). The only place in gpbo that allocates device
+// memory.
 
 #include <cuda_runtime.h>
 
@@ -12,15 +13,25 @@
 
 namespace gpbo::cuda {
 
+/// The stream work is enqueued on and the memory pool its buffers come from; usable wherever a
+/// cudaStream_t is.
+struct Stream {
+  cudaStream_t stream = nullptr;
+  cudaMemPool_t pool = nullptr;
+  operator cudaStream_t() const { return stream; }
+};
+
 template <typename T>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
-  /// `count` uninitialized elements, usable by work enqueued on `stream` after this call.
+  /// `count` uninitialized elements from `stream`'s pool, usable by work enqueued on the stream
+  /// after this call.
   /// Throws BackendUnavailable when the device is out of memory.
-  DeviceBuffer(std::size_t count, cudaStream_t stream) : size_(count), stream_(stream) {
+  DeviceBuffer(std::size_t count, Stream stream) : size_(count), stream_(stream.stream) {
     if (count > 0) {
-      GPBO_CUDA_TRY(cudaMallocAsync(reinterpret_cast<void**>(&data_), count * sizeof(T), stream));
+      GPBO_CUDA_TRY(cudaMallocFromPoolAsync(reinterpret_cast<void**>(&data_), count * sizeof(T),
+                                            stream.pool, stream.stream));
     }
   }
   DeviceBuffer(const DeviceBuffer&) = delete;

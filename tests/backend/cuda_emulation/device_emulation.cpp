@@ -41,7 +41,6 @@ struct State {
   std::size_t refused = 0;
   std::string fault_at;  // inject_fault's call, until it runs
   bool faulted = false;  // every call fails until clear_faults()
-  EmulatedMemPool pool;
 };
 
 State& state() {
@@ -383,15 +382,34 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   return cudaSuccess;
 }
 
-cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
-  if (device != 0 || pool == nullptr) return fail(cudaErrorInvalidDevice, "default mem pool");
-  *pool = &state().pool;
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
+  if (device != 0 || value == nullptr || attr != cudaDevAttrMemoryPoolsSupported) {
+    return fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: unknown attribute or device");
+  }
+  *value = 1;
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemPoolCreate(cudaMemPool_t* pool, const cudaMemPoolProps* props) {
+  if (pool == nullptr || props == nullptr || props->allocType != cudaMemAllocationTypePinned ||
+      props->location.type != cudaMemLocationTypeDevice || props->location.id != 0) {
+    return fail(cudaErrorInvalidValue,
+                "cudaMemPoolCreate: needs pinned allocations located on device 0");
+  }
+  *pool = new EmulatedMemPool;
+  add_handle(*pool);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemPoolDestroy(cudaMemPool_t pool) {
+  if (!remove_handle(pool)) return fail(cudaErrorInvalidValue, "cudaMemPoolDestroy: unknown pool");
+  delete pool;
   return cudaSuccess;
 }
 
 cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr, void* value) {
-  if (pool != &state().pool || value == nullptr) {
-    return fail(cudaErrorInvalidValue, "cudaMemPoolSetAttribute");
+  if (!live_handle(pool) || value == nullptr) {
+    return fail(cudaErrorInvalidValue, "cudaMemPoolSetAttribute: unknown pool");
   }
   return cudaSuccess;
 }
@@ -431,6 +449,14 @@ cudaError_t cudaMallocAsync(void** ptr, std::size_t bytes, cudaStream_t stream) 
   }
   *ptr = p;
   return cudaSuccess;
+}
+
+cudaError_t cudaMallocFromPoolAsync(void** ptr, std::size_t bytes, cudaMemPool_t pool,
+                                    cudaStream_t stream) {
+  if (!live_handle(pool)) {
+    return fail(cudaErrorInvalidValue, "cudaMallocFromPoolAsync: unknown or destroyed pool");
+  }
+  return cudaMallocAsync(ptr, bytes, stream);
 }
 
 cudaError_t cudaFreeAsync(void* ptr, cudaStream_t stream) {
