@@ -91,10 +91,9 @@ struct TrainCov {
   }
 };
 
-/// out (n x mc, ld n) = s rho(r2(X_i, C_c)) for X (n x d, ld n) and C (mc rows, ld ldc);
-/// over n x mc.
-template <typename T>
-struct CrossCov {
+/// Observation i of X (n x d, ld n) against candidate c of C (ld ldc): what the functors over
+/// (observation, candidate) pairs share.
+struct PairGeometry {
   int n, d;
   const double* X;
   const double* C;
@@ -102,10 +101,16 @@ struct CrossCov {
   const double* inv_l;
   KernelType kernel;
   double s;
+  GPBO_HD double r2(int i, int c) const { return scaled_sqdist_rows(X, n, i, C, ldc, c, inv_l, d); }
+};
+
+/// out (n x mc, ld n) = s rho(r2(X_i, C_c)); over n x mc.
+template <typename T>
+struct CrossCov {
+  PairGeometry g;
   T* out;
   GPBO_HD void operator()(int i, int c) const {
-    const double r2 = scaled_sqdist_rows(X, n, i, C, ldc, c, inv_l, d);
-    out[i + std::size_t(c) * n] = static_cast<T>(s * kernel_rho(kernel, r2));
+    out[i + std::size_t(c) * g.n] = static_cast<T>(g.s * kernel_rho(g.kernel, g.r2(i, c)));
   }
 };
 
@@ -181,13 +186,7 @@ struct FinishMean {
 /// W null reads as 0. E may alias W (each entry is read before it is written, by the same
 /// call). Over n x mc.
 struct GradCoef {
-  int n, d;
-  const double* X;
-  const double* C;
-  std::size_t ldc;
-  const double* inv_l;
-  KernelType kernel;
-  double s;
+  PairGeometry g;
   const double* alpha;
   const double* W;
   const double* dm;
@@ -196,11 +195,10 @@ struct GradCoef {
   double dv_const;
   double* E;
   GPBO_HD void operator()(int i, int c) const {
-    const std::size_t idx = i + std::size_t(c) * n;
-    const double r2 = scaled_sqdist_rows(X, n, i, C, ldc, c, inv_l, d);
+    const std::size_t idx = i + std::size_t(c) * g.n;
     const double w = W ? W[idx] : 0.0;
-    E[idx] =
-        grad_coefficient(kernel, s, r2, alpha[i], w, dm ? dm[c] : dm_const, dv ? dv[c] : dv_const);
+    E[idx] = grad_coefficient(g.kernel, g.s, g.r2(i, c), alpha[i], w, dm ? dm[c] : dm_const,
+                              dv ? dv[c] : dv_const);
   }
 };
 
@@ -502,8 +500,9 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     DeviceBuffer<double> B(std::size_t(n) * k, st);
     if (n > 0) {
       for_each_2d(st, n, k,
-                  CrossCov<double>{n, d, X_.data(), dXnew.data(), std::size_t(k), inv_l_.data(),
-                                   kernel_, h_.outputscale, B.data()});
+                  CrossCov<double>{{n, d, X_.data(), dXnew.data(), std::size_t(k), inv_l_.data(),
+                                    kernel_, h_.outputscale},
+                                   B.data()});
       trsm(*res_, n, k, L_.data(), CUBLAS_OP_N, B.data());
     }
     DeviceBuffer<double> C(std::size_t(k) * k, st), Cwork(std::size_t(k) * k, st);
@@ -600,16 +599,18 @@ class CudaPosteriorFactor final : public PosteriorFactor {
   void cross(int rows, const double* P, const double* Q, std::size_t ldq, int cols,
              double* out) const {
     // cross_cov_kernel reads its first operand with ld = rows.
-    for_each_2d(res_->stream(), rows, cols,
-                CrossCov<double>{rows, d_, P, Q, ldq, inv_l_.data(), kernel_, h_.outputscale, out});
+    for_each_2d(
+        res_->stream(), rows, cols,
+        CrossCov<double>{{rows, d_, P, Q, ldq, inv_l_.data(), kernel_, h_.outputscale}, out});
   }
 
   /// L^{-1} k(X, P) for the p rows of P (ld p): n x p.
   DeviceBuffer<double> whitened(const double* P, int p) const {
     DeviceBuffer<double> V(std::size_t(n_) * p, res_->stream());
     for_each_2d(res_->stream(), n_, p,
-                CrossCov<double>{n_, d_, X_.data(), P, std::size_t(p), inv_l_.data(), kernel_,
-                                 h_.outputscale, V.data()});
+                CrossCov<double>{
+                    {n_, d_, X_.data(), P, std::size_t(p), inv_l_.data(), kernel_, h_.outputscale},
+                    V.data()});
     trsm(*res_, n_, p, L_.data(), CUBLAS_OP_N, V.data());
     return V;
   }
@@ -677,9 +678,8 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     for (int c0 = 0; c0 < m; c0 += mc_max) {
       const int mc = std::min(mc_max, m - c0);
       const double* C = dXc + c0;  // chunk rows of Xc, ld m
-      for_each_2d(
-          st, n, mc,
-          CrossCov<T>{n, d, X_.data(), C, std::size_t(m), inv_l_.data(), kernel_, s, Kt.data()});
+      const PairGeometry geo{n, d, X_.data(), C, std::size_t(m), inv_l_.data(), kernel_, s};
+      for_each_2d(st, n, mc, CrossCov<T>{geo, Kt.data()});
       // mean = Ks alpha + h.mean
       T* mean_out =
           std::is_same<T, double>::value ? reinterpret_cast<T*>(req.mean + c0) : raw_mean.data();
@@ -689,9 +689,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
       }
       auto gradient = [&](const double* W, double* E_out, const double* dmp, double dmc,
                           const double* dvp, double dvc, double* out) {
-        for_each_2d(st, n, mc,
-                    GradCoef{n, d, X_.data(), C, std::size_t(m), inv_l_.data(), kernel_, s,
-                             alpha_.data(), W, dmp, dmc, dvp, dvc, E_out});
+        for_each_2d(st, n, mc, GradCoef{geo, alpha_.data(), W, dmp, dmc, dvp, dvc, E_out});
         gemv_t(r, n, mc, E_out, one_n.data(), colsum.data());
         const double one = 1.0, zero = 0.0;
         GPBO_CUBLAS_TRY(cublasDgemm(r.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, d, mc, n, &one, X_.data(),

@@ -135,6 +135,41 @@ bool copy_side(const void* p, std::size_t bytes, bool device, const char* call, 
   return false;
 }
 
+// ---------------------------------------------------------------- library handles
+
+/// cublasCreate / cusolverDnCreate: a handle, once a device is current.
+template <typename H, typename Status>
+Status create_handle(H** handle, const char* call, Status ok, Status not_initialized) {
+  if (current_device != 0 || handle == nullptr) {
+    refuse(std::string(call) + " before cudaSetDevice, or without an out pointer");
+    return not_initialized;
+  }
+  *handle = new H;
+  add_handle(*handle);
+  return ok;
+}
+
+template <typename H, typename Status>
+Status destroy_handle(H* handle, const char* call, Status ok, Status not_initialized) {
+  if (!remove_handle(handle)) {
+    refuse(std::string(call) + ": unknown handle");
+    return not_initialized;
+  }
+  delete handle;
+  return ok;
+}
+
+template <typename H, typename Status>
+Status set_stream(H* handle, cudaStream_t stream, const char* call, Status ok,
+                  Status not_initialized) {
+  if (!live_handle(handle) || !live_handle(stream)) {
+    refuse(std::string(call) + ": unknown handle or stream");
+    return not_initialized;
+  }
+  handle->stream = stream;
+  return ok;
+}
+
 // ---------------------------------------------------------------- cuBLAS helpers
 
 template <typename T>
@@ -549,31 +584,18 @@ const char* cudaGetErrorString(cudaError_t error) {
 // ---------------------------------------------------------------- cuBLAS
 
 cublasStatus_t cublasCreate(cublasHandle_t* handle) {
-  if (current_device != 0) {
-    refuse("cublasCreate before cudaSetDevice");
-    return CUBLAS_STATUS_NOT_INITIALIZED;
-  }
-  *handle = new EmulatedBlas;
-  add_handle(*handle);
-  return CUBLAS_STATUS_SUCCESS;
+  return create_handle(handle, "cublasCreate", CUBLAS_STATUS_SUCCESS,
+                       CUBLAS_STATUS_NOT_INITIALIZED);
 }
 
 cublasStatus_t cublasDestroy(cublasHandle_t handle) {
-  if (!remove_handle(handle)) {
-    refuse("cublasDestroy: unknown handle");
-    return CUBLAS_STATUS_NOT_INITIALIZED;
-  }
-  delete handle;
-  return CUBLAS_STATUS_SUCCESS;
+  return destroy_handle(handle, "cublasDestroy", CUBLAS_STATUS_SUCCESS,
+                        CUBLAS_STATUS_NOT_INITIALIZED);
 }
 
 cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream) {
-  if (!live_handle(handle) || !live_handle(stream)) {
-    refuse("cublasSetStream: unknown handle or stream");
-    return CUBLAS_STATUS_NOT_INITIALIZED;
-  }
-  handle->stream = stream;
-  return CUBLAS_STATUS_SUCCESS;
+  return set_stream(handle, stream, "cublasSetStream", CUBLAS_STATUS_SUCCESS,
+                    CUBLAS_STATUS_NOT_INITIALIZED);
 }
 
 cublasStatus_t cublasDdot(cublasHandle_t h, int n, const double* x, int incx, const double* y,
@@ -735,31 +757,18 @@ cublasStatus_t cublasStrsm(cublasHandle_t h, cublasSideMode_t side, cublasFillMo
 // ---------------------------------------------------------------- cuSOLVER
 
 cusolverStatus_t cusolverDnCreate(cusolverDnHandle_t* handle) {
-  if (current_device != 0) {
-    refuse("cusolverDnCreate before cudaSetDevice");
-    return CUSOLVER_STATUS_NOT_INITIALIZED;
-  }
-  *handle = new EmulatedSolver;
-  add_handle(*handle);
-  return CUSOLVER_STATUS_SUCCESS;
+  return create_handle(handle, "cusolverDnCreate", CUSOLVER_STATUS_SUCCESS,
+                       CUSOLVER_STATUS_NOT_INITIALIZED);
 }
 
 cusolverStatus_t cusolverDnDestroy(cusolverDnHandle_t handle) {
-  if (!remove_handle(handle)) {
-    refuse("cusolverDnDestroy: unknown handle");
-    return CUSOLVER_STATUS_NOT_INITIALIZED;
-  }
-  delete handle;
-  return CUSOLVER_STATUS_SUCCESS;
+  return destroy_handle(handle, "cusolverDnDestroy", CUSOLVER_STATUS_SUCCESS,
+                        CUSOLVER_STATUS_NOT_INITIALIZED);
 }
 
 cusolverStatus_t cusolverDnSetStream(cusolverDnHandle_t handle, cudaStream_t stream) {
-  if (!live_handle(handle) || !live_handle(stream)) {
-    refuse("cusolverDnSetStream: unknown handle or stream");
-    return CUSOLVER_STATUS_NOT_INITIALIZED;
-  }
-  handle->stream = stream;
-  return CUSOLVER_STATUS_SUCCESS;
+  return set_stream(handle, stream, "cusolverDnSetStream", CUSOLVER_STATUS_SUCCESS,
+                    CUSOLVER_STATUS_NOT_INITIALIZED);
 }
 
 cusolverStatus_t cusolverDnDpotrf_bufferSize(cusolverDnHandle_t h, cublasFillMode_t, int n,
