@@ -380,9 +380,7 @@ void run_top_k_contract(const std::unique_ptr<gpbo::Backend>& backend) {
   EXPECT_TRUE(backend->top_k(*f, acq, Xc, 0, nullptr).empty());
 }
 
-#if !defined(GPBO_CUDA_EMULATION)
 TEST(BackendTopK, StableSortOfScoresCpu) { run_top_k_contract(gpbo::make_cpu_backend()); }
-#endif
 TEST(BackendTopK, StableSortOfScoresCuda) {
   SKIP_WITHOUT_CUDA();
   run_top_k_contract(cuda_backend());
