@@ -37,7 +37,7 @@ gpbo::Study study_with_history(int n, int d, gpbo::Strategy strategy = gpbo::Str
     study.tell(study.ask().id, data.y(i));
   }
   // The first model-based ask fits from cold; a running study's asks are warm-started.
-  study.tell_failed(study.ask().id);
+  study.tell_state(study.ask().id, gpbo::TrialState::kFailed);
   return study;
 }
 
@@ -48,7 +48,8 @@ void BM_Ask(benchmark::State& state) {
     const gpbo::Trial& t = study.ask();
     benchmark::DoNotOptimize(t.id);
     state.PauseTiming();
-    study.tell_failed(t.id);  // keep n fixed: a failed trial is not modelled
+    study.tell_state(t.id,
+                     gpbo::TrialState::kFailed);  // keep n fixed: a failed trial is not modelled
     state.ResumeTiming();
   }
   state.counters["n"] = n;
@@ -62,7 +63,7 @@ void BM_AskBatch(benchmark::State& state) {
   for (auto _ : state) {
     const std::vector<gpbo::Trial> batch = study.ask(q);
     state.PauseTiming();
-    for (const gpbo::Trial& t : batch) study.tell_failed(t.id);
+    for (const gpbo::Trial& t : batch) study.tell_state(t.id, gpbo::TrialState::kFailed);
     state.ResumeTiming();
   }
   state.counters["n"] = n;
@@ -106,7 +107,7 @@ void BM_AskTrustRegion(benchmark::State& state) {
   for (auto _ : state) {
     const std::vector<gpbo::Trial> batch = study.ask(q);
     state.PauseTiming();
-    for (const gpbo::Trial& t : batch) study.tell_failed(t.id);
+    for (const gpbo::Trial& t : batch) study.tell_state(t.id, gpbo::TrialState::kFailed);
     state.ResumeTiming();
   }
   state.counters["n"] = n;

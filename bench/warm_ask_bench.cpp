@@ -23,7 +23,7 @@ gpbo::PersistentStudy stored_study(int n, int d) {
   gpbo::PersistentStudy study = gpbo::PersistentStudy::create(storage, "bench", space, options);
   storage->write("bench", [&](gpbo::StudyTransaction& tx) {
     for (int i = 0; i < n; ++i) {
-      gpbo::StoredTrial t;
+      gpbo::Trial t;
       t.id = i;
       for (int j = 0; j < d; ++j) t.params["x" + std::to_string(j)] = data.X(i, j);
       t.state = gpbo::TrialState::kComplete;
@@ -44,7 +44,7 @@ void BM_StoredAsk(benchmark::State& state) {
   study.tell(study.ask(1).front().id, 1.0);
   study.wait_for_refit();
   for (auto _ : state) {
-    const gpbo::StoredTrial t = study.ask(1).front();
+    const gpbo::Trial t = study.ask(1).front();
     state.PauseTiming();
     study.tell(t.id, static_cast<double>(t.id % 7));
     state.ResumeTiming();

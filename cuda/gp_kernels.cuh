@@ -7,7 +7,7 @@
 
 #include "backend/host_device.hpp"
 #include "backend/kernel_function.hpp"
-#include "gpbo/gp.hpp"
+#include "gpbo/kernel.hpp"
 
 namespace gpbo::cuda {
 

@@ -5,7 +5,7 @@
 
 #include <thrust/tuple.h>
 
-#include "acquisition/acquisition_functors.hpp"
+#include "backend/acquisition_functors.hpp"
 
 namespace gpbo {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "gpbo/study.hpp"
+#include "gpbo/gpbo.hpp"
 
 int main() {
   gpbo::Space space = gpbo::Space::from_json(R"({"params": [

@@ -1,54 +1,19 @@
 #pragma once
 /// Exact Gaussian-process surrogate: ARD Matern-5/2 or RBF kernel, constant mean, Gaussian
-/// noise; hyperparameters fitted by MAP with BoTorch's dimension-scaled priors.
+/// noise; hyperparameters fitted by MAP with BoTorch's dimension-scaled priors (the options and
+/// hyperparameters are in gpbo/kernel.hpp).
 
 #include <Eigen/Core>
 #include <cstdint>
 #include <memory>
-#include <string>
 
 #include "gpbo/device.hpp"
+#include "gpbo/kernel.hpp"
 
 namespace gpbo {
 
 class Backend;
 class PosteriorFactor;
-
-/// Covariance function over unit-cube inputs.
-enum class KernelType { kMatern52, kRbf };
-/// "matern52" (or "matern") and "rbf", case-insensitive. Throws InvalidArgument.
-KernelType parse_kernel(const std::string& text);
-std::string to_string(KernelType k);
-
-/// Hyperparameters on the standardized scale of y: k(x, x') = outputscale * rho(r),
-/// r^2 = sum_j (x_j - x'_j)^2 / lengthscales_j^2; observations y = mean + f(x) + N(0, noise).
-struct GpHyperparameters {
-  Eigen::VectorXd lengthscales;
-  double outputscale = 1.0;
-  double noise = 1e-4;
-  double mean = 0.0;
-};
-
-/// Fitting options. Defaults follow BoTorch (2024): lengthscale ~ LogNormal(sqrt(2) + ln(d)/2,
-/// sqrt(3)), noise variance ~ LogNormal(-4, 1), both as densities on the value itself (as
-/// GPyTorch evaluates them).
-struct GpOptions {
-  KernelType kernel = KernelType::kMatern52;
-  /// Starting points of the MAP fit without a warm start: the prior modes plus random draws.
-  int n_starts = 3;
-  /// L-BFGS-B iteration cap per start.
-  int max_iterations = 150;
-  /// With a warm start and at least `warm_only_above` observations, only the warm start is
-  /// refined, for at most `warm_max_iterations` iterations (the fit is O(n^3) per step).
-  int warm_only_above = 200;
-  int warm_max_iterations = 40;
-  double min_lengthscale = 5e-3;
-  double max_lengthscale = 1e3;
-  double min_noise = 1e-6;
-  double max_noise = 1.0;
-  double min_outputscale = 1e-2;
-  double max_outputscale = 1e2;
-};
 
 /// Mean and standard deviation of the latent function, in the units of the training y.
 struct Prediction {

@@ -105,11 +105,12 @@ void gpbo_storage_close(gpbo_storage* storage);
  * 1e-5, "high": 0.1, "log": true}, {"name": "layers", "type": "int", "low": 1, "high": 8},
  * {"name": "opt", "type": "categorical", "choices": ["sgd", "adam"]}]}.
  * `direction`: "minimize" or "maximize".
- * `options_json`: may be NULL (all defaults); else a JSON object with any of the keys "seed",
- * "n_initial" (0: grows with the dimension), "acquisition", "kernel", "batch_method",
- * "output_warping", "noise", "lease_seconds" (a running trial without heartbeat this long is
- * failed at the next ask; default 3600) and "requeue_expired" (queue an expired trial's point
- * again; default false). Unknown keys are an error.
+ * `options_json`: may be NULL (all defaults); else a JSON object with any of the study options
+ * of the README's options table (the form `gpbo studies` prints), e.g. {"seed": 3, "n_initial":
+ * 10, "acquisition": "ucb", "ucb_beta": 9, "kernel": "rbf", "device": "cpu", "score_precision":
+ * "float", "trust_region": {"n_regions": 2}, "gp": {"n_starts": 5}, "optimizer":
+ * {"raw_samples": 2048}, "lease_seconds": 600, "requeue_expired": true}. Unknown keys, values of
+ * the wrong type or out of range are an error. A "direction" key must agree with `direction`.
  * On success *out is a new study handle the caller closes with gpbo_study_close().
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, bad name, malformed space or options,
  * unknown direction), GPBO_ERR_CONFLICT (a study with this name exists), GPBO_ERR_STORAGE.
@@ -151,7 +152,7 @@ int gpbo_study_ask(gpbo_study* study, int q, const char* worker_id, char** trial
 int gpbo_study_tell(gpbo_study* study, int64_t trial_id, double value);
 
 /**
- * Marks trial `trial_id` as `state`: "failed" or "pruned". Repeating it is a no-op.
+ * Marks trial `trial_id` as `state`: "failed" (or "fail") or "pruned". Repeating it is a no-op.
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, another state), GPBO_ERR_NOT_FOUND,
  * GPBO_ERR_CONFLICT (the trial finished otherwise), GPBO_ERR_STORAGE.
  */
@@ -179,6 +180,17 @@ int gpbo_study_enqueue(gpbo_study* study, const char* params_json);
  * complete yet, or no such study), GPBO_ERR_STORAGE.
  */
 int gpbo_study_best(gpbo_study* study, char** trial_json_out);
+
+/**
+ * The study's append-only log, oldest first: every creation, suggestion, result, heartbeat,
+ * expiry and enqueued point. The "ask" entry of a model-based suggestion records what the model
+ * ran with ({"model": {"device", "strategy", "batch_method", "acquisition", "kernel",
+ * "score_precision"}}).
+ * On success *log_json_out is {"log": [{"time", "event", "trial_id", "worker_id", "detail"},
+ * ...]}, to be released with gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_log(gpbo_study* study, char** log_json_out);
 
 /**
  * Every trial of the study, ordered by id.

@@ -8,40 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "gpbo/options.hpp"
+#include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
-#include "gpbo/study.hpp"
+#include "gpbo/trial.hpp"
 
 namespace gpbo {
-
-/// How a stored study treats its running trials.
-struct PersistenceOptions {
-  /// A RUNNING trial without a heartbeat for this long is marked FAILED at the next ask.
-  double lease_seconds = 3600.0;
-  /// Whether an expired trial's point is queued again (source "requeued").
-  bool requeue_expired = false;
-};
-
-/// How a long-lived process (gpbo serve) keeps a study's model warm between asks.
-struct WarmModelOptions {
-  /// A refit starts in the background once the complete trials have grown since the last fit
-  /// by this share of the last fit's size (at least one trial) ...
-  double refit_growth = 0.1;
-  /// ... or by this many trials, whichever comes first.
-  int refit_every = 25;
-};
-/// Throws InvalidArgument unless refit_growth >= 0 and refit_every >= 1.
-void check_warm_model_options(const WarmModelOptions& options);
-
-/// The options object stored with a study, e.g. {"seed": 0, "n_initial": 0, "acquisition":
-/// "logei", "kernel": "matern52", "batch_method": "auto", "output_warping": "halfrank",
-/// "noise": "auto", "lease_seconds": 3600, "requeue_expired": false}.
-std::string study_options_to_json(const StudyOptions& options, const PersistenceOptions& p);
-/// Parses that object; missing keys keep their defaults, unknown keys or bad values throw
-/// InvalidArgument.
-void study_options_from_json(const std::string& json, StudyOptions* options, PersistenceOptions* p);
-
-/// Seconds since the Unix epoch, the clock of leases and timestamps.
-double now_seconds();
 
 class PersistentStudy {
  public:
@@ -73,22 +45,25 @@ class PersistentStudy {
   /// Suggests q points as RUNNING trials leased to `worker_id`. When the worker already holds
   /// running trials, those are returned (lease renewed) instead of new ones. Expired leases are
   /// settled first. Throws Conflict when the space has no unsuggested point left.
-  std::vector<StoredTrial> ask(int q = 1, const std::string& worker_id = "");
-  /// Completes a trial with a finite value (InvalidArgument otherwise). Telling the same value
+  std::vector<Trial> ask(int q = 1, const std::string& worker_id = "");
+  /// Completes a trial with a finite value, by the rules of Study::tell: a non-finite value is
+  /// InvalidArgument (nothing written; report it with tell_state(id, kFailed)); the same value
   /// again is a no-op; a different value, or a trial that already failed or was pruned, is a
   /// Conflict unless `skip_if_finished` (then the stored trial is returned unchanged).
-  StoredTrial tell(std::int64_t trial_id, double value, bool skip_if_finished = false);
-  /// Marks a trial FAILED or PRUNED (InvalidArgument for another state); Conflict if it is
-  /// finished otherwise, unless `skip_if_finished`.
-  StoredTrial tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished = false);
+  Trial tell(std::int64_t trial_id, double value, bool skip_if_finished = false);
+  /// Marks a trial FAILED or PRUNED (InvalidArgument for another state), by the rules of
+  /// Study::tell_state; Conflict if it is finished otherwise, unless `skip_if_finished`.
+  Trial tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished = false);
   /// Extends a running trial's lease; Conflict if it is not running.
-  StoredTrial heartbeat(std::int64_t trial_id);
+  Trial heartbeat(std::int64_t trial_id);
   /// Queues a point for the next ask; validated now (InvalidArgument), nothing written if bad.
   void enqueue(const Params& params);
 
   /// The best complete trial, if any.
-  std::optional<StoredTrial> best();
-  std::vector<StoredTrial> trials();
+  std::optional<Trial> best();
+  std::vector<Trial> trials();
+  /// Trial `trial_id` (one row read); NotFound if there is none.
+  Trial trial(std::int64_t trial_id);
   StudyInfo info();
   std::vector<LogEntry> log();
 

@@ -10,6 +10,9 @@
 
 namespace gpbo {
 
+/// Int parameters' bounds and values lie within +-2^53, where doubles are exact integers.
+inline constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
+
 /// The kind of a parameter.
 enum class ParamType { kFloat, kInt, kCategorical };
 

@@ -10,27 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "gpbo/space.hpp"
-#include "gpbo/study.hpp"
+#include "gpbo/options.hpp"
+#include "gpbo/trial.hpp"
 
 namespace gpbo {
-
-/// One trial as stored. Times are seconds since the Unix epoch (0 when not set).
-struct StoredTrial {
-  /// Study-local number: 0, 1, 2, ... in creation order.
-  std::int64_t id = 0;
-  Params params;
-  TrialState state = TrialState::kRunning;
-  std::optional<double> value;
-  std::string worker_id;
-  /// "initial", "model", "enqueued" or "requeued".
-  std::string source;
-  double created_at = 0.0;
-  double finished_at = 0.0;
-  double heartbeat_at = 0.0;
-  /// A RUNNING trial whose lease_deadline has passed is expired (see StudyOps).
-  double lease_deadline = 0.0;
-};
 
 /// A study's identity and configuration.
 struct StudyInfo {
@@ -38,7 +21,7 @@ struct StudyInfo {
   /// Space::to_json() of the search space.
   std::string space_json;
   Direction direction = Direction::kMinimize;
-  /// Engine options as JSON (see study_options_from_json in the engine).
+  /// The study's options as JSON (gpbo/options.hpp: study_options_to_json).
   std::string options_json = "{}";
   /// Engine state carried between asks (warm-start hyperparameters, queued points), as JSON.
   std::string state_json = "{}";
@@ -62,16 +45,16 @@ class StudyTransaction {
   virtual ~StudyTransaction() = default;
   virtual const StudyInfo& study() const = 0;
   /// Every trial, ordered by id.
-  virtual std::vector<StoredTrial> trials() = 0;
+  virtual std::vector<Trial> trials() = 0;
   /// Trial `id` (NotFound if there is none). The default reads trials(); a store may read the
   /// one row instead.
-  virtual StoredTrial trial(std::int64_t id);
+  virtual Trial trial(std::int64_t id);
   /// The number of trials; their ids are 0 .. count - 1. The default reads trials().
   virtual std::int64_t trial_count();
   /// Inserts a trial; its id must be the next free number (trials().size()), else Conflict.
-  virtual void insert_trial(const StoredTrial& trial) = 0;
+  virtual void insert_trial(const Trial& trial) = 0;
   /// Replaces the stored fields of trial `trial.id` (NotFound if absent).
-  virtual void update_trial(const StoredTrial& trial) = 0;
+  virtual void update_trial(const Trial& trial) = 0;
   virtual void set_state_json(const std::string& state_json) = 0;
   virtual void append_log(const LogEntry& entry) = 0;
 };

@@ -10,169 +10,18 @@
 #include <string>
 #include <vector>
 
-#include "gpbo/acquisition.hpp"
 #include "gpbo/device.hpp"
-#include "gpbo/gp.hpp"
+#include "gpbo/kernel.hpp"
+#include "gpbo/options.hpp"
 #include "gpbo/space.hpp"
+#include "gpbo/trial.hpp"
+#include "gpbo/trust_region.hpp"
 
 namespace gpbo {
 
+class GaussianProcess;
 class PosteriorFactor;
-
-enum class Direction { kMinimize, kMaximize };
-enum class TrialState { kRunning, kComplete, kFailed, kPruned };
-
-/// "minimize"/"maximize"; "running"/"complete"/"failed"/"pruned".
-Direction parse_direction(const std::string& text);
-std::string to_string(Direction d);
-std::string to_string(TrialState s);
-TrialState parse_trial_state(const std::string& text);
-
-/// How observations are treated: deterministic (the incumbent is the best observed value),
-/// noisy (the incumbent is the best posterior mean at an observed point), or auto (noisy when
-/// the fitted noise explains more than 5% of the variance of y).
-enum class NoiseModel { kAuto, kDeterministic, kNoisy };
-/// "auto", "deterministic", "noisy". Throws InvalidArgument.
-NoiseModel parse_noise_model(const std::string& text);
-std::string to_string(NoiseModel n);
-
-/// Output warpings: none; half-rank (values worse than the median replaced by normal quantiles
-/// of their ranks, scaled by the spread of the better half); log (compress the bad tail).
-enum class OutputWarping { kNone, kHalfRank, kLog };
-/// "none", "halfrank", "log".
-OutputWarping parse_output_warping(const std::string& text);
-std::string to_string(OutputWarping w);
-
-/// How ask(q) chooses q points at once. kGreedy: sequential greedy maximization of the
-/// acquisition, each chosen point fantasized at its posterior mean (kriging believer);
-/// kQLogNei: greedy over candidates of the joint qLogNEI (QMC, fixed Sobol base samples), for
-/// noisy objectives; kThompson: each point maximizes one exact joint posterior draw over a
-/// candidate set. kAuto: greedy up to q = 16 (qLogNEI for 2 <= q <= 16 if the observations
-/// look noisy), Thompson above.
-enum class BatchMethod { kAuto, kGreedy, kQLogNei, kThompson };
-/// "auto", "greedy", "qlognei", "thompson".
-BatchMethod parse_batch_method(const std::string& text);
-std::string to_string(BatchMethod m);
-/// The method kAuto picks for a batch of q points.
-BatchMethod resolve_batch_method(BatchMethod requested, int q, bool noisy);
-
-/// Where the model looks for the next points. kGlobal: the acquisition over the whole box.
-/// kTrustRegion: inside a box around the incumbent that grows and shrinks with success (TuRBO,
-/// Eriksson et al. 2019; see TrustRegionOptions). kAuto: the trust region from
-/// `StudyOptions::trust_region.auto_min_dim` parameters up, global below.
-enum class Strategy { kAuto, kGlobal, kTrustRegion };
-/// "auto", "global", "trust-region" (or "trust_region", "turbo"). Throws InvalidArgument.
-Strategy parse_strategy(const std::string& text);
-std::string to_string(Strategy s);
-
-/// Settings of the acquisition optimizer.
-struct AcquisitionOptimizerOptions {
-  /// Scrambled Sobol points scored per ask.
-  int raw_samples = 1024;
-  /// Perturbations scored around each of the best observed points.
-  int perturbations_per_anchor = 64;
-  /// Best observed points used as anchors.
-  int anchors = 5;
-  /// Best raw candidates refined by L-BFGS-B.
-  int restarts = 8;
-  int refine_iterations = 100;
-};
-
-/// Most trust regions a study keeps at once (TrustRegionOptions::n_regions).
-inline constexpr int kMaxTrustRegions = 64;
-
-/// Settings of the trust-region strategy (defaults from TuRBO-1, Eriksson et al. 2019).
-struct TrustRegionOptions {
-  /// Region side length L relative to the unit cube: initial, minimum (a smaller region
-  /// restarts), maximum.
-  double length_init = 0.8;
-  double length_min = 0.0078125;  // 0.5^7
-  double length_max = 1.6;
-  /// Consecutive successful batches before L doubles.
-  int success_tolerance = 3;
-  /// Consecutive failed batches before L halves; 0 picks ceil(max(4/q, d/q)).
-  int failure_tolerance = 0;
-  /// A batch succeeds when it beats the region's best by this share of |best| (TuRBO: 1e-3).
-  double success_margin = 1e-3;
-  /// Candidates drawn in the region per ask; 0 picks min(5000, max(2000, 200 d)).
-  int n_candidates = 0;
-  /// The GP is fitted on at most this many complete trials, those nearest the region's centre
-  /// (0: all). Bounds the O(n^3) fit when the history is long.
-  int max_points = 1000;
-  /// kAuto uses the trust region when the space has at least this many parameters.
-  int auto_min_dim = 40;
-  /// Regions kept at once (TuRBO-m). Each has its own centre, length and counts (its failure
-  /// tolerance sized for q / n_regions points per batch) and its own local GP once the history
-  /// exceeds max_points; a batch is split among them by Thompson sampling across the regions'
-  /// candidates (n_candidates shared out), so the most promising regions get most points.
-  /// More than one region needs Thompson sampling (batch_method auto or thompson).
-  int n_regions = 1;
-};
-
-/// The state of a trust region, kept by a Study and carried by a stored study between asks.
-struct TrustRegionState {
-  /// Side length L of the region (before lengthscale weighting).
-  double length = 0.8;
-  int success_count = 0;
-  int failure_count = 0;
-  /// How many times the region collapsed and restarted.
-  int restarts = 0;
-  /// The encoded centre (unit cube, length Space::encoded_dim()).
-  Eigen::VectorXd center;
-  /// The best objective value seen in this region (in the study's own direction); empty right
-  /// after a restart, until the first batch of the new region is complete.
-  std::optional<double> best_value;
-  /// Trials with an id at or above this one belong to the current region.
-  std::int64_t region_start = 0;
-  /// Complete trials already counted by the last update (with several regions: of the
-  /// region's own trials).
-  std::int64_t n_seen = 0;
-  /// With several regions: the trials this region suggested since it (re)started. With one
-  /// region every trial from region_start on is the region's, and this stays empty.
-  std::vector<std::int64_t> members;
-};
-
-/// JSON object text of a state, and back (InvalidArgument on malformed text or a centre of the
-/// wrong length `dim`; dim < 0 skips that check).
-std::string trust_region_state_to_json(const TrustRegionState& s);
-TrustRegionState trust_region_state_from_json(const std::string& text, int dim = -1);
-
-struct StudyOptions {
-  Direction direction = Direction::kMinimize;
-  std::uint64_t seed = 0;
-  /// Size of the Sobol initial design; 0 picks a size that grows with the dimension.
-  int n_initial = 0;
-  AcquisitionType acquisition = AcquisitionType::kLogEI;
-  /// UCB exploration weight: mean + sqrt(beta) * stddev.
-  double ucb_beta = 4.0;
-  NoiseModel noise = NoiseModel::kAuto;
-  BatchMethod batch_method = BatchMethod::kAuto;
-  Strategy strategy = Strategy::kAuto;
-  TrustRegionOptions trust_region;
-  /// Monotone warping of the observed values before the GP fit (see warp_outputs()); the
-  /// order of the values, and so the incumbent, is unchanged.
-  OutputWarping output_warping = OutputWarping::kHalfRank;
-  /// Strength s of the log warp.
-  double warp_strength = 1000.0;
-  GpOptions gp;
-  AcquisitionOptimizerOptions optimizer;
-  Device device = Device::automatic();
-  /// Precision of the GPU's batched candidate scoring (see ScorePrecision; the CPU ignores it).
-  ScorePrecision score_precision = ScorePrecision::kDouble;
-};
-
-/// Throws InvalidArgument for options a Study refuses (the checks of its constructor).
-void check_study_options(const StudyOptions& options);
-
-/// One evaluation of the objective. `value` is set once the trial is complete.
-struct Trial {
-  std::int64_t id = 0;
-  Params params;
-  TrialState state = TrialState::kRunning;
-  std::optional<double> value;
-  /// "initial", "model" or "enqueued".
-  std::string source;
-};
+class SobolSampler;
 
 /// A single-process study. Not thread-safe: one caller at a time.
 class Study {
@@ -194,11 +43,17 @@ class Study {
   /// fewer than q trials when fewer distinct points are left; throws Conflict when none is left,
   /// and InvalidArgument for q < 1.
   std::vector<Trial> ask(int q);
-  /// Completes a running trial. A non-finite value marks it FAILED and the study goes on.
-  /// Telling the same value again is a no-op; another value is a Conflict. Unknown id: NotFound.
-  void tell(std::int64_t trial_id, double value);
-  /// Marks a running trial FAILED (its point is not modelled). Conflict if it is complete.
-  void tell_failed(std::int64_t trial_id);
+  /// Completes a running trial with a finite value and returns it. A non-finite value is refused
+  /// (InvalidArgument, nothing changes): report a trial that produced no value with
+  /// tell_state(id, TrialState::kFailed). Telling the same value again is a no-op; another
+  /// value, or a trial that failed or was pruned, is a Conflict unless `skip_if_finished` (then
+  /// the trial is returned unchanged). Unknown id: NotFound. PersistentStudy::tell follows the
+  /// same rules.
+  Trial tell(std::int64_t trial_id, double value, bool skip_if_finished = false);
+  /// Marks a running trial FAILED (its point is not modelled) or PRUNED and returns it;
+  /// InvalidArgument for another state. Repeating it is a no-op; a trial finished otherwise is a
+  /// Conflict unless `skip_if_finished`.
+  Trial tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished = false);
   /// Queues a point to be returned by a coming ask() before any suggestion. Validated against
   /// the space now (InvalidArgument).
   void enqueue(const Params& params);
@@ -307,7 +162,7 @@ class Study {
   std::deque<Params> queue_;
   std::vector<double> ask_seconds_;
   std::int64_t design_index_ = 0;
-  std::unique_ptr<class SobolSampler> design_;
+  std::unique_ptr<SobolSampler> design_;
   std::unique_ptr<GaussianProcess> gp_;
   std::optional<GpHyperparameters> last_hyper_;
   bool hyper_fixed_ = false;
@@ -325,5 +180,8 @@ Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, do
 
 /// Default initial-design size for an encoded dimension d.
 int default_initial_design_size(int d);
+
+/// The method BatchMethod::kAuto picks for a batch of q points (others are returned as given).
+BatchMethod resolve_batch_method(BatchMethod requested, int q, bool noisy);
 
 }  // namespace gpbo

@@ -6,7 +6,7 @@
 
 #include "backend/backend.hpp"
 #include "gpbo/error.hpp"
-#include "optim/sobol.hpp"
+#include "numerics/sobol.hpp"
 
 namespace gpbo {
 namespace {

@@ -8,9 +8,9 @@
 #include <memory>
 #include <vector>
 
-#include "acquisition/acquisition_functors.hpp"
+#include "backend/acquisition_functors.hpp"
 #include "gpbo/device.hpp"
-#include "gpbo/gp.hpp"
+#include "gpbo/kernel.hpp"
 
 namespace gpbo {
 

@@ -50,15 +50,6 @@ std::string Device::to_string() const {
   return "?";
 }
 
-ScorePrecision parse_score_precision(const std::string& text) {
-  const std::string t = to_lower(text);
-  if (t == "double" || t == "fp64" || t == "float64") return ScorePrecision::kDouble;
-  if (t == "float" || t == "fp32" || t == "float32") return ScorePrecision::kFloat;
-  throw InvalidArgument("score precision '" + text + "': expected double or float");
-}
-
-std::string to_string(ScorePrecision p) { return p == ScorePrecision::kFloat ? "float" : "double"; }
-
 int cuda_device_count() noexcept { return detail::cuda_device_count_impl(); }
 
 Device resolve_device(const Device& requested) {

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "backend/host_device.hpp"
-#include "gpbo/gp.hpp"
+#include "gpbo/kernel.hpp"
 
 namespace gpbo {
 

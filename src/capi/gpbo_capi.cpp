@@ -1,6 +1,5 @@
 // The C API (include/gpbo/gpbo.h) over PersistentStudy and Storage. Every entry point runs its
-// body through guard(), which maps gpbo's exceptions to status codes and records the message in
-// a thread-local string: no exception crosses the C boundary.
+// body through capi::guard() (capi/guard.hpp): no exception crosses the C boundary.
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -12,11 +11,14 @@
 #include <utility>
 #include <vector>
 
-#include "engine/trial_json.hpp"
+#include "capi/guard.hpp"
+#include "codec/trial_json.hpp"
+#include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/gpbo.h"
 #include "gpbo/persistent_study.hpp"
 #include "gpbo/storage.hpp"
+#include "service/study_json.hpp"
 #include "space/params_json.hpp"
 
 struct gpbo_storage {
@@ -32,13 +34,8 @@ namespace {
 
 using nlohmann::json;
 
-thread_local std::string t_last_error;
-
-/// An error found by the C layer itself, with the status it maps to.
-struct CApiError {
-  int status;
-  std::string message;
-};
+using gpbo::capi::CApiError;
+using gpbo::capi::guard;
 
 void require(const void* p, const char* argument) {
   if (p == nullptr) {
@@ -46,47 +43,7 @@ void require(const void* p, const char* argument) {
   }
 }
 
-int fail(int status, const char* function, const char* what) {
-  try {
-    t_last_error = std::string(function) + ": " + what;
-  } catch (...) {
-    t_last_error.clear();  // no memory for the message; the status still says what happened
-  }
-  return status;
-}
-
-/// Runs `body`, returns GPBO_OK or the status of what it threw, and sets the last error.
-template <typename Body>
-int guard(const char* function, Body&& body) noexcept {
-  try {
-    body();
-    t_last_error.clear();
-    return GPBO_OK;
-  } catch (const CApiError& e) {
-    return fail(e.status, function, e.message.c_str());
-  } catch (const gpbo::InvalidArgument& e) {
-    return fail(GPBO_ERR_INVALID_ARGUMENT, function, e.what());
-  } catch (const gpbo::NotFound& e) {
-    return fail(GPBO_ERR_NOT_FOUND, function, e.what());
-  } catch (const gpbo::Conflict& e) {
-    return fail(GPBO_ERR_CONFLICT, function, e.what());
-  } catch (const gpbo::NumericalError& e) {
-    return fail(GPBO_ERR_NUMERICAL, function, e.what());
-  } catch (const gpbo::BackendUnavailable& e) {
-    return fail(GPBO_ERR_BACKEND_UNAVAILABLE, function, e.what());
-  } catch (const gpbo::StorageError& e) {
-    return fail(GPBO_ERR_STORAGE, function, e.what());
-  } catch (const std::bad_alloc&) {
-    return fail(GPBO_ERR_INTERNAL, function, "out of memory");
-  } catch (const std::exception& e) {
-    return fail(GPBO_ERR_INTERNAL, function, e.what());
-  } catch (...) {
-    return fail(GPBO_ERR_INTERNAL, function, "unknown exception");
-  }
-}
-
-/// Compact JSON text; invalid UTF-8 in stored strings becomes U+FFFD instead of throwing.
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) { return gpbo::json_text(j); }
 
 /// A malloc'd copy of `s` for the caller to gpbo_free().
 char* copy_out(const std::string& s) {
@@ -96,17 +53,22 @@ char* copy_out(const std::string& s) {
   return out;
 }
 
-std::string trials_json(const std::vector<gpbo::StoredTrial>& trials) {
+std::string trials_json(const std::vector<gpbo::Trial>& trials) {
   return dump(gpbo::trials_to_json(trials));
 }
 
 }  // namespace
 
+std::string& gpbo::capi::last_error() {
+  thread_local std::string message;
+  return message;
+}
+
 extern "C" {
 
 const char* gpbo_version(void) { return GPBO_VERSION_STRING; }
 
-const char* gpbo_last_error(void) { return t_last_error.c_str(); }
+const char* gpbo_last_error(void) { return gpbo::capi::last_error().c_str(); }
 
 void gpbo_free(char* s) { std::free(s); }
 
@@ -137,6 +99,11 @@ int gpbo_study_create(gpbo_storage* storage, const char* name, const char* space
     gpbo::PersistenceOptions persistence;
     if (options_json != nullptr) {
       gpbo::study_options_from_json(options_json, &options, &persistence);
+      // The direction may also be in the options, but not with another value.
+      if (json::parse(options_json).contains("direction") &&
+          gpbo::parse_direction(direction) != options.direction) {
+        throw gpbo::InvalidArgument("the direction is given twice, with different values");
+      }
     }
     options.direction = gpbo::parse_direction(direction);
     gpbo::PersistentStudy study =
@@ -180,9 +147,6 @@ int gpbo_study_tell_state(gpbo_study* study, int64_t trial_id, const char* state
     require(study, "study");
     require(state, "state");
     const std::string s = state;
-    if (s != "failed" && s != "pruned") {
-      throw gpbo::InvalidArgument("state '" + s + "': expected failed or pruned");
-    }
     study->study.tell_state(trial_id, gpbo::parse_trial_state(s));
   });
 }
@@ -214,11 +178,20 @@ int gpbo_study_best(gpbo_study* study, char** trial_json_out) {
   return guard("gpbo_study_best", [&] {
     require(study, "study");
     require(trial_json_out, "trial_json_out");
-    const std::optional<gpbo::StoredTrial> best = study->study.best();
+    const std::optional<gpbo::Trial> best = study->study.best();
     if (!best) {
       throw gpbo::NotFound("study '" + study->study.name() + "' has no complete trial");
     }
     *trial_json_out = copy_out(dump(gpbo::trial_to_json(*best)));
+  });
+}
+
+int gpbo_study_log(gpbo_study* study, char** log_json_out) {
+  if (log_json_out != nullptr) *log_json_out = nullptr;
+  return guard("gpbo_study_log", [&] {
+    require(study, "study");
+    require(log_json_out, "log_json_out");
+    *log_json_out = copy_out(dump(gpbo::service::log_to_json(study->study.log())));
   });
 }
 

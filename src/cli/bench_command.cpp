@@ -29,7 +29,9 @@ int run_bench(const BenchArgs& args) {
       args.functions.empty()
           ? std::vector<std::string>{"branin", "hartmann6", "ackley", "levy", "rosenbrock"}
           : args.functions;
-  const StudyOptions options = args.engine.study_options();
+  OptionValues values;
+  args.engine.apply(&values);
+  const StudyOptions& options = values.study;
   std::ofstream jsonl;
   if (!args.jsonl.empty()) {
     jsonl.open(args.jsonl);
@@ -60,9 +62,9 @@ int run_bench(const BenchArgs& args) {
                                   {"dim", f.dim()},
                                   {"budget", budget},
                                   {"q", args.batch},
-                                  {"batch_method", args.engine.batch_method},
+                                  {"batch_method", to_string(options.batch_method)},
                                   {"strategy", run.strategy},
-                                  {"trust_regions", args.engine.trust_regions},
+                                  {"trust_regions", options.trust_region.n_regions},
                                   {"seed", seed},
                                   {"method", method},
                                   {"final_regret", run.regret},

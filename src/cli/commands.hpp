@@ -3,33 +3,24 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "cli/option_flags.hpp"
 #include "gpbo/study.hpp"
 
 namespace gpbo::cli {
 
-/// Exit codes: 0 success, 2 usage or invalid input (including an unavailable device), 3 not
-/// found or conflict, 4 internal error, 5 storage error (unreadable, corrupt or locked store).
-enum ExitCode { kOk = 0, kUsage = 2, kNotFound = 3, kInternal = 4, kStorage = 5 };
+/// Exit codes: 0 success, 2 a usage error (CLI11's). Every other exit code is an error's, from
+/// the table of service/error_table.hpp (2 invalid input or an unusable device, 3 not found or
+/// conflict, 4 internal, 5 storage, 6 numerical).
+enum ExitCode { kOk = 0, kUsage = 2 };
 
-/// Engine flags shared by commands that run studies.
-struct EngineArgs {
-  std::string device = "auto";
-  std::string score_precision = "double";
-  std::string acquisition = "logei";
-  std::string kernel = "matern52";
-  int n_initial = 0;
-  std::string warp = "halfrank";
-  std::string batch_method = "auto";
-  std::string strategy = "auto";
-  int trust_regions = 1;
-  double warp_strength = 1000.0;
-  void add_to(CLI::App& app);
-  StudyOptions study_options() const;
-};
+/// Writes "gpbo: <label>: <message>" on one line of stderr and returns the exit code of `e`
+/// (service/error_table.hpp).
+int report_error(const std::exception& e);
 
 struct OptimizeArgs {
   std::string function;
@@ -38,7 +29,7 @@ struct OptimizeArgs {
   std::uint64_t seed = 0;
   int batch = 1;
   bool json = false;
-  EngineArgs engine;
+  OptionFlags engine;
 };
 
 struct BenchArgs {
@@ -50,7 +41,7 @@ struct BenchArgs {
   int dim = 0;
   int batch = 1;
   std::string jsonl;
-  EngineArgs engine;
+  OptionFlags engine;
 };
 
 int run_optimize(const OptimizeArgs& args);

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "gpbo/error.hpp"
-#include "optim/sobol.hpp"
+#include "numerics/sobol.hpp"
 
 namespace gpbo::cli {
 namespace {

@@ -1,10 +1,9 @@
 // gpbo: command-line front door. Errors become one line on stderr and an exit code
-// (see cli::ExitCode).
+// (cli::report_error, service/error_table.hpp).
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/store_commands.hpp"
-#include "gpbo/error.hpp"
 
 int main(int argc, char** argv) {
   using namespace gpbo::cli;
@@ -25,7 +24,7 @@ int main(int argc, char** argv) {
   optimize->add_option("--batch,-q", opt.batch, "Evaluations per round (ask q, tell q)")
       ->check(CLI::PositiveNumber);
   optimize->add_flag("--json", opt.json, "Print one JSON object");
-  opt.engine.add_to(*optimize);
+  opt.engine.add_to(*optimize, is_engine_option);
 
   BenchArgs bench;
   CLI::App* bench_cmd = app.add_subcommand(
@@ -44,7 +43,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--batch,-q", bench.batch, "Evaluations per round")
       ->check(CLI::PositiveNumber);
   bench_cmd->add_option("--jsonl", bench.jsonl, "Write one JSON object per run to this file");
-  bench.engine.add_to(*bench_cmd);
+  bench.engine.add_to(*bench_cmd, is_engine_option);
 
   const std::function<int()> run_store_command = add_store_commands(app);
   const std::function<int()> run_serve_command = add_serve_command(app);
@@ -62,24 +61,8 @@ int main(int argc, char** argv) {
     if (rc >= 0) return rc;
     const int serve_rc = run_serve_command();
     if (serve_rc >= 0) return serve_rc;
-  } catch (const gpbo::InvalidArgument& e) {
-    std::cerr << "gpbo: error: " << e.what() << "\n";
-    return kUsage;
-  } catch (const gpbo::BackendUnavailable& e) {
-    std::cerr << "gpbo: device unavailable: " << e.what() << "\n";
-    return kUsage;
-  } catch (const gpbo::NotFound& e) {
-    std::cerr << "gpbo: not found: " << e.what() << "\n";
-    return kNotFound;
-  } catch (const gpbo::Conflict& e) {
-    std::cerr << "gpbo: conflict: " << e.what() << "\n";
-    return kNotFound;
-  } catch (const gpbo::StorageError& e) {
-    std::cerr << "gpbo: storage error: " << e.what() << "\n";
-    return kStorage;
   } catch (const std::exception& e) {
-    std::cerr << "gpbo: internal error: " << e.what() << "\n";
-    return kInternal;
+    return report_error(e);
   }
   return kUsage;
 }

@@ -13,10 +13,11 @@
 
 #include "cli/commands.hpp"
 #include "gpbo/error.hpp"
-#include "gpbo/persistent_study.hpp"
+#include "gpbo/storage.hpp"
 #include "server/auth.hpp"
 #include "server/server.hpp"
-#include "server/study_api.hpp"
+#include "service/study_service.hpp"
+#include "service/token.hpp"
 
 namespace gpbo::cli {
 namespace {
@@ -51,14 +52,14 @@ int run_serve(const ServeArgs& a) {
   server::ServerOptions o;
   o.host = addr.host;
   o.port = addr.port;
-  o.token = server::load_token(a.token_file);
+  o.token = service::load_token(a.token_file);
   o.max_body_bytes = a.max_body_bytes;
   o.max_batch = a.max_batch;
   o.threads = a.threads;
 
   std::optional<WarmModelOptions> warm;
   if (!a.cold_model) warm = a.warm;
-  auto api = std::make_shared<server::LocalStudyApi>(Storage::open(url), warm);
+  auto api = std::make_shared<service::LocalStudyService>(Storage::open(url), warm);
   server::HttpServer http(api, o);
   const int port = http.bind();
   const std::string shown_host =

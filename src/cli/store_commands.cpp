@@ -10,13 +10,15 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "engine/trial_json.hpp"
+#include "cli/option_flags.hpp"
+#include "codec/trial_json.hpp"
+#include "common/json_text.hpp"
 #include "gpbo/error.hpp"
-#include "gpbo/persistent_study.hpp"
 #include "gpbo/test_functions.hpp"
-#include "server/auth.hpp"
-#include "server/client.hpp"
-#include "server/study_api.hpp"
+#include "service/remote_study_service.hpp"
+#include "service/study_json.hpp"
+#include "service/study_service.hpp"
+#include "service/token.hpp"
 #include "space/params_json.hpp"
 
 namespace gpbo::cli {
@@ -31,15 +33,8 @@ struct StoreArgs {
   std::string study;
   // create-study
   std::string space_file;
-  std::string direction = "minimize";
-  std::uint64_t seed = 0;
-  int n_initial = 0;
-  double lease_seconds = 3600.0;
-  bool requeue_expired = false;
+  OptionFlags options;
   bool skip_if_exists = false;
-  std::string batch_method = "auto";
-  std::string strategy = "auto";
-  int trust_regions = 1;
   // ask / tell / heartbeat
   int q = 1;
   std::string worker_id;
@@ -58,7 +53,7 @@ struct StoreArgs {
 
 /// The studies the command works on: a server (--server, or GPBO_SERVER) or a store (--storage,
 /// or GPBO_STORAGE); the commands below are the same for both.
-std::shared_ptr<server::StudyApi> open_api(const StoreArgs& a) {
+std::shared_ptr<service::StudyService> open_api(const StoreArgs& a) {
   if (!a.server.empty() && !a.storage.empty()) {
     throw InvalidArgument("pass either --server or --storage, not both");
   }
@@ -72,13 +67,14 @@ std::shared_ptr<server::StudyApi> open_api(const StoreArgs& a) {
     }
   }
   if (!server_url.empty()) {
-    return std::make_shared<server::Client>(server_url, server::load_token(a.token_file));
+    return std::make_shared<service::RemoteStudyService>(server_url,
+                                                         service::load_token(a.token_file));
   }
   if (storage_url.empty()) {
     throw InvalidArgument(
         "no storage: pass --storage URL or --server URL (or set GPBO_STORAGE or GPBO_SERVER)");
   }
-  return std::make_shared<server::LocalStudyApi>(Storage::open(storage_url));
+  return std::make_shared<service::LocalStudyService>(Storage::open(storage_url));
 }
 
 std::string read_file(const std::string& path) {
@@ -107,9 +103,9 @@ double parse_value(const std::string& text) {
 
 std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-void print_table(const std::vector<StoredTrial>& trials) {
+void print_table(const std::vector<Trial>& trials) {
   std::printf("%-6s %-9s %-14s %s\n", "id", "state", "value", "params");
-  for (const StoredTrial& t : trials) {
+  for (const Trial& t : trials) {
     std::string params;
     const json params_obj = params_to_json(t.params);  // items() must not outlive it
     for (const auto& [k, v] : params_obj.items()) {
@@ -121,7 +117,7 @@ void print_table(const std::vector<StoredTrial>& trials) {
   }
 }
 
-void print_trials(const std::vector<StoredTrial>& trials, const std::string& format) {
+void print_trials(const std::vector<Trial>& trials, const std::string& format) {
   if (format == "table") {
     print_table(trials);
     return;
@@ -129,11 +125,11 @@ void print_trials(const std::vector<StoredTrial>& trials, const std::string& for
   std::cout << trials_to_json(trials).dump() << "\n";
 }
 
-void export_csv(const std::vector<StoredTrial>& trials, const Space& space, std::ostream& out) {
+void export_csv(const std::vector<Trial>& trials, const Space& space, std::ostream& out) {
   out << "id,state,value,worker_id,source,created_at,finished_at";
   for (const ParamSpec& p : space.params()) out << ",param_" << p.name;
   out << "\n";
-  for (const StoredTrial& t : trials) {
+  for (const Trial& t : trials) {
     out << t.id << "," << to_string(t.state) << "," << (t.value ? json(*t.value).dump() : "") << ","
         << json(t.worker_id).dump() << "," << t.source << "," << json(t.created_at).dump() << ","
         << json(t.finished_at).dump();
@@ -170,25 +166,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
 
   CLI::App* create = with_storage(app.add_subcommand("create-study", "Create a study"), true);
   create->add_option("--space", a->space_file, "Search-space JSON file")->required();
-  create->add_option("--direction", a->direction, "minimize or maximize")->capture_default_str();
-  create->add_option("--seed", a->seed, "Random seed of the study");
-  create->add_option("--n-initial", a->n_initial, "Initial design size (0: grows with d)")
-      ->check(CLI::NonNegativeNumber);
-  create
-      ->add_option("--lease-seconds", a->lease_seconds,
-                   "A running trial without heartbeat this long fails")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  create->add_flag("--requeue-expired", a->requeue_expired, "Queue an expired trial's point again");
-  create->add_option("--batch-method", a->batch_method, "auto, greedy, qlognei or thompson")
-      ->capture_default_str();
-  create->add_option("--strategy", a->strategy, "global, trust-region or auto")
-      ->capture_default_str();
-  create
-      ->add_option("--trust-regions", a->trust_regions,
-                   "Trust regions kept at once (TuRBO-m; more than 1 needs Thompson batches)")
-      ->check(CLI::Range(1, kMaxTrustRegions))
-      ->capture_default_str();
+  a->options.add_to(*create);
   create->add_flag("--skip-if-exists", a->skip_if_exists, "Succeed if the study already exists");
 
   CLI::App* ask = with_storage(app.add_subcommand("ask", "Suggest trials (RUNNING, leased)"), true);
@@ -222,6 +200,8 @@ std::function<int()> add_store_commands(CLI::App& app) {
       ->check(CLI::IsMember({"csv", "json"}))
       ->capture_default_str();
   exp->add_option("-o,--output", a->output, "File to write (default: stdout)");
+  CLI::App* log = with_storage(
+      app.add_subcommand("log", "A study's append-only log: every suggestion and result"), true);
   CLI::App* studies = with_storage(app.add_subcommand("studies", "List the studies"), false);
   CLI::App* del = with_storage(app.add_subcommand("delete-study", "Delete a study"), true);
   CLI::App* worker = with_storage(
@@ -237,36 +217,28 @@ std::function<int()> add_store_commands(CLI::App& app) {
 
   return [=]() -> int {
     if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *enqueue || *worker ||
-          *best || *trials || *exp)) {
+          *best || *trials || *exp || *log)) {
       return -1;
     }
     const std::string& name = a->study;
     if (*create) {
       // Everything is read and validated before the store is opened (which creates its file).
       const Space space = Space::from_json(read_file(a->space_file));
-      StudyOptions o;
-      o.direction = parse_direction(a->direction);
-      o.seed = a->seed;
-      o.n_initial = a->n_initial;
-      o.batch_method = parse_batch_method(a->batch_method);
-      o.strategy = parse_strategy(a->strategy);
-      o.trust_region.n_regions = a->trust_regions;
-      PersistenceOptions p;
-      p.lease_seconds = a->lease_seconds;
-      p.requeue_expired = a->requeue_expired;
-      const std::shared_ptr<server::StudyApi> api = open_api(*a);
+      OptionValues o;
+      a->options.apply(&o);
+      const std::shared_ptr<service::StudyService> api = open_api(*a);
       try {
-        api->create_study(name, space, o, p);
+        api->create_study(name, space, o.study, o.persistence);
       } catch (const Conflict&) {
         if (!a->skip_if_exists) throw;
       }
       std::cout << json{{"study", name}}.dump() << "\n";
       return kOk;
     }
-    const std::shared_ptr<server::StudyApi> api = open_api(*a);
+    const std::shared_ptr<service::StudyService> api = open_api(*a);
     if (*studies) {
       json arr = json::array();
-      for (const StudyInfo& s : api->list_studies()) arr.push_back(server::study_to_json(s));
+      for (const StudyInfo& s : api->list_studies()) arr.push_back(service::study_to_json(s));
       std::cout << json{{"studies", arr}}.dump() << "\n";
       return kOk;
     }
@@ -283,7 +255,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
       if (a->value.empty() == a->state.empty()) {
         throw InvalidArgument("tell needs exactly one of --value or --state");
       }
-      const StoredTrial t =
+      const Trial t =
           a->state.empty()
               ? api->tell(name, a->trial, parse_value(a->value), a->skip_if_finished)
               : api->tell_state(name, a->trial, parse_trial_state(a->state), a->skip_if_finished);
@@ -311,8 +283,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
       const TestFunction f = TestFunction::make(a->function, a->dim);
       int done = 0;
       while (done < a->trials) {
-        for (const StoredTrial& t :
-             api->ask(name, std::min(a->q, a->trials - done), a->worker_id)) {
+        for (const Trial& t : api->ask(name, std::min(a->q, a->trials - done), a->worker_id)) {
           const double v = f(f.to_vector(t.params));
           api->tell(name, t.id, v, false);
           std::cout << json{{"id", t.id}, {"value", v}}.dump() << "\n";
@@ -331,8 +302,12 @@ std::function<int()> add_store_commands(CLI::App& app) {
       print_trials(api->trials(name), a->format);
       return kOk;
     }
+    if (*log) {
+      std::cout << json_text(service::log_to_json(api->log(name))) << "\n";
+      return kOk;
+    }
     if (*exp) {
-      const std::vector<StoredTrial> all = api->trials(name);
+      const std::vector<Trial> all = api->trials(name);
       std::ofstream file;
       if (!a->output.empty()) {
         file.open(a->output);
@@ -343,7 +318,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
         export_csv(all, Space::from_json(api->get_study(name).space_json), out);
       } else {
         json arr = json::array();
-        for (const StoredTrial& t : all) arr.push_back(trial_to_json(t));
+        for (const Trial& t : all) arr.push_back(trial_to_json(t));
         out << json{{"study", name}, {"trials", arr}}.dump() << "\n";
       }
       return kOk;

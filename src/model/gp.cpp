@@ -6,10 +6,9 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "common/text.hpp"
 #include "gpbo/error.hpp"
 #include "model/priors.hpp"
-#include "optim/lbfgsb.hpp"
+#include "numerics/lbfgsb.hpp"
 
 namespace gpbo {
 namespace {
@@ -38,15 +37,6 @@ GpHyperparameters unpack(const Eigen::VectorXd& t) {
 constexpr double kMeanBound = 10.0;  // |constant mean| on the standardized scale
 
 }  // namespace
-
-KernelType parse_kernel(const std::string& text) {
-  const std::string t = to_lower(text);
-  if (t == "matern52" || t == "matern") return KernelType::kMatern52;
-  if (t == "rbf") return KernelType::kRbf;
-  throw InvalidArgument("kernel '" + text + "': expected matern52 or rbf");
-}
-
-std::string to_string(KernelType k) { return k == KernelType::kRbf ? "rbf" : "matern52"; }
 
 GaussianProcess::GaussianProcess(GpOptions options, Device device, ScorePrecision scoring)
     : options_(options), backend_(make_backend(device, scoring)) {}

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "numerics/lbfgsb.hpp"
+#include "numerics/sobol.hpp"
 #include "optim/design.hpp"
-#include "optim/lbfgsb.hpp"
-#include "optim/sobol.hpp"
 
 namespace gpbo {
 namespace {

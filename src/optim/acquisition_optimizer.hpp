@@ -7,9 +7,9 @@
 #include <Eigen/Core>
 #include <random>
 
-#include "acquisition/acquisition_functors.hpp"
+#include "backend/acquisition_functors.hpp"
+#include "gpbo/acquisition.hpp"
 #include "gpbo/space.hpp"
-#include "gpbo/study.hpp"
 
 namespace gpbo {
 

@@ -4,7 +4,7 @@
 #include <Eigen/Core>
 
 #include "gpbo/space.hpp"
-#include "optim/sobol.hpp"
+#include "numerics/sobol.hpp"
 
 namespace gpbo {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "optim/sobol.hpp"
+#include "numerics/sobol.hpp"
 
 namespace gpbo {
 

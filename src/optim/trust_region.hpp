@@ -8,7 +8,7 @@
 #include <random>
 
 #include "gpbo/space.hpp"
-#include "gpbo/study.hpp"
+#include "gpbo/trust_region.hpp"
 
 namespace gpbo {
 

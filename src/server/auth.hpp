@@ -1,6 +1,6 @@
 #pragma once
-// The server's access rules: bearer tokens compared in constant time, where a token comes from,
-// and which listen addresses count as loopback.
+// The server's access rules: bearer tokens compared in constant time, and which listen
+// addresses count as loopback (where a token comes from: service/token.hpp).
 
 #include <string>
 #include <string_view>
@@ -14,11 +14,6 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 /// Whether an `Authorization` header value is "Bearer <token>" with the expected token; the
 /// comparison of the token is constant-time.
 bool bearer_matches(std::string_view header, std::string_view token);
-
-/// The token from `token_file` (surrounding whitespace trimmed) when given, else from the
-/// GPBO_SERVER_TOKEN environment variable, else "". InvalidArgument for an unreadable file or a
-/// file that holds no token.
-std::string load_token(const std::string& token_file);
 
 /// Whether `host` is a loopback address: "localhost", 127.0.0.0/8 or ::1.
 bool is_loopback_host(const std::string& host);

@@ -10,9 +10,12 @@
 #include <initializer_list>
 #include <thread>
 
-#include "engine/trial_json.hpp"
+#include "codec/trial_json.hpp"
+#include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "server/auth.hpp"
+#include "service/error_table.hpp"
+#include "service/study_json.hpp"
 
 #ifndef GPBO_VERSION
 #define GPBO_VERSION "unknown"
@@ -39,12 +42,12 @@ class Unauthorized : public Error {
   using Error::Error;
 };
 
-/// Bodies are JSON text; path segments are raw bytes.
-std::string dump(const json& j) {
-  // Path segments are raw bytes and may not be UTF-8; replace rather than throw when they are
-  // echoed in a message.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+using service::study_from_json;
+using service::study_to_json;
+
+/// Bodies are JSON text; path segments are raw bytes and may not be UTF-8, so they are replaced
+/// rather than thrown on when echoed in a message.
+std::string dump(const json& j) { return json_text(j); }
 
 json error_body(const std::string& code, const std::string& message) {
   return {{"error", {{"code", code}, {"message", message}}}};
@@ -170,7 +173,7 @@ constexpr int kListenBacklog = 1024;
 }  // namespace
 
 struct HttpServer::Impl {
-  std::shared_ptr<StudyApi> api;
+  std::shared_ptr<service::StudyService> api;
   ServerOptions options;
   WideBacklogServer http;
   std::atomic<bool> stop_requested{false};
@@ -196,18 +199,9 @@ struct HttpServer::Impl {
       } catch (const Unauthorized& e) {
         reply = {401, error_body("unauthorized", e.what())};
         res.set_header("WWW-Authenticate", "Bearer");
-      } catch (const InvalidArgument& e) {
-        reply = {400, error_body("invalid_argument", e.what())};
-      } catch (const NotFound& e) {
-        reply = {404, error_body("not_found", e.what())};
-      } catch (const Conflict& e) {
-        reply = {409, error_body("conflict", e.what())};
-      } catch (const StorageError& e) {
-        reply = {503, error_body("storage_error", e.what())};
-      } catch (const NumericalError& e) {
-        reply = {500, error_body("numerical_error", e.what())};
       } catch (const std::exception& e) {
-        reply = {500, error_body("internal", e.what())};
+        const service::ErrorMapping& m = service::error_mapping(e);
+        reply = {m.http_status, error_body(to_string(m.kind), e.what())};
       }
       if (reply.status >= 500) {
         std::fprintf(stderr, "gpbo serve: %d %s %s: %s\n", reply.status, req.method.c_str(),
@@ -245,9 +239,16 @@ struct HttpServer::Impl {
           const Space space = Space::from_json(f.object("space").dump());
           StudyOptions options;
           PersistenceOptions persistence;
-          if (f.has("options"))
-            study_options_from_json(f.object("options").dump(), &options, &persistence);
-          options.direction = parse_direction(f.string("direction", "minimize"));
+          if (f.has("options")) {
+            const json& given = f.object("options");
+            study_options_from_json(given.dump(), &options, &persistence);
+            // The direction may come in either place, but not twice with different values.
+            if (f.has("direction") && given.contains("direction") &&
+                parse_direction(f.string("direction", "")) != options.direction) {
+              throw InvalidArgument("the direction is given twice, with different values");
+            }
+          }
+          if (f.has("direction")) options.direction = parse_direction(f.string("direction", ""));
           return Reply{201, study_to_json(api->create_study(name, space, options, persistence))};
         }));
 
@@ -308,15 +309,10 @@ struct HttpServer::Impl {
                     200, trial_to_json(api->heartbeat(req.matches[1], trial_id(req.matches[2])))};
               }));
 
-    http.Get(trial, handler([this](const httplib::Request& req) {
-               const std::int64_t id = trial_id(req.matches[2]);
-               const std::vector<StoredTrial> all = api->trials(req.matches[1]);
-               if (id >= static_cast<std::int64_t>(all.size())) {
-                 throw NotFound("study '" + std::string(req.matches[1]) + "' has no trial " +
-                                std::to_string(id));
-               }
-               return Reply{200, trial_to_json(all[static_cast<std::size_t>(id)])};
-             }));
+    http.Get(
+        trial, handler([this](const httplib::Request& req) {
+          return Reply{200, trial_to_json(api->trial(req.matches[1], trial_id(req.matches[2])))};
+        }));
 
     http.Post(study + "/enqueue", handler([this](const httplib::Request& req) {
                 const json body = parse_body(req, false);
@@ -337,6 +333,10 @@ struct HttpServer::Impl {
                return Reply{200, trials_to_json(api->trials(req.matches[1]))};
              }));
 
+    http.Get(study + "/log", handler([this](const httplib::Request& req) {
+               return Reply{200, service::log_to_json(api->log(req.matches[1]))};
+             }));
+
     // Errors raised by httplib itself (no route, body too large, unreadable request) get the
     // same JSON form; replies of the routes above already have a body and are left alone.
     http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&,
@@ -353,7 +353,7 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(std::shared_ptr<StudyApi> api, ServerOptions options)
+HttpServer::HttpServer(std::shared_ptr<service::StudyService> api, ServerOptions options)
     : impl_(std::make_unique<Impl>()) {
   if (options.token.empty() && !is_loopback_host(options.host)) {
     throw InvalidArgument("listening on '" + options.host +

@@ -1,14 +1,15 @@
 #pragma once
 // `gpbo serve`: the study API over HTTP/JSON (docs/openapi.yaml), on cpp-httplib. Thin: every
-// route parses and validates its request, calls a StudyApi, and writes the JSON forms the CLI
-// prints. Errors become HTTP codes with {"error": {"code", "message"}}.
+// route parses and validates its request, calls a StudyService, and writes the JSON forms the
+// CLI prints. Errors become HTTP codes with {"error": {"code", "message"}}
+// (service/error_table.hpp).
 
 #include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
 
-#include "server/study_api.hpp"
+#include "service/study_service.hpp"
 
 namespace gpbo::server {
 
@@ -33,7 +34,7 @@ class HttpServer {
  public:
   /// Validates the options: InvalidArgument for a non-loopback host without a token, or limits
   /// out of range. Nothing listens until bind().
-  HttpServer(std::shared_ptr<StudyApi> api, ServerOptions options);
+  HttpServer(std::shared_ptr<service::StudyService> api, ServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -17,9 +17,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Int bounds are stored as doubles in ParamSpec, so they must be exactly representable.
-constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
-
 [[noreturn]] void fail(const std::string& name, const std::string& what) {
   throw InvalidArgument("parameter '" + name + "': " + what);
 }

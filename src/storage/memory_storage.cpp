@@ -24,11 +24,11 @@ class MemoryTransaction final : public StudyTransaction {
 
   const StudyInfo& study() const override { return info_; }
 
-  std::vector<StoredTrial> trials() override { return current(); }
+  std::vector<Trial> trials() override { return current(); }
 
-  void insert_trial(const StoredTrial& trial) override {
+  void insert_trial(const Trial& trial) override {
     require_writable("insert_trial");
-    StoredTrial stored = canonical(trial);
+    Trial stored = canonical(trial);
     const auto next = static_cast<std::int64_t>(current().size());
     if (trial.id != next) {
       throw Conflict("study '" + info_.name + "': cannot insert trial " + std::to_string(trial.id) +
@@ -37,9 +37,9 @@ class MemoryTransaction final : public StudyTransaction {
     mutable_trials().push_back(std::move(stored));
   }
 
-  void update_trial(const StoredTrial& trial) override {
+  void update_trial(const Trial& trial) override {
     require_writable("update_trial");
-    StoredTrial stored = canonical(trial);
+    Trial stored = canonical(trial);
     if (trial.id >= static_cast<std::int64_t>(current().size())) {
       throw NotFound("study '" + info_.name + "': no trial " + std::to_string(trial.id));
     }
@@ -75,15 +75,15 @@ class MemoryTransaction final : public StudyTransaction {
 
   // Runs the params through their stored JSON form, exactly as the SQLite store does, so both
   // stores accept the same trials and give back identically typed values.
-  StoredTrial canonical(const StoredTrial& trial) const {
-    StoredTrial stored = trial;
+  Trial canonical(const Trial& trial) const {
+    Trial stored = trial;
     stored.params = params_from_json(check_trial(trial, base_.space, info_.name), base_.space);
     return stored;
   }
 
-  const std::vector<StoredTrial>& current() const { return trials_ ? *trials_ : base_.trials; }
+  const std::vector<Trial>& current() const { return trials_ ? *trials_ : base_.trials; }
 
-  std::vector<StoredTrial>& mutable_trials() {
+  std::vector<Trial>& mutable_trials() {
     if (!trials_) trials_ = base_.trials;
     return *trials_;
   }
@@ -91,7 +91,7 @@ class MemoryTransaction final : public StudyTransaction {
   const MemoryStorage::StudyData& base_;
   StudyInfo info_;
   bool writable_;
-  std::optional<std::vector<StoredTrial>> trials_;
+  std::optional<std::vector<Trial>> trials_;
   std::vector<LogEntry> log_;
 };
 

@@ -31,7 +31,7 @@ class MemoryStorage final : public Storage {
   struct StudyData {
     StudyInfo info;
     Space space;
-    std::vector<StoredTrial> trials;
+    std::vector<Trial> trials;
     std::vector<LogEntry> log;
   };
 

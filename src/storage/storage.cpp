@@ -10,10 +10,12 @@
 #include <random>
 #include <thread>
 
+#include "common/clock.hpp"
 #include "gpbo/error.hpp"
+#include "space/params_json.hpp"
 #include "storage/memory_storage.hpp"
-#include "storage/postgres_storage.hpp"
-#include "storage/sqlite_storage.hpp"
+#include "storage/sql_connection.hpp"
+#include "storage/sql_storage.hpp"
 #include "storage/storage_common.hpp"
 
 namespace gpbo {
@@ -22,121 +24,28 @@ namespace {
 
 using Json = nlohmann::json;
 
-// An int stored as a double is only exact up to 2^53; beyond it the value is not "integral" in a
-// way that survives the conversion, so such doubles are refused for int parameters.
-constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
-
-const ParamSpec* find_spec(const Space& space, const std::string& name) {
-  for (const ParamSpec& spec : space.params()) {
-    if (spec.name == name) return &spec;
-  }
-  return nullptr;
-}
-
-[[noreturn]] void bad_value(const std::string& name, const std::string& what) {
-  throw InvalidArgument("parameter '" + name + "': " + what);
-}
-
-Json encode_value(const std::string& name, const ParamValue& value, const ParamSpec* spec) {
-  const ParamType type = spec != nullptr ? spec->type : ParamType::kFloat;
-  if (const auto* d = std::get_if<double>(&value)) {
-    if (!std::isfinite(*d)) bad_value(name, "value is not finite and cannot be stored");
-    if (spec == nullptr) return Json(*d);
-    if (type == ParamType::kInt) {
-      if (*d != std::floor(*d) || std::fabs(*d) > kMaxExactInt) {
-        bad_value(name, "int parameter given the non-integral value " + to_string(value));
-      }
-      return Json(static_cast<std::int64_t>(*d));
-    }
-    if (type == ParamType::kCategorical) bad_value(name, "categorical parameter given a number");
-    return Json(*d);
-  }
-  if (const auto* i = std::get_if<std::int64_t>(&value)) {
-    if (spec == nullptr || type == ParamType::kInt) return Json(*i);
-    if (type == ParamType::kCategorical) bad_value(name, "categorical parameter given a number");
-    return Json(static_cast<double>(*i));
-  }
-  const auto& s = std::get<std::string>(value);
-  if (spec != nullptr && type != ParamType::kCategorical) {
-    bad_value(name, "numeric parameter given the string '" + s + "'");
-  }
-  return Json(s);
-}
-
-[[noreturn]] void bad_stored(const std::string& name, const std::string& what) {
-  throw StorageError("stored trial parameters: '" + name + "': " + what);
-}
-
-std::int64_t integer_of(const std::string& name, const Json& j) {
-  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
-    bad_stored(name, "integer out of range");
-  }
-  return j.get<std::int64_t>();
-}
-
-ParamValue decode_value(const std::string& name, const Json& j, const ParamSpec* spec) {
-  if (spec == nullptr) {  // not in the space: typed by the JSON itself
-    if (j.is_number_integer()) return integer_of(name, j);
-    if (j.is_number_float()) return j.get<double>();
-    if (j.is_string()) return j.get<std::string>();
-    bad_stored(name, "expected a number or a string");
-  }
-  switch (spec->type) {
-    case ParamType::kFloat:
-      if (!j.is_number()) bad_stored(name, "expected a number for a float parameter");
-      return j.get<double>();
-    case ParamType::kInt:
-      if (j.is_number_integer()) return integer_of(name, j);
-      if (j.is_number_float()) {
-        const double d = j.get<double>();
-        if (d == std::floor(d) && std::fabs(d) <= kMaxExactInt) {
-          return static_cast<std::int64_t>(d);
-        }
-      }
-      bad_stored(name, "expected an integer for an int parameter");
-    case ParamType::kCategorical:
-      if (!j.is_string()) bad_stored(name, "expected a string for a categorical parameter");
-      return j.get<std::string>();
-  }
-  bad_stored(name, "unknown parameter type");
-}
-
 void check_finite(double x, const std::string& where, const char* what) {
   if (!std::isfinite(x)) throw InvalidArgument(where + ": " + what + " is not finite");
 }
 
 }  // namespace
 
-double now_seconds() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 std::string params_to_json(const Params& params, const Space& space) {
-  Json object = Json::object();
-  for (const auto& [name, value] : params) {
-    object[name] = encode_value(name, value, find_spec(space, name));
-  }
   try {
-    return object.dump();
+    return gpbo::params_to_json(params, &space).dump();
   } catch (const Json::exception& e) {  // e.g. a string that is not UTF-8
     throw InvalidArgument(std::string("trial parameters cannot be stored as JSON: ") + e.what());
   }
 }
 
 Params params_from_json(const std::string& text, const Space& space) {
-  Json object;
   try {
-    object = Json::parse(text);
+    return decode_params(Json::parse(text), &space);
   } catch (const Json::exception& e) {
     throw StorageError(std::string("stored trial parameters are not JSON: ") + e.what());
+  } catch (const InvalidArgument& e) {
+    throw StorageError(std::string("stored trial parameters: ") + e.what());
   }
-  if (!object.is_object()) throw StorageError("stored trial parameters are not a JSON object");
-  Params params;
-  for (const auto& [name, value] : object.items()) {
-    params.emplace(name, decode_value(name, value, find_spec(space, name)));
-  }
-  return params;
 }
 
 Space stored_space(const StudyInfo& info) {
@@ -147,7 +56,7 @@ Space stored_space(const StudyInfo& info) {
   }
 }
 
-std::string check_trial(const StoredTrial& trial, const Space& space, const std::string& study) {
+std::string check_trial(const Trial& trial, const Space& space, const std::string& study) {
   const std::string where = "study '" + study + "', trial " + std::to_string(trial.id);
   if (trial.id < 0) throw InvalidArgument(where + ": negative trial id");
   if (trial.value) check_finite(*trial.value, where, "value");
@@ -248,10 +157,10 @@ std::unique_ptr<Storage> Storage::open(const std::string& url) {
   if (starts_with("postgresql://") || starts_with("postgres://")) {
     // libpq's connection URI, passed on whole (libpq accepts both schemes).
     if (url.find('\0') != std::string::npos) {
-      throw InvalidArgument("storage URL '" + PostgresStorage::masked_url(url) +
+      throw InvalidArgument("storage URL '" + masked_postgres_url(url) +
                             "' contains a NUL character");
     }
-    return std::make_unique<PostgresStorage>(url);
+    return std::make_unique<SqlStorage>(connect_postgres(url));
   }
   if (url.compare(0, kSqlite.size(), kSqlite) == 0) {
     // "sqlite:///abs.db" leaves "/abs.db" (absolute); "sqlite://rel.db" leaves "rel.db".
@@ -260,13 +169,13 @@ std::unique_ptr<Storage> Storage::open(const std::string& url) {
     if (path.find('\0') != std::string::npos) {
       throw InvalidArgument("storage URL '" + url + "' contains a NUL character");
     }
-    return std::make_unique<SqliteStorage>(path);
+    return std::make_unique<SqlStorage>(connect_sqlite(path));
   }
   throw InvalidArgument("unknown storage URL '" + url + "': " + kForms);
 }
 
-StoredTrial StudyTransaction::trial(std::int64_t id) {
-  std::vector<StoredTrial> all = trials();
+Trial StudyTransaction::trial(std::int64_t id) {
+  std::vector<Trial> all = trials();
   if (id < 0 || id >= static_cast<std::int64_t>(all.size())) {
     throw NotFound("study '" + study().name + "' has no trial " + std::to_string(id));
   }

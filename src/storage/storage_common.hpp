@@ -19,24 +19,17 @@
 namespace gpbo::storage_detail {
 
 /// The one row a store selected for trial `id` (NotFound when `rows` is empty).
-inline StoredTrial single_trial(std::vector<StoredTrial> rows, const std::string& study,
-                                std::int64_t id) {
+inline Trial single_trial(std::vector<Trial> rows, const std::string& study, std::int64_t id) {
   if (rows.empty()) throw NotFound("study '" + study + "' has no trial " + std::to_string(id));
   return std::move(rows.front());
 }
 
-/// Seconds since the Unix epoch.
-double now_seconds();
-
-/// The JSON object form of `params`: floats as JSON numbers, ints as JSON integers,
-/// categoricals as strings. Each value must have its parameter's kind in `space` (an integral
-/// double is accepted for an int, an int for a float); parameters that `space` does not name are
-/// written by their own type. Throws InvalidArgument for a non-finite float or a value of the
-/// wrong kind.
+/// The params column: the text of gpbo::params_to_json typed by `space` (space/params_json.hpp).
+/// Throws InvalidArgument for a value that cannot be stored.
 std::string params_to_json(const Params& params, const Space& space);
 
-/// Parses params_to_json's form back, typing each value by its parameter in `space`. Throws
-/// StorageError when the text is not such an object (a damaged store).
+/// Reads the params column back, typing each value by `space`. Throws StorageError when the
+/// text is not such an object (a damaged store).
 Params params_from_json(const std::string& text, const Space& space);
 
 /// Parses a study's stored space; StorageError when it does not parse (a damaged store).
@@ -44,7 +37,7 @@ Space stored_space(const StudyInfo& info);
 
 /// Validates a trial before it is written (id >= 0; finite value and times) and returns its
 /// params in JSON form. Throws InvalidArgument naming the study and trial.
-std::string check_trial(const StoredTrial& trial, const Space& space, const std::string& study);
+std::string check_trial(const Trial& trial, const Space& space, const std::string& study);
 
 /// Throws InvalidArgument unless `text` is valid JSON; `what` names it in the message.
 void check_json(const std::string& text, const std::string& what);

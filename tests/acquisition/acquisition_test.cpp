@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "acquisition/acquisition_functors.hpp"
+#include "backend/acquisition_functors.hpp"
 #include "backend/backend.hpp"
 #include "gpbo/device.hpp"
 #include "gpbo/error.hpp"

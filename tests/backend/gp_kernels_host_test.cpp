@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "acquisition/acquisition_functors.hpp"
+#include "backend/acquisition_functors.hpp"
 #include "backend/backend.hpp"
 #include "backend/kernel_function.hpp"
 #include "cuda/gp_kernels.cuh"

@@ -259,7 +259,8 @@ TEST(BatchAskTest, RunningPointsAreNeverSuggestedAgain) {
     }
     study.ask(4);
     study.ask();
-    study.tell_failed(study.trials().back().id);  // a failed point is not suggested again either
+    study.tell_state(study.trials().back().id,
+                     TrialState::kFailed);  // a failed point is not suggested again either
     study.ask(3);
     expect_no_repeats_from(study, first, what + ", tells interleaved");
   }

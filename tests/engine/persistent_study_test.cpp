@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "gpbo/error.hpp"
+#include "gpbo/study.hpp"
 
 namespace {
 
@@ -20,8 +22,8 @@ using gpbo::PersistenceOptions;
 using gpbo::PersistentStudy;
 using gpbo::Space;
 using gpbo::Storage;
-using gpbo::StoredTrial;
 using gpbo::StudyOptions;
+using gpbo::Trial;
 using gpbo::TrialState;
 
 Space mixed_space() {
@@ -48,17 +50,17 @@ TEST(PersistentStudy, AskTellBestRoundTrip) {
   std::shared_ptr<Storage> storage = Storage::open("memory://");
   PersistentStudy study = make_study(storage, "s");
   for (int i = 0; i < 8; ++i) {
-    const std::vector<StoredTrial> got = study.ask();
+    const std::vector<Trial> got = study.ask();
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].id, i);
     EXPECT_EQ(got[0].state, TrialState::kRunning);
     EXPECT_GT(got[0].lease_deadline, got[0].created_at);
     study.tell(got[0].id, objective(got[0].params));
   }
-  const std::vector<StoredTrial> all = study.trials();
+  const std::vector<Trial> all = study.trials();
   ASSERT_EQ(all.size(), 8u);
   double best = INFINITY;
-  for (const StoredTrial& t : all) {
+  for (const Trial& t : all) {
     EXPECT_EQ(t.state, TrialState::kComplete);
     best = std::min(best, *t.value);
   }
@@ -82,12 +84,12 @@ TEST(PersistentStudy, UnknownStudyAndTrial) {
 TEST(PersistentStudy, WorkerGetsItsRunningTrialBack) {
   std::shared_ptr<Storage> storage = Storage::open("memory://");
   PersistentStudy study = make_study(storage, "s");
-  const StoredTrial first = study.ask(1, "w1").front();
-  const StoredTrial again = study.ask(1, "w1").front();
+  const Trial first = study.ask(1, "w1").front();
+  const Trial again = study.ask(1, "w1").front();
   EXPECT_EQ(again.id, first.id);
   EXPECT_EQ(again.params, first.params);
   EXPECT_GE(again.lease_deadline, first.lease_deadline);
-  const StoredTrial other = study.ask(1, "w2").front();
+  const Trial other = study.ask(1, "w2").front();
   EXPECT_NE(other.id, first.id);
   study.tell(first.id, 1.0);
   EXPECT_NE(study.ask(1, "w1").front().id, first.id);  // finished: a new trial now
@@ -96,7 +98,7 @@ TEST(PersistentStudy, WorkerGetsItsRunningTrialBack) {
 TEST(PersistentStudy, TellIsIdempotentAndRejectsBadValues) {
   std::shared_ptr<Storage> storage = Storage::open("memory://");
   PersistentStudy study = make_study(storage, "s");
-  const StoredTrial t = study.ask().front();
+  const Trial t = study.ask().front();
   EXPECT_THROW(study.tell(t.id, std::nan("")), InvalidArgument);
   EXPECT_THROW(study.tell(t.id, INFINITY), InvalidArgument);
   EXPECT_EQ(study.trials()[0].state, TrialState::kRunning);  // nothing written
@@ -106,7 +108,7 @@ TEST(PersistentStudy, TellIsIdempotentAndRejectsBadValues) {
   EXPECT_EQ(*study.tell(t.id, 3.0, /*skip_if_finished=*/true).value, 2.5);
   EXPECT_THROW(study.tell_state(t.id, TrialState::kFailed), Conflict);
   EXPECT_THROW(study.tell_state(t.id, TrialState::kComplete), InvalidArgument);
-  const StoredTrial u = study.ask().front();
+  const Trial u = study.ask().front();
   EXPECT_EQ(study.tell_state(u.id, TrialState::kPruned).state, TrialState::kPruned);
   EXPECT_NO_THROW(study.tell_state(u.id, TrialState::kPruned));
   EXPECT_THROW(study.tell(u.id, 1.0), Conflict);
@@ -119,10 +121,10 @@ TEST(PersistentStudy, ExpiredLeaseFailsAndRequeues) {
   p.lease_seconds = 0.05;
   p.requeue_expired = true;
   PersistentStudy study = make_study(storage, "s", p);
-  const StoredTrial lost = study.ask(1, "dead").front();
+  const Trial lost = study.ask(1, "dead").front();
   std::this_thread::sleep_for(std::chrono::milliseconds(120));
-  const StoredTrial next = study.ask(1, "alive").front();
-  const std::vector<StoredTrial> all = study.trials();
+  const Trial next = study.ask(1, "alive").front();
+  const std::vector<Trial> all = study.trials();
   EXPECT_EQ(all[static_cast<std::size_t>(lost.id)].state, TrialState::kFailed);
   EXPECT_EQ(next.params, lost.params);  // the lost point is evaluated again
   EXPECT_EQ(next.source, "requeued");
@@ -136,7 +138,7 @@ TEST(PersistentStudy, HeartbeatKeepsATrialAlive) {
   PersistenceOptions p;
   p.lease_seconds = 0.2;
   PersistentStudy study = make_study(storage, "s", p);
-  const StoredTrial t = study.ask(1, "w").front();
+  const Trial t = study.ask(1, "w").front();
   for (int i = 0; i < 4; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(80));
     study.heartbeat(t.id);
@@ -155,7 +157,7 @@ TEST(PersistentStudy, EnqueueValidatesBeforeWriting) {
   EXPECT_EQ(study.info().state_json, before);
   const gpbo::Params p{{"x", 0.5}, {"k", std::int64_t{2}}, {"c", std::string("b")}};
   study.enqueue(p);
-  const StoredTrial t = study.ask().front();
+  const Trial t = study.ask().front();
   EXPECT_EQ(t.params, p);
   EXPECT_EQ(t.source, "enqueued");
   EXPECT_NE(study.ask().front().source, "enqueued");  // consumed once
@@ -167,7 +169,7 @@ TEST(PersistentStudy, BatchesAreDistinctAndSeedsReproduce) {
     PersistentStudy study = make_study(storage, "s", {}, seed);
     std::vector<gpbo::Params> seen;
     for (int round = 0; round < 4; ++round) {
-      for (const StoredTrial& t : study.ask(3)) {
+      for (const Trial& t : study.ask(3)) {
         seen.push_back(t.params);
         study.tell(t.id, objective(t.params));
       }
@@ -223,7 +225,7 @@ TEST(PersistentStudy, LongInitialDesignContinuesAcrossProcesses) {
   o.n_initial = 100000;
   PersistentStudy study = PersistentStudy::create(storage, "s", mixed_space(), o);
   for (int i = 0; i < 1200; ++i) {
-    const StoredTrial t = study.ask().front();
+    const Trial t = study.ask().front();
     ASSERT_EQ(t.source, "initial") << "trial " << i;
     study.tell(t.id, objective(t.params));
   }
@@ -241,7 +243,7 @@ TEST(PersistentStudy, WarmModelConditionsOnKeptHyperparametersAndRefitsInTheBack
   study.keep_model_warm({0.1, 5});
   std::set<std::pair<double, double>> seen;
   for (int i = 0; i < 30; ++i) {
-    const StoredTrial t = study.ask(1, "worker").front();
+    const Trial t = study.ask(1, "worker").front();
     const double x = std::get<double>(t.params.at("x")), y = std::get<double>(t.params.at("y"));
     EXPECT_TRUE(seen.insert({x, y}).second) << "trial " << i << " repeats a point";
     study.tell(t.id, (x - 0.5) * (x - 0.5) + (y + 0.3) * (y + 0.3));
@@ -264,3 +266,73 @@ TEST(PersistentStudy, WarmModelConditionsOnKeptHyperparametersAndRefitsInTheBack
 }
 
 }  // namespace
+
+namespace {
+
+/// One tell operation on a trial, and what it did: "ok <state> <value>" or the error's kind.
+struct TellOp {
+  std::function<Trial(gpbo::Study&, std::int64_t)> in_memory;
+  std::function<Trial(PersistentStudy&, std::int64_t)> stored;
+};
+
+template <typename Call>
+std::string outcome(Call&& call) {
+  try {
+    const Trial t = call();
+    return "ok " + gpbo::to_string(t.state) + " " + (t.value ? std::to_string(*t.value) : "-");
+  } catch (const std::exception& e) {
+    return gpbo::to_string(gpbo::error_kind(e));
+  }
+}
+
+}  // namespace
+
+TEST(PersistentStudy, TellFollowsTheRulesOfStudy) {
+  // Every pair of tell operations on a running trial gives the same outcome (state, value or
+  // error type) on a Study in memory and on a stored study: one tell semantics.
+  const double nan = std::nan("");
+  const auto value = [](double v, bool skip) {
+    return TellOp{[=](gpbo::Study& s, std::int64_t id) { return s.tell(id, v, skip); },
+                  [=](PersistentStudy& s, std::int64_t id) { return s.tell(id, v, skip); }};
+  };
+  const auto state = [](TrialState st, bool skip) {
+    return TellOp{[=](gpbo::Study& s, std::int64_t id) { return s.tell_state(id, st, skip); },
+                  [=](PersistentStudy& s, std::int64_t id) { return s.tell_state(id, st, skip); }};
+  };
+  std::vector<TellOp> ops = {value(1.5, false),
+                             value(2.5, false),
+                             value(2.5, true),
+                             value(nan, false),
+                             value(INFINITY, true),
+                             state(TrialState::kFailed, false),
+                             state(TrialState::kPruned, false),
+                             state(TrialState::kPruned, true),
+                             state(TrialState::kRunning, false)};
+  const char* names[] = {"tell 1.5", "tell 2.5", "tell 2.5 skip", "tell nan",     "tell inf skip",
+                         "fail",     "prune",    "prune skip",    "state running"};
+  StudyOptions o;
+  o.n_initial = 1000;  // stay in the initial design: only the ledger is under test
+  gpbo::Study memory(mixed_space(), o);
+  PersistentStudy stored =
+      PersistentStudy::create(Storage::open("memory://"), "rules", mixed_space(), o);
+  std::set<std::string> seen;
+  for (std::size_t a = 0; a < ops.size(); ++a) {
+    for (std::size_t b = 0; b < ops.size(); ++b) {
+      SCOPED_TRACE(std::string(names[a]) + " then " + names[b]);
+      const std::int64_t id = memory.ask().id;
+      ASSERT_EQ(stored.ask().at(0).id, id);
+      for (const TellOp* op : {&ops[a], &ops[b]}) {
+        const std::string m = outcome([&] { return op->in_memory(memory, id); });
+        const std::string s = outcome([&] { return op->stored(stored, id); });
+        EXPECT_EQ(m, s);
+        seen.insert(m.substr(0, m.find(' ', 3)));
+      }
+      EXPECT_EQ(gpbo::to_string(memory.trial(id).state), gpbo::to_string(stored.trial(id).state));
+    }
+  }
+  // The pairs reached every outcome: applied, repeated, refused and in conflict.
+  for (const char* expected :
+       {"ok complete", "ok failed", "ok pruned", "invalid_argument", "conflict"}) {
+    EXPECT_EQ(seen.count(expected), 1u) << expected;
+  }
+}

@@ -19,7 +19,7 @@
 #include "gpbo/acquisition.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/test_functions.hpp"
-#include "optim/sobol.hpp"
+#include "numerics/sobol.hpp"
 
 namespace gpbo {
 namespace {
@@ -333,7 +333,7 @@ TEST(StudyTest, TellUnknownTrialIsNotFound) {
   EXPECT_THROW(study.tell(id + 1, 1.0), NotFound);
   EXPECT_THROW(study.tell(-1, 1.0), NotFound);
   EXPECT_THROW(study.tell(1000, 1.0), NotFound);
-  EXPECT_THROW(study.tell_failed(id + 1), NotFound);
+  EXPECT_THROW(study.tell_state(id + 1, TrialState::kFailed), NotFound);
   EXPECT_THROW(study.trial(id + 1), NotFound);
   EXPECT_EQ(study.trial(id).state, TrialState::kRunning);
 }
@@ -348,14 +348,16 @@ TEST(StudyTest, TellSameValueTwiceIsANoOpAndADifferentValueIsAConflict) {
   EXPECT_THROW(study.tell(id, 2.5), Conflict);
   EXPECT_EQ(*study.trial(id).value, 1.5);
   EXPECT_EQ(study.trial(id).state, TrialState::kComplete);
-  // A complete trial cannot fail afterwards, neither explicitly nor with a non-finite value.
-  EXPECT_THROW(study.tell_failed(id), Conflict);
-  EXPECT_THROW(study.tell(id, std::numeric_limits<double>::quiet_NaN()), Conflict);
+  // A complete trial cannot fail afterwards; a non-finite value is refused before anything.
+  EXPECT_THROW(study.tell_state(id, TrialState::kFailed), Conflict);
+  EXPECT_THROW(study.tell(id, std::numeric_limits<double>::quiet_NaN()), InvalidArgument);
   EXPECT_EQ(study.trial(id).state, TrialState::kComplete);
   EXPECT_EQ(*study.trial(id).value, 1.5);
 }
 
-TEST(StudyTest, NonFiniteValuesFailTheTrialAndTheStudyGoesOn) {
+TEST(StudyTest, NonFiniteValuesAreRefusedAndFailedTrialsLetTheStudyGoOn) {
+  // One tell semantics with PersistentStudy (and the CLI, the server, the C API): a non-finite
+  // value is InvalidArgument and changes nothing; a trial without a value is told as FAILED.
   const TestFunction f = TestFunction::make("branin");
   Study study(f.space(), StudyOptions{});
   const double bad[] = {std::numeric_limits<double>::quiet_NaN(),
@@ -367,8 +369,12 @@ TEST(StudyTest, NonFiniteValuesFailTheTrialAndTheStudyGoesOn) {
     const Trial& t = study.ask();
     EXPECT_NO_THROW(f.space().validate(t.params));
     if (i % 3 == 1) {
-      failed.push_back(t.id);
-      study.tell(t.id, bad[(i / 3) % 3]);
+      const std::int64_t id = t.id;
+      failed.push_back(id);
+      EXPECT_THROW(study.tell(id, bad[(i / 3) % 3]), InvalidArgument);
+      EXPECT_EQ(study.trial(id).state, TrialState::kRunning) << "a refused tell changes nothing";
+      EXPECT_EQ(study.tell_state(id, TrialState::kFailed).state, TrialState::kFailed);
+      EXPECT_GT(study.trial(id).finished_at, 0.0);
     } else {
       study.tell(t.id, f(f.to_vector(t.params)));
     }
@@ -376,9 +382,14 @@ TEST(StudyTest, NonFiniteValuesFailTheTrialAndTheStudyGoesOn) {
   for (std::int64_t id : failed) {
     EXPECT_EQ(study.trial(id).state, TrialState::kFailed) << "trial " << id;
     EXPECT_FALSE(study.trial(id).value.has_value()) << "trial " << id;
-    // A failed trial cannot be completed afterwards.
+    // A failed trial cannot be completed afterwards, unless the caller asks to skip it.
     EXPECT_THROW(study.tell(id, 1.0), Conflict);
+    EXPECT_EQ(study.tell(id, 1.0, /*skip_if_finished=*/true).state, TrialState::kFailed);
+    // Failing it again is a no-op; pruning it is a conflict.
+    EXPECT_NO_THROW(study.tell_state(id, TrialState::kFailed));
+    EXPECT_THROW(study.tell_state(id, TrialState::kPruned), Conflict);
   }
+  EXPECT_THROW(study.tell_state(0, TrialState::kRunning), InvalidArgument);
   EXPECT_EQ(study.trials().back().source, "model");
   ASSERT_TRUE(study.best().has_value());
   EXPECT_EQ(study.best()->state, TrialState::kComplete);
@@ -392,7 +403,7 @@ TEST(StudyTest, OnlyFailuresKeepTheStudyInItsInitialDesign) {
   for (int i = 0; i < n; ++i) {
     const Trial& t = study.ask();
     EXPECT_EQ(t.source, "initial") << "ask " << i << ": nothing to model yet";
-    study.tell_failed(t.id);
+    study.tell_state(t.id, TrialState::kFailed);
   }
   EXPECT_FALSE(study.best().has_value());
   // Still usable: once values come in, the study reaches its model phase within the size of
@@ -408,10 +419,10 @@ TEST(StudyTest, OnlyFailuresKeepTheStudyInItsInitialDesign) {
   EXPECT_TRUE(study.best().has_value());
 }
 
-TEST(StudyTest, TellFailedMarksARunningTrialFailed) {
+TEST(StudyTest, TellStateFailedMarksARunningTrialFailed) {
   Study study(mixed_space(), StudyOptions{});
   const std::int64_t id = study.ask().id;
-  study.tell_failed(id);
+  study.tell_state(id, TrialState::kFailed);
   EXPECT_EQ(study.trial(id).state, TrialState::kFailed);
   EXPECT_FALSE(study.trial(id).value.has_value());
   EXPECT_FALSE(study.best().has_value());
@@ -512,7 +523,7 @@ TEST(StudyTest, BestMinimize) {
   study.tell(a, 3.0);
   study.tell(b, -1.0);
   study.tell(c, 2.0);
-  study.tell(d, std::numeric_limits<double>::quiet_NaN());
+  study.tell_state(d, TrialState::kFailed);
   ASSERT_TRUE(study.best().has_value());
   EXPECT_EQ(study.best()->id, b);
   EXPECT_EQ(*study.best()->value, -1.0);

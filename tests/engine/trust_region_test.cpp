@@ -311,12 +311,12 @@ TEST(TrustRegion, StateSurvivesAStoredStudy) {
   EXPECT_THROW(study_options_from_json(R"({"trust_region": {"radius": 1}})", &back, &p),
                InvalidArgument);
   EXPECT_THROW(study_options_from_json(R"({"strategy": "local"})", &back, &p), InvalidArgument);
-  for (const StoredTrial& t : study.ask(6)) study.tell(t.id, sphere(t.params));
+  for (const Trial& t : study.ask(6)) study.tell(t.id, sphere(t.params));
   // Each ask rebuilds the Study from the store: the length halves once per failed batch only
   // if the counters and L survive between asks.
   double expected = 0.8;
   for (int batch = 0; batch < 4; ++batch) {
-    for (const StoredTrial& t : study.ask(2)) {
+    for (const Trial& t : study.ask(2)) {
       for (int j = 0; j < 3; ++j) {
         const double x = std::get<double>(t.params.at("x" + std::to_string(j)));
         EXPECT_GE(x, -1.0);
@@ -449,9 +449,9 @@ TEST(TrustRegions, StateRoundTripsThroughJsonAndAStoredStudy) {
   PersistenceOptions p;
   study_options_from_json(study.info().options_json, &back, &p);
   EXPECT_EQ(back.trust_region.n_regions, 3);
-  for (const StoredTrial& t : study.ask(6)) study.tell(t.id, sphere(t.params));
+  for (const Trial& t : study.ask(6)) study.tell(t.id, sphere(t.params));
   for (int batch = 0; batch < 3; ++batch) {
-    for (const StoredTrial& t : study.ask(3)) study.tell(t.id, sphere(t.params));
+    for (const Trial& t : study.ask(3)) study.tell(t.id, sphere(t.params));
   }
   // Each ask rebuilt the Study from the store: the regions and their members carried over.
   const nlohmann::json state = nlohmann::json::parse(study.info().state_json);
@@ -476,7 +476,7 @@ TEST(TrustRegions, ComposeWithTheWarmModel) {
   study.keep_model_warm({0.1, 5});
   std::set<std::int64_t> ids;
   for (int batch = 0; batch < 8; ++batch) {
-    for (const StoredTrial& t : study.ask(3, "w")) {
+    for (const Trial& t : study.ask(3, "w")) {
       EXPECT_TRUE(ids.insert(t.id).second);
       study.tell(t.id, sphere(t.params));
     }

@@ -17,7 +17,7 @@
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
 #include "gpbo/space.hpp"
-#include "optim/lbfgsb.hpp"
+#include "numerics/lbfgsb.hpp"
 
 namespace gpbo {
 namespace {

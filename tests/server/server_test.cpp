@@ -15,11 +15,12 @@
 #include <thread>
 #include <vector>
 
-#include "engine/trial_json.hpp"
+#include "codec/trial_json.hpp"
 #include "gpbo/error.hpp"
 #include "server/auth.hpp"
-#include "server/client.hpp"
-#include "server/study_api.hpp"
+#include "service/remote_study_service.hpp"
+#include "service/study_json.hpp"
+#include "service/study_service.hpp"
 #include "space/params_json.hpp"
 // After Eigen: a system header that httplib.h includes defines a macro that breaks Eigen's.
 #include <httplib.h>
@@ -28,6 +29,9 @@ namespace gpbo::server {
 namespace {
 
 using nlohmann::json;
+using service::LocalStudyService;
+using Client = service::RemoteStudyService;
+using service::study_to_json;
 
 // ---------------------------------------------------------------- access rules
 
@@ -76,7 +80,7 @@ TEST(ServerAuth, ListenAddresses) {
 }
 
 TEST(ServerAuth, NonLoopbackNeedsToken) {
-  auto api = std::make_shared<LocalStudyApi>(Storage::open("memory://"));
+  auto api = std::make_shared<LocalStudyService>(Storage::open("memory://"));
   ServerOptions o;
   o.host = "0.0.0.0";
   EXPECT_THROW(HttpServer(api, o), InvalidArgument);
@@ -85,8 +89,8 @@ TEST(ServerAuth, NonLoopbackNeedsToken) {
 }
 
 TEST(ServerAuth, PathSegmentsAreEncoded) {
-  EXPECT_EQ(encode_path_segment("a-b_c.d~9"), "a-b_c.d~9");
-  EXPECT_EQ(encode_path_segment("a b/c%"), "a%20b%2Fc%25");
+  EXPECT_EQ(service::encode_path_segment("a-b_c.d~9"), "a-b_c.d~9");
+  EXPECT_EQ(service::encode_path_segment("a b/c%"), "a%20b%2Fc%25");
 }
 
 // ---------------------------------------------------------------- a server in process
@@ -101,7 +105,7 @@ class TestServer {
  public:
   TestServer(const std::string& store, ServerOptions o,
              std::optional<gpbo::WarmModelOptions> warm = std::nullopt)
-      : api_(std::make_shared<LocalStudyApi>(Storage::open(store), warm)) {
+      : api_(std::make_shared<LocalStudyService>(Storage::open(store), warm)) {
     o.host = "127.0.0.1";
     o.port = 0;
     options_ = o;
@@ -116,7 +120,7 @@ class TestServer {
   }
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  LocalStudyApi& api() { return *api_; }
+  LocalStudyService& api() { return *api_; }
 
   /// Everything the store holds, as text: studies, trials and logs.
   std::string snapshot() {
@@ -135,7 +139,7 @@ class TestServer {
   }
 
  private:
-  std::shared_ptr<LocalStudyApi> api_;
+  std::shared_ptr<LocalStudyService> api_;
   ServerOptions options_;
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
@@ -455,9 +459,9 @@ TEST_P(ServerStores, ClientSpeaksTheApi) {
   EXPECT_FALSE(c.best("a b%c?").has_value());
   EXPECT_THROW(c.best("missing"), NotFound);
 
-  const std::vector<StoredTrial> asked = c.ask("a b%c?", 2, "w");
+  const std::vector<Trial> asked = c.ask("a b%c?", 2, "w");
   ASSERT_EQ(asked.size(), 2u);
-  const std::vector<StoredTrial> stored = s.api().trials("a b%c?");
+  const std::vector<Trial> stored = s.api().trials("a b%c?");
   // Params come back typed as stored: the float stays a double, the int an int.
   EXPECT_EQ(asked[0].params, stored[0].params);
   EXPECT_EQ(asked[1].params, stored[1].params);
@@ -500,7 +504,7 @@ TEST_P(ServerStores, ConcurrentClientsNeverShareATrial) {
       try {
         Client c(s.url(), "");
         for (int r = 0; r < kRounds; ++r) {
-          const StoredTrial t = c.ask("conc", 1, "w" + std::to_string(i)).at(0);
+          const Trial t = c.ask("conc", 1, "w" + std::to_string(i)).at(0);
           c.tell("conc", t.id, static_cast<double>(i * 1000 + r), false);
         }
       } catch (const std::exception& e) {
@@ -511,10 +515,10 @@ TEST_P(ServerStores, ConcurrentClientsNeverShareATrial) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(errors.load(), 0);
-  const std::vector<StoredTrial> all = s.api().trials("conc");
+  const std::vector<Trial> all = s.api().trials("conc");
   ASSERT_EQ(all.size(), static_cast<std::size_t>(kThreads * kRounds));
   std::set<double> values;
-  for (const StoredTrial& t : all) {
+  for (const Trial& t : all) {
     EXPECT_EQ(t.state, TrialState::kComplete);
     values.insert(*t.value);
   }
@@ -537,7 +541,7 @@ TEST_P(ServerStores, WarmModelServesModelAsksToConcurrentClients) {
       try {
         Client c(s.url(), "");
         for (int r = 0; r < kRounds; ++r) {
-          const StoredTrial t = c.ask("warm", 1, "w" + std::to_string(i)).at(0);
+          const Trial t = c.ask("warm", 1, "w" + std::to_string(i)).at(0);
           const double x = std::get<double>(t.params.at("x"));
           c.tell("warm", t.id, (x - 1.0) * (x - 1.0) + 0.01 * static_cast<double>(i), false);
         }
@@ -547,10 +551,10 @@ TEST_P(ServerStores, WarmModelServesModelAsksToConcurrentClients) {
     });
   }
   for (std::thread& t : threads) t.join();
-  const std::vector<StoredTrial> all = s.api().trials("warm");
+  const std::vector<Trial> all = s.api().trials("warm");
   ASSERT_EQ(all.size(), static_cast<std::size_t>(kThreads * kRounds));
   std::set<std::string> points;
-  for (const StoredTrial& t : all) {
+  for (const Trial& t : all) {
     EXPECT_EQ(t.state, TrialState::kComplete);
     points.insert(gpbo::params_to_json(t.params).dump());
   }
@@ -564,7 +568,7 @@ TEST_P(ServerStores, WarmModelServesModelAsksToConcurrentClients) {
 
 TEST(ServerClient, UnreachableServerIsAStorageError) {
   // Bind a port, then close it, so nothing listens there.
-  auto api = std::make_shared<LocalStudyApi>(Storage::open("memory://"));
+  auto api = std::make_shared<LocalStudyService>(Storage::open("memory://"));
   ServerOptions o;
   o.port = 0;
   int port = 0;
@@ -577,7 +581,7 @@ TEST(ServerClient, UnreachableServerIsAStorageError) {
 }
 
 TEST(ServerLifecycle, StopBeforeRunReturnsAtOnce) {
-  auto api = std::make_shared<LocalStudyApi>(Storage::open("memory://"));
+  auto api = std::make_shared<LocalStudyService>(Storage::open("memory://"));
   ServerOptions o;
   o.port = 0;
   HttpServer server(api, o);

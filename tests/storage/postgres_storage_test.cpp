@@ -3,8 +3,6 @@
 /// row locks, lost connections, and distinct trial ids for writers in many threads, processes
 /// and PersistentStudy handles. Each test runs in a fresh schema on the test server (see
 /// postgres_test_server.hpp) and skips, with a message, when there is none.
-#include "storage/postgres_storage.hpp"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -28,6 +26,7 @@
 #include "gpbo/persistent_study.hpp"
 #include "gpbo/storage.hpp"
 #include "storage/postgres_test_server.hpp"
+#include "storage/sql_connection.hpp"
 
 namespace gpbo {
 namespace {
@@ -53,7 +52,7 @@ std::int64_t append_trial(Storage& storage, const std::string& study, const std:
   std::int64_t id = -1;
   storage.write(study, [&](StudyTransaction& tx) {
     id = static_cast<std::int64_t>(tx.trials().size());
-    StoredTrial t;
+    Trial t;
     t.id = id;
     t.params = {{"x", 0.5}, {"n", std::int64_t{3}}, {"opt", std::string("adam")}};
     t.worker_id = worker;
@@ -63,8 +62,8 @@ std::int64_t append_trial(Storage& storage, const std::string& study, const std:
   return id;
 }
 
-std::vector<StoredTrial> read_trials(Storage& storage, const std::string& study) {
-  std::vector<StoredTrial> out;
+std::vector<Trial> read_trials(Storage& storage, const std::string& study) {
+  std::vector<Trial> out;
   storage.read(study, [&](StudyTransaction& tx) { out = tx.trials(); });
   return out;
 }
@@ -332,9 +331,9 @@ TEST_F(StoragePostgres, PasswordsNeverShowInMessages) {
     EXPECT_EQ(message.find(secret), std::string::npos) << message;
     EXPECT_NE(message.find("***"), std::string::npos) << message;
   }
-  EXPECT_EQ(PostgresStorage::masked_url("postgres://me:pw@h:1/d?password=x&user=me"),
+  EXPECT_EQ(masked_postgres_url("postgres://me:pw@h:1/d?password=x&user=me"),
             "postgres://me:***@h:1/d?password=***&user=me");
-  EXPECT_EQ(PostgresStorage::masked_url("postgresql://h/d/x@y"), "postgresql://h/d/x@y");
+  EXPECT_EQ(masked_postgres_url("postgresql://h/d/x@y"), "postgresql://h/d/x@y");
 }
 
 TEST_F(StoragePostgres, ReadsSeeOneSnapshot) {
@@ -386,14 +385,14 @@ TEST_F(StoragePostgres, LostConnectionIsReopenedAndTheTransactionRetried) {
   s->write("s", [&](StudyTransaction& tx) {
     ++calls;
     if (calls == 1) terminate_sessions();
-    StoredTrial t;
+    Trial t;
     t.id = static_cast<std::int64_t>(tx.trials().size());
     t.params = {{"x", 1.0}, {"n", std::int64_t{1}}, {"opt", std::string("sgd")}};
     t.worker_id = "w2";
     tx.insert_trial(t);
   });
   EXPECT_EQ(calls, 2);
-  const std::vector<StoredTrial> trials = read_trials(*s, "s");
+  const std::vector<Trial> trials = read_trials(*s, "s");
   ASSERT_EQ(trials.size(), 3u);
   EXPECT_EQ(trials[2].worker_id, "w2");
 }
@@ -412,7 +411,7 @@ TEST_F(StoragePostgres, ACommitWhoseAnswerWasLostIsLookedUpNotRepeated) {
     s->write("s", [&](StudyTransaction& tx) {
       ++*calls;
       proxy.cut_next_commit(*calls == 1 ? cut : CommitCuttingProxy::Cut::kNone);
-      StoredTrial t;
+      Trial t;
       t.id = static_cast<std::int64_t>(tx.trials().size());
       t.params = {{"x", 1.0}, {"n", std::int64_t{1}}, {"opt", std::string("sgd")}};
       t.worker_id = "w" + std::to_string(t.id);
@@ -431,7 +430,7 @@ TEST_F(StoragePostgres, ACommitWhoseAnswerWasLostIsLookedUpNotRepeated) {
   EXPECT_NO_THROW(insert_one(CommitCuttingProxy::Cut::kBeforeCommit, &calls));
   EXPECT_EQ(proxy.cuts(), 2);
   EXPECT_EQ(calls, 2);
-  const std::vector<StoredTrial> trials = read_trials(*s, "s");
+  const std::vector<Trial> trials = read_trials(*s, "s");
   ASSERT_EQ(trials.size(), 2u);
   EXPECT_EQ(trials[1].worker_id, "w1");
 }
@@ -455,7 +454,7 @@ TEST_F(StoragePostgres, ThreadsSharingOneStorageGetDistinctIds) {
   }
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(errors.load(), 0);
-  const std::vector<StoredTrial> trials = read_trials(*s, "s");
+  const std::vector<Trial> trials = read_trials(*s, "s");
   ASSERT_EQ(trials.size(), static_cast<std::size_t>(kThreads * kWrites));
   std::map<std::string, int> per_worker;
   for (std::size_t i = 0; i < trials.size(); ++i) {
@@ -490,7 +489,7 @@ TEST_F(StoragePostgres, ProcessesGetDistinctIds) {
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << pid;
   }
-  const std::vector<StoredTrial> trials = read_trials(*open(), "s");
+  const std::vector<Trial> trials = read_trials(*open(), "s");
   ASSERT_EQ(trials.size(), static_cast<std::size_t>(kProcesses * kWrites));
   std::map<std::string, int> per_worker;
   for (std::size_t i = 0; i < trials.size(); ++i) {
@@ -518,7 +517,7 @@ TEST_F(StoragePostgres, PersistentStudiesOnTwoConnectionsNeverDuplicateATrial) {
       try {
         PersistentStudy study(t % 2 == 0 ? first : second, "s");
         for (int i = 0; i < kAsks; ++i) {
-          const std::vector<StoredTrial> got = study.ask(1, "w" + std::to_string(t));
+          const std::vector<Trial> got = study.ask(1, "w" + std::to_string(t));
           ASSERT_EQ(got.size(), 1u);
           const double x = std::get<double>(got[0].params.at("x"));
           study.tell(got[0].id, (x - 1.0) * (x - 1.0));
@@ -531,7 +530,7 @@ TEST_F(StoragePostgres, PersistentStudiesOnTwoConnectionsNeverDuplicateATrial) {
   }
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(errors.load(), 0);
-  const std::vector<StoredTrial> trials = PersistentStudy(first, "s").trials();
+  const std::vector<Trial> trials = PersistentStudy(first, "s").trials();
   ASSERT_EQ(trials.size(), static_cast<std::size_t>(2 * kThreadsPerStorage * kAsks));
   std::set<std::string> points;
   for (std::size_t i = 0; i < trials.size(); ++i) {

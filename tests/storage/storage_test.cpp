@@ -70,8 +70,8 @@ StudyInfo study_info(const std::string& name) {
   return info;
 }
 
-StoredTrial make_trial(std::int64_t id, double x = 0.5) {
-  StoredTrial t;
+Trial make_trial(std::int64_t id, double x = 0.5) {
+  Trial t;
   t.id = id;
   t.params = {{"x", x}, {"n", std::int64_t{3}}, {"opt", std::string("adam")}};
   t.state = TrialState::kRunning;
@@ -83,7 +83,7 @@ StoredTrial make_trial(std::int64_t id, double x = 0.5) {
   return t;
 }
 
-void expect_same(const StoredTrial& a, const StoredTrial& b) {
+void expect_same(const Trial& a, const Trial& b) {
   EXPECT_EQ(a.id, b.id);
   EXPECT_EQ(a.params, b.params);
   EXPECT_EQ(a.state, b.state);
@@ -104,8 +104,8 @@ void expect_same(const LogEntry& a, const LogEntry& b) {
   EXPECT_EQ(a.detail_json, b.detail_json);
 }
 
-std::vector<StoredTrial> read_trials(Storage& storage, const std::string& study) {
-  std::vector<StoredTrial> out;
+std::vector<Trial> read_trials(Storage& storage, const std::string& study) {
+  std::vector<Trial> out;
   storage.read(study, [&](StudyTransaction& tx) { out = tx.trials(); });
   return out;
 }
@@ -121,7 +121,7 @@ std::int64_t append_trial(Storage& storage, const std::string& study, const std:
   std::int64_t id = -1;
   storage.write(study, [&](StudyTransaction& tx) {
     id = static_cast<std::int64_t>(tx.trials().size());
-    StoredTrial t = make_trial(id);
+    Trial t = make_trial(id);
     t.worker_id = worker;
     tx.insert_trial(t);
   });
@@ -230,8 +230,8 @@ TEST_P(StorageConformance, RejectsInvalidStudies) {
 TEST_P(StorageConformance, WritesAreReadBack) {
   Storage& s = *storage_;
   s.create_study(study_info("s"));
-  StoredTrial first = make_trial(0, 1.5);
-  StoredTrial second = make_trial(1, -2.25);
+  Trial first = make_trial(0, 1.5);
+  Trial second = make_trial(1, -2.25);
   LogEntry entry{123.5, "ask", 1, "w1", R"({"q":2})"};
   s.write("s", [&](StudyTransaction& tx) {
     EXPECT_EQ(tx.study().name, "s");
@@ -252,7 +252,7 @@ TEST_P(StorageConformance, WritesAreReadBack) {
   second.state = TrialState::kFailed;
   s.write("s", [&](StudyTransaction& tx) { tx.update_trial(second); });
 
-  const std::vector<StoredTrial> trials = read_trials(s, "s");
+  const std::vector<Trial> trials = read_trials(s, "s");
   ASSERT_EQ(trials.size(), 2u);
   expect_same(trials[0], first);
   expect_same(trials[1], second);
@@ -274,7 +274,7 @@ TEST_P(StorageConformance, WritesAreReadBack) {
 TEST_P(StorageConformance, ThrowingFunctionRollsBackEverything) {
   Storage& s = *storage_;
   s.create_study(study_info("s"));
-  const StoredTrial original = make_trial(0);
+  const Trial original = make_trial(0);
   s.write("s", [&](StudyTransaction& tx) { tx.insert_trial(original); });
 
   struct Boom : std::runtime_error {
@@ -282,7 +282,7 @@ TEST_P(StorageConformance, ThrowingFunctionRollsBackEverything) {
   };
   EXPECT_THROW(s.write("s",
                        [&](StudyTransaction& tx) {
-                         StoredTrial changed = original;
+                         Trial changed = original;
                          changed.state = TrialState::kComplete;
                          changed.value = 1.0;
                          tx.update_trial(changed);
@@ -293,7 +293,7 @@ TEST_P(StorageConformance, ThrowingFunctionRollsBackEverything) {
                        }),
                Boom);
 
-  const std::vector<StoredTrial> trials = read_trials(s, "s");
+  const std::vector<Trial> trials = read_trials(s, "s");
   ASSERT_EQ(trials.size(), 1u);
   expect_same(trials[0], original);
   EXPECT_EQ(read_state(s, "s"), study_info("s").state_json);
@@ -333,21 +333,21 @@ TEST_P(StorageConformance, OneTrialAndTheCountMatchTheFullRead) {
   });
   s.write("s", [](StudyTransaction& tx) {
     for (int i = 0; i < 5; ++i) {
-      StoredTrial t = make_trial(i);
+      Trial t = make_trial(i);
       t.worker_id = "w" + std::to_string(i);
       t.value = 0.5 * i;
       tx.insert_trial(t);
       EXPECT_EQ(tx.trial_count(), i + 1);  // sees its own writes
     }
-    StoredTrial t = tx.trial(3);
+    Trial t = tx.trial(3);
     t.state = TrialState::kComplete;
     tx.update_trial(t);
   });
   s.read("s", [](StudyTransaction& tx) {
-    const std::vector<StoredTrial> all = tx.trials();
+    const std::vector<Trial> all = tx.trials();
     ASSERT_EQ(tx.trial_count(), static_cast<std::int64_t>(all.size()));
-    for (const StoredTrial& t : all) {
-      const StoredTrial one = tx.trial(t.id);
+    for (const Trial& t : all) {
+      const Trial one = tx.trial(t.id);
       EXPECT_EQ(one.id, t.id);
       EXPECT_EQ(one.params, t.params);
       EXPECT_EQ(one.state, t.state);
@@ -384,12 +384,12 @@ TEST_P(StorageConformance, ParamsRoundTripExactly) {
   }
   s.write("s", [&](StudyTransaction& tx) {
     for (std::size_t i = 0; i < written.size(); ++i) {
-      StoredTrial t = make_trial(static_cast<std::int64_t>(i));
+      Trial t = make_trial(static_cast<std::int64_t>(i));
       t.params = written[i];
       tx.insert_trial(t);
     }
   });
-  const std::vector<StoredTrial> trials = read_trials(s, "s");
+  const std::vector<Trial> trials = read_trials(s, "s");
   ASSERT_EQ(trials.size(), written.size());
   for (std::size_t i = 0; i < written.size(); ++i) {
     EXPECT_EQ(trials[i].params, written[i]) << "trial " << i;
@@ -399,7 +399,7 @@ TEST_P(StorageConformance, ParamsRoundTripExactly) {
 
   // Values are typed by the space: an integral double for an int comes back as an int, an int
   // for a float as a double; a parameter outside the space keeps its own type.
-  StoredTrial mixed = make_trial(static_cast<std::int64_t>(written.size()));
+  Trial mixed = make_trial(static_cast<std::int64_t>(written.size()));
   mixed.params = {{"x", std::int64_t{2}},
                   {"n", 4.0},
                   {"opt", std::string("sgd")},
@@ -414,7 +414,7 @@ TEST_P(StorageConformance, ParamsRoundTripExactly) {
 
   // NaN and infinities are never stored, nor values of the wrong kind.
   const auto rejects = [&](const std::string& param, const ParamValue& v) {
-    StoredTrial t = make_trial(static_cast<std::int64_t>(written.size()) + 1);
+    Trial t = make_trial(static_cast<std::int64_t>(written.size()) + 1);
     t.params[param] = v;
     EXPECT_THROW(s.write("s", [&](StudyTransaction& tx) { tx.insert_trial(t); }), InvalidArgument)
         << param << " = " << to_string(v);
@@ -424,7 +424,7 @@ TEST_P(StorageConformance, ParamsRoundTripExactly) {
   rejects("x", std::string("adam"));
   rejects("n", 2.5);
   rejects("opt", 1.0);
-  StoredTrial nan_value = make_trial(static_cast<std::int64_t>(written.size()) + 1);
+  Trial nan_value = make_trial(static_cast<std::int64_t>(written.size()) + 1);
   nan_value.value = std::numeric_limits<double>::quiet_NaN();
   EXPECT_THROW(s.write("s", [&](StudyTransaction& tx) { tx.insert_trial(nan_value); }),
                InvalidArgument);
@@ -475,7 +475,7 @@ TEST_P(StorageConformance, ReadTransactionRejectsWrites) {
     EXPECT_THROW(tx.set_state_json("{}"), StorageError);
     EXPECT_THROW(tx.append_log(LogEntry{}), StorageError);
   });
-  const std::vector<StoredTrial> trials = read_trials(s, "s");
+  const std::vector<Trial> trials = read_trials(s, "s");
   ASSERT_EQ(trials.size(), 1u);
   expect_same(trials[0], make_trial(0));
 }
@@ -515,7 +515,7 @@ TEST_P(StorageConformance, ConcurrentWritersGetDistinctIds) {
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(errors.load(), 0);
 
-  const std::vector<StoredTrial> trials = read_trials(*storage_, "s");
+  const std::vector<Trial> trials = read_trials(*storage_, "s");
   ASSERT_EQ(trials.size(), static_cast<std::size_t>(kThreads * kWrites));
   std::map<std::string, int> per_worker;
   for (std::size_t i = 0; i < trials.size(); ++i) {
@@ -609,7 +609,7 @@ class StorageSqlite : public ::testing::Test {
 };
 
 TEST_F(StorageSqlite, ReopenedFileHasEverything) {
-  StoredTrial trial = make_trial(0, 7.5);
+  Trial trial = make_trial(0, 7.5);
   trial.state = TrialState::kComplete;
   trial.value = -3.25;
   {
@@ -623,7 +623,7 @@ TEST_F(StorageSqlite, ReopenedFileHasEverything) {
   }
   const auto s = open();
   ASSERT_EQ(s->list_studies().size(), 1u);
-  const std::vector<StoredTrial> trials = read_trials(*s, "s");
+  const std::vector<Trial> trials = read_trials(*s, "s");
   ASSERT_EQ(trials.size(), 1u);
   expect_same(trials[0], trial);
   EXPECT_EQ(read_state(*s, "s"), R"({"kept":1})");

@@ -1,4 +1,4 @@
-#include "optim/lbfgsb.hpp"
+#include "numerics/lbfgsb.hpp"
 
 #include <LBFGSB.h>
 

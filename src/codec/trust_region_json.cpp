@@ -1,4 +1,5 @@
-// The JSON form of a trust region's state, carried in a stored study's engine state.
+// The JSON form of a trust region's state (gpbo/trust_region.hpp), carried in a stored
+// study's engine state.
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -6,7 +7,7 @@
 #include <vector>
 
 #include "gpbo/error.hpp"
-#include "gpbo/study.hpp"
+#include "gpbo/trust_region.hpp"
 
 namespace gpbo {
 

@@ -1,4 +1,4 @@
-#include "optim/sobol.hpp"
+#include "numerics/sobol.hpp"
 
 #include <random>
 #include <string>

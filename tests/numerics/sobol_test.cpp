@@ -1,4 +1,4 @@
-// Tests of the digitally shifted Sobol sampler (src/optim/sobol.hpp).
+// Tests of the digitally shifted Sobol sampler (src/numerics/sobol.hpp).
 //
 // Boost's sobol engine is seeded at construction with seed(), which already advances to the
 // point of index 1: the all-zero point of index 0 is never returned, so draw(n) yields the points
@@ -6,7 +6,7 @@
 // blocks of indices {m 2^k, ..., (m + 1) 2^k - 1}; the tests below use such blocks, e.g. after
 // discarding the first 2^k - 1 draws. A digital shift (XOR with a constant) permutes elementary
 // intervals, so it keeps the property.
-#include "optim/sobol.hpp"
+#include "numerics/sobol.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,120 @@
+#pragma once
+/// The options of a study, in one place: the engine's (StudyOptions), a stored study's
+/// (PersistenceOptions) and a long-lived server's (WarmModelOptions), with the one JSON codec
+/// every front door and store uses (study_options_to_json / study_options_from_json, driven by
+/// one table of every option: src/codec/option_table.cpp).
+
+#include <cstdint>
+#include <string>
+
+#include "gpbo/acquisition.hpp"
+#include "gpbo/device.hpp"
+#include "gpbo/kernel.hpp"
+#include "gpbo/trust_region.hpp"
+
+namespace gpbo {
+
+enum class Direction { kMinimize, kMaximize };
+/// "minimize" (or "min") / "maximize" (or "max"). Throws InvalidArgument.
+Direction parse_direction(const std::string& text);
+std::string to_string(Direction d);
+
+/// How observations are treated: deterministic (the incumbent is the best observed value),
+/// noisy (the incumbent is the best posterior mean at an observed point), or auto (noisy when
+/// the fitted noise explains more than 5% of the variance of y).
+enum class NoiseModel { kAuto, kDeterministic, kNoisy };
+/// "auto", "deterministic", "noisy". Throws InvalidArgument.
+NoiseModel parse_noise_model(const std::string& text);
+std::string to_string(NoiseModel n);
+
+/// Output warpings: none; half-rank (values worse than the median replaced by normal quantiles
+/// of their ranks, scaled by the spread of the better half); log (compress the bad tail).
+enum class OutputWarping { kNone, kHalfRank, kLog };
+/// "none", "halfrank", "log". Throws InvalidArgument.
+OutputWarping parse_output_warping(const std::string& text);
+std::string to_string(OutputWarping w);
+
+/// How ask(q) chooses q points at once. kGreedy: sequential greedy maximization of the
+/// acquisition, each chosen point fantasized at its posterior mean (kriging believer);
+/// kQLogNei: greedy over candidates of the joint qLogNEI (QMC, fixed Sobol base samples), for
+/// noisy objectives; kThompson: each point maximizes one exact joint posterior draw over a
+/// candidate set. kAuto: greedy up to q = 16 (qLogNEI for 2 <= q <= 16 if the observations
+/// look noisy), Thompson above.
+enum class BatchMethod { kAuto, kGreedy, kQLogNei, kThompson };
+/// "auto", "greedy", "qlognei", "thompson". Throws InvalidArgument.
+BatchMethod parse_batch_method(const std::string& text);
+std::string to_string(BatchMethod m);
+
+/// Where the model looks for the next points. kGlobal: the acquisition over the whole box.
+/// kTrustRegion: inside a box around the incumbent that grows and shrinks with success (TuRBO,
+/// Eriksson et al. 2019; see TrustRegionOptions). kAuto: the trust region from
+/// `StudyOptions::trust_region.auto_min_dim` parameters up, global below.
+enum class Strategy { kAuto, kGlobal, kTrustRegion };
+/// "auto", "global", "trust-region" (or "trust_region", "turbo"). Throws InvalidArgument.
+Strategy parse_strategy(const std::string& text);
+std::string to_string(Strategy s);
+
+/// The engine's options. Every field is carried by the JSON codec below (a test counts them).
+struct StudyOptions {
+  Direction direction = Direction::kMinimize;
+  std::uint64_t seed = 0;
+  /// Size of the Sobol initial design; 0 picks a size that grows with the dimension.
+  int n_initial = 0;
+  AcquisitionType acquisition = AcquisitionType::kLogEI;
+  /// UCB exploration weight: mean + sqrt(beta) * stddev.
+  double ucb_beta = 4.0;
+  NoiseModel noise = NoiseModel::kAuto;
+  BatchMethod batch_method = BatchMethod::kAuto;
+  Strategy strategy = Strategy::kAuto;
+  TrustRegionOptions trust_region;
+  /// Monotone warping of the observed values before the GP fit (see warp_outputs()); the
+  /// order of the values, and so the incumbent, is unchanged.
+  OutputWarping output_warping = OutputWarping::kHalfRank;
+  /// Strength s of the log warp (> 1; <= 1 leaves the values as they are).
+  double warp_strength = 1000.0;
+  GpOptions gp;
+  AcquisitionOptimizerOptions optimizer;
+  Device device = Device::automatic();
+  /// Precision of the GPU's batched candidate scoring (see ScorePrecision; the CPU ignores it).
+  ScorePrecision score_precision = ScorePrecision::kDouble;
+};
+
+/// Throws InvalidArgument for options a Study refuses (the checks of its constructor).
+void check_study_options(const StudyOptions& options);
+
+/// How a stored study treats its running trials.
+struct PersistenceOptions {
+  /// A RUNNING trial without a heartbeat for this long is marked FAILED at the next ask.
+  double lease_seconds = 3600.0;
+  /// Whether an expired trial's point is queued again (source "requeued").
+  bool requeue_expired = false;
+};
+
+/// Throws InvalidArgument unless lease_seconds is positive and finite.
+void check_persistence_options(const PersistenceOptions& options);
+
+/// How a long-lived process (gpbo serve) keeps a study's model warm between asks. An option of
+/// the process, not of a study: never stored.
+struct WarmModelOptions {
+  /// A refit starts in the background once the complete trials have grown since the last fit
+  /// by this share of the last fit's size (at least one trial) ...
+  double refit_growth = 0.1;
+  /// ... or by this many trials, whichever comes first.
+  int refit_every = 25;
+};
+/// Throws InvalidArgument unless refit_growth >= 0 and refit_every >= 1.
+void check_warm_model_options(const WarmModelOptions& options);
+
+/// The JSON object of a study's options, every field of both structs: e.g. {"direction":
+/// "minimize", "seed": 0, "acquisition": "logei", "kernel": "matern52", "device": "auto",
+/// "trust_region": {"length_init": 0.8, ...}, "gp": {"n_starts": 3, ...}, "optimizer":
+/// {"raw_samples": 1024, ...}, "lease_seconds": 3600, "requeue_expired": false, ...}.
+std::string study_options_to_json(const StudyOptions& options,
+                                  const PersistenceOptions& persistence = {});
+/// Parses that object into `options` and `persistence`. Missing keys keep the values already
+/// there; unknown keys, values of the wrong type or out of range throw InvalidArgument, and the
+/// result is checked with check_study_options and check_persistence_options.
+void study_options_from_json(const std::string& json, StudyOptions* options,
+                             PersistenceOptions* persistence);
+
+}  // namespace gpbo

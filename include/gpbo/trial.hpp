@@ -1,0 +1,41 @@
+#pragma once
+/// One evaluation of the objective: the trial record every layer shares (the in-memory Study,
+/// the stores, the front doors' JSON form).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "gpbo/space.hpp"
+
+namespace gpbo {
+
+/// RUNNING until a result comes: COMPLETE (with a value), FAILED (no value: a crash, a lease
+/// that ran out) or PRUNED (stopped early).
+enum class TrialState { kRunning, kComplete, kFailed, kPruned };
+/// "running", "complete", "failed" (or "fail"), "pruned". Throws InvalidArgument.
+TrialState parse_trial_state(const std::string& text);
+std::string to_string(TrialState s);
+
+/// One trial. Times are seconds since the Unix epoch (0 when not set).
+struct Trial {
+  /// Study-local number: 0, 1, 2, ... in creation order.
+  std::int64_t id = 0;
+  /// The point, one value per parameter of the space.
+  Params params;
+  TrialState state = TrialState::kRunning;
+  /// The objective value, set once the trial is complete (always finite).
+  std::optional<double> value;
+  /// Where the point came from: "initial" (the Sobol design), "model", "enqueued", "requeued"
+  /// (an expired trial's point asked again) or "restored" (added from elsewhere).
+  std::string source;
+  /// Who asked for it (a stored study's worker id; empty when anonymous).
+  std::string worker_id;
+  double created_at = 0.0;
+  double finished_at = 0.0;
+  double heartbeat_at = 0.0;
+  /// A RUNNING trial of a stored study whose lease_deadline has passed is expired.
+  double lease_deadline = 0.0;
+};
+
+}  // namespace gpbo

@@ -1,0 +1,57 @@
+#include "codec/trial_json.hpp"
+
+#include <string>
+
+#include "gpbo/error.hpp"
+#include "space/params_json.hpp"
+
+namespace gpbo {
+
+using nlohmann::json;
+
+json trial_to_json(const Trial& t) {
+  return {{"id", t.id},
+          {"state", to_string(t.state)},
+          {"params", params_to_json(t.params)},
+          {"value", t.value ? json(*t.value) : json(nullptr)},
+          {"worker_id", t.worker_id},
+          {"source", t.source},
+          {"created_at", t.created_at},
+          {"finished_at", t.finished_at},
+          {"lease_deadline", t.lease_deadline}};
+}
+
+json trials_to_json(const std::vector<Trial>& trials) {
+  json arr = json::array();
+  for (const Trial& t : trials) arr.push_back(trial_to_json(t));
+  return {{"trials", std::move(arr)}};
+}
+
+Trial trial_from_json(const json& j) {
+  try {
+    Trial t;
+    t.id = j.at("id").get<std::int64_t>();
+    t.state = parse_trial_state(j.at("state").get<std::string>());
+    t.params = decode_params(j.at("params"));
+    if (!j.at("value").is_null()) t.value = j.at("value").get<double>();
+    t.worker_id = j.at("worker_id").get<std::string>();
+    t.source = j.at("source").get<std::string>();
+    t.created_at = j.at("created_at").get<double>();
+    t.finished_at = j.at("finished_at").get<double>();
+    t.lease_deadline = j.at("lease_deadline").get<double>();
+    return t;
+  } catch (const json::exception& e) {
+    throw InvalidArgument(std::string("malformed trial JSON: ") + e.what());
+  }
+}
+
+std::vector<Trial> trials_from_json(const json& j) {
+  if (!j.is_object() || !j.contains("trials") || !j.at("trials").is_array()) {
+    throw InvalidArgument("malformed trial list: expected {\"trials\": [...]}");
+  }
+  std::vector<Trial> out;
+  for (const json& t : j.at("trials")) out.push_back(trial_from_json(t));
+  return out;
+}
+
+}  // namespace gpbo

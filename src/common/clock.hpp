@@ -1,0 +1,14 @@
+#pragma once
+// The wall clock of leases, timestamps and the log.
+
+#include <chrono>
+
+namespace gpbo {
+
+/// Seconds since the Unix epoch.
+inline double now_seconds() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace gpbo

@@ -1,0 +1,85 @@
+#include "engine/ask_plan.hpp"
+
+#include <algorithm>
+
+#include "engine/warm_model.hpp"
+#include "space/params_json.hpp"
+
+namespace gpbo {
+
+using nlohmann::json;
+
+std::size_t count_complete(const std::vector<Trial>& trials) {
+  return static_cast<std::size_t>(std::count_if(trials.begin(), trials.end(), [](const Trial& t) {
+    return t.state == TrialState::kComplete;
+  }));
+}
+
+Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials) {
+  Study study(stored.space, stored.options);
+  for (const Trial& t : trials) study.add_trial(t.params, t.state, t.value, t.source);
+  if (!stored.state.trust_regions.empty()) study.set_trust_regions(stored.state.trust_regions);
+  study.reseed(static_cast<std::uint64_t>(trials.size()));
+  return study;
+}
+
+AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, int q,
+                 const std::string& worker_id, double now, WarmModel* warm,
+                 const std::optional<GpHyperparameters>& fixed) {
+  Study study = rebuild_study(stored, trials);
+  const std::optional<GpHyperparameters> kept = warm ? warm->hyper() : std::nullopt;
+  if (kept) {
+    study.fix_hyperparameters(*kept);
+  } else if (fixed) {
+    study.fix_hyperparameters(*fixed);
+  } else if (stored.state.hyper) {
+    study.set_warm_start(*stored.state.hyper);
+  }
+  for (const EngineState::QueuedPoint& p : stored.state.queue) study.enqueue(p.params);
+
+  AskPlan plan;
+  plan.state = stored.state;
+  std::size_t dequeued = 0;
+  for (Trial t : study.ask(q)) {
+    // Enqueued points come out in queue order; keep the queue's own label (requeued or not).
+    if (t.source == "enqueued") t.source = stored.state.queue.at(dequeued++).source;
+    t.worker_id = worker_id;
+    t.created_at = now;
+    renew_lease(&t, stored.persistence, now);
+    plan.trials.push_back(std::move(t));
+  }
+  plan.state.queue.erase(plan.state.queue.begin(),
+                         plan.state.queue.begin() + static_cast<std::ptrdiff_t>(dequeued));
+  plan.state.hyper = study.warm_start();
+  const bool modelled = study.last_batch_method() != BatchMethod::kAuto;
+  if (modelled) {
+    const StudyOptions& o = study.options();
+    plan.model = {{"device", study.device().to_string()},
+                  {"strategy", to_string(study.strategy())},
+                  {"batch_method", to_string(study.last_batch_method())},
+                  {"acquisition", to_string(o.acquisition)},
+                  {"kernel", to_string(o.gp.kernel)},
+                  {"score_precision", to_string(o.score_precision)}};
+  }
+  if (warm && modelled && plan.state.hyper) {
+    if (kept) {
+      warm->count_warm_ask();
+    } else {
+      warm->record_fit(*plan.state.hyper, count_complete(trials));
+    }
+  }
+  plan.state.trust_regions = study.trust_regions();
+  return plan;
+}
+
+void apply_plan(StudyTransaction& tx, const AskPlan& plan, double now) {
+  for (const Trial& t : plan.trials) {
+    json detail = {{"params", params_to_json(t.params)}};
+    if (t.source == "model" && !plan.model.is_null()) detail["model"] = plan.model;
+    tx.insert_trial(t);
+    tx.append_log(log_entry(now, "ask", t, detail));
+  }
+  tx.set_state_json(plan.state.dump());
+}
+
+}  // namespace gpbo

@@ -1,0 +1,48 @@
+#pragma once
+// One ask of a stored study, planned from a snapshot of its data before anything is written:
+// the engine's Study rebuilt from the stored trials, asked for q points, and the new RUNNING
+// trials and engine state that would follow. PersistentStudy commits a plan when no other
+// worker wrote in between (or plans inside its write transaction).
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/stored_study.hpp"
+#include "gpbo/kernel.hpp"
+#include "gpbo/study.hpp"
+#include "gpbo/trial.hpp"
+
+namespace gpbo {
+
+class WarmModel;
+
+/// The outcome of one ask, computed from a study's data before it is written.
+struct AskPlan {
+  std::vector<Trial> trials;
+  /// The engine state after the ask.
+  EngineState state;
+  /// What the model-based trials ran with (device, acquisition, batch method, ...), for their
+  /// log entries; null when no trial came from the model.
+  nlohmann::json model;
+};
+
+/// The number of complete trials.
+std::size_t count_complete(const std::vector<Trial>& trials);
+
+/// The engine's Study rebuilt from a stored study's trials, with its trust regions (its queue
+/// and warm start are left to the caller).
+Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials);
+
+/// Plans an ask of q points leased to `worker_id`. With a warm model holding hyperparameters,
+/// or `fixed` ones, the GP is conditioned on them instead of refitted. Writes nothing; records
+/// the fit or the warm ask in `warm`.
+AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, int q,
+                 const std::string& worker_id, double now, WarmModel* warm,
+                 const std::optional<GpHyperparameters>& fixed = std::nullopt);
+
+/// Writes the plan's trials, their "ask" log entries and the engine state.
+void apply_plan(StudyTransaction& tx, const AskPlan& plan, double now);
+
+}  // namespace gpbo

@@ -1,0 +1,36 @@
+#pragma once
+// The engine state a stored study carries between asks (StudyInfo::state_json): the queue of
+// points to ask first, the last fit's hyperparameters (the next fit's warm start) and the trust
+// regions.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gpbo/kernel.hpp"
+#include "gpbo/space.hpp"
+#include "gpbo/trust_region.hpp"
+
+namespace gpbo {
+
+struct EngineState {
+  /// A point to ask before any suggestion, with the trial source it will get.
+  struct QueuedPoint {
+    Params params;
+    /// "enqueued" or "requeued".
+    std::string source;
+  };
+  std::vector<QueuedPoint> queue;
+  std::optional<GpHyperparameters> hyper;
+  std::vector<TrustRegionState> trust_regions;
+
+  /// Reads state_json; the points are typed by `space`. InvalidArgument if malformed.
+  static EngineState parse(const std::string& text, const Space& space);
+  /// The JSON text: {"queue": [{"params", "source"}], "hyper": {...}, "trust_region": {...}}
+  /// (one region in the single-object form earlier versions read; "trust_regions": [...] for
+  /// several).
+  std::string dump() const;
+};
+
+}  // namespace gpbo

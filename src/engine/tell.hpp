@@ -1,0 +1,29 @@
+#pragma once
+// The rules of a result reported for a trial, written once for Study and PersistentStudy so
+// that both answer every tell the same way.
+
+#include <string>
+
+#include "gpbo/trial.hpp"
+
+namespace gpbo {
+
+/// Throws InvalidArgument unless `value` is finite (a trial without a value is reported as
+/// FAILED).
+void check_value(double value);
+/// Throws InvalidArgument unless `state` is FAILED or PRUNED, the states a tell can set.
+void check_final_state(TrialState state);
+/// "trial 3 is already complete with value 0.5": the Conflict message of a finished trial.
+std::string already_finished(const Trial& t);
+
+/// Completes `t` with `value` at time `now`. Returns true when `t` changed (it was RUNNING);
+/// false for a repeat of the same value, or a finished trial left alone by `skip_if_finished`.
+/// Throws InvalidArgument for a non-finite value (a trial without a value is reported as
+/// FAILED), Conflict for a trial finished otherwise (another value, failed, pruned) unless
+/// `skip_if_finished`. Nothing changes when it throws.
+bool apply_value(Trial* t, double value, bool skip_if_finished, double now);
+
+/// Finishes `t` as FAILED or PRUNED (InvalidArgument for another state), by the same rules.
+bool apply_state(Trial* t, TrialState state, bool skip_if_finished, double now);
+
+}  // namespace gpbo

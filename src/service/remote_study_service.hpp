@@ -1,0 +1,47 @@
+#pragma once
+// The study service over HTTP: a client of `gpbo serve`, so that the CLI's commands run unchanged
+// against a server (`--server URL`). Server errors come back as the typed errors they were
+// raised as (the body's code, by service/error_table.hpp; 401 and other 4xx as InvalidArgument,
+// other 5xx as Error); a server that cannot be reached is a StorageError.
+
+#include <memory>
+#include <string>
+
+#include "service/study_service.hpp"
+
+namespace gpbo::service {
+
+class RemoteStudyService final : public StudyService {
+ public:
+  /// `url` is "http://HOST:PORT" (or https:// where cpp-httplib has TLS); `token` is sent as a
+  /// bearer token when not empty. InvalidArgument for a malformed URL. Connects lazily.
+  RemoteStudyService(const std::string& url, const std::string& token,
+                     double timeout_seconds = 300.0);
+  ~RemoteStudyService() override;
+
+  StudyInfo create_study(const std::string& name, const Space& space, const StudyOptions& options,
+                         const PersistenceOptions& persistence) override;
+  std::vector<StudyInfo> list_studies() override;
+  StudyInfo get_study(const std::string& name) override;
+  void delete_study(const std::string& name) override;
+  std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id) override;
+  Trial tell(const std::string& study, std::int64_t trial, double value,
+             bool skip_if_finished) override;
+  Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
+                   bool skip_if_finished) override;
+  Trial heartbeat(const std::string& study, std::int64_t trial) override;
+  void enqueue(const std::string& study, const nlohmann::json& params) override;
+  std::optional<Trial> best(const std::string& study) override;
+  std::vector<Trial> trials(const std::string& study) override;
+  Trial trial(const std::string& study, std::int64_t trial) override;
+  std::vector<LogEntry> log(const std::string& study) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
+std::string encode_path_segment(const std::string& segment);
+
+}  // namespace gpbo::service

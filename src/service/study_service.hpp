@@ -1,0 +1,98 @@
+#pragma once
+// The study service: the operations of the HTTP API as one C++ interface, the layer both the
+// CLI and `gpbo serve` stand on. Two implementations: LocalStudyService on a Storage (what
+// `gpbo serve` runs, and what the CLI uses with --storage) and RemoteStudyService
+// (remote_study_service.hpp: the HTTP client the CLI uses with --server). The CLI's commands are
+// written once, against this interface.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gpbo/options.hpp"
+#include "gpbo/persistent_study.hpp"
+#include "gpbo/space.hpp"
+#include "gpbo/storage.hpp"
+#include "gpbo/trial.hpp"
+
+namespace gpbo::service {
+
+/// Every method throws the typed errors of include/gpbo/error.hpp, as the engine does.
+class StudyService {
+ public:
+  virtual ~StudyService() = default;
+  /// Creates a study; Conflict if the name exists.
+  virtual StudyInfo create_study(const std::string& name, const Space& space,
+                                 const StudyOptions& options,
+                                 const PersistenceOptions& persistence) = 0;
+  virtual std::vector<StudyInfo> list_studies() = 0;
+  /// NotFound if absent.
+  virtual StudyInfo get_study(const std::string& name) = 0;
+  virtual void delete_study(const std::string& name) = 0;
+  virtual std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id) = 0;
+  virtual Trial tell(const std::string& study, std::int64_t trial, double value,
+                     bool skip_if_finished) = 0;
+  virtual Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
+                           bool skip_if_finished) = 0;
+  virtual Trial heartbeat(const std::string& study, std::int64_t trial) = 0;
+  /// `params` is a point as a JSON object (space/params_json.hpp); validated against the space.
+  virtual void enqueue(const std::string& study, const nlohmann::json& params) = 0;
+  virtual std::optional<Trial> best(const std::string& study) = 0;
+  virtual std::vector<Trial> trials(const std::string& study) = 0;
+  /// Trial `trial` of the study; NotFound if there is none.
+  virtual Trial trial(const std::string& study, std::int64_t trial) = 0;
+  /// The study's append-only log, oldest first.
+  virtual std::vector<LogEntry> log(const std::string& study) = 0;
+};
+
+/// The service on a Storage. Keeps one PersistentStudy per study (created on first use, dropped
+/// on delete) and serializes the asks of each study with a per-study mutex, so one process is
+/// the only planner of its studies; asks on different studies run in parallel. With `warm`,
+/// each study keeps its model warm (PersistentStudy::keep_model_warm): what gpbo serve does.
+/// Thread-safe.
+class LocalStudyService final : public StudyService {
+ public:
+  explicit LocalStudyService(std::shared_ptr<Storage> storage,
+                             std::optional<WarmModelOptions> warm = std::nullopt);
+
+  StudyInfo create_study(const std::string& name, const Space& space, const StudyOptions& options,
+                         const PersistenceOptions& persistence) override;
+  std::vector<StudyInfo> list_studies() override;
+  StudyInfo get_study(const std::string& name) override;
+  void delete_study(const std::string& name) override;
+  std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id) override;
+  Trial tell(const std::string& study, std::int64_t trial, double value,
+             bool skip_if_finished) override;
+  Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
+                   bool skip_if_finished) override;
+  Trial heartbeat(const std::string& study, std::int64_t trial) override;
+  void enqueue(const std::string& study, const nlohmann::json& params) override;
+  std::optional<Trial> best(const std::string& study) override;
+  std::vector<Trial> trials(const std::string& study) override;
+  Trial trial(const std::string& study, std::int64_t trial) override;
+  std::vector<LogEntry> log(const std::string& study) override;
+
+  /// The warm-model counters of a study (zeros without `warm`).
+  PersistentStudy::WarmStats warm_stats(const std::string& study);
+
+ private:
+  struct Entry {
+    explicit Entry(PersistentStudy s) : study(std::move(s)) {}
+    PersistentStudy study;
+    std::mutex ask_mutex;
+  };
+  /// The study's entry, opened on first use (NotFound if the study does not exist).
+  std::shared_ptr<Entry> entry(const std::string& name);
+
+  std::shared_ptr<Storage> storage_;
+  std::optional<WarmModelOptions> warm_;
+  std::mutex map_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Entry>> studies_;
+};
+
+}  // namespace gpbo::service
