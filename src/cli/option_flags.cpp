@@ -16,7 +16,10 @@ void OptionFlags::add_to(CLI::App& app, const std::function<bool(const OptionSpe
     } else {
       const nlohmann::json d = spec.get(defaults);
       const std::string shown = d.is_string() ? d.get<std::string>() : json_text(d);
-      f.option = app.add_option(spec.flag, f.text, spec.help + " [" + shown + "]");
+      f.option = app.add_option(spec.flag, f.text, spec.help + " [" + shown + "]")
+                     ->type_name(d.is_string()         ? "NAME"
+                                 : d.is_number_float() ? "NUMBER"
+                                                       : "INT");
     }
   }
 }

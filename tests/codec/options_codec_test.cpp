@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -211,6 +213,32 @@ TEST(OptionTable, ChecksOfTheStructsUseTheRowsRules) {
   p.lease_seconds = -1.0;
   EXPECT_THROW(check_persistence_options(p), InvalidArgument);
   EXPECT_NO_THROW(check_study_options(StudyOptions{}));
+}
+
+TEST(OptionTable, TheDocumentsNameEveryOption) {
+  // The README's options table and docs/openapi.yaml's StudyOptions schema are written by hand:
+  // this keeps them in step with the table.
+  const auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  const std::string readme = read(GPBO_SOURCE_DIR "/README.md");
+  const std::string api = read(GPBO_SOURCE_DIR "/docs/openapi.yaml");
+  const std::size_t begin = api.find("    StudyOptions:\n");
+  const std::size_t end = api.find("    CreateStudy:\n");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_LT(begin, end);
+  const std::string schema = api.substr(begin, end - begin);
+  for (const OptionSpec& s : option_table()) {
+    const std::string member = s.key.substr(s.key.rfind('.') + 1);
+    EXPECT_NE(schema.find(" " + member + ": "), std::string::npos)
+        << s.key << " is not in docs/openapi.yaml's StudyOptions";
+    EXPECT_NE(readme.find("`" + s.flag + "`"), std::string::npos)
+        << s.flag << " is not in the README's options table";
+    EXPECT_NE(readme.find(member), std::string::npos) << s.key << " is not in the README";
+  }
 }
 
 // ---------------------------------------------------------------- the CLI's flags
