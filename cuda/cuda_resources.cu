@@ -112,6 +112,7 @@ void CudaResources::init() {
   GPBO_CUBLAS_TRY(cublasSetStream(cublas_, stream_));
   GPBO_CUSOLVER_TRY(cusolverDnCreate(&cusolver_));
   GPBO_CUSOLVER_TRY(cusolverDnSetStream(cusolver_, stream_));
+  GPBO_CUSOLVER_TRY(cusolverDnCreateParams(&params_));
   dev_info_ = DeviceBuffer<int>(1, stream());
   initialized_ = true;
 }
@@ -123,6 +124,7 @@ CudaResources::~CudaResources() {
   workspace_ = DeviceBuffer<double>();
   dev_info_ = DeviceBuffer<int>();
   cudaStreamSynchronize(stream_);
+  cusolverDnDestroyParams(params_);
   cusolverDnDestroy(cusolver_);
   cublasDestroy(cublas_);
   cudaStreamDestroy(stream_);
@@ -135,6 +137,11 @@ double* CudaResources::solver_workspace(std::size_t count) {
     workspace_ = DeviceBuffer<double>(count, stream());
   }
   return workspace_.data();
+}
+
+void* CudaResources::host_workspace(std::size_t bytes) {
+  if (host_workspace_.size() < bytes) host_workspace_.resize(bytes);
+  return bytes == 0 ? nullptr : host_workspace_.data();
 }
 
 int CudaResources::read_dev_info() {

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <vector>
 
 #include "cuda/device_buffer.cuh"
 
@@ -41,12 +42,17 @@ class CudaResources {
   Stream stream() const { return {stream_, pool_}; }
   cublasHandle_t cublas() const { return cublas_; }
   cusolverDnHandle_t cusolver() const { return cusolver_; }
+  /// The options object of cuSOLVER's 64-bit API (cusolverDnX*), default settings.
+  cusolverDnParams_t cusolver_params() const { return params_; }
   /// Name of the card, e.g. "NVIDIA H100 80GB HBM3" (valid under a Lock).
   const char* name() const { return name_; }
 
   /// A cuSOLVER workspace of at least `count` doubles, grown on demand (valid until the next
   /// call; callers hold a Lock).
   double* solver_workspace(std::size_t count);
+  /// A host workspace of at least `bytes` for cuSOLVER's 64-bit API (null for 0), grown on
+  /// demand, valid as solver_workspace.
+  void* host_workspace(std::size_t bytes);
   /// A device int for cuSOLVER's devInfo.
   int* dev_info() { return dev_info_.data(); }
   /// Copies devInfo to the host (synchronizes the stream).
@@ -62,8 +68,10 @@ class CudaResources {
   cudaMemPool_t pool_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   cusolverDnHandle_t cusolver_ = nullptr;
+  cusolverDnParams_t params_ = nullptr;
   char name_[256] = {0};
   DeviceBuffer<double> workspace_;
+  std::vector<unsigned char> host_workspace_;
   DeviceBuffer<int> dev_info_;
 };
 

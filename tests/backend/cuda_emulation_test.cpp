@@ -4,13 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <climits>
 #include <cmath>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "backend/backend.hpp"
 #include "backend/cuda_emulation/cusolverDn.h"
 #include "backend/cuda_emulation/device_emulation.hpp"
+#include "cuda/cholesky.cuh"
 #include "cuda/cuda_backend.cuh"
+#include "cuda/cuda_resources.cuh"
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
 #include "gpbo/study.hpp"
@@ -263,6 +268,145 @@ TEST(DeviceEmulation, DeviceFaultsSurfaceAsBackendUnavailable) {
   emu::clear_faults();
   EXPECT_EQ(study.trials().size(), trials);
   EXPECT_EQ(study.ask().source, "model");
+}
+
+// ------------------------------------------------------------------ the 64-bit solver API
+
+/// Sets the legacy solver limit of cuda/cholesky.cuh for one test.
+class LegacyLimit {
+ public:
+  explicit LegacyLimit(std::int64_t elements) { cu::set_legacy_solver_limit(elements); }
+  ~LegacyLimit() { cu::set_legacy_solver_limit(-1); }
+  LegacyLimit(const LegacyLimit&) = delete;
+  LegacyLimit& operator=(const LegacyLimit&) = delete;
+};
+
+/// A small GP problem (n x 4) and its hyperparameters.
+struct SmallProblem {
+  MatrixXd X;
+  VectorXd y;
+  gpbo::GpHyperparameters h;
+};
+SmallProblem small_problem(int n, unsigned seed) {
+  SmallProblem p{
+      (random_matrix(n, 4, seed).array() * 0.4).matrix(), random_matrix(n, 1, seed + 1), {}};
+  p.h.lengthscales = VectorXd::LinSpaced(4, 0.4, 0.9);
+  p.h.noise = 1e-3;
+  p.h.mean = 0.2;
+  return p;
+}
+
+bool any_call_named(const std::vector<std::string>& calls, const std::string& prefix) {
+  for (const std::string& c : calls) {
+    if (c.rfind(prefix + " ", 0) == 0) return true;
+  }
+  return false;
+}
+
+/// The 64-bit path (cusolverDnXpotrf, cusolverDnXtrtri, then syrk) forced at a small n, where
+/// the emulation computes it: the likelihood, its gradient and the posterior agree with the CPU
+/// as the 32-bit path does.
+TEST(DeviceEmulation, SixtyFourBitSolverPathMatchesTheCpu) {
+  const std::size_t refused = emu::refused_calls();
+  const SmallProblem p = small_problem(150, 21);
+  const auto cpu = gpbo::make_cpu_backend();
+  VectorXd g_cpu;
+  const double lml_cpu =
+      cpu->log_marginal_likelihood(gpbo::KernelType::kMatern52, p.h, p.X, p.y, &g_cpu);
+  VectorXd mean_cpu, var_cpu;
+  cpu->factor(gpbo::KernelType::kMatern52, p.h, p.X, p.y)
+      ->predict(p.X.topRows(20), &mean_cpu, &var_cpu);
+  LegacyLimit every_size_64bit(0);
+  const auto gpu = gpbo::cuda::create_cuda_backend(0, {});
+  emu::record_calls(true);
+  VectorXd g_gpu;
+  const double lml_gpu =
+      gpu->log_marginal_likelihood(gpbo::KernelType::kMatern52, p.h, p.X, p.y, &g_gpu);
+  VectorXd mean_gpu, var_gpu;
+  gpu->factor(gpbo::KernelType::kMatern52, p.h, p.X, p.y)
+      ->predict(p.X.topRows(20), &mean_gpu, &var_gpu);
+  emu::record_calls(false);
+  const std::vector<std::string> calls = emu::recorded_calls();
+  EXPECT_TRUE(any_call_named(calls, "cusolverDnXpotrf"));
+  EXPECT_TRUE(any_call_named(calls, "cusolverDnXtrtri"));
+  EXPECT_TRUE(any_call_named(calls, "cublasDsyrk"));
+  EXPECT_FALSE(any_call_named(calls, "cusolverDnDpotrf"));
+  EXPECT_FALSE(any_call_named(calls, "cusolverDnDpotri"));
+  EXPECT_NEAR(lml_gpu, lml_cpu, 1e-9 * std::max(1.0, std::abs(lml_cpu)));
+  EXPECT_LE((g_gpu - g_cpu).cwiseAbs().maxCoeff(), 1e-7 * g_cpu.cwiseAbs().maxCoeff());
+  EXPECT_LE((mean_gpu - mean_cpu).cwiseAbs().maxCoeff(), 1e-9);
+  EXPECT_LE((var_gpu - var_cpu).cwiseAbs().maxCoeff(), 1e-9);
+  EXPECT_EQ(emu::refused_calls(), refused);
+}
+
+/// n = 50,000 (n * lda = 2.5e9 > 2^31 - 1): the factor and the inverse go through the 64-bit
+/// API with 64-bit sizes, every argument checked, on bookkeeping-only allocations (the 20 GB
+/// operands are address space; nothing is computed). The 32-bit API at that size is refused.
+/// The whole likelihood cannot run here: its kernel fill and reductions are host loops over
+/// n^2 entries of that memory; the value at this size is checked on a GPU (bench/gp_bench.cpp,
+/// BM_LmlGradCheck).
+TEST(DeviceEmulation, SixtyFourBitSolverAboveTheLegacyLimit) {
+  constexpr std::int64_t n = 50000;
+  ASSERT_GT(n * n, std::int64_t(INT_MAX));
+  const std::size_t refused = emu::refused_calls();
+  const std::size_t allocations = emu::live_allocations();
+  emu::set_unbacked_threshold(std::size_t(1) << 30);
+  {
+    cu::CudaResources res(0);
+    cu::CudaResources::Lock lock(res);
+    cu::DeviceBuffer<double> K(std::size_t(n) * n, res.stream());
+    ASSERT_EQ(cu::cudaMemsetAsync(K.data(), 0, K.size() * sizeof(double), res.stream()),
+              cu::cudaSuccess);
+    emu::record_calls(true);
+    EXPECT_TRUE(cu::potrf_lower(res, n, K.data(), n, "n = 50,000"));
+    cu::DeviceBuffer<double> spare;
+    const double* inverse = cu::cholesky_inverse(res, n, K.data(), &spare, "n = 50,000");
+    emu::record_calls(false);
+    EXPECT_EQ(inverse, spare.data());
+    EXPECT_EQ(spare.size(), std::size_t(n) * n);
+    EXPECT_EQ(emu::recorded_calls(), (std::vector<std::string>{"cusolverDnXpotrf n=50000 lda=50000",
+                                                               "cusolverDnXtrtri n=50000 lda=50000",
+                                                               "cublasDsyrk n=50000 k=50000"}));
+    EXPECT_EQ(emu::refused_calls(), refused);
+    // What the backend did before: the 32-bit potrf at this size, which the emulation refuses.
+    LegacyLimit legacy_only(INT64_MAX);
+    EXPECT_THROW(cu::potrf_lower(res, n, K.data(), n, "n = 50,000"), gpbo::BackendUnavailable);
+    EXPECT_EQ(emu::refused_calls(), refused + 1);
+  }
+  emu::set_unbacked_threshold(SIZE_MAX);
+  EXPECT_EQ(emu::live_allocations(), allocations);
+}
+
+/// An argument cuSOLVER rejects (devInfo = -i) is a bug in gpbo: the base Error, naming the
+/// call and the argument, on both APIs; never NumericalError or BackendUnavailable.
+TEST(DeviceEmulation, IllegalSolverArgumentIsAnInternalError) {
+  const SmallProblem p = small_problem(40, 31);
+  struct Case {
+    std::int64_t legacy_limit;
+    const char* call;
+  };
+  for (const Case& c : {Case{-1, "cusolverDnDpotrf"}, Case{-1, "cusolverDnDpotri"},
+                        Case{0, "cusolverDnXpotrf"}, Case{0, "cusolverDnXtrtri"}}) {
+    SCOPED_TRACE(c.call);
+    LegacyLimit limit(c.legacy_limit);
+    const auto gpu = gpbo::cuda::create_cuda_backend(0, {});
+    VectorXd grad;
+    emu::inject_dev_info(c.call, -4);
+    try {
+      gpu->log_marginal_likelihood(gpbo::KernelType::kRbf, p.h, p.X, p.y, &grad);
+      ADD_FAILURE() << "no throw";
+    } catch (const gpbo::NumericalError& e) {
+      ADD_FAILURE() << "NumericalError: " << e.what();
+    } catch (const gpbo::BackendUnavailable& e) {
+      ADD_FAILURE() << "BackendUnavailable: " << e.what();
+    } catch (const gpbo::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string(c.call) + " rejected argument 4"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_TRUE(
+        std::isfinite(gpu->log_marginal_likelihood(gpbo::KernelType::kRbf, p.h, p.X, p.y, &grad)));
+  }
 }
 
 }  // namespace
