@@ -325,6 +325,18 @@ class CudaPosteriorFactor final : public PosteriorFactor {
  public:
   CudaPosteriorFactor(std::shared_ptr<CudaResources> res, KernelType kernel, GpHyperparameters h)
       : res_(std::move(res)), kernel_(kernel), h_(std::move(h)) {}
+  CudaPosteriorFactor(const CudaPosteriorFactor&) = delete;
+  CudaPosteriorFactor& operator=(const CudaPosteriorFactor&) = delete;
+
+  /// A factor may die on any thread, inside or outside a backend call: its buffers go back
+  /// under the resources' lock, with their device current on this thread.
+  ~CudaPosteriorFactor() override {
+    CudaResources::Lock lock(*res_, std::nothrow);
+    for (DeviceBuffer<double>* b : {&inv_l_, &X_, &L_, &resid_, &alpha_})
+      *b = DeviceBuffer<double>();
+    L32_ = DeviceBuffer<float>();
+    alpha32_ = DeviceBuffer<float>();
+  }
 
   /// Builds the factor of K(X, X) + noise I (caller holds the lock).
   void init(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
@@ -741,7 +753,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     });
   }
 
-  // Destroyed after the buffers below (declared first): they free on its stream.
+  // Outlives the buffers below (declared first): they free on its stream.
   std::shared_ptr<CudaResources> res_;
   KernelType kernel_;
   GpHyperparameters h_;

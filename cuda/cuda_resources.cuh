@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "cuda/device_buffer.cuh"
@@ -26,14 +27,19 @@ class CudaResources {
 
   /// Exclusive use of the resources by one operation: makes the device current on this thread
   /// and creates the stream and handles the first time. Every public backend call holds one.
+  /// Recursive: an object that frees its buffers under a Lock may die inside another one.
   class Lock {
    public:
     explicit Lock(CudaResources& r);
+    /// For destructors, which never throw: waits for the lock and makes the device current,
+    /// ignoring a failure (a freed buffer's cudaFreeAsync then fails quietly too), and never
+    /// creates anything.
+    Lock(CudaResources& r, std::nothrow_t) noexcept;
     Lock(const Lock&) = delete;
     Lock& operator=(const Lock&) = delete;
 
    private:
-    std::unique_lock<std::mutex> lock_;
+    std::unique_lock<std::recursive_mutex> lock_;
   };
 
   int device() const { return device_; }
@@ -59,10 +65,15 @@ class CudaResources {
   int read_dev_info();
 
  private:
-  void init();  // under mutex_
+  /// Creates everything, under mutex_; on a failure part-way, releases what it created and
+  /// throws, so the next Lock tries again from nothing.
+  void init();
+  void create();
+  /// Destroys whatever exists (each handle only if created), never throwing.
+  void release() noexcept;
 
   const int device_;
-  std::mutex mutex_;
+  std::recursive_mutex mutex_;
   bool initialized_ = false;
   cudaStream_t stream_ = nullptr;
   cudaMemPool_t pool_ = nullptr;

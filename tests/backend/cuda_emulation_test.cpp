@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <atomic>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend/backend.hpp"
@@ -406,6 +409,66 @@ TEST(DeviceEmulation, IllegalSolverArgumentIsAnInternalError) {
     }
     EXPECT_TRUE(
         std::isfinite(gpu->log_marginal_likelihood(gpbo::KernelType::kRbf, p.h, p.X, p.y, &grad)));
+  }
+}
+
+// ------------------------------------------------------------------ resources and lifetimes
+
+/// A factor may die on a thread that never chose a device, and while another thread is inside
+/// a call on the same resources: it frees under their lock, with the device current.
+TEST(DeviceEmulation, PosteriorFactorFreesUnderTheLockWithItsDeviceCurrent) {
+  const std::size_t refused = emu::refused_calls();
+  const std::size_t allocations = emu::live_allocations();
+  const SmallProblem p = small_problem(60, 41);
+  {
+    const auto gpu = gpbo::cuda::create_cuda_backend(0, {});
+    auto f = gpu->factor(gpbo::KernelType::kRbf, p.h, p.X, p.y);
+    std::thread([&] { f.reset(); }).join();
+    EXPECT_EQ(emu::refused_calls(), refused) << "freed without cudaSetDevice";
+
+    auto g = gpu->factor(gpbo::KernelType::kRbf, p.h, p.X, p.y);
+    emu::pause_at("cusolverDnDpotrf");
+    std::thread busy([&] {
+      VectorXd grad;
+      gpu->log_marginal_likelihood(gpbo::KernelType::kRbf, p.h, p.X, p.y, &grad);
+    });
+    emu::wait_until_paused();  // `busy` holds the lock, inside potrf
+    std::atomic<bool> freed{false};
+    std::thread dropper([&] {
+      g.reset();
+      freed = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_FALSE(freed) << "freed while another call held the resources";
+    emu::resume();
+    busy.join();
+    dropper.join();
+    EXPECT_TRUE(freed);
+  }
+  EXPECT_EQ(emu::refused_calls(), refused);
+  EXPECT_EQ(emu::live_allocations(), allocations);
+}
+
+/// CudaResources::init failing at any step releases what it had created (pool, stream,
+/// handles, buffers) at once, and the next call starts again from nothing.
+TEST(DeviceEmulation, ResourcesFailingToInitializeReleaseWhatTheyCreated) {
+  const std::size_t allocations = emu::live_allocations(), handles = emu::live_handles();
+  for (const char* call :
+       {"cudaMemPoolCreate", "cudaMemPoolSetAttribute", "cudaStreamCreateWithFlags", "cublasCreate",
+        "cublasSetStream", "cusolverDnCreate", "cusolverDnSetStream", "cusolverDnCreateParams",
+        "cudaMallocAsync"}) {
+    SCOPED_TRACE(call);
+    {
+      const auto gpu = gpbo::cuda::create_cuda_backend(0, {});
+      emu::inject_fault(call);
+      EXPECT_THROW(gpu->cholesky(MatrixXd::Identity(3, 3)), gpbo::BackendUnavailable);
+      emu::clear_faults();
+      EXPECT_EQ(emu::live_handles(), handles) << "left by the failed init";
+      EXPECT_EQ(emu::live_allocations(), allocations) << "left by the failed init";
+      EXPECT_NO_THROW(gpu->cholesky(MatrixXd::Identity(3, 3)));
+    }
+    EXPECT_EQ(emu::live_handles(), handles);
+    EXPECT_EQ(emu::live_allocations(), allocations);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <climits>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -51,6 +52,11 @@ struct State {
   int info_value = 0;
   bool recording = false;
   std::vector<std::string> recorded;
+  // pause_at: the call, whether a thread waits there, whether it may go on.
+  std::condition_variable pause_cv;
+  std::string pause_call;
+  bool paused = false;
+  bool resumed = false;
 };
 
 State& state() {
@@ -70,8 +76,21 @@ void refuse(const std::string& what) {
   std::cerr << "[device emulation] refused: " << what << "\n";
 }
 
+/// Waits at `call` while a test holds it there (see pause_at).
+void maybe_pause(const char* call) {
+  std::unique_lock<std::mutex> lock(state().mutex);
+  if (state().pause_call.empty() || state().pause_call != call) return;
+  state().pause_call.clear();
+  state().paused = true;
+  state().pause_cv.notify_all();
+  state().pause_cv.wait(lock, [] { return state().resumed; });
+  state().paused = false;
+  state().resumed = false;
+}
+
 /// Whether `call` fails as a faulted device (see inject_fault).
 bool device_faulted(const char* call) {
+  maybe_pause(call);
   bool hit = false;
   {
     std::lock_guard<std::mutex> lock(state().mutex);
@@ -133,6 +152,16 @@ bool injected_dev_info(const char* call, int* info) {
   return true;
 }
 
+/// A stream or handle of device 0 (the only one) used on a thread where it is not current:
+/// on a GPU, the work would go to whichever device is (the runtime picks device 0 for a thread
+/// that never chose one; the emulation counts that as none, so that a missing cudaSetDevice is
+/// seen on the one device it has).
+bool wrong_device(const char* call) {
+  if (current_device == 0) return false;
+  refuse(std::string(call) + ": device 0 is not current on this thread (cudaSetDevice missing)");
+  return true;
+}
+
 bool live_handle(const void* h) {
   std::lock_guard<std::mutex> lock(state().mutex);
   return h != nullptr && state().handles.count(h) > 0;
@@ -161,10 +190,16 @@ bool device_stream(cudaStream_t s, const char* call) {
     last_error = cudaErrorIllegalAddress;
     return false;
   }
-  if (live_handle(s)) return true;
-  fail(cudaErrorInvalidResourceHandle,
-       std::string(call) + ": stream " + hex(s) + " was never created or is destroyed");
-  return false;
+  if (!live_handle(s)) {
+    fail(cudaErrorInvalidResourceHandle,
+         std::string(call) + ": stream " + hex(s) + " was never created or is destroyed");
+    return false;
+  }
+  if (wrong_device(call)) {
+    last_error = cudaErrorInvalidResourceHandle;
+    return false;
+  }
+  return true;
 }
 
 /// Checks one side of a copy: device memory for a device side, anything else for a host side.
@@ -186,6 +221,7 @@ bool copy_side(const void* p, std::size_t bytes, bool device, const char* call, 
 /// cublasCreate / cusolverDnCreate: a handle, once a device is current.
 template <typename H, typename Status>
 Status create_handle(H** handle, const char* call, Status ok, Status not_initialized) {
+  if (device_faulted(call)) return not_initialized;
   if (current_device != 0 || handle == nullptr) {
     refuse(std::string(call) + " before cudaSetDevice, or without an out pointer");
     return not_initialized;
@@ -208,6 +244,7 @@ Status destroy_handle(H* handle, const char* call, Status ok, Status not_initial
 template <typename H, typename Status>
 Status set_stream(H* handle, cudaStream_t stream, const char* call, Status ok,
                   Status not_initialized) {
+  if (device_faulted(call)) return not_initialized;
   if (!live_handle(handle) || !live_handle(stream)) {
     refuse(std::string(call) + ": unknown handle or stream");
     return not_initialized;
@@ -285,6 +322,9 @@ class Checks {
     }
     if (ok_ && !live_handle(h)) return bad("handle not created or destroyed", false);
     if (ok_ && !live_handle(h->stream)) return bad("the handle's stream is not set", false);
+    if (ok_ && current_device != 0) {
+      return bad("device 0 is not current on this thread (cudaSetDevice missing)", false);
+    }
     return *this;
   }
 
@@ -553,6 +593,7 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
 }
 
 cudaError_t cudaMemPoolCreate(cudaMemPool_t* pool, const cudaMemPoolProps* props) {
+  if (device_faulted("cudaMemPoolCreate")) return last_error = cudaErrorIllegalAddress;
   if (pool == nullptr || props == nullptr || props->allocType != cudaMemAllocationTypePinned ||
       props->location.type != cudaMemLocationTypeDevice || props->location.id != 0) {
     return fail(cudaErrorInvalidValue,
@@ -570,6 +611,7 @@ cudaError_t cudaMemPoolDestroy(cudaMemPool_t pool) {
 }
 
 cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr, void* value) {
+  if (device_faulted("cudaMemPoolSetAttribute")) return last_error = cudaErrorIllegalAddress;
   if (!live_handle(pool) || value == nullptr) {
     return fail(cudaErrorInvalidValue, "cudaMemPoolSetAttribute: unknown pool");
   }
@@ -577,6 +619,7 @@ cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr, void* v
 }
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
+  if (device_faulted("cudaStreamCreateWithFlags")) return last_error = cudaErrorIllegalAddress;
   if (current_device != 0) {
     return fail(cudaErrorInvalidDevice, "cudaStreamCreateWithFlags before cudaSetDevice");
   }
@@ -638,6 +681,7 @@ cudaError_t cudaFreeAsync(void* ptr, cudaStream_t stream) {
   if (!live_handle(stream)) {
     return fail(cudaErrorInvalidResourceHandle, "cudaFreeAsync: unknown or destroyed stream");
   }
+  if (wrong_device("cudaFreeAsync")) return cudaErrorInvalidResourceHandle;
   std::size_t bytes = 0;
   bool bookkeeping_only = false;
   {
@@ -954,6 +998,7 @@ cusolverStatus_t cusolverDnDpotri(cusolverDnHandle_t h, cublasFillMode_t uplo, i
 }
 
 cusolverStatus_t cusolverDnCreateParams(cusolverDnParams_t* params) {
+  if (device_faulted("cusolverDnCreateParams")) return CUSOLVER_STATUS_NOT_INITIALIZED;
   if (params == nullptr) {
     refuse("cusolverDnCreateParams: null out pointer");
     return CUSOLVER_STATUS_INVALID_VALUE;
@@ -1086,6 +1131,23 @@ void record_calls(bool on) {
 std::vector<std::string> recorded_calls() {
   std::lock_guard<std::mutex> lock(state().mutex);
   return state().recorded;
+}
+
+void pause_at(const std::string& call) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().pause_call = call;
+  state().resumed = false;
+}
+
+void wait_until_paused() {
+  std::unique_lock<std::mutex> lock(state().mutex);
+  state().pause_cv.wait(lock, [] { return state().paused; });
+}
+
+void resume() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().resumed = true;
+  state().pause_cv.notify_all();
 }
 
 }  // namespace emulation

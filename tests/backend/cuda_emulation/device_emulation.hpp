@@ -39,4 +39,10 @@ void set_unbacked_threshold(std::size_t bytes);
 void record_calls(bool on);
 std::vector<std::string> recorded_calls();
 
+/// The next thread to reach a call named `call` waits there (holding whatever it holds) until
+/// resume(); wait_until_paused() returns once it does.
+void pause_at(const std::string& call);
+void wait_until_paused();
+void resume();
+
 }  // namespace gpbo::cuda::emulation
