@@ -306,28 +306,29 @@ bool any_call_named(const std::vector<std::string>& calls, const std::string& pr
   return false;
 }
 
+/// A backend's likelihood, gradient and posterior at the first 20 points of a problem.
+struct Evaluation {
+  double lml = 0.0;
+  VectorXd grad, mean, var;
+};
+Evaluation evaluate(const gpbo::Backend& backend, const SmallProblem& p) {
+  Evaluation e;
+  e.lml = backend.log_marginal_likelihood(gpbo::KernelType::kMatern52, p.h, p.X, p.y, &e.grad);
+  backend.factor(gpbo::KernelType::kMatern52, p.h, p.X, p.y)
+      ->predict(p.X.topRows(20), &e.mean, &e.var);
+  return e;
+}
+
 /// The 64-bit path (cusolverDnXpotrf, cusolverDnXtrtri, then syrk) forced at a small n, where
 /// the emulation computes it: the likelihood, its gradient and the posterior agree with the CPU
 /// as the 32-bit path does.
 TEST(DeviceEmulation, SixtyFourBitSolverPathMatchesTheCpu) {
   const std::size_t refused = emu::refused_calls();
   const SmallProblem p = small_problem(150, 21);
-  const auto cpu = gpbo::make_cpu_backend();
-  VectorXd g_cpu;
-  const double lml_cpu =
-      cpu->log_marginal_likelihood(gpbo::KernelType::kMatern52, p.h, p.X, p.y, &g_cpu);
-  VectorXd mean_cpu, var_cpu;
-  cpu->factor(gpbo::KernelType::kMatern52, p.h, p.X, p.y)
-      ->predict(p.X.topRows(20), &mean_cpu, &var_cpu);
+  const Evaluation cpu = evaluate(*gpbo::make_cpu_backend(), p);
   LegacyLimit every_size_64bit(0);
-  const auto gpu = gpbo::cuda::create_cuda_backend(0, {});
   emu::record_calls(true);
-  VectorXd g_gpu;
-  const double lml_gpu =
-      gpu->log_marginal_likelihood(gpbo::KernelType::kMatern52, p.h, p.X, p.y, &g_gpu);
-  VectorXd mean_gpu, var_gpu;
-  gpu->factor(gpbo::KernelType::kMatern52, p.h, p.X, p.y)
-      ->predict(p.X.topRows(20), &mean_gpu, &var_gpu);
+  const Evaluation gpu = evaluate(*gpbo::cuda::create_cuda_backend(0, {}), p);
   emu::record_calls(false);
   const std::vector<std::string> calls = emu::recorded_calls();
   EXPECT_TRUE(any_call_named(calls, "cusolverDnXpotrf"));
@@ -335,10 +336,10 @@ TEST(DeviceEmulation, SixtyFourBitSolverPathMatchesTheCpu) {
   EXPECT_TRUE(any_call_named(calls, "cublasDsyrk"));
   EXPECT_FALSE(any_call_named(calls, "cusolverDnDpotrf"));
   EXPECT_FALSE(any_call_named(calls, "cusolverDnDpotri"));
-  EXPECT_NEAR(lml_gpu, lml_cpu, 1e-9 * std::max(1.0, std::abs(lml_cpu)));
-  EXPECT_LE((g_gpu - g_cpu).cwiseAbs().maxCoeff(), 1e-7 * g_cpu.cwiseAbs().maxCoeff());
-  EXPECT_LE((mean_gpu - mean_cpu).cwiseAbs().maxCoeff(), 1e-9);
-  EXPECT_LE((var_gpu - var_cpu).cwiseAbs().maxCoeff(), 1e-9);
+  EXPECT_NEAR(gpu.lml, cpu.lml, 1e-9 * std::max(1.0, std::abs(cpu.lml)));
+  EXPECT_LE((gpu.grad - cpu.grad).cwiseAbs().maxCoeff(), 1e-7 * cpu.grad.cwiseAbs().maxCoeff());
+  EXPECT_LE((gpu.mean - cpu.mean).cwiseAbs().maxCoeff(), 1e-9);
+  EXPECT_LE((gpu.var - cpu.var).cwiseAbs().maxCoeff(), 1e-9);
   EXPECT_EQ(emu::refused_calls(), refused);
 }
 
