@@ -44,8 +44,16 @@ inline void set_floor(benchmark::State& state, double flops, double seconds_per_
   state.counters["x_floor"] = seconds_per_iteration / floor_s;
 }
 
+/// Set by a benchmark whose value check failed (it also reports the error through
+/// SkipWithError): the binary then exits 3, so that a wrong result fails the run loudly.
+inline bool& check_failed() {
+  static bool failed = false;
+  return failed;
+}
+
 /// The main of a benchmark binary that takes --device: sets *device, then registers (with the
-/// device known) and runs the benchmarks. A bad device is exit 2 with one line on stderr.
+/// device known) and runs the benchmarks. A bad device is exit 2 with one line on stderr; a
+/// failed value check (check_failed()) exit 3.
 inline int run_main(int argc, char** argv, Device* device, void (*register_benchmarks)()) {
   try {
     *device = take_device_flag(&argc, argv);
@@ -59,6 +67,10 @@ inline int run_main(int argc, char** argv, Device* device, void (*register_bench
   register_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (check_failed()) {
+    std::fprintf(stderr, "%s: a value check failed (see ERROR OCCURRED above)\n", argv[0]);
+    return 3;
+  }
   return 0;
 }
 

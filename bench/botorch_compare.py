@@ -3,9 +3,11 @@
 exact log marginal likelihood plus gradient (SingleTaskGP, Matern-5/2 ARD with an
 outputscale, Cholesky forced for every n) at d = 10, and posterior + analytic LogEI over m
 candidates in chunks of 10,000. Median of a few repetitions, synchronized. Writes JSON
-({"cases": [{"case", "median_ms", ...}]}) to --out. Used by bench/device_check.sh."""
+({"cases": [{"case", "median_ms", ...}]}) to --out after every case, atomically, so that a run
+stopped by its time cap keeps the cases it finished. Used by bench/device_check.sh."""
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -56,6 +58,15 @@ def main():
         return statistics.median(times)
 
     cases = []
+    doc = {"torch": torch.__version__, "gpytorch": gpytorch.__version__,
+           "device": torch.cuda.get_device_name(0), "dtype": "float64", "cases": cases}
+
+    def save():
+        tmp = args.out + ".part"
+        with open(tmp, "w") as f:
+            json.dump(doc, f, indent=1)
+        os.replace(tmp, args.out)
+
     exact = [gpytorch.settings.max_cholesky_size(10**8),
              gpytorch.settings.fast_computations(covar_root_decomposition=False, log_prob=False,
                                                  solves=False)]
@@ -73,6 +84,7 @@ def main():
 
         ms = timed(lml_grad)
         cases.append({"case": f"lml_grad n={n} d={d}", "n": n, "d": d, "median_ms": ms})
+        save()
         print(f"lml_grad n={n}: {ms:.2f} ms", flush=True)
         del model, mll
         torch.cuda.empty_cache()
@@ -94,13 +106,11 @@ def main():
 
         ms = timed(score)
         cases.append({"case": f"logei n={n} m={m}", "n": n, "m": m, "median_ms": ms})
+        save()
         print(f"logei n={n} m={m}: {ms:.2f} ms", flush=True)
         del model, acq, Xc
         torch.cuda.empty_cache()
-    doc = {"torch": torch.__version__, "gpytorch": gpytorch.__version__,
-           "device": torch.cuda.get_device_name(0), "dtype": "float64", "cases": cases}
-    with open(args.out, "w") as f:
-        json.dump(doc, f, indent=1)
+    save()
     return 0
 
 

@@ -31,7 +31,19 @@ done | sort -u | while read -r name path; do
   cp -L "$path" "$stage/lib/$name"
 done
 tar -C "$stage" -czf "$stage/libs.tar.gz" lib
-rm -rf "$stage/lib"
+rm -rf "${stage:?}/lib"
 git -C "$(dirname "$0")/.." rev-parse HEAD > "$stage/COMMIT" 2>/dev/null || echo unknown > "$stage/COMMIT"
-du -sh "$stage"
 ls -l "$stage" "$stage/bin"
+# A device call carries at most 64 MiB, this folder and the working tree together.
+mb() { echo "$(($1 / 1000000)).$(($1 % 1000000 / 100000)) MB"; }
+bin_bytes=$(du -sb "$stage/bin" | cut -f1)
+libs=$(du -sb "$stage/libs.tar.gz" | cut -f1)
+total=$(du -sb "$stage" | cut -f1)
+tree=$(git -C "$(dirname "$0")/.." ls-files -z | (cd "$(dirname "$0")/.." && xargs -0 du -cb) |
+  tail -n 1 | cut -f1)
+echo "$stage: $(mb "$total") ($(mb "$bin_bytes") of binaries, $(mb "$libs") of compressed libraries);" \
+  "with the working tree ($(mb "${tree:-0}")) $(mb $((total + ${tree:-0}))) of the 64 MiB a device call carries"
+if ((total + ${tree:-0} > 64 * 1024 * 1024)); then
+  echo "collect_libs: too large to carry" >&2
+  exit 1
+fi

@@ -4,6 +4,7 @@
 // (bench/bench_device.hpp) beside the time.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -71,6 +72,60 @@ void BM_LmlGrad(benchmark::State& state) {
   if (on_gpu()) gpbo::bench::set_floor(state, flops, per_iter);
 }
 
+/// The value of LML + gradient at n, checked (one untimed-worthy iteration): the n points are
+/// `parts` independent subsets (point i in part i % parts, its coordinate 0 shifted by 40
+/// lengthscales per part, so that the kernel between parts is below 1e-30 and K is a permuted
+/// block-diagonal matrix), hence LML(all) = sum of LML(part), and the gradient likewise. At
+/// n = 50,000 the whole goes through cuSOLVER's 64-bit API and the parts (10,000 points) through
+/// the 32-bit one, which the agreement tests check against the CPU: a wrong factor fails the
+/// run (SkipWithError, then exit 3). Counters: lml_rel_err, grad_rel_err.
+void BM_LmlGradCheck(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0)), d = static_cast<int>(state.range(1));
+  const int parts = static_cast<int>(state.range(2));
+  constexpr double kLmlTol = 1e-7, kGradTol = 1e-5;
+  gpbo::bench::Data data = gpbo::bench::make_data(n, d);
+  const gpbo::GpHyperparameters h = hyper(d);
+  for (int i = 0; i < n; ++i) data.X(i, 0) += 40.0 * h.lengthscales(0) * (i % parts);
+  const Eigen::VectorXd y = standardized(data.y);
+  const auto backend = make();
+  const auto kernel = gpbo::KernelType::kMatern52;
+  for (auto _ : state) {
+    // The parts first: the memory pool then reuses their blocks for the whole.
+    double lml_parts = 0.0;
+    Eigen::VectorXd grad_parts = Eigen::VectorXd::Zero(d + 3), grad;
+    for (int p = 0; p < parts; ++p) {
+      const int size = (n - p + parts - 1) / parts;
+      Eigen::MatrixXd Xp(size, d);
+      Eigen::VectorXd yp(size);
+      for (int k = 0; k < size; ++k) {
+        Xp.row(k) = data.X.row(p + k * parts);
+        yp(k) = y(p + k * parts);
+      }
+      lml_parts += backend->log_marginal_likelihood(kernel, h, Xp, yp, &grad);
+      grad_parts += grad;
+    }
+    const double lml = backend->log_marginal_likelihood(kernel, h, data.X, y, &grad);
+    const double lml_err = std::abs(lml - lml_parts) / std::max(1.0, std::abs(lml_parts));
+    const double grad_err = (grad - grad_parts).cwiseAbs().maxCoeff() /
+                            std::max(1e-300, grad_parts.cwiseAbs().maxCoeff());
+    state.counters["lml_rel_err"] = lml_err;
+    state.counters["grad_rel_err"] = grad_err;
+    if (!(lml_err <= kLmlTol && grad_err <= kGradTol)) {
+      char what[256];
+      std::snprintf(what, sizeof what,
+                    "wrong value at n = %d: LML %.17g vs %.17g over %d parts (rel. error %.3g), "
+                    "gradient rel. error %.3g",
+                    n, lml, lml_parts, parts, lml_err, grad_err);
+      state.SkipWithError(what);
+      gpbo::bench::check_failed() = true;
+      break;
+    }
+  }
+  state.counters["n"] = n;
+  state.counters["d"] = d;
+  state.counters["parts"] = parts;
+}
+
 void BM_FitCold(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0)), d = static_cast<int>(state.range(1));
   const gpbo::bench::Data data = gpbo::bench::make_data(n, d);
@@ -115,6 +170,14 @@ void BM_ScoreTopK(benchmark::State& state) {
 
 void register_benchmarks() {
   if (on_gpu()) {
+    // The checks of the large cases run before their timings (bench/device_check.sh runs both
+    // in one step): at 20,000 the 32-bit API throughout, at 50,000 the 64-bit one.
+    benchmark::RegisterBenchmark("BM_LmlGradCheck", BM_LmlGradCheck)
+        ->Args({20000, 10, 2})
+        ->Args({50000, 10, 5})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->Iterations(1);
     benchmark::RegisterBenchmark("BM_LmlGrad", BM_LmlGrad)
         ->ArgsProduct({{1000, 2000, 5000, 10000, 20000, 50000}, {10}})
         ->Unit(benchmark::kMillisecond)
@@ -134,6 +197,11 @@ void register_benchmarks() {
       ->ArgsProduct({{250, 500, 1000, 2000, 5000, 10000}, {10}})
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
+  benchmark::RegisterBenchmark("BM_LmlGradCheck", BM_LmlGradCheck)
+      ->Args({2000, 10, 2})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->Iterations(1);
   benchmark::RegisterBenchmark("BM_FitCold", BM_FitCold)
       ->ArgsProduct({{250, 500, 1000}, {10}})
       ->Unit(benchmark::kMillisecond)

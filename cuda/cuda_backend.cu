@@ -11,11 +11,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "backend/jitter.hpp"
+#include "cuda/cholesky.cuh"
 #include "cuda/cuda_backend.cuh"
 #include "cuda/cuda_check.cuh"
 #include "cuda/cuda_resources.cuh"
@@ -246,40 +249,29 @@ struct LadderResult {
   double log_det = 0.0;  ///< sum of log diag(L)
 };
 
-/// Factors A (n x n, ld lda, lower) in place with the CPU backend's jitter ladder: jitter 0, then
-/// 1e-10 ... 1e-3 times the mean diagonal; `fill` rewrites the unjittered matrix before each
-/// retry. devInfo is read after every potrf. A diagonal that is not finite and positive (which
-/// cuSOLVER does not flag for NaN) counts as a failed rung. Throws NumericalError.
-LadderResult cholesky_ladder(CudaResources& r, int n, double* A, int lda,
+/// Factors A (n x n, ld lda, lower) in place with the jitter ladder of backend/jitter.hpp;
+/// `fill` writes the unjittered matrix (again before each retry). devInfo is read after every
+/// potrf (cuda/cholesky.cuh picks the 32- or 64-bit API by size). A diagonal that is not finite
+/// and positive (which cuSOLVER does not flag for NaN) counts as a failed rung. Throws
+/// NumericalError.
+LadderResult cholesky_ladder(CudaResources& r, std::int64_t n, double* A, std::int64_t lda,
                              const std::function<void()>& fill, const std::string& what) {
   if (n == 0) return {};
   const Stream st = r.stream();
+  const std::size_t diagonal_stride = static_cast<std::size_t>(lda) + 1;
   fill();
-  const double scale = device_reduce(r, n, StridedValue{A, std::size_t(lda) + 1}) / n;
-  if (!std::isfinite(scale)) throw NumericalError(what + ": non-finite covariance");
-  int lwork = 0;
-  GPBO_CUSOLVER_TRY(
-      cusolverDnDpotrf_bufferSize(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, A, lda, &lwork));
-  double* work = r.solver_workspace(std::max(lwork, 1));
-  double jitter = 0.0;
-  for (int rung = 0; rung <= 8; ++rung) {
-    jitter = rung == 0 ? 0.0 : scale * std::pow(10.0, -11 + rung);
+  const double scale = device_reduce(r, n, StridedValue{A, diagonal_stride}) / n;
+  LadderResult out;
+  out.jitter = detail::climb_jitter_ladder(scale, what, [&](int rung, double jitter) {
     if (rung > 0) fill();
     if (jitter != 0.0) {
-      for_each_index(st, n, AddDiagonal{jitter, A, std::size_t(lda)});
+      for_each_index(st, n, AddDiagonal{jitter, A, static_cast<std::size_t>(lda)});
     }
-    GPBO_CUSOLVER_TRY(cusolverDnDpotrf(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, A, lda, work, lwork,
-                                       r.dev_info()));
-    const int info = r.read_dev_info();
-    if (info < 0)
-      throw BackendUnavailable(what + ": potrf rejected argument " + std::to_string(-info));
-    if (info == 0) {
-      const double log_det = device_reduce(r, n, StridedLog{A, std::size_t(lda) + 1});
-      if (std::isfinite(log_det)) return {jitter, log_det};
-    }
-  }
-  throw NumericalError(what + ": covariance not positive definite even with jitter " +
-                       std::to_string(jitter));
+    if (!potrf_lower(r, n, A, lda, what)) return false;
+    out.log_det = device_reduce(r, n, StridedLog{A, diagonal_stride});
+    return std::isfinite(out.log_det);
+  });
+  return out;
 }
 
 void trsv(CudaResources& r, int n, const double* L, cublasOperation_t op, double* x) {
@@ -333,6 +325,18 @@ class CudaPosteriorFactor final : public PosteriorFactor {
  public:
   CudaPosteriorFactor(std::shared_ptr<CudaResources> res, KernelType kernel, GpHyperparameters h)
       : res_(std::move(res)), kernel_(kernel), h_(std::move(h)) {}
+  CudaPosteriorFactor(const CudaPosteriorFactor&) = delete;
+  CudaPosteriorFactor& operator=(const CudaPosteriorFactor&) = delete;
+
+  /// A factor may die on any thread, inside or outside a backend call: its buffers go back
+  /// under the resources' lock, with their device current on this thread.
+  ~CudaPosteriorFactor() override {
+    CudaResources::Lock lock(*res_, std::nothrow);
+    for (DeviceBuffer<double>* b : {&inv_l_, &X_, &L_, &resid_, &alpha_})
+      *b = DeviceBuffer<double>();
+    L32_ = DeviceBuffer<float>();
+    alpha32_ = DeviceBuffer<float>();
+  }
 
   /// Builds the factor of K(X, X) + noise I (caller holds the lock).
   void init(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
@@ -749,7 +753,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     });
   }
 
-  // Destroyed after the buffers below (declared first): they free on its stream.
+  // Outlives the buffers below (declared first): they free on its stream.
   std::shared_ptr<CudaResources> res_;
   KernelType kernel_;
   GpHyperparameters h_;
@@ -788,6 +792,8 @@ class CudaBackend final : public Backend {
     const DeviceBuffer<double> dinv = upload(inv_l.data(), d, st);
     DeviceBuffer<double> alpha = upload(resid.data(), n, st);
     DeviceBuffer<double> K(std::size_t(n) * n, st);
+    // The fill writes the lower triangle only; the 64-bit inverse reads the upper one as zero.
+    GPBO_CUDA_TRY(cudaMemsetAsync(K.data(), 0, K.size() * sizeof(double), st));
     const double s = h.outputscale, noise = h.noise;
     const LadderResult lr = cholesky_ladder(
         r, n, K.data(), n,
@@ -805,17 +811,14 @@ class CudaBackend final : public Backend {
     if (!grad) return lml;
 
     // dLML/dtheta = 0.5 tr((alpha alpha^T - K^{-1}) dK/dtheta) (Rasmussen & Williams eq. 5.9),
-    // contracted on the device: only d + 3 scalars come back.
-    int lwork = 0;
-    GPBO_CUSOLVER_TRY(
-        cusolverDnDpotri_bufferSize(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, K.data(), n, &lwork));
-    double* work = r.solver_workspace(std::max(lwork, 1));
-    GPBO_CUSOLVER_TRY(cusolverDnDpotri(r.cusolver(), CUBLAS_FILL_MODE_LOWER, n, K.data(), n, work,
-                                       lwork, r.dev_info()));
-    if (r.read_dev_info() != 0) throw NumericalError("log marginal likelihood: potri failed");
+    // contracted on the device: only d + 3 scalars come back. Kinv is K's buffer (32-bit API) or
+    // a second n x n one (64-bit).
+    DeviceBuffer<double> spare;
+    double* Kinv = cholesky_inverse(r, n, K.data(), &spare, "log marginal likelihood");
+    if (Kinv != K.data()) K = DeviceBuffer<double>();
     DeviceBuffer<double> partial(2 * std::size_t(n), st);
     for_each_segment(st, n,
-                     LmlContract{n, d, dX.data(), dinv.data(), kernel, s, alpha.data(), K.data(),
+                     LmlContract{n, d, dX.data(), dinv.data(), kernel, s, alpha.data(), Kinv,
                                  std::size_t(n), partial.data()});
     DeviceBuffer<double> scalars(d + 3, st);  // [lengthscales (d), outputscale, trace, sum alpha]
     for_each_segment(st, 1, sum_into(n, StridedValue{partial.data(), 1}, scalars.data() + d));
@@ -826,10 +829,10 @@ class CudaBackend final : public Backend {
     const DeviceBuffer<double> one_n = ones(n, st);
     DeviceBuffer<double> rows(n, st), MX(std::size_t(n) * d, st);
     const double one = 1.0, zero = 0.0;
-    GPBO_CUBLAS_TRY(cublasDsymv(r.cublas(), CUBLAS_FILL_MODE_LOWER, n, &one, K.data(), n,
-                                one_n.data(), 1, &zero, rows.data(), 1));
+    GPBO_CUBLAS_TRY(cublasDsymv(r.cublas(), CUBLAS_FILL_MODE_LOWER, n, &one, Kinv, n, one_n.data(),
+                                1, &zero, rows.data(), 1));
     GPBO_CUBLAS_TRY(cublasDsymm(r.cublas(), CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, n, d, &one,
-                                K.data(), n, dX.data(), n, &zero, MX.data(), n));
+                                Kinv, n, dX.data(), n, &zero, MX.data(), n));
     for_each_segment(
         st, d, LengthscaleGrad{n, dX.data(), rows.data(), MX.data(), dinv.data(), scalars.data()});
     Eigen::VectorXd out(d + 3);

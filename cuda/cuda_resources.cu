@@ -86,7 +86,21 @@ CudaResources::Lock::Lock(CudaResources& r) : lock_(r.mutex_) {
   if (!r.initialized_) r.init();
 }
 
+CudaResources::Lock::Lock(CudaResources& r, std::nothrow_t) noexcept : lock_(r.mutex_) {
+  cudaSetDevice(r.device_);
+}
+
 void CudaResources::init() {
+  try {
+    create();
+  } catch (...) {
+    release();
+    throw;
+  }
+  initialized_ = true;
+}
+
+void CudaResources::create() {
   cudaDeviceProp prop{};
   GPBO_CUDA_TRY(cudaGetDeviceProperties(&prop, device_));
   static_assert(sizeof(name_) >= sizeof(prop.name), "device name buffer");
@@ -112,21 +126,34 @@ void CudaResources::init() {
   GPBO_CUBLAS_TRY(cublasSetStream(cublas_, stream_));
   GPBO_CUSOLVER_TRY(cusolverDnCreate(&cusolver_));
   GPBO_CUSOLVER_TRY(cusolverDnSetStream(cusolver_, stream_));
+  GPBO_CUSOLVER_TRY(cusolverDnCreateParams(&params_));
   dev_info_ = DeviceBuffer<int>(1, stream());
-  initialized_ = true;
+}
+
+void CudaResources::release() noexcept {
+  // Buffers first (they free on the stream), then the handles, each only if it was created.
+  workspace_ = DeviceBuffer<double>();
+  dev_info_ = DeviceBuffer<int>();
+  host_workspace_ = std::vector<unsigned char>();
+  if (stream_ != nullptr) cudaStreamSynchronize(stream_);
+  if (params_ != nullptr) cusolverDnDestroyParams(params_);
+  if (cusolver_ != nullptr) cusolverDnDestroy(cusolver_);
+  if (cublas_ != nullptr) cublasDestroy(cublas_);
+  if (stream_ != nullptr) cudaStreamDestroy(stream_);
+  if (pool_ != nullptr) cudaMemPoolDestroy(pool_);
+  params_ = nullptr;
+  cusolver_ = nullptr;
+  cublas_ = nullptr;
+  stream_ = nullptr;
+  pool_ = nullptr;
+  initialized_ = false;
 }
 
 CudaResources::~CudaResources() {
-  if (!initialized_) return;
-  // Best effort, never throwing: buffers first (they free on the stream), then the handles.
+  if (!initialized_) return;  // a failed init released what it had made
+  // Best effort, never throwing.
   cudaSetDevice(device_);
-  workspace_ = DeviceBuffer<double>();
-  dev_info_ = DeviceBuffer<int>();
-  cudaStreamSynchronize(stream_);
-  cusolverDnDestroy(cusolver_);
-  cublasDestroy(cublas_);
-  cudaStreamDestroy(stream_);
-  cudaMemPoolDestroy(pool_);
+  release();
 }
 
 double* CudaResources::solver_workspace(std::size_t count) {
@@ -135,6 +162,11 @@ double* CudaResources::solver_workspace(std::size_t count) {
     workspace_ = DeviceBuffer<double>(count, stream());
   }
   return workspace_.data();
+}
+
+void* CudaResources::host_workspace(std::size_t bytes) {
+  if (host_workspace_.size() < bytes) host_workspace_.resize(bytes);
+  return bytes == 0 ? nullptr : host_workspace_.data();
 }
 
 int CudaResources::read_dev_info() {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backend/backend.hpp"
+#include "backend/jitter.hpp"
 #include "backend/kernel_function.hpp"
 #include "gpbo/error.hpp"
 
@@ -21,28 +22,23 @@ struct Cholesky {
   double jitter = 0.0;
 };
 
-/// Factors K in place; on failure retries with jitter 1e-10, 1e-9, ..., 1e-3 times the mean
-/// diagonal, then throws NumericalError (duplicate points and tiny noise need a rung or two).
+/// Factors K with the jitter ladder of backend/jitter.hpp. Throws NumericalError.
 Cholesky cholesky_with_jitter(const Eigen::MatrixXd& K, const char* what) {
   const Eigen::Index n = K.rows();
   if (n == 0) return {};
-  const double scale = n > 0 ? K.diagonal().mean() : 1.0;
-  if (!std::isfinite(scale)) throw NumericalError(std::string(what) + ": non-finite covariance");
   Cholesky c;
-  for (int rung = 0; rung <= 8; ++rung) {
-    c.jitter = rung == 0 ? 0.0 : scale * std::pow(10.0, -11 + rung);
+  c.jitter = detail::climb_jitter_ladder(K.diagonal().mean(), what, [&](int, double jitter) {
     c.L = K;
-    c.L.diagonal().array() += c.jitter;
+    c.L.diagonal().array() += jitter;
     const lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
                                                 c.L.data(), static_cast<lapack_int>(n));
-    if (info == 0) {
-      c.L.triangularView<Eigen::StrictlyUpper>().setZero();
-      return c;
+    if (!detail::factorization_succeeded(static_cast<int>(info), "LAPACKE_dpotrf_work", what)) {
+      return false;
     }
-    if (info < 0) throw NumericalError(std::string(what) + ": dpotrf rejected its arguments");
-  }
-  throw NumericalError(std::string(what) + ": covariance not positive definite even with jitter " +
-                       std::to_string(c.jitter));
+    c.L.triangularView<Eigen::StrictlyUpper>().setZero();
+    return true;
+  });
+  return c;
 }
 
 /// Training covariance K(X, X) + noise I (exact zeros on the distance diagonal); optionally
@@ -188,7 +184,10 @@ class CpuBackend final : public Backend {
     Eigen::MatrixXd M = std::move(chol.L);
     const lapack_int info = LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
                                                 M.data(), static_cast<lapack_int>(n));
-    if (info != 0) throw NumericalError("log marginal likelihood: dpotri failed");
+    if (!detail::factorization_succeeded(static_cast<int>(info), "LAPACKE_dpotri_work",
+                                         "log marginal likelihood")) {
+      throw NumericalError("log marginal likelihood: dpotri failed");
+    }
     double trace_m = 0.0, sum_mk = 0.0;
     // M = alpha alpha^T - K^{-1}, then A = M o (s rho'(R2)), on the lower triangle only (the
     // column-wise sweep stays contiguous; the products below read it as a symmetric matrix).

@@ -4,13 +4,21 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <atomic>
+#include <chrono>
+#include <climits>
 #include <cmath>
 #include <random>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "backend/backend.hpp"
 #include "backend/cuda_emulation/cusolverDn.h"
 #include "backend/cuda_emulation/device_emulation.hpp"
+#include "cuda/cholesky.cuh"
 #include "cuda/cuda_backend.cuh"
+#include "cuda/cuda_resources.cuh"
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
 #include "gpbo/study.hpp"
@@ -263,6 +271,206 @@ TEST(DeviceEmulation, DeviceFaultsSurfaceAsBackendUnavailable) {
   emu::clear_faults();
   EXPECT_EQ(study.trials().size(), trials);
   EXPECT_EQ(study.ask().source, "model");
+}
+
+// ------------------------------------------------------------------ the 64-bit solver API
+
+/// Sets the legacy solver limit of cuda/cholesky.cuh for one test.
+class LegacyLimit {
+ public:
+  explicit LegacyLimit(std::int64_t elements) { cu::set_legacy_solver_limit(elements); }
+  ~LegacyLimit() { cu::set_legacy_solver_limit(-1); }
+  LegacyLimit(const LegacyLimit&) = delete;
+  LegacyLimit& operator=(const LegacyLimit&) = delete;
+};
+
+/// A small GP problem (n x 4) and its hyperparameters.
+struct SmallProblem {
+  MatrixXd X;
+  VectorXd y;
+  gpbo::GpHyperparameters h;
+};
+SmallProblem small_problem(int n, unsigned seed) {
+  SmallProblem p{
+      (random_matrix(n, 4, seed).array() * 0.4).matrix(), random_matrix(n, 1, seed + 1), {}};
+  p.h.lengthscales = VectorXd::LinSpaced(4, 0.4, 0.9);
+  p.h.noise = 1e-3;
+  p.h.mean = 0.2;
+  return p;
+}
+
+bool any_call_named(const std::vector<std::string>& calls, const std::string& prefix) {
+  for (const std::string& c : calls) {
+    if (c.rfind(prefix + " ", 0) == 0) return true;
+  }
+  return false;
+}
+
+/// A backend's likelihood, gradient and posterior at the first 20 points of a problem.
+struct Evaluation {
+  double lml = 0.0;
+  VectorXd grad, mean, var;
+};
+Evaluation evaluate(const gpbo::Backend& backend, const SmallProblem& p) {
+  Evaluation e;
+  e.lml = backend.log_marginal_likelihood(gpbo::KernelType::kMatern52, p.h, p.X, p.y, &e.grad);
+  backend.factor(gpbo::KernelType::kMatern52, p.h, p.X, p.y)
+      ->predict(p.X.topRows(20), &e.mean, &e.var);
+  return e;
+}
+
+/// The 64-bit path (cusolverDnXpotrf, cusolverDnXtrtri, then syrk) forced at a small n, where
+/// the emulation computes it: the likelihood, its gradient and the posterior agree with the CPU
+/// as the 32-bit path does.
+TEST(DeviceEmulation, SixtyFourBitSolverPathMatchesTheCpu) {
+  const std::size_t refused = emu::refused_calls();
+  const SmallProblem p = small_problem(150, 21);
+  const Evaluation cpu = evaluate(*gpbo::make_cpu_backend(), p);
+  LegacyLimit every_size_64bit(0);
+  emu::record_calls(true);
+  const Evaluation gpu = evaluate(*gpbo::cuda::create_cuda_backend(0, {}), p);
+  emu::record_calls(false);
+  const std::vector<std::string> calls = emu::recorded_calls();
+  EXPECT_TRUE(any_call_named(calls, "cusolverDnXpotrf"));
+  EXPECT_TRUE(any_call_named(calls, "cusolverDnXtrtri"));
+  EXPECT_TRUE(any_call_named(calls, "cublasDsyrk"));
+  EXPECT_FALSE(any_call_named(calls, "cusolverDnDpotrf"));
+  EXPECT_FALSE(any_call_named(calls, "cusolverDnDpotri"));
+  EXPECT_NEAR(gpu.lml, cpu.lml, 1e-9 * std::max(1.0, std::abs(cpu.lml)));
+  EXPECT_LE((gpu.grad - cpu.grad).cwiseAbs().maxCoeff(), 1e-7 * cpu.grad.cwiseAbs().maxCoeff());
+  EXPECT_LE((gpu.mean - cpu.mean).cwiseAbs().maxCoeff(), 1e-9);
+  EXPECT_LE((gpu.var - cpu.var).cwiseAbs().maxCoeff(), 1e-9);
+  EXPECT_EQ(emu::refused_calls(), refused);
+}
+
+/// n = 50,000 (n * lda = 2.5e9 > 2^31 - 1): the factor and the inverse go through the 64-bit
+/// API with 64-bit sizes, every argument checked, on bookkeeping-only allocations (the 20 GB
+/// operands are address space; nothing is computed). The 32-bit API at that size is refused.
+/// The whole likelihood cannot run here: its kernel fill and reductions are host loops over
+/// n^2 entries of that memory; the value at this size is checked on a GPU (bench/gp_bench.cpp,
+/// BM_LmlGradCheck).
+TEST(DeviceEmulation, SixtyFourBitSolverAboveTheLegacyLimit) {
+  constexpr std::int64_t n = 50000;
+  ASSERT_GT(n * n, std::int64_t(INT_MAX));
+  const std::size_t refused = emu::refused_calls();
+  const std::size_t allocations = emu::live_allocations();
+  emu::set_unbacked_threshold(std::size_t(1) << 30);
+  {
+    cu::CudaResources res(0);
+    cu::CudaResources::Lock lock(res);
+    cu::DeviceBuffer<double> K(std::size_t(n) * n, res.stream());
+    ASSERT_EQ(cu::cudaMemsetAsync(K.data(), 0, K.size() * sizeof(double), res.stream()),
+              cu::cudaSuccess);
+    emu::record_calls(true);
+    EXPECT_TRUE(cu::potrf_lower(res, n, K.data(), n, "n = 50,000"));
+    cu::DeviceBuffer<double> spare;
+    const double* inverse = cu::cholesky_inverse(res, n, K.data(), &spare, "n = 50,000");
+    emu::record_calls(false);
+    EXPECT_EQ(inverse, spare.data());
+    EXPECT_EQ(spare.size(), std::size_t(n) * n);
+    EXPECT_EQ(emu::recorded_calls(), (std::vector<std::string>{"cusolverDnXpotrf n=50000 lda=50000",
+                                                               "cusolverDnXtrtri n=50000 lda=50000",
+                                                               "cublasDsyrk n=50000 k=50000"}));
+    EXPECT_EQ(emu::refused_calls(), refused);
+    // What the backend did before: the 32-bit potrf at this size, which the emulation refuses.
+    LegacyLimit legacy_only(INT64_MAX);
+    EXPECT_THROW(cu::potrf_lower(res, n, K.data(), n, "n = 50,000"), gpbo::BackendUnavailable);
+    EXPECT_EQ(emu::refused_calls(), refused + 1);
+  }
+  emu::set_unbacked_threshold(SIZE_MAX);
+  EXPECT_EQ(emu::live_allocations(), allocations);
+}
+
+/// An argument cuSOLVER rejects (devInfo = -i) is a bug in gpbo: the base Error, naming the
+/// call and the argument, on both APIs; never NumericalError or BackendUnavailable.
+TEST(DeviceEmulation, IllegalSolverArgumentIsAnInternalError) {
+  const SmallProblem p = small_problem(40, 31);
+  struct Case {
+    std::int64_t legacy_limit;
+    const char* call;
+  };
+  for (const Case& c : {Case{-1, "cusolverDnDpotrf"}, Case{-1, "cusolverDnDpotri"},
+                        Case{0, "cusolverDnXpotrf"}, Case{0, "cusolverDnXtrtri"}}) {
+    SCOPED_TRACE(c.call);
+    LegacyLimit limit(c.legacy_limit);
+    const auto gpu = gpbo::cuda::create_cuda_backend(0, {});
+    VectorXd grad;
+    emu::inject_dev_info(c.call, -4);
+    try {
+      gpu->log_marginal_likelihood(gpbo::KernelType::kRbf, p.h, p.X, p.y, &grad);
+      ADD_FAILURE() << "no throw";
+    } catch (const gpbo::NumericalError& e) {
+      ADD_FAILURE() << "NumericalError: " << e.what();
+    } catch (const gpbo::BackendUnavailable& e) {
+      ADD_FAILURE() << "BackendUnavailable: " << e.what();
+    } catch (const gpbo::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string(c.call) + " rejected argument 4"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_TRUE(
+        std::isfinite(gpu->log_marginal_likelihood(gpbo::KernelType::kRbf, p.h, p.X, p.y, &grad)));
+  }
+}
+
+// ------------------------------------------------------------------ resources and lifetimes
+
+/// A factor may die on a thread that never chose a device, and while another thread is inside
+/// a call on the same resources: it frees under their lock, with the device current.
+TEST(DeviceEmulation, PosteriorFactorFreesUnderTheLockWithItsDeviceCurrent) {
+  const std::size_t refused = emu::refused_calls();
+  const std::size_t allocations = emu::live_allocations();
+  const SmallProblem p = small_problem(60, 41);
+  {
+    const auto gpu = gpbo::cuda::create_cuda_backend(0, {});
+    auto f = gpu->factor(gpbo::KernelType::kRbf, p.h, p.X, p.y);
+    std::thread([&] { f.reset(); }).join();
+    EXPECT_EQ(emu::refused_calls(), refused) << "freed without cudaSetDevice";
+
+    auto g = gpu->factor(gpbo::KernelType::kRbf, p.h, p.X, p.y);
+    emu::pause_at("cusolverDnDpotrf");
+    std::thread busy([&] {
+      VectorXd grad;
+      gpu->log_marginal_likelihood(gpbo::KernelType::kRbf, p.h, p.X, p.y, &grad);
+    });
+    emu::wait_until_paused();  // `busy` holds the lock, inside potrf
+    std::atomic<bool> freed{false};
+    std::thread dropper([&] {
+      g.reset();
+      freed = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_FALSE(freed) << "freed while another call held the resources";
+    emu::resume();
+    busy.join();
+    dropper.join();
+    EXPECT_TRUE(freed);
+  }
+  EXPECT_EQ(emu::refused_calls(), refused);
+  EXPECT_EQ(emu::live_allocations(), allocations);
+}
+
+/// CudaResources::init failing at any step releases what it had created (pool, stream,
+/// handles, buffers) at once, and the next call starts again from nothing.
+TEST(DeviceEmulation, ResourcesFailingToInitializeReleaseWhatTheyCreated) {
+  const std::size_t allocations = emu::live_allocations(), handles = emu::live_handles();
+  for (const char* call :
+       {"cudaMemPoolCreate", "cudaMemPoolSetAttribute", "cudaStreamCreateWithFlags", "cublasCreate",
+        "cublasSetStream", "cusolverDnCreate", "cusolverDnSetStream", "cusolverDnCreateParams",
+        "cudaMallocAsync"}) {
+    SCOPED_TRACE(call);
+    {
+      const auto gpu = gpbo::cuda::create_cuda_backend(0, {});
+      emu::inject_fault(call);
+      EXPECT_THROW(gpu->cholesky(MatrixXd::Identity(3, 3)), gpbo::BackendUnavailable);
+      emu::clear_faults();
+      EXPECT_EQ(emu::live_handles(), handles) << "left by the failed init";
+      EXPECT_EQ(emu::live_allocations(), allocations) << "left by the failed init";
+      EXPECT_NO_THROW(gpu->cholesky(MatrixXd::Identity(3, 3)));
+    }
+    EXPECT_EQ(emu::live_handles(), handles);
+    EXPECT_EQ(emu::live_allocations(), allocations);
+  }
 }
 
 }  // namespace

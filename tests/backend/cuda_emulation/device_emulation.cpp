@@ -6,9 +6,12 @@
 #include "device_emulation.hpp"
 
 #include <lapacke.h>
+#include <sys/mman.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <climits>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +21,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cusolverDn.h"
 
@@ -31,16 +35,28 @@ struct EmulatedBlas {
 struct EmulatedSolver {
   cudaStream_t stream = nullptr;
 };
+struct EmulatedSolverParams {};
 
 namespace {
 
 struct State {
   std::mutex mutex;
   std::map<std::uintptr_t, std::size_t> allocations;  // base -> bytes
-  std::set<const void*> handles;                      // streams, cuBLAS and cuSOLVER handles
+  std::set<std::uintptr_t> unbacked;                  // bases of bookkeeping-only allocations
+  std::size_t unbacked_threshold = SIZE_MAX;
+  std::set<const void*> handles;  // streams, pools, cuBLAS and cuSOLVER handles and params
   std::size_t refused = 0;
   std::string fault_at;  // inject_fault's call, until it runs
   bool faulted = false;  // every call fails until clear_faults()
+  std::string info_at;   // inject_dev_info's call and value, until it runs
+  int info_value = 0;
+  bool recording = false;
+  std::vector<std::string> recorded;
+  // pause_at: the call, whether a thread waits there, whether it may go on.
+  std::condition_variable pause_cv;
+  std::string pause_call;
+  bool paused = false;
+  bool resumed = false;
 };
 
 State& state() {
@@ -60,8 +76,21 @@ void refuse(const std::string& what) {
   std::cerr << "[device emulation] refused: " << what << "\n";
 }
 
+/// Waits at `call` while a test holds it there (see pause_at).
+void maybe_pause(const char* call) {
+  std::unique_lock<std::mutex> lock(state().mutex);
+  if (state().pause_call.empty() || state().pause_call != call) return;
+  state().pause_call.clear();
+  state().paused = true;
+  state().pause_cv.notify_all();
+  state().pause_cv.wait(lock, [] { return state().resumed; });
+  state().paused = false;
+  state().resumed = false;
+}
+
 /// Whether `call` fails as a faulted device (see inject_fault).
 bool device_faulted(const char* call) {
+  maybe_pause(call);
   bool hit = false;
   {
     std::lock_guard<std::mutex> lock(state().mutex);
@@ -81,15 +110,56 @@ cudaError_t fail(cudaError_t e, const std::string& what) {
   return e;
 }
 
+/// The live allocation [base, base + bytes) that p points into, under state().mutex; end()
+/// when none.
+std::map<std::uintptr_t, std::size_t>::const_iterator allocation_of(const void* p) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  auto it = state().allocations.upper_bound(a);
+  if (it == state().allocations.begin()) return state().allocations.end();
+  --it;
+  return a < it->first + it->second ? it : state().allocations.end();
+}
+
 /// Whether [p, p + bytes) lies inside one live allocation (bytes = 0: p is inside one).
 bool in_device(const void* p, std::size_t bytes) {
-  const auto a = reinterpret_cast<std::uintptr_t>(p);
   std::lock_guard<std::mutex> lock(state().mutex);
-  auto it = state().allocations.upper_bound(a);
-  if (it == state().allocations.begin()) return false;
-  --it;
-  const std::uintptr_t base = it->first, end = base + it->second;
-  return a >= base && a < end && bytes <= end - a;
+  const auto it = allocation_of(p);
+  if (it == state().allocations.end()) return false;
+  return bytes <= it->first + it->second - reinterpret_cast<std::uintptr_t>(p);
+}
+
+/// Whether p points into a bookkeeping-only allocation (set_unbacked_threshold).
+bool unbacked(const void* p) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  const auto it = allocation_of(p);
+  return it != state().allocations.end() && state().unbacked.count(it->first) > 0;
+}
+
+/// Records a call for recorded_calls(), when recording.
+void record(const char* call, std::int64_t n, std::int64_t second, const char* second_name) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  if (!state().recording) return;
+  state().recorded.push_back(std::string(call) + " n=" + std::to_string(n) + " " + second_name +
+                             "=" + std::to_string(second));
+}
+
+/// Whether inject_dev_info aimed at `call`; then *info receives its value.
+bool injected_dev_info(const char* call, int* info) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  if (state().info_at.empty() || state().info_at != call) return false;
+  state().info_at.clear();
+  *info = state().info_value;
+  return true;
+}
+
+/// A stream or handle of device 0 (the only one) used on a thread where it is not current:
+/// on a GPU, the work would go to whichever device is (the runtime picks device 0 for a thread
+/// that never chose one; the emulation counts that as none, so that a missing cudaSetDevice is
+/// seen on the one device it has).
+bool wrong_device(const char* call) {
+  if (current_device == 0) return false;
+  refuse(std::string(call) + ": device 0 is not current on this thread (cudaSetDevice missing)");
+  return true;
 }
 
 bool live_handle(const void* h) {
@@ -120,14 +190,25 @@ bool device_stream(cudaStream_t s, const char* call) {
     last_error = cudaErrorIllegalAddress;
     return false;
   }
-  if (live_handle(s)) return true;
-  fail(cudaErrorInvalidResourceHandle,
-       std::string(call) + ": stream " + hex(s) + " was never created or is destroyed");
-  return false;
+  if (!live_handle(s)) {
+    fail(cudaErrorInvalidResourceHandle,
+         std::string(call) + ": stream " + hex(s) + " was never created or is destroyed");
+    return false;
+  }
+  if (wrong_device(call)) {
+    last_error = cudaErrorInvalidResourceHandle;
+    return false;
+  }
+  return true;
 }
 
 /// Checks one side of a copy: device memory for a device side, anything else for a host side.
 bool copy_side(const void* p, std::size_t bytes, bool device, const char* call, const char* side) {
+  if (device && unbacked(p)) {
+    fail(cudaErrorInvalidValue, std::string(call) + ": " + side + " " + hex(p) +
+                                    " is a bookkeeping-only allocation, with nothing to copy");
+    return false;
+  }
   if (device ? in_device(p, bytes) : !in_device(p, 0)) return true;
   fail(cudaErrorInvalidValue, std::string(call) + ": " + side + " " + hex(p) + " (" +
                                   std::to_string(bytes) + " bytes) is " +
@@ -140,6 +221,7 @@ bool copy_side(const void* p, std::size_t bytes, bool device, const char* call, 
 /// cublasCreate / cusolverDnCreate: a handle, once a device is current.
 template <typename H, typename Status>
 Status create_handle(H** handle, const char* call, Status ok, Status not_initialized) {
+  if (device_faulted(call)) return not_initialized;
   if (current_device != 0 || handle == nullptr) {
     refuse(std::string(call) + " before cudaSetDevice, or without an out pointer");
     return not_initialized;
@@ -162,6 +244,7 @@ Status destroy_handle(H* handle, const char* call, Status ok, Status not_initial
 template <typename H, typename Status>
 Status set_stream(H* handle, cudaStream_t stream, const char* call, Status ok,
                   Status not_initialized) {
+  if (device_faulted(call)) return not_initialized;
   if (!live_handle(handle) || !live_handle(stream)) {
     refuse(std::string(call) + ": unknown handle or stream");
     return not_initialized;
@@ -186,9 +269,10 @@ class Checks {
 
   /// A rows x cols operand with leading dimension ld in device memory.
   template <typename T>
-  Checks& matrix(const char* name, const T* p, int rows, int cols, int ld) {
+  Checks& matrix(const char* name, const T* p, std::int64_t rows, std::int64_t cols,
+                 std::int64_t ld) {
     if (!ok_) return *this;
-    if (rows < 0 || cols < 0 || ld < std::max(1, rows)) {
+    if (rows < 0 || cols < 0 || ld < std::max<std::int64_t>(1, rows)) {
       return bad(std::string(name) + ": rows " + std::to_string(rows) + ", cols " +
                      std::to_string(cols) + ", ld " + std::to_string(ld),
                  true);
@@ -208,6 +292,15 @@ class Checks {
     if (!ok_) return *this;
     if (inc != 1) return bad(std::string(name) + ": only unit strides are emulated", true);
     return matrix(name, p, n, 1, std::max(1, n));
+  }
+  /// Host memory of at least `bytes` (none needed when 0).
+  Checks& host_buffer(const char* name, const void* p, std::size_t bytes) {
+    if (!ok_ || bytes == 0) return *this;
+    if (p == nullptr || in_device(p, 0)) {
+      return bad(std::string(name) + " (" + std::to_string(bytes) + " bytes) must be host memory",
+                 true);
+    }
+    return *this;
   }
   /// A scalar in host memory (cuBLAS's default pointer mode).
   Checks& host_scalar(const char* name, const void* p) {
@@ -229,6 +322,9 @@ class Checks {
     }
     if (ok_ && !live_handle(h)) return bad("handle not created or destroyed", false);
     if (ok_ && !live_handle(h->stream)) return bad("the handle's stream is not set", false);
+    if (ok_ && current_device != 0) {
+      return bad("device 0 is not current on this thread (cudaSetDevice missing)", false);
+    }
     return *this;
   }
 
@@ -368,6 +464,23 @@ cusolverStatus_t solver_refusal(const Checks& c) {
 
 int workspace_size(int n) { return 64 * std::max(1, n); }
 
+/// The 64-bit API's workspaces: 64 doubles a row on the device, and a host workspace that is
+/// never 0 bytes, so that gpbo must pass one.
+std::size_t device_workspace_bytes(std::int64_t n) {
+  return std::size_t(64) * std::max<std::int64_t>(1, n) * sizeof(double);
+}
+constexpr std::size_t kHostWorkspaceBytes = 256;
+
+/// gpbo's rule for cuSOLVER's 32-bit API (cuda/cholesky.cuh): operands of at most 2^31 - 1
+/// elements.
+void require_legacy_size(Checks& c, int n, int lda) {
+  c.require(std::int64_t(n) * lda <= INT_MAX,
+            "n * lda = " + std::to_string(std::int64_t(n) * lda) +
+                " exceeds 2^31 - 1: gpbo sends such operands through the 64-bit API");
+}
+
+char lapack_uplo(cublasFillMode_t uplo) { return uplo == CUBLAS_FILL_MODE_LOWER ? 'L' : 'U'; }
+
 using LapackCall = lapack_int (*)(int, char, lapack_int, double*, lapack_int);
 
 cusolverStatus_t factor_call(const char* call, LapackCall lapack, cusolverDnHandle_t h,
@@ -376,15 +489,19 @@ cusolverStatus_t factor_call(const char* call, LapackCall lapack, cusolverDnHand
   Checks c(call);
   c.handle(h).require(n >= 0, "negative size");
   c.require(uplo != CUBLAS_FILL_MODE_FULL, "uplo must be LOWER or UPPER");
+  require_legacy_size(c, n, lda);
   c.require(lwork >= workspace_size(n), "lwork " + std::to_string(lwork) +
                                             " is less than the buffer size " +
                                             std::to_string(workspace_size(n)));
   c.matrix("A", A, n, n, std::max(lda, 0)).matrix("work", work, lwork, 1, std::max(1, lwork));
   c.matrix("devInfo", dev_info, 1, 1, 1);
   if (!c.ok()) return solver_refusal(c);
-  const lapack_int info =
-      lapack(LAPACK_COL_MAJOR, uplo == CUBLAS_FILL_MODE_LOWER ? 'L' : 'U', n, A, lda);
-  *dev_info = static_cast<int>(info);
+  record(call, n, lda, "lda");
+  int info = 0;
+  if (!injected_dev_info(call, &info) && !unbacked(A)) {
+    info = static_cast<int>(lapack(LAPACK_COL_MAJOR, lapack_uplo(uplo), n, A, lda));
+  }
+  *dev_info = info;
   // Poison the workspace as a real library leaves it: nothing may read it afterwards.
   std::memset(work, 0xff, std::size_t(lwork) * sizeof(double));
   return CUSOLVER_STATUS_SUCCESS;
@@ -394,9 +511,59 @@ cusolverStatus_t buffer_size_call(const char* call, cusolverDnHandle_t h, int n,
                                   int* lwork) {
   Checks c(call);
   c.handle(h).require(n >= 0, "negative size").host_scalar("lwork", lwork);
+  require_legacy_size(c, n, lda);
   c.matrix("A", A, n, n, std::max(lda, 0));
   if (!c.ok()) return solver_refusal(c);
   *lwork = workspace_size(n);
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+/// The checks every 64-bit call of an n x n operand A shares.
+Checks& generic_checks(Checks& c, cusolverDnHandle_t h, cublasFillMode_t uplo, std::int64_t n,
+                       cudaDataType type, const void* A, std::int64_t lda) {
+  c.handle(h).require(n >= 0, "negative size");
+  c.require(uplo != CUBLAS_FILL_MODE_FULL, "uplo must be LOWER or UPPER");
+  c.require(type == CUDA_R_64F, "the emulation computes CUDA_R_64F only");
+  return c.matrix("A", static_cast<const double*>(A), n, n, lda);
+}
+
+/// The workspaces and devInfo of a computing 64-bit call (not of its _bufferSize query).
+Checks& workspace_checks(Checks& c, std::int64_t n, void* device_buffer, std::size_t device_bytes,
+                         void* host_buffer, std::size_t host_bytes, int* info) {
+  c.require(device_bytes >= device_workspace_bytes(n),
+            "workspaceInBytesOnDevice " + std::to_string(device_bytes) + " is less than " +
+                std::to_string(device_workspace_bytes(n)));
+  c.require(host_bytes >= kHostWorkspaceBytes, "workspaceInBytesOnHost " +
+                                                   std::to_string(host_bytes) + " is less than " +
+                                                   std::to_string(kHostWorkspaceBytes));
+  c.matrix("bufferOnDevice", static_cast<unsigned char*>(device_buffer), std::int64_t(device_bytes),
+           1, std::max<std::int64_t>(1, device_bytes));
+  c.host_buffer("bufferOnHost", host_buffer, host_bytes);
+  return c.matrix("devInfo", info, 1, 1, 1);
+}
+
+cusolverStatus_t generic_buffer_size(Checks& c, std::int64_t n, std::size_t* device_bytes,
+                                     std::size_t* host_bytes) {
+  c.host_scalar("workspaceInBytesOnDevice", device_bytes);
+  c.host_scalar("workspaceInBytesOnHost", host_bytes);
+  if (!c.ok()) return solver_refusal(c);
+  *device_bytes = device_workspace_bytes(n);
+  *host_bytes = kHostWorkspaceBytes;
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+/// Runs `lapack` on A unless A is bookkeeping only or a devInfo was injected, then poisons
+/// both workspaces.
+template <typename Lapack>
+cusolverStatus_t generic_compute(const char* call, std::int64_t n, std::int64_t lda, void* A,
+                                 void* device_buffer, std::size_t device_bytes, void* host_buffer,
+                                 std::size_t host_bytes, int* info, Lapack&& lapack) {
+  record(call, n, lda, "lda");
+  int value = 0;
+  if (!injected_dev_info(call, &value) && !unbacked(A)) value = static_cast<int>(lapack());
+  *info = value;
+  std::memset(device_buffer, 0xff, device_bytes);
+  std::memset(host_buffer, 0xff, host_bytes);
   return CUSOLVER_STATUS_SUCCESS;
 }
 
@@ -426,6 +593,7 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
 }
 
 cudaError_t cudaMemPoolCreate(cudaMemPool_t* pool, const cudaMemPoolProps* props) {
+  if (device_faulted("cudaMemPoolCreate")) return last_error = cudaErrorIllegalAddress;
   if (pool == nullptr || props == nullptr || props->allocType != cudaMemAllocationTypePinned ||
       props->location.type != cudaMemLocationTypeDevice || props->location.id != 0) {
     return fail(cudaErrorInvalidValue,
@@ -443,6 +611,7 @@ cudaError_t cudaMemPoolDestroy(cudaMemPool_t pool) {
 }
 
 cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr, void* value) {
+  if (device_faulted("cudaMemPoolSetAttribute")) return last_error = cudaErrorIllegalAddress;
   if (!live_handle(pool) || value == nullptr) {
     return fail(cudaErrorInvalidValue, "cudaMemPoolSetAttribute: unknown pool");
   }
@@ -450,6 +619,7 @@ cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr, void* v
 }
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
+  if (device_faulted("cudaStreamCreateWithFlags")) return last_error = cudaErrorIllegalAddress;
   if (current_device != 0) {
     return fail(cudaErrorInvalidDevice, "cudaStreamCreateWithFlags before cudaSetDevice");
   }
@@ -474,13 +644,26 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
 cudaError_t cudaMallocAsync(void** ptr, std::size_t bytes, cudaStream_t stream) {
   if (!device_stream(stream, "cudaMallocAsync")) return last_error;
   if (ptr == nullptr) return fail(cudaErrorInvalidValue, "cudaMallocAsync: null out pointer");
-  void* p = std::malloc(std::max<std::size_t>(bytes, 1));
+  bool bookkeeping_only = false;
+  {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    bookkeeping_only = bytes >= state().unbacked_threshold;
+  }
+  void* p = nullptr;
+  if (bookkeeping_only) {
+    // Address space only: any access faults.
+    p = mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) p = nullptr;
+  } else {
+    p = std::malloc(std::max<std::size_t>(bytes, 1));
+    // Device memory starts undefined: all-ones bytes read as NaN (doubles, floats) or -1.
+    if (p != nullptr) std::memset(p, 0xff, bytes);
+  }
   if (p == nullptr) return fail(cudaErrorMemoryAllocation, "cudaMallocAsync: out of memory");
-  // Device memory starts undefined: all-ones bytes read as NaN (doubles, floats) or -1.
-  std::memset(p, 0xff, bytes);
   {
     std::lock_guard<std::mutex> lock(state().mutex);
     state().allocations[reinterpret_cast<std::uintptr_t>(p)] = bytes;
+    if (bookkeeping_only) state().unbacked.insert(reinterpret_cast<std::uintptr_t>(p));
   }
   *ptr = p;
   return cudaSuccess;
@@ -498,14 +681,27 @@ cudaError_t cudaFreeAsync(void* ptr, cudaStream_t stream) {
   if (!live_handle(stream)) {
     return fail(cudaErrorInvalidResourceHandle, "cudaFreeAsync: unknown or destroyed stream");
   }
+  if (wrong_device("cudaFreeAsync")) return cudaErrorInvalidResourceHandle;
+  std::size_t bytes = 0;
+  bool bookkeeping_only = false;
   {
     std::lock_guard<std::mutex> lock(state().mutex);
-    if (state().allocations.erase(reinterpret_cast<std::uintptr_t>(ptr)) == 0) {
+    const auto base = reinterpret_cast<std::uintptr_t>(ptr);
+    const auto it = state().allocations.find(base);
+    if (it == state().allocations.end()) {
       ptr = nullptr;
+    } else {
+      bytes = it->second;
+      bookkeeping_only = state().unbacked.erase(base) > 0;
+      state().allocations.erase(it);
     }
   }
   if (ptr == nullptr) return fail(cudaErrorInvalidValue, "cudaFreeAsync: not an allocation");
-  std::free(ptr);
+  if (bookkeeping_only) {
+    munmap(ptr, bytes);
+  } else {
+    std::free(ptr);
+  }
   return cudaSuccess;
 }
 
@@ -551,6 +747,12 @@ cudaError_t cudaMemcpy2DAsync(void* dst, std::size_t dpitch, const void* src, st
 cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t stream) {
   if (!device_stream(stream, "cudaMemsetAsync")) return last_error;
   if (bytes == 0) return cudaSuccess;
+  if (unbacked(ptr)) {
+    if (!in_device(ptr, bytes)) {
+      return fail(cudaErrorInvalidValue, "cudaMemsetAsync: past the end of its allocation");
+    }
+    return cudaSuccess;  // bookkeeping only: nothing to write
+  }
   if (!copy_side(ptr, bytes, true, "cudaMemsetAsync", "destination")) return cudaErrorInvalidValue;
   std::memset(ptr, value, bytes);
   return cudaSuccess;
@@ -703,6 +905,8 @@ cublasStatus_t cublasDsyrk(cublasHandle_t h, cublasFillMode_t uplo, cublasOperat
   c.matrix("C", C, n, n, ldc);
   if (k > 0) c.matrix("A", A, t ? k : n, t ? n : k, lda);
   if (!c.ok()) return blas_status(c);
+  record("cublasDsyrk", n, k, "k");
+  if (unbacked(C) || (k > 0 && unbacked(A))) return CUBLAS_STATUS_SUCCESS;  // bookkeeping only
   Mat<double> prod = Mat<double>::Zero(n, n);
   if (k > 0) {
     const Mat<double> opA =
@@ -793,6 +997,83 @@ cusolverStatus_t cusolverDnDpotri(cusolverDnHandle_t h, cublasFillMode_t uplo, i
                      dev_info);
 }
 
+cusolverStatus_t cusolverDnCreateParams(cusolverDnParams_t* params) {
+  if (device_faulted("cusolverDnCreateParams")) return CUSOLVER_STATUS_NOT_INITIALIZED;
+  if (params == nullptr) {
+    refuse("cusolverDnCreateParams: null out pointer");
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  }
+  *params = new EmulatedSolverParams;
+  add_handle(*params);
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+cusolverStatus_t cusolverDnDestroyParams(cusolverDnParams_t params) {
+  return destroy_handle(params, "cusolverDnDestroyParams", CUSOLVER_STATUS_SUCCESS,
+                        CUSOLVER_STATUS_INVALID_VALUE);
+}
+
+cusolverStatus_t cusolverDnXpotrf_bufferSize(cusolverDnHandle_t h, cusolverDnParams_t params,
+                                             cublasFillMode_t uplo, std::int64_t n,
+                                             cudaDataType dataTypeA, const void* A,
+                                             std::int64_t lda, cudaDataType computeType,
+                                             std::size_t* workspaceInBytesOnDevice,
+                                             std::size_t* workspaceInBytesOnHost) {
+  Checks c("cusolverDnXpotrf_bufferSize");
+  generic_checks(c, h, uplo, n, dataTypeA, A, lda);
+  c.require(live_handle(params), "params not created or destroyed");
+  c.require(computeType == CUDA_R_64F, "the emulation computes CUDA_R_64F only");
+  return generic_buffer_size(c, n, workspaceInBytesOnDevice, workspaceInBytesOnHost);
+}
+
+cusolverStatus_t cusolverDnXpotrf(cusolverDnHandle_t h, cusolverDnParams_t params,
+                                  cublasFillMode_t uplo, std::int64_t n, cudaDataType dataTypeA,
+                                  void* A, std::int64_t lda, cudaDataType computeType,
+                                  void* bufferOnDevice, std::size_t workspaceInBytesOnDevice,
+                                  void* bufferOnHost, std::size_t workspaceInBytesOnHost,
+                                  int* info) {
+  Checks c("cusolverDnXpotrf");
+  generic_checks(c, h, uplo, n, dataTypeA, A, lda);
+  c.require(live_handle(params), "params not created or destroyed");
+  c.require(computeType == CUDA_R_64F, "the emulation computes CUDA_R_64F only");
+  workspace_checks(c, n, bufferOnDevice, workspaceInBytesOnDevice, bufferOnHost,
+                   workspaceInBytesOnHost, info);
+  if (!c.ok()) return solver_refusal(c);
+  return generic_compute("cusolverDnXpotrf", n, lda, A, bufferOnDevice, workspaceInBytesOnDevice,
+                         bufferOnHost, workspaceInBytesOnHost, info, [&] {
+                           return LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, lapack_uplo(uplo), n,
+                                                      static_cast<double*>(A), lda);
+                         });
+}
+
+cusolverStatus_t cusolverDnXtrtri_bufferSize(cusolverDnHandle_t h, cublasFillMode_t uplo,
+                                             cublasDiagType_t, std::int64_t n,
+                                             cudaDataType dataTypeA, void* A, std::int64_t lda,
+                                             std::size_t* workspaceInBytesOnDevice,
+                                             std::size_t* workspaceInBytesOnHost) {
+  Checks c("cusolverDnXtrtri_bufferSize");
+  generic_checks(c, h, uplo, n, dataTypeA, A, lda);
+  return generic_buffer_size(c, n, workspaceInBytesOnDevice, workspaceInBytesOnHost);
+}
+
+cusolverStatus_t cusolverDnXtrtri(cusolverDnHandle_t h, cublasFillMode_t uplo,
+                                  cublasDiagType_t diag, std::int64_t n, cudaDataType dataTypeA,
+                                  void* A, std::int64_t lda, void* bufferOnDevice,
+                                  std::size_t workspaceInBytesOnDevice, void* bufferOnHost,
+                                  std::size_t workspaceInBytesOnHost, int* devInfo) {
+  Checks c("cusolverDnXtrtri");
+  generic_checks(c, h, uplo, n, dataTypeA, A, lda);
+  workspace_checks(c, n, bufferOnDevice, workspaceInBytesOnDevice, bufferOnHost,
+                   workspaceInBytesOnHost, devInfo);
+  if (!c.ok()) return solver_refusal(c);
+  return generic_compute("cusolverDnXtrtri", n, lda, A, bufferOnDevice, workspaceInBytesOnDevice,
+                         bufferOnHost, workspaceInBytesOnHost, devInfo, [&] {
+                           return LAPACKE_dtrtri_work(LAPACK_COL_MAJOR, lapack_uplo(uplo),
+                                                      diag == CUBLAS_DIAG_UNIT ? 'U' : 'N', n,
+                                                      static_cast<double*>(A), lda);
+                         });
+}
+
 // ---------------------------------------------------------------- test hooks
 
 namespace emulation {
@@ -828,6 +1109,45 @@ void clear_faults() {
   std::lock_guard<std::mutex> lock(state().mutex);
   state().fault_at.clear();
   state().faulted = false;
+}
+
+void inject_dev_info(const std::string& call, int info) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().info_at = call;
+  state().info_value = info;
+}
+
+void set_unbacked_threshold(std::size_t bytes) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().unbacked_threshold = bytes;
+}
+
+void record_calls(bool on) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().recording = on;
+  if (on) state().recorded.clear();
+}
+
+std::vector<std::string> recorded_calls() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  return state().recorded;
+}
+
+void pause_at(const std::string& call) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().pause_call = call;
+  state().resumed = false;
+}
+
+void wait_until_paused() {
+  std::unique_lock<std::mutex> lock(state().mutex);
+  state().pause_cv.wait(lock, [] { return state().paused; });
+}
+
+void resume() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().resumed = true;
+  state().pause_cv.notify_all();
 }
 
 }  // namespace emulation
