@@ -20,9 +20,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-template <typename T>
-using Access = T& (*)(OptionValues&);
-
 /// A number as a message shows it: "0", "1e-06", "nan", "-inf".
 std::string shown(double x) {
   std::ostringstream out;
@@ -63,8 +60,12 @@ OptionSpec row(std::string key, std::string field, std::string help, Json exampl
   return s;
 }
 
+// Each row reads and writes its field through `access`, a generic lambda returning a reference
+// to the field of a const or a mutable OptionValues.
+
 /// An int option in [min, max].
-OptionSpec integer(std::string key, std::string field, std::string help, Access<int> access,
+template <typename Access>
+OptionSpec integer(std::string key, std::string field, std::string help, Access access,
                    long long min, Json example, long long max = std::numeric_limits<int>::max()) {
   OptionSpec s = row(std::move(key), std::move(field), std::move(help), std::move(example));
   const std::string k = s.key;
@@ -75,7 +76,7 @@ OptionSpec integer(std::string key, std::string field, std::string help, Access<
     }
     access(v) = static_cast<int>(x);
   };
-  s.get = [access](const OptionValues& v) { return Json(access(const_cast<OptionValues&>(v))); };
+  s.get = [access](const OptionValues& v) { return Json(access(v)); };
   s.set = [k, assign](OptionValues& v, const Json& j) {
     if (!j.is_number_integer()) bad(k, "must be an integer, got " + json_text(j));
     if (j.is_number_unsigned() && j.get<std::uint64_t>() > std::uint64_t(INT64_MAX)) {
@@ -90,11 +91,12 @@ OptionSpec integer(std::string key, std::string field, std::string help, Access<
 }
 
 /// A std::uint64_t option (any value from 0 to 2^64 - 1).
-OptionSpec unsigned64(std::string key, std::string field, std::string help,
-                      Access<std::uint64_t> access, Json example) {
+template <typename Access>
+OptionSpec unsigned64(std::string key, std::string field, std::string help, Access access,
+                      Json example) {
   OptionSpec s = row(std::move(key), std::move(field), std::move(help), std::move(example));
   const std::string k = s.key;
-  s.get = [access](const OptionValues& v) { return Json(access(const_cast<OptionValues&>(v))); };
+  s.get = [access](const OptionValues& v) { return Json(access(v)); };
   s.set = [k, access](OptionValues& v, const Json& j) {
     if (!j.is_number_unsigned() && !(j.is_number_integer() && j.get<std::int64_t>() >= 0)) {
       bad(k, "must be an integer >= 0, got " + json_text(j));
@@ -108,8 +110,9 @@ OptionSpec unsigned64(std::string key, std::string field, std::string help,
 }
 
 /// A finite double option above `min` (or at it, unless `exclusive`).
-OptionSpec real(std::string key, std::string field, std::string help, Access<double> access,
-                double min, bool exclusive, Json example) {
+template <typename Access>
+OptionSpec real(std::string key, std::string field, std::string help, Access access, double min,
+                bool exclusive, Json example) {
   OptionSpec s = row(std::move(key), std::move(field), std::move(help), std::move(example));
   const std::string k = s.key;
   const auto assign = [k, access, min, exclusive](OptionValues& v, double x) {
@@ -119,7 +122,7 @@ OptionSpec real(std::string key, std::string field, std::string help, Access<dou
     }
     access(v) = x;
   };
-  s.get = [access](const OptionValues& v) { return Json(access(const_cast<OptionValues&>(v))); };
+  s.get = [access](const OptionValues& v) { return Json(access(v)); };
   s.set = [k, assign](OptionValues& v, const Json& j) {
     if (!j.is_number()) bad(k, "must be a number, got " + json_text(j));
     assign(v, j.get<double>());
@@ -130,12 +133,13 @@ OptionSpec real(std::string key, std::string field, std::string help, Access<dou
   return s;
 }
 
-OptionSpec boolean(std::string key, std::string field, std::string help, Access<bool> access,
+template <typename Access>
+OptionSpec boolean(std::string key, std::string field, std::string help, Access access,
                    Json example) {
   OptionSpec s = row(std::move(key), std::move(field), std::move(help), std::move(example));
   s.is_bool = true;
   const std::string k = s.key;
-  s.get = [access](const OptionValues& v) { return Json(access(const_cast<OptionValues&>(v))); };
+  s.get = [access](const OptionValues& v) { return Json(access(v)); };
   s.set = [k, access](OptionValues& v, const Json& j) {
     if (!j.is_boolean()) bad(k, "must be true or false, got " + json_text(j));
     access(v) = j.get<bool>();
@@ -148,14 +152,12 @@ OptionSpec boolean(std::string key, std::string field, std::string help, Access<
 }
 
 /// An option whose value is a name (an enum, a device): parse() throws InvalidArgument.
-template <typename T>
-OptionSpec named(std::string key, std::string field, std::string help, Access<T> access,
+template <typename T, typename Access>
+OptionSpec named(std::string key, std::string field, std::string help, Access access,
                  T (*parse)(const std::string&), std::string (*name)(const T&), Json example) {
   OptionSpec s = row(std::move(key), std::move(field), std::move(help), std::move(example));
   const std::string k = s.key;
-  s.get = [access, name](const OptionValues& v) {
-    return Json(name(access(const_cast<OptionValues&>(v))));
-  };
+  s.get = [access, name](const OptionValues& v) { return Json(name(access(v))); };
   s.set = [k, access, parse](OptionValues& v, const Json& j) {
     if (!j.is_string()) bad(k, "must be a string, got " + json_text(j));
     access(v) = parse(j.get<std::string>());
@@ -172,159 +174,158 @@ std::string device_name(const Device& d) { return d.to_string(); }
 
 std::vector<OptionSpec> make_table() {
   std::vector<OptionSpec> t;
-  using V = OptionValues;
   // ---- StudyOptions, in the order of gpbo/options.hpp
   t.push_back(named<Direction>(
       "direction", "study.direction", "minimize or maximize",
-      [](V& v) -> Direction& { return v.study.direction; }, parse_direction, enum_name<Direction>,
+      [](auto& v) -> auto& { return v.study.direction; }, parse_direction, enum_name<Direction>,
       "maximize"));
   t.push_back(unsigned64(
       "seed", "study.seed", "Random seed of the study",
-      [](V& v) -> std::uint64_t& { return v.study.seed; }, 7));
+      [](auto& v) -> auto& { return v.study.seed; }, 7));
   t.push_back(integer(
       "n_initial", "study.n_initial", "Initial Sobol design size (0: grows with d)",
-      [](V& v) -> int& { return v.study.n_initial; }, 0, 12));
+      [](auto& v) -> auto& { return v.study.n_initial; }, 0, 12));
   t.push_back(named<AcquisitionType>(
       "acquisition", "study.acquisition", "logei, ei, ucb or pi",
-      [](V& v) -> AcquisitionType& { return v.study.acquisition; }, parse_acquisition,
+      [](auto& v) -> auto& { return v.study.acquisition; }, parse_acquisition,
       enum_name<AcquisitionType>, "ucb"));
   t.push_back(real(
       "ucb_beta", "study.ucb_beta", "UCB exploration weight beta (mean + sqrt(beta) sd)",
-      [](V& v) -> double& { return v.study.ucb_beta; }, 0.0, false, 9.0));
+      [](auto& v) -> auto& { return v.study.ucb_beta; }, 0.0, false, 9.0));
   t.push_back(named<NoiseModel>(
       "noise", "study.noise", "auto, deterministic or noisy",
-      [](V& v) -> NoiseModel& { return v.study.noise; }, parse_noise_model, enum_name<NoiseModel>,
+      [](auto& v) -> auto& { return v.study.noise; }, parse_noise_model, enum_name<NoiseModel>,
       "noisy"));
   t.push_back(named<BatchMethod>(
       "batch_method", "study.batch_method", "auto, greedy, qlognei or thompson",
-      [](V& v) -> BatchMethod& { return v.study.batch_method; }, parse_batch_method,
+      [](auto& v) -> auto& { return v.study.batch_method; }, parse_batch_method,
       enum_name<BatchMethod>, "thompson"));
   t.push_back(named<Strategy>(
       "strategy", "study.strategy",
       "global, trust-region or auto (trust region from 40 parameters)",
-      [](V& v) -> Strategy& { return v.study.strategy; }, parse_strategy, enum_name<Strategy>,
+      [](auto& v) -> auto& { return v.study.strategy; }, parse_strategy, enum_name<Strategy>,
       "trust-region"));
   t.push_back(real(
       "trust_region.length_init", "study.trust_region.length_init",
       "Trust region: initial side length (unit cube)",
-      [](V& v) -> double& { return v.study.trust_region.length_init; }, 0.0, true, 0.5));
+      [](auto& v) -> auto& { return v.study.trust_region.length_init; }, 0.0, true, 0.5));
   t.push_back(real(
       "trust_region.length_min", "study.trust_region.length_min",
       "Trust region: side length below which it restarts",
-      [](V& v) -> double& { return v.study.trust_region.length_min; }, 0.0, true, 0.01));
+      [](auto& v) -> auto& { return v.study.trust_region.length_min; }, 0.0, true, 0.01));
   t.push_back(real(
       "trust_region.length_max", "study.trust_region.length_max",
       "Trust region: largest side length",
-      [](V& v) -> double& { return v.study.trust_region.length_max; }, 0.0, true, 1.0));
+      [](auto& v) -> auto& { return v.study.trust_region.length_max; }, 0.0, true, 1.0));
   t.push_back(integer(
       "trust_region.success_tolerance", "study.trust_region.success_tolerance",
       "Trust region: successful batches in a row before it doubles",
-      [](V& v) -> int& { return v.study.trust_region.success_tolerance; }, 1, 4));
+      [](auto& v) -> auto& { return v.study.trust_region.success_tolerance; }, 1, 4));
   t.push_back(integer(
       "trust_region.failure_tolerance", "study.trust_region.failure_tolerance",
       "Trust region: failed batches in a row before it halves (0: TuRBO's rule)",
-      [](V& v) -> int& { return v.study.trust_region.failure_tolerance; }, 0, 5));
+      [](auto& v) -> auto& { return v.study.trust_region.failure_tolerance; }, 0, 5));
   t.push_back(real(
       "trust_region.success_margin", "study.trust_region.success_margin",
       "Trust region: a success beats the region's best by this share of |best|",
-      [](V& v) -> double& { return v.study.trust_region.success_margin; }, 0.0, false, 0.01));
+      [](auto& v) -> auto& { return v.study.trust_region.success_margin; }, 0.0, false, 0.01));
   t.push_back(integer(
       "trust_region.n_candidates", "study.trust_region.n_candidates",
       "Trust region: candidates per ask (0: min(5000, max(2000, 200 d)))",
-      [](V& v) -> int& { return v.study.trust_region.n_candidates; }, 0, 3000));
+      [](auto& v) -> auto& { return v.study.trust_region.n_candidates; }, 0, 3000));
   t.push_back(integer(
       "trust_region.max_points", "study.trust_region.max_points",
       "Trust region: the local GP's most trials, nearest the centre (0: all)",
-      [](V& v) -> int& { return v.study.trust_region.max_points; }, 0, 500));
+      [](auto& v) -> auto& { return v.study.trust_region.max_points; }, 0, 500));
   t.push_back(integer(
       "trust_region.auto_min_dim", "study.trust_region.auto_min_dim",
       "Strategy auto: the trust region from this many parameters up",
-      [](V& v) -> int& { return v.study.trust_region.auto_min_dim; }, 0, 20));
+      [](auto& v) -> auto& { return v.study.trust_region.auto_min_dim; }, 0, 20));
   OptionSpec regions = integer(
       "trust_region.n_regions", "study.trust_region.n_regions",
       "Trust regions kept at once (TuRBO-m; more than 1 needs Thompson batches)",
-      [](V& v) -> int& { return v.study.trust_region.n_regions; }, 1, 2, kMaxTrustRegions);
+      [](auto& v) -> auto& { return v.study.trust_region.n_regions; }, 1, 2, kMaxTrustRegions);
   regions.flag = "--trust-regions";
   t.push_back(std::move(regions));
   t.push_back(named<OutputWarping>(
       "output_warping", "study.output_warping", "Output warping before the GP: halfrank, log, none",
-      [](V& v) -> OutputWarping& { return v.study.output_warping; }, parse_output_warping,
+      [](auto& v) -> auto& { return v.study.output_warping; }, parse_output_warping,
       enum_name<OutputWarping>, "log"));
   t.push_back(real(
       "warp_strength", "study.warp_strength", "Strength of the log warping (> 1)",
-      [](V& v) -> double& { return v.study.warp_strength; }, 0.0, true, 100.0));
+      [](auto& v) -> auto& { return v.study.warp_strength; }, 0.0, true, 100.0));
   t.push_back(named<KernelType>(
       "kernel", "study.gp.kernel", "matern52 or rbf",
-      [](V& v) -> KernelType& { return v.study.gp.kernel; }, parse_kernel, enum_name<KernelType>,
+      [](auto& v) -> auto& { return v.study.gp.kernel; }, parse_kernel, enum_name<KernelType>,
       "rbf"));
   t.push_back(integer(
       "gp.n_starts", "study.gp.n_starts", "GP fit: starting points without a warm start",
-      [](V& v) -> int& { return v.study.gp.n_starts; }, 1, 5));
+      [](auto& v) -> auto& { return v.study.gp.n_starts; }, 1, 5));
   t.push_back(integer(
       "gp.max_iterations", "study.gp.max_iterations", "GP fit: L-BFGS-B iterations per start",
-      [](V& v) -> int& { return v.study.gp.max_iterations; }, 1, 200));
+      [](auto& v) -> auto& { return v.study.gp.max_iterations; }, 1, 200));
   t.push_back(integer(
       "gp.warm_only_above", "study.gp.warm_only_above",
       "GP fit: from this many observations, refine only the warm start",
-      [](V& v) -> int& { return v.study.gp.warm_only_above; }, 0, 100));
+      [](auto& v) -> auto& { return v.study.gp.warm_only_above; }, 0, 100));
   t.push_back(integer(
       "gp.warm_max_iterations", "study.gp.warm_max_iterations",
       "GP fit: iterations of a warm-start-only refinement",
-      [](V& v) -> int& { return v.study.gp.warm_max_iterations; }, 1, 20));
+      [](auto& v) -> auto& { return v.study.gp.warm_max_iterations; }, 1, 20));
   t.push_back(real(
       "gp.min_lengthscale", "study.gp.min_lengthscale", "GP fit: smallest lengthscale",
-      [](V& v) -> double& { return v.study.gp.min_lengthscale; }, 0.0, true, 1e-2));
+      [](auto& v) -> auto& { return v.study.gp.min_lengthscale; }, 0.0, true, 1e-2));
   t.push_back(real(
       "gp.max_lengthscale", "study.gp.max_lengthscale", "GP fit: largest lengthscale",
-      [](V& v) -> double& { return v.study.gp.max_lengthscale; }, 0.0, true, 100.0));
+      [](auto& v) -> auto& { return v.study.gp.max_lengthscale; }, 0.0, true, 100.0));
   t.push_back(real(
       "gp.min_noise", "study.gp.min_noise", "GP fit: smallest noise variance (standardized)",
-      [](V& v) -> double& { return v.study.gp.min_noise; }, 0.0, true, 1e-5));
+      [](auto& v) -> auto& { return v.study.gp.min_noise; }, 0.0, true, 1e-5));
   t.push_back(real(
       "gp.max_noise", "study.gp.max_noise", "GP fit: largest noise variance (standardized)",
-      [](V& v) -> double& { return v.study.gp.max_noise; }, 0.0, true, 0.5));
+      [](auto& v) -> auto& { return v.study.gp.max_noise; }, 0.0, true, 0.5));
   t.push_back(real(
       "gp.min_outputscale", "study.gp.min_outputscale", "GP fit: smallest outputscale",
-      [](V& v) -> double& { return v.study.gp.min_outputscale; }, 0.0, true, 0.05));
+      [](auto& v) -> auto& { return v.study.gp.min_outputscale; }, 0.0, true, 0.05));
   t.push_back(real(
       "gp.max_outputscale", "study.gp.max_outputscale", "GP fit: largest outputscale",
-      [](V& v) -> double& { return v.study.gp.max_outputscale; }, 0.0, true, 20.0));
+      [](auto& v) -> auto& { return v.study.gp.max_outputscale; }, 0.0, true, 20.0));
   t.push_back(integer(
       "optimizer.raw_samples", "study.optimizer.raw_samples",
       "Acquisition search: Sobol points scored per ask",
-      [](V& v) -> int& { return v.study.optimizer.raw_samples; }, 1, 512));
+      [](auto& v) -> auto& { return v.study.optimizer.raw_samples; }, 1, 512));
   t.push_back(integer(
       "optimizer.perturbations_per_anchor", "study.optimizer.perturbations_per_anchor",
       "Acquisition search: perturbations scored around each anchor",
-      [](V& v) -> int& { return v.study.optimizer.perturbations_per_anchor; }, 0, 32));
+      [](auto& v) -> auto& { return v.study.optimizer.perturbations_per_anchor; }, 0, 32));
   t.push_back(integer(
       "optimizer.anchors", "study.optimizer.anchors",
       "Acquisition search: best observed points perturbed",
-      [](V& v) -> int& { return v.study.optimizer.anchors; }, 0, 3));
+      [](auto& v) -> auto& { return v.study.optimizer.anchors; }, 0, 3));
   t.push_back(integer(
       "optimizer.restarts", "study.optimizer.restarts",
       "Acquisition search: best candidates refined by L-BFGS-B",
-      [](V& v) -> int& { return v.study.optimizer.restarts; }, 0, 4));
+      [](auto& v) -> auto& { return v.study.optimizer.restarts; }, 0, 4));
   t.push_back(integer(
       "optimizer.refine_iterations", "study.optimizer.refine_iterations",
       "Acquisition search: L-BFGS-B iterations per refined candidate",
-      [](V& v) -> int& { return v.study.optimizer.refine_iterations; }, 0, 50));
+      [](auto& v) -> auto& { return v.study.optimizer.refine_iterations; }, 0, 50));
   t.push_back(named<Device>(
       "device", "study.device", "auto, cpu, cuda or cuda:N",
-      [](V& v) -> Device& { return v.study.device; }, Device::parse, device_name, "cpu"));
+      [](auto& v) -> auto& { return v.study.device; }, Device::parse, device_name, "cpu"));
   t.push_back(named<ScorePrecision>(
       "score_precision", "study.score_precision",
       "double or float: float32 candidate scoring on a GPU (the CPU scores in double)",
-      [](V& v) -> ScorePrecision& { return v.study.score_precision; }, parse_score_precision,
+      [](auto& v) -> auto& { return v.study.score_precision; }, parse_score_precision,
       enum_name<ScorePrecision>, "float"));
   // ---- PersistenceOptions
   t.push_back(real(
       "lease_seconds", "persistence.lease_seconds",
       "A running trial without a heartbeat this long fails",
-      [](V& v) -> double& { return v.persistence.lease_seconds; }, 0.0, true, 60.0));
+      [](auto& v) -> auto& { return v.persistence.lease_seconds; }, 0.0, true, 60.0));
   t.push_back(boolean(
       "requeue_expired", "persistence.requeue_expired", "Queue an expired trial's point again",
-      [](V& v) -> bool& { return v.persistence.requeue_expired; }, true));
+      [](auto& v) -> auto& { return v.persistence.requeue_expired; }, true));
   return t;
 }
 
