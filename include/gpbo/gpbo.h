@@ -174,6 +174,20 @@ int gpbo_study_heartbeat(gpbo_study* study, int64_t trial_id);
 int gpbo_study_enqueue(gpbo_study* study, const char* params_json);
 
 /**
+ * Adds finished trials that ran elsewhere (an earlier history), all in one transaction:
+ * `trials_json` is {"trials": [{"params": {...}, "value": 0.25}, {"params": {...}, "state":
+ * "failed"}, ...]} (each with every parameter of the space; "value" for a complete trial,
+ * "state" "failed" or "pruned" otherwise; optional "created_at"/"finished_at"; the JSON that
+ * gpbo_study_trials returns reads back, its other keys ignored). They get the next ids and
+ * source "imported".
+ * On success *trials_json_out is {"trials": [trial, ...]}, the trials as stored, to be released
+ * with gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, malformed JSON, a point not in the space, a
+ * non-finite value, a running trial; nothing is written), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_add_trials(gpbo_study* study, const char* trials_json, char** trials_json_out);
+
+/**
  * The best complete trial (lowest value when minimizing, highest when maximizing).
  * On success *trial_json_out is one trial object, to be released with gpbo_free().
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND (no trial is

@@ -58,6 +58,11 @@ class PersistentStudy {
   Trial heartbeat(std::int64_t trial_id);
   /// Queues a point for the next ask; validated now (InvalidArgument), nothing written if bad.
   void enqueue(const Params& params);
+  /// Adds finished trials that ran elsewhere (an earlier history), in one transaction: each
+  /// needs the space's parameters and a state of COMPLETE (with a finite value), FAILED or
+  /// PRUNED; its source becomes "imported", its times are kept when set (else now). Returns the
+  /// stored trials. InvalidArgument for any bad trial, and then nothing is written.
+  std::vector<Trial> add_trials(const std::vector<Trial>& trials);
 
   /// The best complete trial, if any.
   std::optional<Trial> best();

@@ -173,6 +173,24 @@ int gpbo_study_enqueue(gpbo_study* study, const char* params_json) {
   });
 }
 
+int gpbo_study_add_trials(gpbo_study* study, const char* finished_json, char** trials_json_out) {
+  if (trials_json_out != nullptr) *trials_json_out = nullptr;
+  return guard("gpbo_study_add_trials", [&] {
+    require(study, "study");
+    require(finished_json, "trials_json");
+    require(trials_json_out, "trials_json_out");
+    json j;
+    try {
+      j = json::parse(finished_json);
+    } catch (const json::exception& e) {
+      throw gpbo::InvalidArgument(std::string("trials_json: malformed JSON: ") + e.what());
+    }
+    const gpbo::Space space = gpbo::Space::from_json(study->study.info().space_json);
+    *trials_json_out =
+        copy_out(trials_json(study->study.add_trials(gpbo::finished_trials_from_json(j, &space))));
+  });
+}
+
 int gpbo_study_best(gpbo_study* study, char** trial_json_out) {
   if (trial_json_out != nullptr) *trial_json_out = nullptr;
   return guard("gpbo_study_best", [&] {

@@ -45,6 +45,9 @@ struct StoreArgs {
   bool skip_if_finished = false;
   std::string params;
   std::string output;
+  // import
+  std::string input;
+  std::string input_format;
   // worker
   std::string function;
   int dim = 0;
@@ -142,6 +145,81 @@ void export_csv(const std::vector<Trial>& trials, const Space& space, std::ostre
   }
 }
 
+/// The fields of one CSV line: commas split them except inside a double-quoted field (whose
+/// quotes, and backslash escapes, are JSON's: `gpbo export -f csv` writes strings that way).
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '\\' && i + 1 < line.size()) {
+      out.back() += c;
+      out.back() += line[++i];
+    } else if (c == '"') {
+      quoted = !quoted;
+      out.back() += c;
+    } else if (c == ',' && !quoted) {
+      out.emplace_back();
+    } else if (c != '\r') {
+      out.back() += c;
+    }
+  }
+  if (quoted) throw InvalidArgument("CSV: an unterminated quote in: " + line);
+  return out;
+}
+
+/// A CSV file of trials as {"trials": [...]} (codec/trial_json.hpp's form to add): the columns
+/// of `gpbo export -f csv`, or any CSV with a header whose columns are parameters (optionally
+/// prefixed "param_") besides value, state, created_at and finished_at; id, worker_id, source
+/// and lease_deadline are ignored. Numbers are JSON numbers; a quoted field is a JSON string,
+/// and an unquoted one that is not a number is a string too.
+json csv_to_trials(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line)) throw InvalidArgument("CSV: the file is empty");
+  const std::vector<std::string> header = csv_fields(line);
+  json trials = json::array();
+  for (int row = 2; std::getline(in, line); ++row) {
+    if (line.empty() || line == "\r") continue;
+    const std::vector<std::string> fields = csv_fields(line);
+    if (fields.size() != header.size()) {
+      throw InvalidArgument("CSV line " + std::to_string(row) + ": " +
+                            std::to_string(fields.size()) + " fields, the header has " +
+                            std::to_string(header.size()));
+    }
+    json item = {{"params", json::object()}};
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      const std::string& name = header[c];
+      const std::string& f = fields[c];
+      if (name == "id" || name == "worker_id" || name == "source" || name == "lease_deadline") {
+        continue;
+      }
+      if (name == "state") {
+        if (!f.empty()) item["state"] = f;
+        continue;
+      }
+      json v;
+      if (!f.empty() && f.front() == '"') {
+        v = json::parse(f, nullptr, false);
+        if (v.is_discarded()) {
+          throw InvalidArgument("CSV line " + std::to_string(row) + ": bad quoted field " + f);
+        }
+      } else if (!f.empty()) {
+        v = json::parse(f, nullptr, false);
+        if (v.is_discarded() || !v.is_number()) v = f;
+      }
+      if (name == "value" || name == "created_at" || name == "finished_at") {
+        if (!v.is_null()) item[name] = v;
+        continue;
+      }
+      const std::string param = name.rfind("param_", 0) == 0 ? name.substr(6) : name;
+      item["params"][param] = v;
+    }
+    trials.push_back(std::move(item));
+  }
+  return {{"trials", std::move(trials)}};
+}
+
 }  // namespace
 
 std::function<int()> add_store_commands(CLI::App& app) {
@@ -200,6 +278,13 @@ std::function<int()> add_store_commands(CLI::App& app) {
       ->check(CLI::IsMember({"csv", "json"}))
       ->capture_default_str();
   exp->add_option("-o,--output", a->output, "File to write (default: stdout)");
+  CLI::App* import = with_storage(
+      app.add_subcommand("import", "Add finished trials from a JSON or CSV file (an old history)"),
+      true);
+  import->add_option("-i,--input", a->input, "JSON ({\"trials\": [...]}, as export writes) or CSV")
+      ->required();
+  import->add_option("-f,--format", a->input_format, "json or csv (default: by the extension)")
+      ->check(CLI::IsMember({"json", "csv"}));
   CLI::App* log = with_storage(
       app.add_subcommand("log", "A study's append-only log: every suggestion and result"), true);
   CLI::App* studies = with_storage(app.add_subcommand("studies", "List the studies"), false);
@@ -217,7 +302,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
 
   return [=]() -> int {
     if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *enqueue || *worker ||
-          *best || *trials || *exp || *log)) {
+          *best || *trials || *exp || *log || *import)) {
       return -1;
     }
     const std::string& name = a->study;
@@ -300,6 +385,32 @@ std::function<int()> add_store_commands(CLI::App& app) {
     }
     if (*trials) {
       print_trials(api->trials(name), a->format);
+      return kOk;
+    }
+    if (*import) {
+      const std::string text = read_file(a->input);
+      const bool csv =
+          a->input_format == "csv" || (a->input_format.empty() && a->input.size() >= 4 &&
+                                       a->input.compare(a->input.size() - 4, 4, ".csv") == 0);
+      json j;
+      if (csv) {
+        j = csv_to_trials(text);
+      } else {
+        j = json::parse(text, nullptr, false);
+        if (j.is_discarded()) throw InvalidArgument("'" + a->input + "' is not JSON");
+      }
+      const Space space = Space::from_json(api->get_study(name).space_json);
+      std::vector<Trial> finished;
+      std::size_t running = 0;
+      for (Trial& t : finished_trials_from_json(j, &space)) {
+        if (t.state == TrialState::kRunning) {
+          ++running;  // an exported study's running trials did not finish: nothing to add
+        } else {
+          finished.push_back(std::move(t));
+        }
+      }
+      const std::vector<Trial> added = api->add_trials(name, finished);
+      std::cout << json{{"imported", added.size()}, {"skipped_running", running}}.dump() << "\n";
       return kOk;
     }
     if (*log) {

@@ -54,4 +54,61 @@ std::vector<Trial> trials_from_json(const json& j) {
   return out;
 }
 
+std::vector<Trial> finished_trials_from_json(const json& j, const Space* space) {
+  if (!j.is_object() || !j.contains("trials") || !j.at("trials").is_array()) {
+    throw InvalidArgument("expected {\"trials\": [{\"params\": {...}, \"value\": ...}, ...]}");
+  }
+  std::vector<Trial> out;
+  const json& items = j.at("trials");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const json& item = items[i];
+    const std::string where = "trial " + std::to_string(i) + ": ";
+    try {
+      if (!item.is_object() || !item.contains("params")) {
+        throw InvalidArgument("expected an object with \"params\"");
+      }
+      Trial t;
+      t.params = decode_params(item.at("params"), space);
+      const bool has_value = item.contains("value") && !item.at("value").is_null();
+      t.state = item.contains("state") ? parse_trial_state(item.at("state").get<std::string>())
+                                       : TrialState::kComplete;
+      if (has_value) {
+        if (!item.at("value").is_number()) throw InvalidArgument("\"value\" must be a number");
+        t.value = item.at("value").get<double>();
+      }
+      if (t.state == TrialState::kComplete && !has_value) {
+        throw InvalidArgument("a complete trial needs a \"value\"");
+      }
+      if (t.state != TrialState::kComplete && has_value) {
+        throw InvalidArgument("a " + to_string(t.state) + " trial has no \"value\"");
+      }
+      for (const char* key : {"created_at", "finished_at"}) {
+        if (!item.contains(key)) continue;
+        if (!item.at(key).is_number())
+          throw InvalidArgument(std::string(key) + " must be a number");
+        (std::string(key) == "created_at" ? t.created_at : t.finished_at) =
+            item.at(key).get<double>();
+      }
+      out.push_back(std::move(t));
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(where + e.what());
+    } catch (const json::exception& e) {
+      throw InvalidArgument(where + e.what());
+    }
+  }
+  return out;
+}
+
+json finished_trials_to_json(const std::vector<Trial>& trials) {
+  json arr = json::array();
+  for (const Trial& t : trials) {
+    json item = {{"params", params_to_json(t.params)}, {"state", to_string(t.state)}};
+    if (t.value) item["value"] = *t.value;
+    if (t.created_at > 0.0) item["created_at"] = t.created_at;
+    if (t.finished_at > 0.0) item["finished_at"] = t.finished_at;
+    arr.push_back(std::move(item));
+  }
+  return {{"trials", std::move(arr)}};
+}
+
 }  // namespace gpbo

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "gpbo/space.hpp"
 #include "gpbo/trial.hpp"
 
 namespace gpbo {
@@ -19,5 +20,15 @@ nlohmann::json trials_to_json(const std::vector<Trial>& trials);
 Trial trial_from_json(const nlohmann::json& j);
 /// Reads {"trials": [...]}; InvalidArgument if malformed.
 std::vector<Trial> trials_from_json(const nlohmann::json& j);
+
+/// Finished trials to add to a study (an earlier history): {"trials": [{"params": {...},
+/// "value": 0.5}, {"params": {...}, "state": "failed"}, ...]}. Each needs "params" and either a
+/// "value" (complete) or a "state" ("complete" with a value, "failed", "pruned"); "created_at"
+/// and "finished_at" are kept when given; every other key (the rest of trial_to_json's form, so
+/// `gpbo export -f json` output reads back) is ignored. Params are typed by `space` when given.
+/// InvalidArgument naming the trial when malformed.
+std::vector<Trial> finished_trials_from_json(const nlohmann::json& j, const Space* space);
+/// The same form, written.
+nlohmann::json finished_trials_to_json(const std::vector<Trial>& trials);
 
 }  // namespace gpbo

@@ -203,6 +203,43 @@ void PersistentStudy::enqueue(const Params& params) {
   });
 }
 
+std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials) {
+  std::vector<Trial> out;
+  storage_->write(name_, [&](StudyTransaction& tx) {
+    out.clear();  // the transaction may be retried
+    const Space space = Space::from_json(tx.study().space_json);
+    const double now = now_seconds();
+    std::int64_t next = tx.trial_count();
+    for (std::size_t i = 0; i < trials.size(); ++i) {
+      // Validated by the rules of a tell before anything is written.
+      Trial t;
+      try {
+        t.params = space.canonical(trials[i].params);
+        if (trials[i].state == TrialState::kComplete) {
+          if (!trials[i].value) throw InvalidArgument("a complete trial needs a value");
+          apply_value(&t, *trials[i].value, false, now);
+        } else {
+          apply_state(&t, trials[i].state, false, now);
+        }
+      } catch (const InvalidArgument& e) {
+        throw InvalidArgument("add_trials: trial " + std::to_string(i) + ": " + e.what());
+      }
+      t.id = next++;
+      t.source = "imported";
+      t.created_at = trials[i].created_at > 0.0 ? trials[i].created_at : now;
+      t.finished_at = trials[i].finished_at > 0.0 ? trials[i].finished_at : now;
+      out.push_back(std::move(t));
+    }
+    for (const Trial& t : out) {
+      tx.insert_trial(t);
+      json detail = {{"params", params_to_json(t.params)}, {"state", to_string(t.state)}};
+      if (t.value) detail["value"] = *t.value;
+      tx.append_log(log_entry(now, "import", t, detail));
+    }
+  });
+  return out;
+}
+
 std::optional<Trial> PersistentStudy::best() {
   std::optional<Trial> out;
   storage_->read(name_, [&](StudyTransaction& tx) {

@@ -329,6 +329,18 @@ struct HttpServer::Impl {
                return Reply{200, trial_to_json(*best)};
              }));
 
+    http.Post(study + "/trials", handler([this](const httplib::Request& req) {
+                const json body = parse_body(req, false);
+                const Fields f(body, {"trials"});
+                if (!f.at("trials").is_array()) {
+                  throw InvalidArgument("field 'trials' must be an array");
+                }
+                const std::string name = req.matches[1];
+                const Space space = Space::from_json(api->get_study(name).space_json);
+                return Reply{201, trials_to_json(api->add_trials(
+                                      name, finished_trials_from_json(body, &space)))};
+              }));
+
     http.Get(study + "/trials", handler([this](const httplib::Request& req) {
                return Reply{200, trials_to_json(api->trials(req.matches[1]))};
              }));

@@ -70,6 +70,11 @@ void LocalStudyService::enqueue(const std::string& study, const json& params) {
   e->study.enqueue(params_from_json(params, Space::from_json(e->study.info().space_json)));
 }
 
+std::vector<Trial> LocalStudyService::add_trials(const std::string& study,
+                                                 const std::vector<Trial>& trials) {
+  return entry(study)->study.add_trials(trials);
+}
+
 std::optional<Trial> LocalStudyService::best(const std::string& study) {
   return entry(study)->study.best();
 }

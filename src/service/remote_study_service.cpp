@@ -194,6 +194,13 @@ void RemoteStudyService::enqueue(const std::string& study, const json& params) {
   impl_->call("POST", Impl::study_path(study) + "/enqueue", &body);
 }
 
+std::vector<Trial> RemoteStudyService::add_trials(const std::string& study,
+                                                  const std::vector<Trial>& trials) {
+  const json body = finished_trials_to_json(trials);
+  return impl_->parse(impl_->call("POST", Impl::study_path(study) + "/trials", &body),
+                      trials_from_json);
+}
+
 std::optional<Trial> RemoteStudyService::best(const std::string& study) {
   try {
     return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/best", nullptr),

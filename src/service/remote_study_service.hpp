@@ -31,6 +31,8 @@ class RemoteStudyService final : public StudyService {
                    bool skip_if_finished) override;
   Trial heartbeat(const std::string& study, std::int64_t trial) override;
   void enqueue(const std::string& study, const nlohmann::json& params) override;
+  std::vector<Trial> add_trials(const std::string& study,
+                                const std::vector<Trial>& trials) override;
   std::optional<Trial> best(const std::string& study) override;
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;

@@ -42,6 +42,9 @@ class StudyService {
   virtual Trial heartbeat(const std::string& study, std::int64_t trial) = 0;
   /// `params` is a point as a JSON object (space/params_json.hpp); validated against the space.
   virtual void enqueue(const std::string& study, const nlohmann::json& params) = 0;
+  /// Adds finished trials (PersistentStudy::add_trials); returns them as stored.
+  virtual std::vector<Trial> add_trials(const std::string& study,
+                                        const std::vector<Trial>& trials) = 0;
   virtual std::optional<Trial> best(const std::string& study) = 0;
   virtual std::vector<Trial> trials(const std::string& study) = 0;
   /// Trial `trial` of the study; NotFound if there is none.
@@ -72,6 +75,8 @@ class LocalStudyService final : public StudyService {
                    bool skip_if_finished) override;
   Trial heartbeat(const std::string& study, std::int64_t trial) override;
   void enqueue(const std::string& study, const nlohmann::json& params) override;
+  std::vector<Trial> add_trials(const std::string& study,
+                                const std::vector<Trial>& trials) override;
   std::optional<Trial> best(const std::string& study) override;
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;

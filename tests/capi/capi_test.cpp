@@ -441,6 +441,63 @@ TEST_P(CApiStore, BadEnqueueWritesNothing) {
   gpbo_study_close(study);
 }
 
+TEST_P(CApiStore, AddTrialsImportsAHistoryAndTheLogShowsIt) {
+  gpbo_study* study = create();
+  char* out = nullptr;
+  // A bad entry refuses the whole call.
+  EXPECT_STATUS(
+      gpbo_study_add_trials(study,
+                            R"({"trials": [{"params": {"x": 0.5, "k": 2, "c": "a"}, "value": 1.5},
+                                   {"params": {"x": 9.0, "k": 2, "c": "a"}, "value": 1.0}]})",
+                            &out),
+      GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_STATUS(gpbo_study_add_trials(study, "{\"trials\": 3}", &out), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_add_trials(study, "not json", &out), GPBO_ERR_INVALID_ARGUMENT);
+  char* trials = nullptr;
+  ASSERT_EQ(gpbo_study_trials(study, &trials), GPBO_OK);
+  EXPECT_TRUE(take_json(trials).at("trials").empty());
+  // Then a good one: the output of gpbo_study_trials' form reads back.
+  ASSERT_EQ(
+      gpbo_study_add_trials(study,
+                            R"({"trials": [{"params": {"x": 0.5, "k": 2, "c": "a"}, "value": 1.5},
+                               {"params": {"x": -0.5, "k": 1, "c": "b"}, "state": "failed"},
+                               {"id": 7, "state": "complete", "params": {"x": 0.0, "k": 3,
+                                "c": "a"}, "value": 0.25, "worker_id": "w", "source": "model",
+                                "created_at": 5.0, "finished_at": 6.0, "lease_deadline": 0}]})",
+                            &out),
+      GPBO_OK)
+      << gpbo_last_error();
+  const json added = take_json(out).at("trials");
+  ASSERT_EQ(added.size(), 3u);
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    expect_trial_keys(added[i]);
+    EXPECT_EQ(added[i].at("id"), i);
+    EXPECT_EQ(added[i].at("source"), "imported");
+  }
+  EXPECT_EQ(added[1].at("state"), "failed");
+  EXPECT_EQ(added[2].at("created_at"), 5.0);
+  char* best = nullptr;
+  ASSERT_EQ(gpbo_study_best(study, &best), GPBO_OK);
+  EXPECT_EQ(take_json(best).at("value"), 0.25);
+  char* log = nullptr;
+  ASSERT_EQ(gpbo_study_log(study, &log), GPBO_OK);
+  const json entries = take_json(log).at("log");
+  int imports = 0;
+  for (const json& e : entries) imports += e.at("event") == "import";
+  EXPECT_EQ(imports, 3);
+  const auto expect_null_error = [](int status, const char* argument) {
+    EXPECT_EQ(status, GPBO_ERR_INVALID_ARGUMENT) << argument;
+    EXPECT_NE(std::string(gpbo_last_error()).find(argument), std::string::npos)
+        << "'" << gpbo_last_error() << "' does not name " << argument;
+  };
+  expect_null_error(gpbo_study_add_trials(nullptr, "{}", &out), "study");
+  expect_null_error(gpbo_study_add_trials(study, nullptr, &out), "trials_json");
+  expect_null_error(gpbo_study_add_trials(study, "{}", nullptr), "trials_json_out");
+  expect_null_error(gpbo_study_log(study, nullptr), "log_json_out");
+  gpbo_study_close(study);
+}
+
 TEST(CApiErrors, BadStorageUrls) {
   gpbo_storage* storage = reinterpret_cast<gpbo_storage*>(0x1);
   EXPECT_STATUS(gpbo_storage_open("mysql://db", &storage), GPBO_ERR_INVALID_ARGUMENT);

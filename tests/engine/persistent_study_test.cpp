@@ -336,3 +336,53 @@ TEST(PersistentStudy, TellFollowsTheRulesOfStudy) {
     EXPECT_EQ(seen.count(expected), 1u) << expected;
   }
 }
+
+TEST(PersistentStudy, AddTrialsImportsAHistoryInOneTransaction) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistentStudy study = make_study(storage, "imported");  // n_initial = 4
+  const auto point = [](double x, std::int64_t k, const char* c) {
+    return gpbo::Params{{"x", x}, {"k", k}, {"c", std::string(c)}};
+  };
+  std::vector<Trial> history;
+  for (int i = 0; i < 6; ++i) {
+    Trial t;
+    t.params = point(-1.5 + 0.5 * i, 1 + i % 5, i % 2 ? "a" : "b");
+    t.state = TrialState::kComplete;
+    t.value = objective(t.params);
+    t.created_at = 1000.0 + i;
+    history.push_back(t);
+  }
+  history[2].state = TrialState::kFailed;
+  history[2].value.reset();
+  // A bad trial anywhere refuses the whole call: nothing is written.
+  for (const auto& spoil : std::vector<std::function<void(Trial&)>>{
+           [](Trial& t) { t.value = std::nan(""); }, [](Trial& t) { t.params["x"] = 9.0; },
+           [](Trial& t) { t.params.erase("k"); }, [](Trial& t) { t.state = TrialState::kRunning; },
+           [](Trial& t) { t.value.reset(); }}) {
+    std::vector<Trial> bad = history;
+    spoil(bad[4]);
+    EXPECT_THROW(study.add_trials(bad), InvalidArgument);
+    EXPECT_TRUE(study.trials().empty());
+  }
+  const std::vector<Trial> added = study.add_trials(history);
+  ASSERT_EQ(added.size(), history.size());
+  const std::vector<Trial> stored = study.trials();
+  ASSERT_EQ(stored.size(), history.size());
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    EXPECT_EQ(stored[i].id, static_cast<std::int64_t>(i));
+    EXPECT_EQ(stored[i].source, "imported");
+    EXPECT_EQ(stored[i].params, history[i].params);
+    EXPECT_EQ(stored[i].state, history[i].state);
+    EXPECT_EQ(stored[i].value, history[i].value);
+    EXPECT_EQ(stored[i].created_at, history[i].created_at);
+    EXPECT_GT(stored[i].finished_at, 0.0);
+  }
+  std::size_t imports = 0;
+  for (const gpbo::LogEntry& e : study.log()) imports += e.event == "import";
+  EXPECT_EQ(imports, history.size());
+  // Five complete trials pass the initial design of 4: the next ask is the model's.
+  const std::vector<Trial> next = study.ask();
+  EXPECT_EQ(next.at(0).id, 6);
+  EXPECT_EQ(next.at(0).source, "model");
+  ASSERT_TRUE(study.best().has_value());
+}

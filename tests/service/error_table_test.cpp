@@ -120,6 +120,7 @@ class ThrowingService final : public service::StudyService {
   Trial tell_state(const std::string&, std::int64_t, TrialState, bool) override { fail(); }
   Trial heartbeat(const std::string&, std::int64_t) override { fail(); }
   void enqueue(const std::string&, const json&) override { fail(); }
+  std::vector<Trial> add_trials(const std::string&, const std::vector<Trial>&) override { fail(); }
   std::optional<Trial> best(const std::string&) override { fail(); }
   std::vector<Trial> trials(const std::string&) override { fail(); }
   Trial trial(const std::string&, std::int64_t) override { fail(); }
