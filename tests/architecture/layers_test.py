@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The layers of gpbo's code stack: every #include "..." in include/, src/ and cuda/ goes down the
-layer table of docs/architecture.md (or stays in its own layer), never up or across.
+"""The layers of gpbo's code stack: every #include "..." in include/, src/, cuda/ and python/src/
+goes down the layer table of docs/architecture.md (or stays in its own layer), never up or
+across.
 
     python3 tests/architecture/layers_test.py [REPO]           # exit 1 on a violation
     python3 tests/architecture/layers_test.py [REPO] --table   # print the table
@@ -34,6 +35,7 @@ LAYERS = [
     ("capi", "the C API (gpbo/gpbo.h)", ["service"]),
     ("server", "gpbo serve", ["service"]),
     ("cli", "the gpbo command line (it hosts gpbo serve)", ["server", "functions"]),
+    ("python", "the Python extension (python/src)", ["service"]),
     ("umbrella", "gpbo/gpbo.hpp: every public header", ["capi", "engine", "functions"]),
 ]
 
@@ -71,6 +73,8 @@ def layer_of(path):
         parts = parts[1:]
     if parts[0] == "src":
         parts = parts[1:]
+    if parts[0] == "python":
+        return "python"
     if parts[0] == "gpbo":
         return PUBLIC.get(parts[1], "vocabulary")
     if parts[0] in FOLDERS:
@@ -90,7 +94,7 @@ def main():
     allowed = closure()
     include = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
     bad, checked = [], 0
-    for top in ("include", "src", "cuda"):
+    for top in ("include", "src", "cuda", "python/src"):
         for root, _, files in os.walk(os.path.join(repo, top)):
             for f in sorted(files):
                 if not f.endswith((".hpp", ".cpp", ".h", ".cu", ".cuh")):

@@ -1,0 +1,259 @@
+"""The Python API: spaces, studies in memory and in stores, the server client, errors; and the
+same points as the C++ engine through the CLI for the same seed."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import gpbo
+
+SPACE = {"params": [
+    {"name": "x", "type": "float", "low": -2.0, "high": 2.0},
+    {"name": "k", "type": "int", "low": 1, "high": 5},
+    {"name": "c", "type": "categorical", "choices": ["a", "b"]}]}
+
+
+def objective(p: dict) -> float:
+    return (p["x"] - 0.5) ** 2 + 0.1 * p["k"] + (0.0 if p["c"] == "a" else 0.3)
+
+
+def gpbo_cli() -> str:
+    path = os.environ.get("GPBO_CLI")
+    if not path:
+        pytest.skip("GPBO_CLI (the gpbo binary) is not set: run through ctest")
+    return path
+
+
+# ---------------------------------------------------------------- spaces
+
+def test_space_forms_and_validation() -> None:
+    space = gpbo.Space.from_dict(SPACE)
+    assert space.names == ["x", "k", "c"]
+    assert space.encoded_dim == 4
+    assert gpbo.Space.from_json(space.to_json()) == space
+    assert gpbo.Space(SPACE["params"]) == space
+    for bad in ({"params": [{"name": "x", "type": "float", "low": 1, "high": 0}]},
+                {"params": [{"name": "x", "type": "tensor"}]},
+                [{"name": "", "type": "int", "low": 0, "high": 1}]):
+        with pytest.raises(gpbo.InvalidArgument):
+            gpbo.Space(bad)
+    with pytest.raises(gpbo.InvalidArgument):
+        gpbo.Space.from_json("{")
+
+
+# ---------------------------------------------------------------- a study in memory
+
+def test_ask_tell_best_with_plain_python_values() -> None:
+    study = gpbo.Study(SPACE, seed=1, n_initial=4)
+    for _ in range(12):
+        t = study.ask()
+        assert type(t.params["x"]) is float and type(t.params["k"]) is int
+        assert type(t.params["c"]) is str
+        study.tell(t, objective(t.params))
+    best = study.best()
+    assert best.state == "complete" and best.value == min(t.value for t in study.trials())
+    assert {t.source for t in study.trials()} == {"initial", "model"}
+    assert study.n_initial == 4 and study.options["n_initial"] == 4
+
+
+def test_batches_are_distinct_and_running_trials_are_conditioned_on() -> None:
+    study = gpbo.Study(SPACE, seed=2, n_initial=4)
+    for t in study.ask(4):
+        study.tell(t, objective(t.params))
+    batch = study.ask(6)
+    points = {json.dumps(t.params, sort_keys=True) for t in batch}
+    assert len(points) == 6
+
+
+def test_tell_rules_are_the_engines() -> None:
+    study = gpbo.Study(SPACE, seed=3)
+    t = study.ask()
+    with pytest.raises(gpbo.InvalidArgument):
+        study.tell(t, float("nan"))
+    assert study.trial(t.id).state == "running"
+    study.tell(t, 1.5)
+    study.tell(t, 1.5)  # the same value again: a no-op
+    with pytest.raises(gpbo.Conflict):
+        study.tell(t, 2.5)
+    assert study.tell(t, 2.5, skip_if_finished=True).value == 1.5
+    u = study.ask()
+    assert study.tell_failed(u).state == "failed"
+    with pytest.raises(gpbo.NotFound):
+        study.tell(999, 1.0)
+    assert issubclass(gpbo.Conflict, gpbo.Error)
+
+
+def test_options_are_the_option_tables() -> None:
+    study = gpbo.Study(SPACE, direction="maximize", seed=7, acquisition="ucb", ucb_beta=9,
+                       gp={"n_starts": 2}, trust_region={"n_regions": 2}, device="cpu")
+    o = study.options
+    assert (o["direction"], o["seed"], o["acquisition"], o["ucb_beta"]) == ("maximize", 7, "ucb", 9)
+    assert o["gp"]["n_starts"] == 2 and o["trust_region"]["n_regions"] == 2
+    assert study.device == "cpu"
+    for bad in ({"acquisition": "eii"}, {"sed": 1}, {"gp": {"n_starts": 0}},
+                {"ucb_beta": -1}, {"device": "tpu"}, {"n_initial": 1.5}):
+        with pytest.raises(gpbo.InvalidArgument):
+            gpbo.Study(SPACE, **bad)
+    with pytest.raises(gpbo.InvalidArgument):
+        gpbo.Study(SPACE, seed=-1)
+
+
+def test_enqueue_add_trials_and_the_encoded_form() -> None:
+    study = gpbo.Study(SPACE, seed=4, n_initial=3)
+    study.enqueue({"x": 0.5, "k": 1, "c": "a"})
+    first = study.ask()
+    assert first.params == {"x": 0.5, "k": 1, "c": "a"} and first.source == "enqueued"
+    with pytest.raises(gpbo.InvalidArgument):
+        study.enqueue({"x": 5.0, "k": 1, "c": "a"})
+    history = [{"x": -1.0 + 0.4 * i, "k": 1 + i % 5, "c": "ab"[i % 2]} for i in range(5)]
+    with pytest.raises(gpbo.InvalidArgument):  # one bad entry: nothing is added
+        study.add_trials(history + [{"x": 9.0, "k": 1, "c": "a"}], [1.0] * 6)
+    assert len(study.trials()) == 1
+    ids = study.add_trials(history, [objective(p) for p in history])
+    assert ids == [1, 2, 3, 4, 5]
+    ids, X = study.ask_array(3)
+    assert X.shape == (3, 4) and np.all((X >= 0) & (X <= 1))
+    study.tell_array(ids, [1.0, 2.0, 3.0])
+    assert [study.trial(i).value for i in ids] == [1.0, 2.0, 3.0]
+    assert np.allclose(study.encode(study.trial(ids[0]).params), X[0])
+    h = study.hyperparameters
+    assert len(h["lengthscales"]) == 4 and h["outputscale"] > 0
+    other = gpbo.Study(SPACE, seed=4)
+    other.hyperparameters = h
+    assert other.hyperparameters == h
+
+
+def test_the_gil_is_released_while_the_engine_works() -> None:
+    study = gpbo.Study({"params": [{"name": f"x{i}", "type": "float", "low": 0, "high": 1}
+                                   for i in range(6)]}, seed=5, n_initial=10)
+    rng = np.random.default_rng(0)
+    study.add_trials([{f"x{i}": float(v) for i, v in enumerate(rng.random(6))} for _ in range(300)],
+                     list(rng.random(300)))
+    counted = [0]
+    done = threading.Event()
+
+    def count() -> None:
+        while not done.is_set():
+            counted[0] += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    start = time.perf_counter()
+    study.ask()
+    elapsed = time.perf_counter() - start
+    done.set()
+    counter.join()
+    # A Python thread kept running during the ask (with the GIL held it would barely count).
+    assert counted[0] > 10000 * max(elapsed, 0.01), (counted[0], elapsed)
+
+
+def test_threads_share_a_study_safely() -> None:
+    study = gpbo.Study(SPACE, seed=6, n_initial=4)
+    got: list = []
+
+    def worker() -> None:
+        for _ in range(5):
+            t = study.ask()
+            got.append(json.dumps(t.params, sort_keys=True))
+            study.tell(t, objective(t.params))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 20 and len(set(got)) == 20
+
+
+# ---------------------------------------------------------------- stores and the server
+
+def test_a_stored_study_with_workers_leases_and_a_log(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    study = gpbo.open_study(url, "s", SPACE, seed=8, n_initial=3, lease_seconds=600)
+    with pytest.raises(gpbo.Conflict):
+        gpbo.open_study(url, "s", SPACE, load_if_exists=False)
+    again = gpbo.open_study(url, "s")  # opened without a space: it exists
+    t = study.ask(worker_id="w1")
+    assert again.ask(worker_id="w1").id == t.id  # a worker gets its running trial back
+    assert study.heartbeat(t).lease_deadline >= t.lease_deadline
+    study.tell(t, objective(t.params))
+    for _ in range(4):
+        u = study.ask()
+        study.tell(u, objective(u.params))
+    assert study.trials()[-1].source == "model"
+    events = [e["event"] for e in study.log()]
+    assert events[0] == "create" and events.count("tell") == 5
+    model = [e["detail"]["model"] for e in study.log() if "model" in e["detail"]]
+    assert model and model[0]["acquisition"] == "logei"
+    added = study.add_trials([{"x": 0.1, "k": 2, "c": "a"}, {"x": 0.2, "k": 3, "c": "b"}],
+                             [0.5, None])
+    assert [a.source for a in added] == ["imported", "imported"]
+    assert added[1].state == "failed"
+    with pytest.raises(gpbo.NotFound):
+        gpbo.open_study(url, "missing")
+    with pytest.raises(gpbo.InvalidArgument):
+        gpbo.open_study("mysql://x", "s", SPACE)
+
+
+def test_the_same_points_as_the_cli_for_the_same_seed(tmp_path) -> None:
+    cli = gpbo_cli()
+    url = f"sqlite:///{tmp_path}/cli.db"
+    space_file = tmp_path / "space.json"
+    space_file.write_text(json.dumps(SPACE))
+    subprocess.run([cli, "create-study", "--storage", url, "--study", "c", "--space",
+                    str(space_file), "--seed", "11", "--n-initial", "3"], check=True,
+                   capture_output=True)
+    py = gpbo.open_study(f"sqlite:///{tmp_path}/py.db", "c", SPACE, seed=11, n_initial=3)
+    for _ in range(6):
+        out = subprocess.run([cli, "ask", "--storage", url, "--study", "c"], check=True,
+                             capture_output=True, text=True).stdout
+        from_cli = json.loads(out)["trials"][0]
+        from_py = py.ask()
+        assert from_py.params == from_cli["params"]
+        value = objective(from_py.params)
+        py.tell(from_py, value)
+        subprocess.run([cli, "tell", "--storage", url, "--study", "c", "--trial",
+                        str(from_cli["id"]), "--value", repr(value)], check=True,
+                       capture_output=True)
+
+
+def test_the_client_of_gpbo_serve(tmp_path) -> None:
+    cli = gpbo_cli()
+    server = subprocess.Popen([cli, "serve", "--storage", f"sqlite:///{tmp_path}/srv.db",
+                               "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"listening on (http://\S+)", line).group(1)
+        client = gpbo.Client(url)
+        study = client.create_study("remote", SPACE, seed=1, n_initial=3)
+        assert [s["name"] for s in client.studies()] == ["remote"]
+        for _ in range(5):
+            t = study.ask(worker_id="w")
+            study.tell(t, objective(t.params))
+        assert study.best().value == min(t.value for t in study.trials())
+        assert study.info["options"]["n_initial"] == 3
+        with pytest.raises(gpbo.Conflict):
+            study.tell(0, 12345.0)
+        with pytest.raises(gpbo.NotFound):
+            client.study("nope")
+        with pytest.raises(gpbo.InvalidArgument):
+            study.enqueue({"x": 99.0, "k": 1, "c": "a"})
+        study.add_trials([{"x": 0.0, "k": 1, "c": "a"}], [0.25])
+        assert study.best().value == 0.25
+        assert any(e["event"] == "import" for e in study.log())
+        client.delete_study("remote")
+        assert client.studies() == []
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    with pytest.raises(gpbo.StorageError):  # nobody listens there any more
+        gpbo.Client(url, timeout=5).studies()

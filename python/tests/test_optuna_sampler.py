@@ -1,0 +1,160 @@
+"""GpboSampler against Optuna's own sampler conformance suite, unchanged, and the behaviours
+the suite does not cover: running trials, threads and processes, reseeding, warm state."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+
+import optuna
+import pytest
+from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSamplerTestCase
+
+from gpbo.optuna import GpboSampler
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class TestGpboSamplerConformance(BasicSamplerTestCase, RelativeSamplerTestCase):
+    """Every test of Optuna's BasicSamplerTestCase and RelativeSamplerTestCase."""
+
+    @pytest.fixture
+    def sampler(self):
+        return lambda: GpboSampler(seed=0, device="cpu")
+
+
+def branin(trial: optuna.Trial) -> float:
+    x = trial.suggest_float("x", -5, 10)
+    y = trial.suggest_float("y", 0, 15)
+    return ((y - 5.1 / (4 * math.pi**2) * x**2 + 5 / math.pi * x - 6) ** 2
+            + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10)
+
+
+def test_it_optimizes_and_is_reproducible() -> None:
+    runs = []
+    for _ in range(2):
+        study = optuna.create_study(sampler=GpboSampler(seed=3, device="cpu"))
+        study.optimize(branin, n_trials=25)
+        runs.append([t.params for t in study.trials])
+        assert study.best_value < 0.5  # the optimum is 0.398
+    assert runs[0] == runs[1]
+
+
+def test_every_parameter_type_comes_back_as_optuna_expects() -> None:
+    def objective(trial: optuna.Trial) -> float:
+        a = trial.suggest_float("a", -1, 1)
+        b = trial.suggest_float("b", 1e-4, 1, log=True)
+        c = trial.suggest_float("c", 0, 2, step=0.25)
+        d = trial.suggest_int("d", 1, 9)
+        e = trial.suggest_int("e", 1, 1000, log=True)
+        f = trial.suggest_int("f", 0, 30, step=3)
+        g = trial.suggest_categorical("g", [None, True, 2.5, "x", 7])
+        assert isinstance(a, float) and isinstance(b, float) and isinstance(c, float)
+        assert type(d) is int and type(e) is int and type(f) is int
+        assert c in [i * 0.25 for i in range(9)] and f % 3 == 0
+        return a + b + c + d + math.log(e) + f + (0.5 if g == "x" else 0)
+
+    study = optuna.create_study(sampler=GpboSampler(seed=1, device="cpu", n_initial=5))
+    study.optimize(objective, n_trials=15)
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    sources = {t.system_attrs.get("gpbo:source") for t in study.trials[1:]}
+    assert {"initial", "model"} <= sources  # the relative design, then the model
+
+
+def test_threads_never_get_the_same_point() -> None:
+    study = optuna.create_study(sampler=GpboSampler(seed=0, device="cpu", n_initial=6))
+    study.optimize(branin, n_trials=24, n_jobs=4)
+    points = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(points) == 24 and len(set(points)) == 24
+
+
+def test_running_trials_are_conditioned_on() -> None:
+    study = optuna.create_study(sampler=GpboSampler(seed=0, device="cpu", n_initial=4))
+    study.optimize(branin, n_trials=8)
+    asked = [study.ask() for _ in range(5)]  # five trials asked, none told
+    for t in asked:
+        t.suggest_float("x", -5, 10)
+        t.suggest_float("y", 0, 15)
+    points = [(t.params["x"], t.params["y"]) for t in asked]
+    assert len(set(points)) == 5
+
+
+def test_processes_on_one_storage_never_get_the_same_point(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/optuna.db"
+    optuna.create_study(study_name="shared", storage=url)
+    script = f"""
+import math, optuna
+from gpbo.optuna import GpboSampler
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+def branin(trial):
+    x = trial.suggest_float("x", -5, 10); y = trial.suggest_float("y", 0, 15)
+    return (y - 5.1 / (4 * math.pi**2) * x**2 + 5 / math.pi * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10
+study = optuna.load_study(study_name="shared", storage="{url}",
+                          sampler=GpboSampler(device="cpu", n_initial=4))
+study.optimize(branin, n_trials=8)
+"""
+    env = dict(os.environ)
+    workers = [subprocess.Popen([sys.executable, "-c", script], env=env) for _ in range(2)]
+    assert all(w.wait(timeout=600) == 0 for w in workers)
+    study = optuna.load_study(study_name="shared", storage=url)
+    points = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(points) == 16 and len(set(points)) == 16
+
+
+def test_failed_and_pruned_trials_are_not_modelled_or_repeated() -> None:
+    calls = []
+
+    def objective(trial: optuna.Trial) -> float:
+        v = branin(trial)
+        calls.append((trial.params["x"], trial.params["y"]))
+        if len(calls) % 4 == 0:
+            raise optuna.TrialPruned()
+        if len(calls) % 5 == 0:
+            return float("nan")  # Optuna fails it
+        return v
+
+    study = optuna.create_study(sampler=GpboSampler(seed=2, device="cpu", n_initial=4))
+    study.optimize(objective, n_trials=20, catch=())
+    states = {t.state for t in study.trials}
+    assert optuna.trial.TrialState.PRUNED in states and optuna.trial.TrialState.FAIL in states
+    assert len(set(calls)) == len(calls)
+
+
+def test_reseed_rng_changes_the_draws_and_keeps_working() -> None:
+    sampler = GpboSampler(seed=0, device="cpu")
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(branin, n_trials=12)
+    before = [t.params for t in study.trials]
+    sampler.reseed_rng()
+    study2 = optuna.create_study(sampler=sampler)
+    study2.optimize(branin, n_trials=12)
+    assert [t.params for t in study2.trials] != before
+
+
+def test_the_fit_is_warm_started_between_calls() -> None:
+    sampler = GpboSampler(seed=0, device="cpu", n_initial=4)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(branin, n_trials=10)
+    assert len(sampler._hyper) == 1
+    (kept,) = sampler._hyper.values()
+    assert len(kept["lengthscales"]) == 2 and kept["outputscale"] > 0
+
+
+def test_bad_options_are_refused_when_the_sampler_is_made() -> None:
+    import gpbo
+
+    with pytest.raises(gpbo.InvalidArgument):
+        GpboSampler(acquisition="eii")
+    with pytest.raises(gpbo.InvalidArgument):
+        GpboSampler(device="tpu")
+    with pytest.raises(ValueError):
+        GpboSampler(direction="maximize")
+
+
+def test_multi_objective_is_refused() -> None:
+    study = optuna.create_study(directions=["minimize", "minimize"],
+                                sampler=GpboSampler(device="cpu"))
+    with pytest.raises(ValueError):
+        study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1, catch=())
