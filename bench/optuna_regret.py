@@ -88,24 +88,21 @@ def run(problem: str, sampler_name: str, seed: int) -> dict:
     times = []
 
     def objective(trial):
-        times.append(time.perf_counter() - trial_start[0])
-        return f([trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)])
-
-    trial_start = [0.0]
-
-    def callback(study, trial):
-        trial_start[0] = time.perf_counter()
+        # The sampler runs inside the first suggest call (relative sampling) and each of them.
+        start = time.perf_counter()
+        x = [trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)]
+        times.append(time.perf_counter() - start)
+        return f(x)
 
     start = time.perf_counter()
-    trial_start[0] = start
-    study.optimize(objective, n_trials=budget, callbacks=[callback])
+    study.optimize(objective, n_trials=budget)
     total = time.perf_counter() - start
     regret = max(study.best_value - optimum, 0.0)
     return {"function": problem, "dim": dim, "budget": budget, "sampler": sampler_name,
             "seed": seed, "final_regret": regret,
             "reported_regret": math.log10(max(regret, 1e-300)) if log10 else regret,
             "log10": log10, "best_value": study.best_value, "seconds_total": total,
-            # The time from the end of one trial to the params of the next: the sampler's.
+            # The sampler's time: the suggest calls of a trial.
             "seconds_per_trial": statistics.median(times[-10:])}
 
 

@@ -250,8 +250,15 @@ class Study:
 
     @hyperparameters.setter
     def hyperparameters(self, h: Mapping[str, Any]) -> None:
+        """The next fit starts from `h` (a warm start)."""
         self._study.set_warm_start(np.asarray(h["lengthscales"], dtype=float),
                                    np.array([h["outputscale"], h["noise"], h["mean"]], float))
+
+    def fix_hyperparameters(self, h: Mapping[str, Any]) -> None:
+        """The coming asks condition the GP on `h` (one factorization) instead of fitting it,
+        as gpbo serve's warm model does between its refits."""
+        self._study.fix_hyperparameters(np.asarray(h["lengthscales"], dtype=float),
+                                        np.array([h["outputscale"], h["noise"], h["mean"]], float))
 
 
 class StoredStudy:

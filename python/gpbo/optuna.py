@@ -46,6 +46,19 @@ _PARAMS_KEY = "gpbo:relative_params"
 _SOURCE_KEY = "gpbo:source"
 # How often a trial gives way to an earlier trial of another process that chose its point.
 _MAX_CLAIMS = 8
+# Below this many complete trials every ask fits the GP (a fit costs little there); above, a
+# fit runs once the results have grown by _REFIT_GROWTH of the last fit's size or by
+# _REFIT_EVERY trials, whichever comes first (the defaults of gpbo serve's warm model).
+_REFIT_FROM = 200
+_REFIT_GROWTH = 0.1
+_REFIT_EVERY = 25
+
+
+def _refit_due(n_fit: int, n_complete: int) -> bool:
+    if n_complete < _REFIT_FROM:
+        return True
+    due = min(max(math.ceil(_REFIT_GROWTH * n_fit), 1), _REFIT_EVERY)
+    return n_complete - n_fit >= due
 
 
 def _steps(d: FloatDistribution | IntDistribution) -> int | None:
@@ -185,10 +198,9 @@ class GpboSampler(BaseSampler):
             engine = _api.Study(codec.space, direction=direction, seed=self._seed,
                                 **self._options)
             key = codec.space.to_json()
-            if key in self._hyper:
-                engine.hyperparameters = self._hyper[key]
+            kept = self._hyper.get(key)
             states = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.FAIL, TrialState.PRUNED)
-            n = 0
+            n = n_complete = 0
             for t in study._get_trials(deepcopy=False, states=states, use_cache=False):
                 if t.number == trial.number:
                     continue
@@ -212,8 +224,18 @@ class GpboSampler(BaseSampler):
                 try:
                     engine.add_trial(point, value, state, source)
                     n += 1
+                    n_complete += state == "complete"
                 except _api._gpbo.InvalidArgument:
                     continue  # outside this space's bounds
+            # The fit: warm-started from the last one; on a long history (gpbo serve's rule)
+            # only once the results have grown by 10% or 25 trials, the kept hyperparameters
+            # conditioned on in between (one factorization instead of a fit).
+            refit = kept is None or _refit_due(kept["n_fit"], n_complete)
+            if kept is not None:
+                if refit:
+                    engine.hyperparameters = kept["h"]
+                else:
+                    engine.fix_hyperparameters(kept["h"])
             engine.reseed(n + 1000003 * self._reseeds)
             try:
                 suggested = engine.ask()
@@ -223,8 +245,8 @@ class GpboSampler(BaseSampler):
                 return {name: self._independent.sample_independent(study, trial, name, d)
                         for name, d in search_space.items()}
             hyper = engine.hyperparameters
-            if hyper is not None:
-                self._hyper[key] = hyper
+            if hyper is not None and refit:
+                self._hyper[key] = {"h": hyper, "n_fit": n_complete}
             for _ in range(_MAX_CLAIMS):
                 params = codec.to_optuna(suggested.params)
                 study._storage.set_trial_system_attr(trial._trial_id, _PARAMS_KEY,

@@ -199,6 +199,18 @@ NB_MODULE(_gpbo, m) {
                return 0;
              });
            })
+      .def("fix_hyperparameters",
+           [](PyStudy& s, const Eigen::VectorXd& lengthscales, const Eigen::Vector3d& rest) {
+             gpbo::GpHyperparameters h;
+             h.lengthscales = lengthscales;
+             h.outputscale = rest(0);
+             h.noise = rest(1);
+             h.mean = rest(2);
+             s.locked([&](gpbo::Study& st) {
+               st.fix_hyperparameters(h);
+               return 0;
+             });
+           })
       .def("encode",
            [](PyStudy& s, const std::string& params_json) {
              return s.locked([&](gpbo::Study& st) {

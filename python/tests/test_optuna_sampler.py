@@ -139,7 +139,28 @@ def test_the_fit_is_warm_started_between_calls() -> None:
     study.optimize(branin, n_trials=10)
     assert len(sampler._hyper) == 1
     (kept,) = sampler._hyper.values()
-    assert len(kept["lengthscales"]) == 2 and kept["outputscale"] > 0
+    assert len(kept["h"]["lengthscales"]) == 2 and kept["h"]["outputscale"] > 0
+    assert kept["n_fit"] == 9  # below 200 trials every ask fits
+
+
+def test_a_long_history_is_refitted_on_growth_only() -> None:
+    from gpbo.optuna import _refit_due
+
+    assert _refit_due(150, 151)  # short histories: every ask
+    assert not _refit_due(1000, 1024) and _refit_due(1000, 1025)  # 25 trials
+    assert not _refit_due(210, 230) and _refit_due(210, 231)  # 10%
+    sampler = GpboSampler(seed=0, device="cpu")
+    study = optuna.create_study(sampler=sampler)
+    rng = __import__("numpy").random.default_rng(0)
+    dists = {"x": optuna.distributions.FloatDistribution(-5, 10),
+             "y": optuna.distributions.FloatDistribution(0, 15)}
+    for _ in range(220):
+        x, y = rng.uniform(-5, 10), rng.uniform(0, 15)
+        study.add_trial(optuna.trial.create_trial(params={"x": x, "y": y}, distributions=dists,
+                                                  value=(x - 2) ** 2 + (y - 3) ** 2))
+    study.optimize(branin, n_trials=3)
+    (kept,) = sampler._hyper.values()
+    assert kept["n_fit"] == 220  # fitted at the first ask, conditioned on for the next two
 
 
 def test_bad_options_are_refused_when_the_sampler_is_made() -> None:
