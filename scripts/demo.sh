@@ -16,3 +16,5 @@ rm -f "$build/demo.db" "$build/demo.db-wal" "$build/demo.db-shm"
 echo "best trial of 30 (Branin's minimum is 0.397887):"
 "$gpbo" best --study branin
 "$gpbo" trials --study branin -f table | tail -n 5
+"$gpbo" report --study branin -o "$build/demo-report.html" >/dev/null
+echo "the study's report (one HTML page, open it in a browser): $build/demo-report.html"

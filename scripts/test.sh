@@ -3,7 +3,7 @@
 # whole test suite: C++ (ctest), the CLI and the server, Python (pytest, through ctest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 build=${BUILD_DIR:-build}
 # The Python side's packages from PyPI, in a virtual environment in the build folder: nanobind
 # (the bindings), numpy, optuna and pytest (the tests), ray[tune] (the Ray Tune example's test).

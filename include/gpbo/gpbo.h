@@ -207,6 +207,16 @@ int gpbo_study_best(gpbo_study* study, char** trial_json_out);
 int gpbo_study_log(gpbo_study* study, char** log_json_out);
 
 /**
+ * The study's report: one self-contained HTML page (UTF-8; no script, no network access) that
+ * says in sentences what the best configuration is and whether the study still improves, and
+ * shows its progress, the parameters' relevance, slices of a model, all trials, the provenance
+ * and the top trials (README, "The report").
+ * On success *html_out is the page, to be released with gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_report(gpbo_study* study, char** html_out);
+
+/**
  * Every trial of the study, ordered by id.
  * On success *trials_json_out is {"trials": [trial, ...]}, to be released with gpbo_free().
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.

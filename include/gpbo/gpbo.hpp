@@ -10,6 +10,7 @@
 #include "gpbo/kernel.hpp"
 #include "gpbo/options.hpp"
 #include "gpbo/persistent_study.hpp"
+#include "gpbo/report.hpp"
 #include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
 #include "gpbo/study.hpp"

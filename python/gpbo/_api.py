@@ -126,6 +126,14 @@ def _options_json(direction: str, seed: int | None, options: Mapping[str, Any]) 
     return _gpbo.options_canonical(_dumps(document))
 
 
+def _written(html: str, path: str | None) -> str:
+    """`html`, first written to `path` (UTF-8) when one is given."""
+    if path is not None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(html)
+    return html
+
+
 class Study:
     """A study in this process (C++ ``gpbo::Study``): a Sobol initial design, then a GP and an
     acquisition function. ``options`` are the keys of the README's "Study options" table, e.g.
@@ -214,6 +222,10 @@ class Study:
 
     def trial(self, trial_id: int) -> Trial:
         return _trial(self._study.trial(int(trial_id)))
+
+    def report(self, path: str | None = None, name: str = "study") -> str:
+        """The study's report: one self-contained HTML page (written to `path` when given)."""
+        return _written(self._study.report(name), path)
 
     def reseed(self, stream: int) -> None:
         """Restarts the model's random stream at (seed, stream), keeping the initial design."""
@@ -330,6 +342,10 @@ class StoredStudy:
 
     def trial(self, trial_id: int) -> Trial:
         return _trial(self._service.trial(self.name, int(trial_id)))
+
+    def report(self, path: str | None = None) -> str:
+        """The study's report: one self-contained HTML page (written to `path` when given)."""
+        return _written(self._service.report(self.name), path)
 
     def log(self) -> list[dict]:
         """The append-only log: {"time", "event", "trial_id", "worker_id", "detail"} each."""

@@ -22,6 +22,7 @@
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/options.hpp"
+#include "gpbo/report.hpp"
 #include "gpbo/space.hpp"
 #include "gpbo/study.hpp"
 #include "service/remote_study_service.hpp"
@@ -199,6 +200,10 @@ NB_MODULE(_gpbo, m) {
                return 0;
              });
            })
+      .def("report",
+           [](PyStudy& s, const std::string& name) {
+             return s.locked([&](gpbo::Study& st) { return gpbo::render_report(st, name); });
+           })
       .def("fix_hyperparameters",
            [](PyStudy& s, const Eigen::VectorXd& lengthscales, const Eigen::Vector3d& rest) {
              gpbo::GpHyperparameters h;
@@ -338,6 +343,11 @@ NB_MODULE(_gpbo, m) {
            [](PyService& s, const std::string& study, std::int64_t id) {
              Release release;
              return text(gpbo::trial_to_json(s.api->trial(study, id)));
+           })
+      .def("report",
+           [](PyService& s, const std::string& study) {
+             Release release;
+             return s.api->report(study);
            })
       .def("log", [](PyService& s, const std::string& study) {
         Release release;

@@ -204,6 +204,36 @@ def test_a_stored_study_with_workers_leases_and_a_log(tmp_path) -> None:
         gpbo.open_study("mysql://x", "s", SPACE)
 
 
+SECTIONS = ("summary", "progress", "importance", "slices", "parallel", "provenance", "top")
+
+
+def test_reports_in_memory_and_in_a_store(tmp_path) -> None:
+    study = gpbo.Study(SPACE, seed=2, n_initial=4)
+    empty = study.report(name="no trials")
+    assert "This study has no trials yet" in empty
+    for _ in range(10):
+        t = study.ask()
+        study.tell(t, objective(t.params))
+    path = tmp_path / "memory.html"
+    html = study.report(str(path), name="<script>x</script> é")
+    assert path.read_text(encoding="utf-8") == html
+    assert html.startswith("<!DOCTYPE html>")
+    for section in SECTIONS:
+        assert f'<section id="{section}"' in html
+    assert "<script" not in html and "&lt;script&gt;x&lt;/script&gt; é" in html
+    assert "10 trials ran: 10 complete" in html
+
+    stored = gpbo.open_study(f"sqlite:///{tmp_path}/r.db", "stored", SPACE, seed=2, n_initial=4)
+    for _ in range(6):
+        t = stored.ask(worker_id="py-worker")
+        stored.tell(t, objective(t.params))
+    html = stored.report(str(tmp_path / "stored.html"))
+    assert "<td>py-worker</td>" in html
+    assert f"<dt>log entries</dt><dd>{len(stored.log())}</dd>" in html
+    with pytest.raises(OSError):
+        stored.report(str(tmp_path / "no such folder" / "r.html"))
+
+
 def test_the_same_points_as_the_cli_for_the_same_seed(tmp_path) -> None:
     cli = gpbo_cli()
     url = f"sqlite:///{tmp_path}/cli.db"
@@ -250,6 +280,7 @@ def test_the_client_of_gpbo_serve(tmp_path) -> None:
         study.add_trials([{"x": 0.0, "k": 1, "c": "a"}], [0.25])
         assert study.best().value == 0.25
         assert any(e["event"] == "import" for e in study.log())
+        assert '<section id="provenance"' in study.report(str(tmp_path / "remote.html"))
         client.delete_study("remote")
         assert client.studies() == []
     finally:

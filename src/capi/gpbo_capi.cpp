@@ -17,6 +17,7 @@
 #include "gpbo/error.hpp"
 #include "gpbo/gpbo.h"
 #include "gpbo/persistent_study.hpp"
+#include "gpbo/report.hpp"
 #include "gpbo/storage.hpp"
 #include "service/study_json.hpp"
 #include "space/params_json.hpp"
@@ -210,6 +211,15 @@ int gpbo_study_log(gpbo_study* study, char** log_json_out) {
     require(study, "study");
     require(log_json_out, "log_json_out");
     *log_json_out = copy_out(dump(gpbo::service::log_to_json(study->study.log())));
+  });
+}
+
+int gpbo_study_report(gpbo_study* study, char** html_out) {
+  if (html_out != nullptr) *html_out = nullptr;
+  return guard("gpbo_study_report", [&] {
+    require(study, "study");
+    require(html_out, "html_out");
+    *html_out = copy_out(gpbo::render_report(study->study));
   });
 }
 

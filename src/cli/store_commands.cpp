@@ -177,7 +177,14 @@ json csv_to_trials(const std::string& text) {
   std::istringstream in(text);
   std::string line;
   if (!std::getline(in, line)) throw InvalidArgument("CSV: the file is empty");
-  const std::vector<std::string> header = csv_fields(line);
+  std::vector<std::string> header = csv_fields(line);
+  for (std::string& name : header) {
+    if (!name.empty() && name.front() == '"') {
+      const json unquoted = json::parse(name, nullptr, false);
+      if (!unquoted.is_string()) throw InvalidArgument("CSV: a bad quoted column name " + name);
+      name = unquoted.get<std::string>();
+    }
+  }
   json trials = json::array();
   for (int row = 2; std::getline(in, line); ++row) {
     if (line.empty() || line == "\r") continue;
@@ -285,6 +292,9 @@ std::function<int()> add_store_commands(CLI::App& app) {
       ->required();
   import->add_option("-f,--format", a->input_format, "json or csv (default: by the extension)")
       ->check(CLI::IsMember({"json", "csv"}));
+  CLI::App* report = with_storage(
+      app.add_subcommand("report", "Write the study's report: one self-contained HTML page"), true);
+  report->add_option("-o,--output", a->output, "File to write (default: stdout)");
   CLI::App* log = with_storage(
       app.add_subcommand("log", "A study's append-only log: every suggestion and result"), true);
   CLI::App* studies = with_storage(app.add_subcommand("studies", "List the studies"), false);
@@ -302,7 +312,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
 
   return [=]() -> int {
     if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *enqueue || *worker ||
-          *best || *trials || *exp || *log || *import)) {
+          *best || *trials || *exp || *log || *import || *report)) {
       return -1;
     }
     const std::string& name = a->study;
@@ -411,6 +421,19 @@ std::function<int()> add_store_commands(CLI::App& app) {
       }
       const std::vector<Trial> added = api->add_trials(name, finished);
       std::cout << json{{"imported", added.size()}, {"skipped_running", running}}.dump() << "\n";
+      return kOk;
+    }
+    if (*report) {
+      const std::string html = api->report(name);
+      if (a->output.empty()) {
+        std::cout << html;
+      } else {
+        std::ofstream file(a->output, std::ios::binary);
+        if (!file) throw InvalidArgument("cannot write '" + a->output + "'");
+        file << html;
+        if (!file) throw InvalidArgument("cannot write '" + a->output + "'");
+        std::cout << json{{"report", a->output}, {"bytes", html.size()}}.dump() << "\n";
+      }
       return kOk;
     }
     if (*log) {

@@ -30,10 +30,13 @@ using nlohmann::json;
 /// and printing very deep documents recurses).
 constexpr int kMaxJsonDepth = 32;
 
-/// A finished response: status and JSON body.
+/// A finished response: status and JSON body (or, for the report, an HTML page).
 struct Reply {
+  Reply() = default;
+  Reply(int s, json b) : status(s), body(std::move(b)) {}
   int status = 200;
   json body;
+  std::string html;
 };
 
 /// Unauthorized requests (401); a type of its own so that it maps to its code.
@@ -208,7 +211,11 @@ struct HttpServer::Impl {
                      req.path.c_str(), dump(reply.body).c_str());
       }
       res.status = reply.status;
-      res.set_content(dump(reply.body), "application/json");
+      if (!reply.html.empty()) {
+        res.set_content(reply.html, "text/html; charset=utf-8");
+      } else {
+        res.set_content(dump(reply.body), "application/json");
+      }
     };
   }
 
@@ -347,6 +354,12 @@ struct HttpServer::Impl {
 
     http.Get(study + "/log", handler([this](const httplib::Request& req) {
                return Reply{200, service::log_to_json(api->log(req.matches[1]))};
+             }));
+
+    http.Get(study + "/report", handler([this](const httplib::Request& req) {
+               Reply r{200, json()};
+               r.html = api->report(req.matches[1]);
+               return r;
              }));
 
     // Errors raised by httplib itself (no route, body too large, unreadable request) get the

@@ -1,4 +1,5 @@
 #include "gpbo/error.hpp"
+#include "gpbo/report.hpp"
 #include "service/study_service.hpp"
 #include "space/params_json.hpp"
 
@@ -89,6 +90,10 @@ Trial LocalStudyService::trial(const std::string& study, std::int64_t trial) {
 
 std::vector<LogEntry> LocalStudyService::log(const std::string& study) {
   return entry(study)->study.log();
+}
+
+std::string LocalStudyService::report(const std::string& study) {
+  return render_report(entry(study)->study);
 }
 
 PersistentStudy::WarmStats LocalStudyService::warm_stats(const std::string& study) {

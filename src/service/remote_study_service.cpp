@@ -62,6 +62,21 @@ struct RemoteStudyService::Impl {
 
   /// Sends one request; returns the JSON body of a 2xx reply, throws the typed error otherwise.
   json call(const std::string& method, const std::string& path, const json* body) {
+    const std::string text = call_raw(method, path, body);
+    json reply;
+    try {
+      reply = json::parse(text);
+    } catch (const json::exception&) {
+      reply = json();
+    }
+    if (reply.is_null()) {
+      throw Error("the gpbo server at " + url + " sent a reply that is not JSON");
+    }
+    return reply;
+  }
+
+  /// The body of a 2xx reply as it came (the report is HTML); the typed error otherwise.
+  std::string call_raw(const std::string& method, const std::string& path, const json* body) {
     std::lock_guard<std::mutex> lock(mutex);
     httplib::Result r = [&] {
       const std::string text = body ? body->dump() : std::string();
@@ -73,18 +88,17 @@ struct RemoteStudyService::Impl {
       throw StorageError("cannot reach the gpbo server at " + url + " (" +
                          httplib::to_string(r.error()) + ")");
     }
-    json reply;
-    try {
-      reply = json::parse(r->body);
-    } catch (const json::exception&) {
-      reply = json();
-    }
     const int status = r->status;
-    if (status < 200 || status >= 300) throw_reply_error(status, reply);
-    if (reply.is_null()) {
-      throw Error("the gpbo server at " + url + " sent a reply that is not JSON");
+    if (status < 200 || status >= 300) {
+      json reply;
+      try {
+        reply = json::parse(r->body);
+      } catch (const json::exception&) {
+        reply = json();
+      }
+      throw_reply_error(status, reply);
     }
-    return reply;
+    return r->body;
   }
 
   /// A reply's body read by `read`; a malformed one is the server's fault, not the caller's.
@@ -219,6 +233,10 @@ std::vector<Trial> RemoteStudyService::trials(const std::string& study) {
 
 Trial RemoteStudyService::trial(const std::string& study, std::int64_t trial) {
   return impl_->parse(impl_->call("GET", Impl::trial_path(study, trial), nullptr), trial_from_json);
+}
+
+std::string RemoteStudyService::report(const std::string& study) {
+  return impl_->call_raw("GET", Impl::study_path(study) + "/report", nullptr);
 }
 
 std::vector<LogEntry> RemoteStudyService::log(const std::string& study) {

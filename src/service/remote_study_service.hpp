@@ -37,6 +37,7 @@ class RemoteStudyService final : public StudyService {
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;
+  std::string report(const std::string& study) override;
 
  private:
   struct Impl;

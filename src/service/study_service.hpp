@@ -51,6 +51,8 @@ class StudyService {
   virtual Trial trial(const std::string& study, std::int64_t trial) = 0;
   /// The study's append-only log, oldest first.
   virtual std::vector<LogEntry> log(const std::string& study) = 0;
+  /// The study's report: one self-contained HTML page (gpbo/report.hpp).
+  virtual std::string report(const std::string& study) = 0;
 };
 
 /// The service on a Storage. Keeps one PersistentStudy per study (created on first use, dropped
@@ -81,6 +83,7 @@ class LocalStudyService final : public StudyService {
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;
+  std::string report(const std::string& study) override;
 
   /// The warm-model counters of a study (zeros without `warm`).
   PersistentStudy::WarmStats warm_stats(const std::string& study);

@@ -30,13 +30,14 @@ LAYERS = [
     ("engine", "Study, PersistentStudy (gpbo/study.hpp, gpbo/persistent_study.hpp)",
      ["optim", "storage", "codec"]),
     ("functions", "test functions (gpbo/test_functions.hpp)", ["space"]),
+    ("report", "the HTML report of a study (gpbo/report.hpp)", ["engine"]),
     ("service", "the study service under the CLI and the server, the error table",
-     ["engine"]),
+     ["engine", "report"]),
     ("capi", "the C API (gpbo/gpbo.h)", ["service"]),
     ("server", "gpbo serve", ["service"]),
     ("cli", "the gpbo command line (it hosts gpbo serve)", ["server", "functions"]),
     ("python", "the Python extension (python/src)", ["service"]),
-    ("umbrella", "gpbo/gpbo.hpp: every public header", ["capi", "engine", "functions"]),
+    ("umbrella", "gpbo/gpbo.hpp: every public header", ["capi", "report", "functions"]),
 ]
 
 # Public headers that are not vocabulary belong to the layer that implements them.
@@ -48,6 +49,7 @@ PUBLIC = {
     "test_functions.hpp": "functions",
     "gpbo.h": "capi",
     "gpbo.hpp": "umbrella",
+    "report.hpp": "report",
 }
 FOLDERS = {name for name, _, _ in LAYERS} - {"vocabulary", "umbrella"}
 

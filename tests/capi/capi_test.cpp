@@ -498,6 +498,37 @@ TEST_P(CApiStore, AddTrialsImportsAHistoryAndTheLogShowsIt) {
   gpbo_study_close(study);
 }
 
+TEST_P(CApiStore, ReportIsOneHtmlPageOfTheStoredTrials) {
+  gpbo_study* study = create("<script>alert(1)</script>");
+  char* html = nullptr;
+  // An empty study is a page too; it says there is nothing to show yet.
+  ASSERT_EQ(gpbo_study_report(study, &html), GPBO_OK) << gpbo_last_error();
+  std::string page = html;
+  gpbo_free(html);
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(page.find("This study has no trials yet"), std::string::npos);
+  const json asked = ask(study, 4, "w1");
+  for (const json& t : asked.at("trials")) {
+    ASSERT_EQ(gpbo_study_tell(study, t.at("id").get<int64_t>(),
+                              t.at("params").at("x").get<double>() + 1.0),
+              GPBO_OK);
+  }
+  ASSERT_EQ(gpbo_study_report(study, &html), GPBO_OK) << gpbo_last_error();
+  page = html;
+  gpbo_free(html);
+  for (const char* id :
+       {"summary", "progress", "importance", "slices", "parallel", "provenance", "top"}) {
+    EXPECT_NE(page.find(std::string("<section id=\"") + id + "\""), std::string::npos) << id;
+  }
+  EXPECT_EQ(page.find("<script"), std::string::npos);  // the name is text, never markup
+  EXPECT_NE(page.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(page.find("4 trials ran"), std::string::npos);
+  EXPECT_NE(page.find("<td>w1</td>"), std::string::npos);  // who reported each result
+  EXPECT_STATUS(gpbo_study_report(study, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_report(nullptr, &html), GPBO_ERR_INVALID_ARGUMENT);
+  gpbo_study_close(study);
+}
+
 TEST(CApiErrors, BadStorageUrls) {
   gpbo_storage* storage = reinterpret_cast<gpbo_storage*>(0x1);
   EXPECT_STATUS(gpbo_storage_open("mysql://db", &storage), GPBO_ERR_INVALID_ARGUMENT);

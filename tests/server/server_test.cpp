@@ -17,6 +17,7 @@
 
 #include "codec/trial_json.hpp"
 #include "gpbo/error.hpp"
+#include "gpbo/report.hpp"
 #include "server/auth.hpp"
 #include "service/remote_study_service.hpp"
 #include "service/study_json.hpp"
@@ -425,7 +426,8 @@ TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
                                    {"POST", "/v1/studies/demo/enqueue", "{}"},
                                    {"GET", "/v1/studies/demo/best", ""},
                                    {"GET", "/v1/studies/demo/trials", ""},
-                                   {"GET", "/v1/studies/demo/trials/0", ""}};
+                                   {"GET", "/v1/studies/demo/trials/0", ""},
+                                   {"GET", "/v1/studies/demo/report", ""}};
   for (const Call& c : calls) {
     for (const httplib::Headers& h : {httplib::Headers{}, wrong, basic}) {
       SCOPED_TRACE(std::string(c.method) + " " + c.path);
@@ -485,6 +487,38 @@ TEST_P(ServerStores, ClientSpeaksTheApi) {
 
   EXPECT_THROW(Client("ftp://127.0.0.1:1", ""), InvalidArgument);
   EXPECT_THROW(Client("http://127.0.0.1:1/path", ""), InvalidArgument);
+}
+
+TEST_P(ServerStores, ReportIsOneHtmlPageAndErrorsStayJson) {
+  TestServer s(store_, {});
+  const int p = s.port();
+  ASSERT_EQ(request(p, "POST", "/v1/studies", create_body("r<b>")).status, 201);
+  Client c(s.url(), "");
+  for (const Trial& t : c.ask("r<b>", 5, "w")) {
+    c.tell("r<b>", t.id, std::get<double>(t.params.at("x")) * 2.0, false);
+  }
+  httplib::Client raw("127.0.0.1", p);
+  httplib::Result r = raw.Get("/v1/studies/r%3Cb%3E/report");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  const std::string& html = r->body;
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  for (const char* id :
+       {"summary", "progress", "importance", "slices", "parallel", "provenance", "top"}) {
+    EXPECT_NE(html.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
+  }
+  EXPECT_EQ(html.find("<b>"), std::string::npos);  // the study's name is escaped
+  EXPECT_NE(html.find("r&lt;b&gt;"), std::string::npos);
+  // The digest is the one of the stored trials: the client's page and the store agree.
+  const std::string digest = trial_data_digest(s.api().trials("r<b>"));
+  EXPECT_NE(html.find(digest), std::string::npos);
+  EXPECT_NE(c.report("r<b>").find(digest), std::string::npos);
+  // A missing study is a JSON 404, like every other route.
+  const Response missing = request(p, "GET", "/v1/studies/nope/report");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body["error"]["code"], "not_found");
+  EXPECT_THROW(c.report("nope"), NotFound);
 }
 
 TEST_P(ServerStores, ConcurrentClientsNeverShareATrial) {

@@ -125,6 +125,7 @@ class ThrowingService final : public service::StudyService {
   std::vector<Trial> trials(const std::string&) override { fail(); }
   Trial trial(const std::string&, std::int64_t) override { fail(); }
   std::vector<LogEntry> log(const std::string&) override { fail(); }
+  std::string report(const std::string&) override { fail(); }
 };
 
 TEST(ErrorTable, TheServerAnswersTheStatusAndTheClientRaisesTheSameKind) {

@@ -1,0 +1,634 @@
+// The report page (gpbo/report.hpp): the summary in sentences, then one section per view, all
+// inline (CSS and SVG), escaped, and bounded in size however many trials the study has.
+#include "gpbo/report.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "codec/options_codec.hpp"
+#include "common/json_text.hpp"
+#include "engine/stored_study.hpp"
+#include "gpbo/error.hpp"
+#include "gpbo/persistent_study.hpp"
+#include "gpbo/study.hpp"
+#include "report/html.hpp"
+#include "report/model_view.hpp"
+#include "report/svg.hpp"
+#include "space/params_json.hpp"
+
+#ifndef GPBO_VERSION
+#define GPBO_VERSION "unknown"
+#endif
+
+namespace gpbo {
+namespace {
+
+using nlohmann::json;
+using report::esc;
+using report::num;
+
+/// The progress chart draws at most this many points (bins of trials beyond it).
+constexpr std::size_t kMaxProgressPoints = 2000;
+/// Parallel coordinates draw at most this many trials, and this many axes.
+constexpr std::size_t kMaxLines = 300;
+constexpr std::size_t kMaxAxes = 12;
+/// The window of "still improving".
+constexpr std::size_t kRecent = 20;
+
+/// "lr = 0.003162, layers = 4, opt = adam": floats to 7 significant digits (the top table has
+/// them whole).
+std::string params_text(const Params& p) {
+  std::string out;
+  for (const auto& [name, v] : p) {
+    const auto* d = std::get_if<double>(&v);
+    out += (out.empty() ? "" : ", ") + name + " = " + (d ? num(*d, 7) : to_string(v));
+  }
+  return out;
+}
+
+std::string utc(double seconds) {
+  if (!(seconds > 0)) return "unknown";
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+struct Facts {
+  bool maximize = false;
+  std::vector<const Trial*> complete;  // id order
+  std::size_t failed = 0, pruned = 0, running = 0;
+  const Trial* best = nullptr;
+  double compute_seconds = 0.0;
+  std::size_t timed = 0;
+  bool better(double a, double b) const { return maximize ? a > b : a < b; }
+};
+
+Facts facts_of(const ReportInput& in) {
+  Facts f;
+  f.maximize = in.options.direction == Direction::kMaximize;
+  for (const Trial& t : in.trials) {
+    switch (t.state) {
+      case TrialState::kComplete:
+        if (t.value && std::isfinite(*t.value)) {
+          f.complete.push_back(&t);
+          if (!f.best || f.better(*t.value, *f.best->value)) f.best = &t;
+        }
+        break;
+      case TrialState::kFailed:
+        ++f.failed;
+        break;
+      case TrialState::kPruned:
+        ++f.pruned;
+        break;
+      case TrialState::kRunning:
+        ++f.running;
+        break;
+    }
+    // Durations that were recorded (an imported trial's times may be its import's instant).
+    if (t.state != TrialState::kRunning && t.created_at > 0 && t.finished_at > t.created_at) {
+      f.compute_seconds += t.finished_at - t.created_at;
+      ++f.timed;
+    }
+  }
+  return f;
+}
+
+// ---------------------------------------------------------------- sections
+
+std::string section(const std::string& id, const std::string& title, const std::string& body) {
+  return "<section id=\"" + id + "\"><h2>" + esc(title) + "</h2>" + body + "</section>\n";
+}
+
+std::string missing(const std::string& what) {
+  return "<p class=\"missing\">" + esc(what) + "</p>";
+}
+
+std::string summary(const ReportInput& in, const Facts& f) {
+  std::vector<std::string> s;
+  const std::size_t n = in.trials.size();
+  if (n == 0) {
+    s.push_back("This study has no trials yet: nothing has been evaluated.");
+  } else if (!f.best) {
+    s.push_back("No trial has completed yet, so there is no best configuration.");
+  } else {
+    s.push_back("The best configuration so far is trial " + std::to_string(f.best->id) + " (" +
+                params_text(f.best->params) + "), with value " + num(*f.best->value, 6) + " (" +
+                (f.maximize ? "higher" : "lower") + " is better).");
+    // Against the initial design's best and the median trial.
+    const Trial* first_best = nullptr;
+    for (const Trial* t : f.complete) {
+      if (t->source != "initial") continue;
+      if (!first_best || f.better(*t->value, *first_best->value)) first_best = t;
+    }
+    if (first_best && first_best != f.best) {
+      const double gain = std::abs(*f.best->value - *first_best->value);
+      s.push_back("It beats the best of the initial design (" + num(*first_best->value) + ") by " +
+                  num(gain) +
+                  (std::abs(*first_best->value) > 0
+                       ? " (" + num(100.0 * gain / std::abs(*first_best->value), 3) + "%)"
+                       : "") +
+                  ".");
+    } else if (first_best) {
+      s.push_back("The best trial came from the initial design.");
+    }
+    std::vector<double> values;
+    for (const Trial* t : f.complete) values.push_back(*t->value);
+    std::sort(values.begin(), values.end());
+    const double median = values[values.size() / 2];
+    s.push_back("The median complete trial scored " + num(median) + ", " +
+                num(std::abs(*f.best->value - median)) + " " + (f.maximize ? "below" : "above") +
+                " the best.");
+  }
+  if (n > 0) {
+    s.push_back(std::to_string(n) + " trial" + (n == 1 ? "" : "s") +
+                " ran: " + std::to_string(f.complete.size()) + " complete, " +
+                std::to_string(f.failed) + " failed, " + std::to_string(f.pruned) + " pruned, " +
+                std::to_string(f.running) + " still running.");
+    s.push_back(f.timed > 0 ? "Together they used " + report::duration(f.compute_seconds) +
+                                  " of compute (the sum of " + std::to_string(f.timed) +
+                                  " finished trials' durations)."
+                            : "Their durations were not recorded.");
+  }
+  if (f.complete.size() >= 2) {
+    // Still improving: has the best changed within the last kRecent complete trials?
+    const std::size_t from = f.complete.size() > kRecent ? f.complete.size() - kRecent : 0;
+    std::size_t improvements = 0;
+    const Trial* running_best = nullptr;
+    for (std::size_t i = 0; i < f.complete.size(); ++i) {
+      const Trial* t = f.complete[i];
+      if (!running_best || f.better(*t->value, *running_best->value)) {
+        running_best = t;
+        if (i >= from && i > 0) ++improvements;
+      }
+    }
+    const std::size_t window = f.complete.size() - from;
+    s.push_back(improvements > 0
+                    ? "The study is still improving: the best value improved " +
+                          std::to_string(improvements) + " time" + (improvements == 1 ? "" : "s") +
+                          " in the last " + std::to_string(window) + " complete trials."
+                    : "The study has stopped improving for now: the best value has not changed "
+                      "in the last " +
+                          std::to_string(window) + " complete trials (since trial " +
+                          std::to_string(f.best->id) + ").");
+  }
+  std::string out = "<ul class=\"summary\">";
+  for (const std::string& line : s) out += "<li>" + esc(line) + "</li>";
+  return out + "</ul>";
+}
+
+std::string progress(const Facts& f, const ReportInput& in) {
+  if (in.trials.empty()) return missing("No trials yet: there is no progress to show.");
+  if (f.complete.empty()) {
+    return missing("No trial has completed: there are no values to plot (" +
+                   std::to_string(f.failed) + " failed, " + std::to_string(f.running) +
+                   " running).");
+  }
+  std::vector<double> values;
+  for (const Trial* t : f.complete) values.push_back(*t->value);
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  const bool log = *lo > 0 && *hi / *lo >= 1e3;  // values that span decades
+  const auto [ylo, yhi] = report::padded_range(values, log);
+  report::Svg svg(760, 320, "Every trial's value over time and the best so far");
+  const double n_max = static_cast<double>(std::max<std::int64_t>(in.trials.back().id, 1));
+  report::Scale x{0.0, n_max, 60.0, 740.0, false};
+  report::Scale y{ylo, yhi, 280.0, 20.0, log};
+  svg.axes(x, y, "trial", log ? "value (log scale)" : "value");
+  // Points: every trial, or per bin its best and worst when there are too many.
+  const std::size_t bins = std::min(f.complete.size(), kMaxProgressPoints / 2);
+  const bool binned = f.complete.size() > kMaxProgressPoints;
+  if (!binned) {
+    for (const Trial* t : f.complete) {
+      svg.circle(x(t->id), y(*t->value), 2.5, "#3b6fb6",
+                 "trial " + std::to_string(t->id) + ": " + num(*t->value, 6), 0.75);
+    }
+  } else {
+    for (std::size_t b = 0; b < bins; ++b) {
+      const std::size_t a = b * f.complete.size() / bins, e = (b + 1) * f.complete.size() / bins;
+      const Trial* lo_t = f.complete[a];
+      const Trial* hi_t = f.complete[a];
+      for (std::size_t i = a; i < e; ++i) {
+        if (*f.complete[i]->value < *lo_t->value) lo_t = f.complete[i];
+        if (*f.complete[i]->value > *hi_t->value) hi_t = f.complete[i];
+      }
+      for (const Trial* t : {lo_t, hi_t}) {
+        svg.circle(x(t->id), y(*t->value), 2.0, "#3b6fb6",
+                   "trial " + std::to_string(t->id) + ": " + num(*t->value, 6), 0.6);
+      }
+    }
+  }
+  // Failed trials on the axis.
+  std::size_t drawn_failed = 0;
+  for (const Trial& t : in.trials) {
+    if (t.state != TrialState::kFailed || drawn_failed >= kMaxProgressPoints) continue;
+    svg.cross(x(t.id), 284.0, 3.0, "#c0392b", "trial " + std::to_string(t.id) + ": failed");
+    ++drawn_failed;
+  }
+  // The best so far, as a step line.
+  std::vector<std::pair<double, double>> steps;
+  const Trial* best = nullptr;
+  for (const Trial* t : f.complete) {
+    if (best && !f.better(*t->value, *best->value)) continue;
+    if (best) steps.emplace_back(x(t->id), y(*best->value));
+    best = t;
+    steps.emplace_back(x(t->id), y(*best->value));
+  }
+  steps.emplace_back(x(n_max), y(*best->value));
+  svg.polyline(steps, "#e67e22", 2.0, 1.0, "best so far");
+  std::string note = "<p class=\"caption\">Dots: complete trials; orange: the best so far";
+  if (f.failed > 0) note += "; red crosses: failed trials";
+  note += ".";
+  if (binned) {
+    note += " The " + std::to_string(f.complete.size()) + " complete trials are drawn as " +
+            std::to_string(bins) +
+            " bins of consecutive trials, each by its lowest and highest "
+            "value.";
+  }
+  if (log) note += " The values span decades, so the axis is logarithmic.";
+  return "<figure>" + svg.str() + "</figure>" + note + "</p>";
+}
+
+std::string importance(const report::ModelView& m) {
+  if (!m.fitted) return missing(m.note);
+  const std::size_t shown = std::min<std::size_t>(m.importance.size(), 30);
+  const int row = 22, height = static_cast<int>(shown) * row + 20;
+  report::Svg svg(760, height, "Each parameter's share of the model's relevance");
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& imp = m.importance[i];
+    const double y = 10 + i * row;
+    svg.text(200, y + 14, imp.name.size() > 30 ? imp.name.substr(0, 29) + "…" : imp.name, "end",
+             11);
+    svg.rect(210, y + 3, 480 * imp.share, row - 6, "#3b6fb6",
+             imp.name + ": " + num(100 * imp.share, 3) + "%");
+    svg.text(216 + 480 * imp.share, y + 15, num(100 * imp.share, 3) + "%", "start", 10);
+  }
+  const auto& top = m.importance.front();
+  std::string reading =
+      top.name + " matters most (" + num(100 * top.share, 3) + "% of the model's relevance)";
+  if (m.importance.size() > 1) {
+    const auto& last = m.importance.back();
+    reading += "; " + last.name + " matters least (" + num(100 * last.share, 3) + "%)";
+  }
+  std::string note = "<p class=\"reading\">" + esc(reading) + ".</p><p class=\"caption\">" +
+                     esc(m.note) +
+                     " A parameter's relevance is 1 / its lengthscale in the unit cube (a "
+                     "categorical: its most relevant choice), as a share of the total.";
+  if (m.importance.size() > shown) {
+    note += " The " + std::to_string(m.importance.size() - shown) +
+            " least relevant parameters are not drawn; all are listed in the provenance.";
+  }
+  return "<figure>" + svg.str() + "</figure>" + note + "</p>";
+}
+
+std::string slices(const report::ModelView& m, const ReportInput& in, const Facts& f) {
+  if (!m.fitted) return missing(m.note);
+  std::string out;
+  for (const report::Slice& s : m.slices) {
+    const ParamSpec* spec = nullptr;
+    for (const ParamSpec& p : in.space.params()) {
+      if (p.name == s.name) spec = &p;
+    }
+    std::vector<double> ys;
+    for (std::size_t i = 0; i < s.mean.size(); ++i) {
+      ys.push_back(s.mean[i] - 2 * s.sd[i]);
+      ys.push_back(s.mean[i] + 2 * s.sd[i]);
+    }
+    std::vector<const Trial*> shown;
+    for (std::size_t i = 0; i < f.complete.size(); ++i) {
+      if (f.complete.size() <= 500 || i % (f.complete.size() / 500 + 1) == 0) {
+        shown.push_back(f.complete[i]);
+        ys.push_back(*f.complete[i]->value);
+      }
+    }
+    const auto [ylo, yhi] = report::padded_range(ys, false);
+    const double xlo = s.categorical ? -0.5 : spec->low,
+                 xhi = s.categorical ? s.labels.size() - 0.5 : spec->high;
+    report::Svg svg(370, 260, "The model along " + s.name + ", the others at the best trial");
+    report::Scale x{xlo, xhi, 55.0, 355.0, s.log && xlo > 0};
+    report::Scale y{ylo, yhi, 220.0, 15.0, false};
+    if (s.categorical) {
+      svg.axes(x, y, s.name, "value", /*x_ticks=*/false);
+      for (std::size_t c = 0; c < s.labels.size(); ++c) {
+        const std::string label =
+            s.labels[c].size() > 12 ? s.labels[c].substr(0, 11) + "…" : s.labels[c];
+        svg.text(x(static_cast<double>(c)), 250, label, "middle", 10);
+        svg.rect(x(static_cast<double>(c)) - 6, y(s.mean[c] + 2 * s.sd[c]), 12,
+                 y(s.mean[c] - 2 * s.sd[c]) - y(s.mean[c] + 2 * s.sd[c]), "#3b6fb6",
+                 s.labels[c] + ": " + num(s.mean[c]) + " ± " + num(2 * s.sd[c]));
+      }
+    } else {
+      svg.axes(x, y, s.name, "value");
+      std::vector<std::pair<double, double>> band, mean;
+      for (std::size_t i = 0; i < s.x.size(); ++i)
+        band.emplace_back(x(s.x[i]), y(s.mean[i] + 2 * s.sd[i]));
+      for (std::size_t i = s.x.size(); i-- > 0;)
+        band.emplace_back(x(s.x[i]), y(s.mean[i] - 2 * s.sd[i]));
+      for (std::size_t i = 0; i < s.x.size(); ++i) mean.emplace_back(x(s.x[i]), y(s.mean[i]));
+      svg.polygon(band, "#3b6fb6", 0.2);
+      svg.polyline(mean, "#1d3f73", 2.0, 1.0, "model mean");
+    }
+    for (const Trial* t : shown) {
+      svg.circle(x(report::axis_value(*spec, t->params.at(s.name))), y(*t->value), 2.0, "#e67e22",
+                 "trial " + std::to_string(t->id) + ": " + num(*t->value, 6), 0.5);
+    }
+    out += "<figure class=\"slice\">" + svg.str() + "</figure>";
+  }
+  return "<div class=\"slices\">" + out +
+         "</div><p class=\"caption\">The model's mean (line, or the middle of a bar) and a band "
+         "of two standard deviations, moving one parameter with the others at the best "
+         "trial's values; orange dots: the trials (all parameters as they were).</p>";
+}
+
+std::string parallel(const ReportInput& in, const report::ModelView& m, const Facts& f) {
+  if (f.complete.empty()) return missing("No complete trial to draw.");
+  // Axes: the most relevant parameters when there are many.
+  std::vector<const ParamSpec*> axes;
+  if (m.fitted) {
+    for (const auto& imp : m.importance) {
+      for (const ParamSpec& p : in.space.params()) {
+        if (p.name == imp.name && axes.size() < kMaxAxes) axes.push_back(&p);
+      }
+    }
+  } else {
+    for (const ParamSpec& p : in.space.params()) {
+      if (axes.size() < kMaxAxes) axes.push_back(&p);
+    }
+  }
+  // Lines: the best 100 and an even spread of the rest.
+  std::vector<const Trial*> sorted = f.complete;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [&](const Trial* a, const Trial* b) { return f.better(*a->value, *b->value); });
+  std::vector<const Trial*> lines;
+  if (sorted.size() <= kMaxLines) {
+    lines = sorted;
+  } else {
+    lines.assign(sorted.begin(), sorted.begin() + 100);
+    const std::size_t rest = sorted.size() - 100, take = kMaxLines - 100;
+    for (std::size_t k = 0; k < take; ++k) lines.push_back(sorted[100 + k * rest / take]);
+  }
+  const double w = 760, h = 320, left = 40, right = 720;
+  report::Svg svg(static_cast<int>(w), static_cast<int>(h),
+                  "All trials at once: one line per trial, coloured by value");
+  const double n_axes = static_cast<double>(axes.size() + 1);
+  auto ax = [&](std::size_t i) {
+    return axes.size() == 0 ? left : left + (right - left) * i / (n_axes - 1);
+  };
+  const std::size_t rank_n = sorted.size();
+  std::map<const Trial*, std::size_t> rank;
+  for (std::size_t i = 0; i < sorted.size(); ++i) rank[sorted[i]] = i;
+  double vlo = *f.complete.front()->value, vhi = vlo;
+  for (const Trial* t : f.complete) {
+    vlo = std::min(vlo, *t->value);
+    vhi = std::max(vhi, *t->value);
+  }
+  // Draw the worst first, so the best lie on top.
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    const Trial* t = *it;
+    std::vector<std::pair<double, double>> pts;
+    for (std::size_t a = 0; a < axes.size(); ++a) {
+      const ParamSpec& p = *axes[a];
+      double u;
+      if (p.type == ParamType::kCategorical) {
+        u = p.choices.size() > 1
+                ? report::axis_value(p, t->params.at(p.name)) / (p.choices.size() - 1)
+                : 0.5;
+      } else {
+        const double v = report::axis_value(p, t->params.at(p.name));
+        u = p.log ? std::log(v / p.low) / std::log(p.high / p.low) : (v - p.low) / (p.high - p.low);
+      }
+      pts.emplace_back(ax(a), 280 - 250 * std::clamp(u, 0.0, 1.0));
+    }
+    pts.emplace_back(ax(axes.size()),
+                     280 - 250 * (vhi > vlo ? (*t->value - vlo) / (vhi - vlo) : 0.5));
+    const double r = rank_n > 1 ? static_cast<double>(rank[t]) / (rank_n - 1) : 0.0;
+    svg.polyline(pts, report::ramp(r), 1.0, 0.6,
+                 "trial " + std::to_string(t->id) + ": " + num(*t->value, 6));
+  }
+  for (std::size_t a = 0; a <= axes.size(); ++a) {
+    svg.line(ax(a), 30, ax(a), 280, "#555");
+    const std::string name = a < axes.size() ? axes[a]->name : "value";
+    svg.text(ax(a), 300, name.size() > 14 ? name.substr(0, 13) + "…" : name, "middle", 10);
+    if (a < axes.size() && axes[a]->type != ParamType::kCategorical) {
+      svg.text(ax(a), 26, num(axes[a]->high, 3), "middle", 9);
+      svg.text(ax(a), 292, num(axes[a]->low, 3), "middle", 9);
+    } else if (a < axes.size()) {
+      svg.text(ax(a), 26, axes[a]->choices.back().substr(0, 12), "middle", 9);
+      svg.text(ax(a), 292, axes[a]->choices.front().substr(0, 12), "middle", 9);
+    } else {
+      svg.text(ax(a), 26, num(vhi, 3), "middle", 9);
+      svg.text(ax(a), 292, num(vlo, 3), "middle", 9);
+    }
+  }
+  std::string note =
+      "<p class=\"caption\">One line per trial, from each parameter's axis to its "
+      "value's; the darkest lines are the best trials.";
+  if (lines.size() < f.complete.size()) {
+    note += " " + std::to_string(lines.size()) + " of the " + std::to_string(f.complete.size()) +
+            " complete trials are drawn: the best 100 and an even spread of the rest.";
+  }
+  if (axes.size() < in.space.size()) {
+    note += " The " + std::to_string(axes.size()) + " most relevant of the " +
+            std::to_string(in.space.size()) + " parameters have axes.";
+  }
+  return "<figure>" + svg.str() + "</figure>" + note + "</p>";
+}
+
+std::string provenance(const ReportInput& in, const report::ModelView& m) {
+  std::map<std::string, std::size_t> workers;
+  for (const Trial& t : in.trials) {
+    if (t.state != TrialState::kRunning)
+      ++workers[t.worker_id.empty() ? "(anonymous)" : t.worker_id];
+  }
+  std::string out = "<dl class=\"provenance\">";
+  const auto item = [&](const std::string& k, const std::string& v) {
+    out += "<dt>" + esc(k) + "</dt><dd>" + v + "</dd>";
+  };
+  item("study", esc(in.name));
+  item("created", esc(utc(in.created_at)));
+  item("engine", "gpbo " + esc(GPBO_VERSION));
+  item("direction", esc(to_string(in.options.direction)));
+  item("seed", esc(std::to_string(in.options.seed)));
+  item("trials", esc(std::to_string(in.trials.size())));
+  item("log entries",
+       esc(in.log_entries > 0 ? std::to_string(in.log_entries)
+                              : std::string("none (a study in memory keeps no log)")));
+  item("trial data digest", "<code id=\"digest\">" + trial_data_digest(in.trials) +
+                                "</code> (SHA-256 of every trial's id, state, params and value: "
+                                "equal data, equal digest)");
+  std::string w;
+  for (const auto& [id, count] : workers) {
+    w += (w.empty() ? "" : ", ") + esc(id) + " (" + std::to_string(count) + ")";
+  }
+  item("results reported by", w.empty() ? "no result yet" : w);
+  if (m.fitted) {
+    std::string rel;
+    for (const auto& imp : m.importance) {
+      rel += (rel.empty() ? "" : ", ") + esc(imp.name) + " " + num(100 * imp.share, 3) + "%";
+    }
+    item("relevance of every parameter", rel);
+  }
+  out += "</dl><h3>Options</h3><table class=\"options\"><tr><th>option</th><th>value</th></tr>";
+  const OptionValues values{in.options, in.persistence};
+  for (const OptionSpec& spec : option_table()) {
+    const json v = spec.get(values);
+    out += "<tr><td>" + esc(spec.key) + "</td><td>" +
+           esc(v.is_string() ? v.get<std::string>() : json_text(v)) + "</td></tr>";
+  }
+  out += "</table>";
+  // Every trial, who reported it and when: folded (it can be long), never thinned.
+  if (in.trials.empty()) return out;
+  out += "<h3>Every trial</h3><details class=\"results\"><summary>Who reported each of the " +
+         std::to_string(in.trials.size()) +
+         " trials, and when</summary><div class=\"scroll\"><table class=\"results\"><tr>"
+         "<th>trial</th><th>state</th><th>value</th><th>source</th><th>worker</th>"
+         "<th>finished</th></tr>";
+  for (const Trial& t : in.trials) {
+    out += "<tr><td>" + std::to_string(t.id) + "</td><td>" + esc(to_string(t.state)) + "</td><td>" +
+           (t.value ? num(*t.value, 6) : std::string()) + "</td><td>" + esc(t.source) +
+           "</td><td>" + esc(t.worker_id) + "</td><td>" +
+           (t.state == TrialState::kRunning ? std::string() : esc(utc(t.finished_at))) +
+           "</td></tr>";
+  }
+  return out + "</table></div></details>";
+}
+
+std::string top(const ReportInput& in, const Facts& f) {
+  if (f.complete.empty()) return missing("No complete trial yet.");
+  std::vector<const Trial*> sorted = f.complete;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [&](const Trial* a, const Trial* b) { return f.better(*a->value, *b->value); });
+  const std::size_t shown = std::min<std::size_t>(sorted.size(), 20);
+  const bool wide = in.space.size() > 8;  // many parameters: one cell for all of them
+  std::string out =
+      "<div class=\"scroll\"><table class=\"top\"><tr><th>rank</th><th>trial</th>"
+      "<th>value</th>";
+  if (wide) {
+    out += "<th>parameters</th>";
+  } else {
+    for (const ParamSpec& p : in.space.params()) out += "<th>" + esc(p.name) + "</th>";
+  }
+  out += "<th>worker</th><th>finished</th></tr>";
+  for (std::size_t i = 0; i < shown; ++i) {
+    const Trial& t = *sorted[i];
+    out += "<tr><td>" + std::to_string(i + 1) + "</td><td>" + std::to_string(t.id) + "</td><td>" +
+           num(*t.value, 6) + "</td>";
+    if (wide) {
+      out += "<td>" + esc(params_text(t.params)) + "</td>";
+    } else {
+      for (const ParamSpec& p : in.space.params()) {
+        const auto it = t.params.find(p.name);
+        out += "<td>" + (it == t.params.end() ? "" : esc(to_string(it->second))) + "</td>";
+      }
+    }
+    out += "<td>" + esc(t.worker_id) + "</td><td>" + esc(utc(t.finished_at)) + "</td></tr>";
+  }
+  out += "</table></div>";
+  out += "<p class=\"caption\">The best " + std::to_string(shown) + " of " +
+         std::to_string(f.complete.size()) + " complete trials.</p>";
+  return out;
+}
+
+constexpr const char* kStyle = R"css(
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;
+max-width:980px;margin:0 auto;padding:16px;background:#fff}
+h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;border-bottom:1px solid #ddd;
+padding-bottom:.2em;margin-top:1.6em}h3{font-size:1.05em}
+ul.summary li{margin:.3em 0}.missing{color:#8a5a00;background:#fff7e0;padding:.5em .8em;
+border-radius:4px}.caption{color:#555;font-size:.9em}.reading{font-weight:600}
+figure{margin:.5em 0}svg{width:100%;height:auto;display:block}svg text{fill:#333}
+.slices{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:12px}
+table{border-collapse:collapse;font-size:.88em}td,th{border:1px solid #ddd;padding:3px 6px;
+text-align:left;vertical-align:top}th{background:#f4f6f9}.scroll{overflow-x:auto}
+dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px}
+dl.provenance dt{font-weight:600}dl.provenance dd{margin:0;overflow-wrap:anywhere}
+code{font-size:.85em;overflow-wrap:anywhere}
+@media (max-width:600px){dl.provenance{grid-template-columns:1fr}dl.provenance dd{margin-bottom:6px}}
+@media print{body{max-width:none;padding:0}section{break-inside:avoid-page}.scroll{overflow:visible}}
+)css";
+
+}  // namespace
+
+std::string trial_data_digest(const std::vector<Trial>& trials) {
+  std::string data;
+  for (const Trial& t : trials) {
+    data += json_text(json{{"id", t.id},
+                           {"state", to_string(t.state)},
+                           {"params", params_to_json(t.params)},
+                           {"value", t.value ? json(*t.value) : json(nullptr)}}) +
+            "\n";
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+    throw Error("report: SHA-256 failed");
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+std::string render_report(const ReportInput& in) {
+  const Facts f = facts_of(in);
+  const report::ModelView model =
+      f.best ? report::model_view(in.space, f.complete, f.maximize, f.best->params)
+             : report::ModelView{false, "No complete trial yet: there is no model.", {}, {}};
+  std::string html =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+      "<meta name=\"generator\" content=\"gpbo " GPBO_VERSION
+      "\">"
+      "<title>" +
+      esc(in.name) + " — gpbo report</title><style>" + kStyle + "</style></head><body>\n";
+  html += "<header><h1>" + esc(in.name) + "</h1><p class=\"caption\">A gpbo study of " +
+          std::to_string(in.space.size()) + " parameter" + (in.space.size() == 1 ? "" : "s") +
+          ", " + to_string(in.options.direction) + "d. Report written " +
+          esc(utc(static_cast<double>(std::time(nullptr)))) + ".</p></header>\n";
+  html += section("summary", "Summary", summary(in, f));
+  html += section("progress", "Progress", progress(f, in));
+  html += section("importance", "What matters", importance(model));
+  html += section("slices", "How the important parameters act", slices(model, in, f));
+  html += section("parallel", "All trials at once", parallel(in, model, f));
+  html += section("provenance", "Provenance", provenance(in, model));
+  html += section("top", "Top trials", top(in, f));
+  html += "</body></html>\n";
+  return html;
+}
+
+std::string render_report(const Study& study, const std::string& name) {
+  ReportInput in;
+  in.name = name;
+  in.space = study.space();
+  in.options = study.options();
+  in.trials = study.trials();
+  return render_report(in);
+}
+
+std::string render_report(PersistentStudy& study) {
+  const StudyInfo info = study.info();
+  const StoredStudy stored = StoredStudy::load(info);
+  ReportInput in;
+  in.name = info.name;
+  in.space = stored.space;
+  in.options = stored.options;
+  in.persistence = stored.persistence;
+  in.trials = study.trials();
+  in.log_entries = study.log().size();
+  in.created_at = info.created_at;
+  return render_report(in);
+}
+
+}  // namespace gpbo
