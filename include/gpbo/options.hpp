@@ -10,14 +10,10 @@
 #include "gpbo/acquisition.hpp"
 #include "gpbo/device.hpp"
 #include "gpbo/kernel.hpp"
+#include "gpbo/metrics.hpp"
 #include "gpbo/trust_region.hpp"
 
 namespace gpbo {
-
-enum class Direction { kMinimize, kMaximize };
-/// "minimize" (or "min") / "maximize" (or "max"). Throws InvalidArgument.
-Direction parse_direction(const std::string& text);
-std::string to_string(Direction d);
 
 /// How observations are treated: deterministic (the incumbent is the best observed value),
 /// noisy (the incumbent is the best posterior mean at an observed point), or auto (noisy when

@@ -6,6 +6,7 @@
 #include "gpbo/acquisition.hpp"
 #include "gpbo/device.hpp"
 #include "gpbo/kernel.hpp"
+#include "gpbo/metrics.hpp"
 #include "gpbo/options.hpp"
 #include "gpbo/trial.hpp"
 
@@ -16,6 +17,8 @@ constexpr EnumName<Direction> kDirections[] = {{Direction::kMinimize, "minimize"
                                                {Direction::kMaximize, "maximize"},
                                                {Direction::kMinimize, "min"},
                                                {Direction::kMaximize, "max"}};
+
+constexpr EnumName<Bound> kBounds[] = {{Bound::kAtMost, "<="}, {Bound::kAtLeast, ">="}};
 
 constexpr EnumName<TrialState> kTrialStates[] = {{TrialState::kRunning, "running"},
                                                  {TrialState::kComplete, "complete"},
@@ -74,6 +77,9 @@ Direction parse_direction(const std::string& t) {
   return enum_from_string(kDirections, t, "direction");
 }
 std::string to_string(Direction v) { return enum_to_string(kDirections, v); }
+
+Bound parse_bound(const std::string& t) { return enum_from_string(kBounds, t, "constraint side"); }
+std::string to_string(Bound v) { return enum_to_string(kBounds, v); }
 
 TrialState parse_trial_state(const std::string& t) {
   return enum_from_string(kTrialStates, t, "trial state");

@@ -12,8 +12,8 @@ import sys
 
 # Bottom to top: each layer and the layers it includes directly (what those include follows).
 LAYERS = [
-    ("vocabulary", "include/gpbo: error, device, kernel, acquisition, trust_region, options, "
-                   "trial, space", []),
+    ("vocabulary", "include/gpbo: error, device, kernel, acquisition, trust_region, metrics, "
+                   "options, trial, space", []),
     ("common", "names of the vocabulary's enums, clock, text and JSON helpers", ["vocabulary"]),
     ("numerics", "Sobol sequences, L-BFGS-B", ["common"]),
     ("space", "parameters, encoding, the params codec", ["common"]),

@@ -1,0 +1,72 @@
+#pragma once
+/// What a study measures: one or more objectives, each minimized or maximized, and any number
+/// of outcome constraints (a metric at most or at least a bound). A study that declares none is
+/// the classic one: one objective, its value told as a number, `StudyOptions::direction`.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gpbo {
+
+enum class Direction { kMinimize, kMaximize };
+/// "minimize" (or "min") / "maximize" (or "max"). Throws InvalidArgument.
+Direction parse_direction(const std::string& text);
+std::string to_string(Direction d);
+
+/// One objective: a metric to minimize or maximize.
+struct Objective {
+  std::string name;
+  Direction direction = Direction::kMinimize;
+};
+
+/// The side of an outcome constraint: metric <= bound, or metric >= bound.
+enum class Bound { kAtMost, kAtLeast };
+/// "<=" / ">=". Throws InvalidArgument.
+Bound parse_bound(const std::string& text);
+std::string to_string(Bound b);
+
+/// An outcome constraint: a trial is feasible when `metric` <= `bound` (or >=). The metric may
+/// be an objective or a metric of its own, measured only to be constrained.
+struct OutcomeConstraint {
+  std::string metric;
+  Bound side = Bound::kAtMost;
+  double bound = 0.0;
+};
+
+/// The metrics of a study. Empty: the classic study (one objective, a plain value).
+struct Metrics {
+  std::vector<Objective> objectives;
+  std::vector<OutcomeConstraint> constraints;
+
+  bool empty() const { return objectives.empty() && constraints.empty(); }
+  /// Several objectives (a Pareto front rather than one best value).
+  bool multi_objective() const { return objectives.size() > 1; }
+  /// Every metric a tell reports, each once: the objectives in order, then the metrics only
+  /// constrained, in the order of their first constraint.
+  std::vector<std::string> names() const;
+  bool operator==(const Metrics& o) const;
+  bool operator!=(const Metrics& o) const { return !(*this == o); }
+};
+
+/// Throws InvalidArgument unless a non-empty Metrics has at least one objective, names that are
+/// non-empty and unique among the objectives, and finite bounds.
+void check_metrics(const Metrics& metrics);
+
+/// A trial's reported metrics, by name.
+using MetricValues = std::map<std::string, double>;
+
+/// Whether `values` meets every constraint of `metrics` (true when there are none).
+bool feasible(const Metrics& metrics, const MetricValues& values);
+
+/// The Metrics' JSON form: {"objectives": [{"name": "acc", "direction": "maximize"}, ...],
+/// "constraints": [{"metric": "latency_ms", "<=": 20.0}, ...]}; {} when empty.
+std::string metrics_to_json(const Metrics& metrics);
+/// Parses that form (checked with check_metrics). InvalidArgument when malformed.
+Metrics metrics_from_json(const std::string& json);
+/// Parses the CLI's forms: an objective "acc:maximize" (or "acc", minimized) and a constraint
+/// "latency_ms<=20" (or ">="). InvalidArgument when malformed.
+Objective parse_objective(const std::string& text);
+OutcomeConstraint parse_constraint(const std::string& text);
+
+}  // namespace gpbo
