@@ -29,7 +29,8 @@ LAYERS = [
      ["acquisition", "space"]),
     ("engine", "Study, PersistentStudy (gpbo/study.hpp, gpbo/persistent_study.hpp)",
      ["optim", "storage", "codec"]),
-    ("functions", "test functions (gpbo/test_functions.hpp)", ["space"]),
+    ("functions", "test functions and problems (gpbo/test_functions.hpp, "
+                  "gpbo/test_problems.hpp)", ["space"]),
     ("report", "the HTML report of a study (gpbo/report.hpp)", ["engine"]),
     ("service", "the study service under the CLI and the server, the error table",
      ["engine", "report"]),
@@ -47,6 +48,7 @@ PUBLIC = {
     "persistent_study.hpp": "engine",
     "storage.hpp": "storage",
     "test_functions.hpp": "functions",
+    "test_problems.hpp": "functions",
     "gpbo.h": "capi",
     "gpbo.hpp": "umbrella",
     "report.hpp": "report",
