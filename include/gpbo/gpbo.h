@@ -152,6 +152,16 @@ int gpbo_study_ask(gpbo_study* study, int q, const char* worker_id, char** trial
 int gpbo_study_tell(gpbo_study* study, int64_t trial_id, double value);
 
 /**
+ * Completes trial `trial_id` of a study with metrics (the "metrics" option: several objectives,
+ * outcome constraints) with every metric's value, as a JSON object: {"acc": 0.93,
+ * "latency_ms": 12.5}. The same values again are a no-op.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, malformed JSON, a metric missing, unknown
+ * or not finite; nothing is written), GPBO_ERR_NOT_FOUND, GPBO_ERR_CONFLICT (the trial finished
+ * otherwise), GPBO_ERR_STORAGE.
+ */
+int gpbo_study_tell_values(gpbo_study* study, int64_t trial_id, const char* values_json);
+
+/**
  * Marks trial `trial_id` as `state`: "failed" (or "fail") or "pruned". Repeating it is a no-op.
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, another state), GPBO_ERR_NOT_FOUND,
  * GPBO_ERR_CONFLICT (the trial finished otherwise), GPBO_ERR_STORAGE.
@@ -188,12 +198,23 @@ int gpbo_study_enqueue(gpbo_study* study, const char* params_json);
 int gpbo_study_add_trials(gpbo_study* study, const char* trials_json, char** trials_json_out);
 
 /**
- * The best complete trial (lowest value when minimizing, highest when maximizing).
+ * The best complete trial (lowest value when minimizing, highest when maximizing; with outcome
+ * constraints, the best feasible one).
  * On success *trial_json_out is one trial object, to be released with gpbo_free().
- * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND (no trial is
- * complete yet, or no such study), GPBO_ERR_STORAGE.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument; a study with several objectives, see
+ * gpbo_study_pareto), GPBO_ERR_NOT_FOUND (no trial is complete (and feasible) yet, or no such
+ * study), GPBO_ERR_STORAGE.
  */
 int gpbo_study_best(gpbo_study* study, char** trial_json_out);
+
+/**
+ * The Pareto front of the feasible complete trials (several objectives; with one, the trials
+ * tied for the best feasible value): {"objectives": ["acc", "latency_ms"], "reference_point":
+ * [0.5, 100.0], "hypervolume": 12.5, "trials": [trial, ...]} (reference point and hypervolume
+ * null with one objective), to be released with gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_pareto(gpbo_study* study, char** pareto_json_out);
 
 /**
  * The study's append-only log, oldest first: every creation, suggestion, result, heartbeat,

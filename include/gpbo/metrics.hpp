@@ -4,6 +4,7 @@
 /// the classic one: one objective, its value told as a number, `StudyOptions::direction`.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ std::string to_string(Direction d);
 struct Objective {
   std::string name;
   Direction direction = Direction::kMinimize;
+  /// The hypervolume's reference point in this objective: its worst acceptable value
+  /// (several objectives only). When unset: the bound of a constraint on this metric that
+  /// limits its worse side (latency_ms <= 20 for a minimized latency), else inferred from the
+  /// Pareto front (`reference_of`).
+  std::optional<double> reference;
 };
 
 /// The side of an outcome constraint: metric <= bound, or metric >= bound.
@@ -56,10 +62,17 @@ void check_metrics(const Metrics& metrics);
 /// A trial's reported metrics, by name.
 using MetricValues = std::map<std::string, double>;
 
+/// The reference value of `metrics.objectives[j]` the user stated: its `reference`, else the
+/// tightest bound of the constraints on the same metric that limit its worse side (`<=` for a
+/// minimized objective, `>=` for a maximized one), else nullopt (the engine then infers one
+/// from the Pareto front as BoTorch does: the front's worst value, 10% of its range beyond).
+std::optional<double> reference_of(const Metrics& metrics, std::size_t j);
+
 /// Whether `values` meets every constraint of `metrics` (true when there are none).
 bool feasible(const Metrics& metrics, const MetricValues& values);
 
-/// The Metrics' JSON form: {"objectives": [{"name": "acc", "direction": "maximize"}, ...],
+/// The Metrics' JSON form: {"objectives": [{"name": "acc", "direction": "maximize",
+/// "reference": 0.5}, ...] ("reference" optional),
 /// "constraints": [{"metric": "latency_ms", "<=": 20.0}, ...]}; {} when empty.
 std::string metrics_to_json(const Metrics& metrics);
 /// Parses that form (checked with check_metrics). InvalidArgument when malformed.

@@ -52,7 +52,12 @@ std::string to_string(Strategy s);
 
 /// The engine's options. Every field is carried by the JSON codec below (a test counts them).
 struct StudyOptions {
+  /// The objective's direction in the classic study. With metrics each objective has its own,
+  /// and a study takes the first's (with_objective_direction).
   Direction direction = Direction::kMinimize;
+  /// Several objectives and outcome constraints (gpbo/metrics.hpp); empty: one objective, told
+  /// as a plain value.
+  Metrics metrics;
   std::uint64_t seed = 0;
   /// Size of the Sobol initial design; 0 picks a size that grows with the dimension.
   int n_initial = 0;
@@ -77,6 +82,12 @@ struct StudyOptions {
 
 /// Throws InvalidArgument for options a Study refuses (the checks of its constructor).
 void check_study_options(const StudyOptions& options);
+/// `options` with `direction` set to the first objective's when there are metrics (what a
+/// Study, a stored study and the front doors use).
+StudyOptions with_objective_direction(StudyOptions options);
+/// Sets the direction given apart from the options (an argument of a front door);
+/// InvalidArgument when the first objective of the metrics goes the other way.
+void set_direction(StudyOptions* options, Direction d);
 
 /// How a stored study treats its running trials.
 struct PersistenceOptions {

@@ -11,6 +11,7 @@
 #include "gpbo/options.hpp"
 #include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
+#include "gpbo/study.hpp"
 #include "gpbo/trial.hpp"
 
 namespace gpbo {
@@ -51,6 +52,8 @@ class PersistentStudy {
   /// again is a no-op; a different value, or a trial that already failed or was pruned, is a
   /// Conflict unless `skip_if_finished` (then the stored trial is returned unchanged).
   Trial tell(std::int64_t trial_id, double value, bool skip_if_finished = false);
+  /// Completes a trial with every metric's value, by the rules of Study::tell(id, values).
+  Trial tell(std::int64_t trial_id, const MetricValues& values, bool skip_if_finished = false);
   /// Marks a trial FAILED or PRUNED (InvalidArgument for another state), by the rules of
   /// Study::tell_state; Conflict if it is finished otherwise, unless `skip_if_finished`.
   Trial tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished = false);
@@ -61,11 +64,16 @@ class PersistentStudy {
   /// Adds finished trials that ran elsewhere (an earlier history), in one transaction: each
   /// needs the space's parameters and a state of COMPLETE (with a finite value), FAILED or
   /// PRUNED; its source becomes "imported", its times are kept when set (else now). Returns the
-  /// stored trials. InvalidArgument for any bad trial, and then nothing is written.
+  /// stored trials. A complete trial of a study with metrics needs `values` (every metric), or
+  /// a `value` when the study measures one metric. InvalidArgument for any bad trial, and then
+  /// nothing is written.
   std::vector<Trial> add_trials(const std::vector<Trial>& trials);
 
-  /// The best complete trial, if any.
+  /// The best (feasible) complete trial, if any; InvalidArgument with several objectives
+  /// (best_trial in gpbo/study.hpp).
   std::optional<Trial> best();
+  /// The Pareto front of the feasible complete trials (pareto_front in gpbo/study.hpp).
+  ParetoFront pareto();
   std::vector<Trial> trials();
   /// Trial `trial_id` (one row read); NotFound if there is none.
   Trial trial(std::int64_t trial_id);

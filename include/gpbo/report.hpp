@@ -49,7 +49,8 @@ std::string render_report(const Study& study, const std::string& name = "study")
 std::string render_report(PersistentStudy& study);
 
 /// The SHA-256 digest (hex) of a study's trial data as the report states it: every trial's id,
-/// state, params and value, in id order. Equal data give equal digests.
+/// state, params and value (and, in a study with metrics, every metric's value), in id order.
+/// Equal data give equal digests.
 std::string trial_data_digest(const std::vector<Trial>& trials);
 
 }  // namespace gpbo

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -20,8 +21,31 @@
 namespace gpbo {
 
 class GaussianProcess;
+class MetricModel;
 class PosteriorFactor;
 class SobolSampler;
+
+/// The result of a study with several objectives: the feasible complete trials that no other
+/// feasible complete trial dominates (at least as good in every objective, better in one), in
+/// id order, and their hypervolume.
+struct ParetoFront {
+  std::vector<Trial> trials;
+  /// One value per objective, in the objectives' units: each objective's `reference` when
+  /// given, else inferred from the front as BoTorch does: the front's worst value (its nadir),
+  /// 10% of the front's range beyond it. Empty with one objective.
+  std::vector<double> reference_point;
+  /// The volume the front dominates up to the reference point; 0 with one objective or an
+  /// empty front.
+  double hypervolume = 0.0;
+};
+
+/// The best complete trial of `trials` under `options` (direction, metrics): with constraints,
+/// the best feasible one (nullopt when none is). InvalidArgument with several objectives: there
+/// is no one best, see pareto_front().
+std::optional<Trial> best_trial(const StudyOptions& options, const std::vector<Trial>& trials);
+/// The Pareto front of `trials` (with one objective: every trial tied for the best feasible
+/// value).
+ParetoFront pareto_front(const StudyOptions& options, const std::vector<Trial>& trials);
 
 /// A single-process study. Not thread-safe: one caller at a time.
 class Study {
@@ -50,6 +74,11 @@ class Study {
   /// the trial is returned unchanged). Unknown id: NotFound. PersistentStudy::tell follows the
   /// same rules.
   Trial tell(std::int64_t trial_id, double value, bool skip_if_finished = false);
+  /// Completes a running trial with the value of every metric of a study with metrics
+  /// (StudyOptions::metrics; the classic study's one metric is "value"), by the same rules: a
+  /// missing, unknown or non-finite metric is InvalidArgument and nothing changes. A plain
+  /// value (above) is accepted when the study measures exactly one metric.
+  Trial tell(std::int64_t trial_id, const MetricValues& values, bool skip_if_finished = false);
   /// Marks a running trial FAILED (its point is not modelled) or PRUNED and returns it;
   /// InvalidArgument for another state. Repeating it is a no-op; a trial finished otherwise is a
   /// Conflict unless `skip_if_finished`.
@@ -63,6 +92,9 @@ class Study {
   /// InvalidArgument.
   std::int64_t add_trial(const Params& params, TrialState state,
                          std::optional<double> value = std::nullopt,
+                         const std::string& source = "restored");
+  /// The same for a study with metrics: a complete trial needs every metric's value.
+  std::int64_t add_trial(const Params& params, TrialState state, const MetricValues& values,
                          const std::string& source = "restored");
   /// Restarts the model's random stream at (seed, stream) without touching the initial design,
   /// so that a study rebuilt in another process draws fresh but reproducible numbers.
@@ -79,11 +111,18 @@ class Study {
   }
   /// Fits the GP's hyperparameters to the complete trials (MAP, warm-started from the last fit)
   /// without suggesting anything, and keeps them as the warm start. nullopt while no trial is
-  /// complete.
+  /// complete, and in a study with constraints or several objectives (one GP per metric, see
+  /// metric_warm_starts()).
   std::optional<GpHyperparameters> fit_hyperparameters();
+  /// A study with constraints or several objectives: the last fit's hyperparameters of each
+  /// metric's GP (empty before a fit), and warm starts for the next fits, by metric name.
+  std::map<std::string, GpHyperparameters> metric_warm_starts() const;
+  void set_metric_warm_starts(const std::map<std::string, GpHyperparameters>& hyper);
 
-  /// The best complete trial, if any.
+  /// The best complete trial (with constraints, the best feasible one), if any: best_trial().
   std::optional<Trial> best() const;
+  /// The feasible complete trials no other one dominates: pareto_front().
+  ParetoFront pareto() const;
   const std::vector<Trial>& trials() const { return trials_; }
   const Trial& trial(std::int64_t trial_id) const;
   const Space& space() const { return space_; }
@@ -118,6 +157,10 @@ class Study {
   Eigen::VectorXd suggest_initial();
   /// Adds k model-based trials.
   void suggest_from_model(int k);
+  /// Whether the model is one GP per metric (constraints, or several objectives).
+  bool uses_metric_model() const;
+  /// Adds k model-based trials of a study with constraints or several objectives.
+  void suggest_with_metrics(int k);
   /// Adds k trials from several trust regions (n_regions > 1): one Thompson draw per region
   /// and per point, the best draw across regions wins.
   void suggest_from_trust_regions(int k);
@@ -168,7 +211,9 @@ class Study {
   bool hyper_fixed_ = false;
   BatchMethod last_batch_method_ = BatchMethod::kAuto;
   std::vector<TrustRegionState> regions_;
-  std::vector<Eigen::MatrixXd> tr_boxes_;  // one per region, 2 x D: lower, upper
+  std::unique_ptr<MetricModel> metric_model_;
+  std::map<std::string, GpHyperparameters> metric_warm_;  // until the metric model exists
+  std::vector<Eigen::MatrixXd> tr_boxes_;                 // one per region, 2 x D: lower, upper
 };
 
 /// Warps internally maximized values y (higher is better); monotone non-decreasing.

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "gpbo/metrics.hpp"
 #include "gpbo/space.hpp"
 
 namespace gpbo {
@@ -24,8 +25,13 @@ struct Trial {
   /// The point, one value per parameter of the space.
   Params params;
   TrialState state = TrialState::kRunning;
-  /// The objective value, set once the trial is complete (always finite).
+  /// The objective value, set once the trial is complete (always finite). In a study with
+  /// metrics (gpbo/metrics.hpp): the objective's value when there is one objective, unset when
+  /// there are several.
   std::optional<double> value;
+  /// In a study with metrics, a complete trial's value of every metric (finite); empty in the
+  /// classic study.
+  MetricValues values;
   /// Where the point came from: "initial" (the Sobol design), "model", "enqueued", "requeued"
   /// (an expired trial's point asked again) or "restored" (added from elsewhere).
   std::string source;

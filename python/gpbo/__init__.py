@@ -26,7 +26,7 @@ from ._gpbo import (
     StorageError,
     __version__,
 )
-from ._api import Client, Space, StoredStudy, Study, Trial, open_study
+from ._api import Client, ParetoFront, Space, StoredStudy, Study, Trial, open_study
 
 __all__ = [
     "BackendUnavailable",
@@ -36,6 +36,7 @@ __all__ = [
     "InvalidArgument",
     "NotFound",
     "NumericalError",
+    "ParetoFront",
     "Space",
     "StorageError",
     "StoredStudy",

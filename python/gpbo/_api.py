@@ -12,7 +12,7 @@ import numpy as np
 from . import _gpbo
 
 _TRIAL_FIELDS = ("id", "state", "params", "value", "worker_id", "source", "created_at",
-                 "finished_at", "lease_deadline")
+                 "finished_at", "lease_deadline", "values")
 
 
 def _dumps(obj: Any) -> str:
@@ -39,7 +39,9 @@ def _params_json(params: Mapping[str, Any]) -> str:
 @dataclasses.dataclass(frozen=True)
 class Trial:
     """One evaluation: ``params`` maps names to Python ``float``/``int``/``str``; ``value`` is
-    set once the trial is complete; times are Unix seconds (0 when not set)."""
+    set once the trial is complete (the objective's; unset with several objectives); ``values``
+    holds every metric's value in a study with metrics; times are Unix seconds (0 when not
+    set)."""
 
     id: int
     state: str
@@ -50,6 +52,7 @@ class Trial:
     created_at: float = 0.0
     finished_at: float = 0.0
     lease_deadline: float = 0.0
+    values: dict | None = None
 
     @classmethod
     def _from_dict(cls, d: Mapping[str, Any]) -> "Trial":
@@ -117,13 +120,37 @@ def _space(space: Space | Mapping[str, Any] | Sequence[Mapping[str, Any]] | str)
     return Space(space)
 
 
-def _options_json(direction: str, seed: int | None, options: Mapping[str, Any]) -> str:
+def _options_json(direction: str | None, seed: int | None, options: Mapping[str, Any]) -> str:
     document = {k: _plain(v) for k, v in options.items()}
-    document["direction"] = direction
+    if direction is not None:  # with metrics, each objective has its own
+        document["direction"] = direction
     if seed is not None:
         document["seed"] = seed
     # Checked by the engine's option table: unknown keys, wrong types, values out of range.
     return _gpbo.options_canonical(_dumps(document))
+
+
+def _values_json(values: Mapping[str, Any]) -> str:
+    return _dumps({str(k): float(_plain(v)) for k, v in values.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class ParetoFront:
+    """The feasible complete trials no other one dominates, in id order, with the hypervolume
+    they dominate up to ``reference_point`` (one value per objective, in ``objectives`` order;
+    each objective's ``reference`` when given, else inferred from the front). With one
+    objective: the trials tied for the best feasible value, and no hypervolume."""
+
+    trials: list
+    objectives: list
+    reference_point: list | None
+    hypervolume: float | None
+
+
+def _pareto(text: str) -> ParetoFront:
+    d = json.loads(text)
+    return ParetoFront([Trial._from_dict(t) for t in d["trials"]], d["objectives"],
+                       d["reference_point"], d["hypervolume"])
 
 
 def _written(html: str, path: str | None) -> str:
@@ -140,7 +167,7 @@ class Study:
     ``Study(space, acquisition="ucb", ucb_beta=9, gp={"n_starts": 5}, device="cpu")``.
     Thread-safe (one call at a time)."""
 
-    def __init__(self, space, direction: str = "minimize", seed: int = 0, **options: Any):
+    def __init__(self, space, direction: str | None = None, seed: int = 0, **options: Any):
         self._space = _space(space)
         self._study = _gpbo.Study(self._space.to_json(), _options_json(direction, seed, options))
 
@@ -172,10 +199,15 @@ class Study:
         trials = _trials(self._study.ask(1 if q is None else int(q)))
         return trials[0] if q is None else trials
 
-    def tell(self, trial: Trial | int, value: float, skip_if_finished: bool = False) -> Trial:
-        """Completes a trial. A non-finite value is ``InvalidArgument`` (tell a trial that
-        produced none with ``tell_failed``); the same value again is a no-op; another value is
-        a ``Conflict`` unless ``skip_if_finished``."""
+    def tell(self, trial: Trial | int, value: float | Mapping[str, float],
+             skip_if_finished: bool = False) -> Trial:
+        """Completes a trial with its value, or in a study with metrics with every metric's
+        value (``{"acc": 0.93, "latency_ms": 12.5}``). A missing or non-finite value is
+        ``InvalidArgument`` (tell a trial that produced none with ``tell_failed``); the same
+        value again is a no-op; another value is a ``Conflict`` unless ``skip_if_finished``."""
+        if isinstance(value, Mapping):
+            return _trial(self._study.tell_values(_trial_id(trial), _values_json(value),
+                                                  skip_if_finished))
         return _trial(self._study.tell(_trial_id(trial), float(value), skip_if_finished))
 
     def tell_failed(self, trial: Trial | int, skip_if_finished: bool = False) -> Trial:
@@ -188,10 +220,14 @@ class Study:
         """Queues a point for a coming ask, before any suggestion."""
         self._study.enqueue(_params_json(params))
 
-    def add_trial(self, params: Mapping[str, Any], value: float | None = None,
+    def add_trial(self, params: Mapping[str, Any], value: float | Mapping[str, float] | None = None,
                   state: str | None = None, source: str = "restored") -> int:
-        """Records a trial that ran elsewhere: complete with ``value``, else ``state``
-        ("failed", "pruned" or "running"). Returns its id."""
+        """Records a trial that ran elsewhere: complete with ``value`` (or every metric's, as a
+        mapping), else ``state`` ("failed", "pruned" or "running"). Returns its id."""
+        if isinstance(value, Mapping):
+            if state not in (None, "complete"):
+                raise _gpbo.InvalidArgument(f"add_trial: a {state} trial has no values")
+            return self._study.add_trial_values(_params_json(params), _values_json(value), source)
         if state is None:
             state = "complete" if value is not None else "failed"
         if value is not None and not math.isfinite(value):
@@ -214,8 +250,13 @@ class Study:
         return [self.add_trial(p, v) for p, v in zip(params_list, values)]
 
     def best(self) -> Trial | None:
+        """The best complete trial (with constraints, the best feasible one); ``InvalidArgument``
+        with several objectives (see ``pareto``)."""
         text = self._study.best()
         return None if text is None else _trial(text)
+
+    def pareto(self) -> ParetoFront:
+        return _pareto(self._study.pareto())
 
     def trials(self) -> list[Trial]:
         return _trials(self._study.trials())
@@ -297,7 +338,11 @@ class StoredStudy:
         trials = _trials(self._service.ask(self.name, 1 if q is None else int(q), worker_id))
         return trials[0] if q is None else trials
 
-    def tell(self, trial: Trial | int, value: float, skip_if_finished: bool = False) -> Trial:
+    def tell(self, trial: Trial | int, value: float | Mapping[str, float],
+             skip_if_finished: bool = False) -> Trial:
+        if isinstance(value, Mapping):
+            return _trial(self._service.tell_values(self.name, _trial_id(trial),
+                                                    _values_json(value), skip_if_finished))
         return _trial(self._service.tell(self.name, _trial_id(trial), float(value),
                                          skip_if_finished))
 
@@ -328,6 +373,8 @@ class StoredStudy:
             item = {"params": {str(k): _plain(x) for k, x in p.items()}}
             if v is None:
                 item["state"] = "failed"
+            elif isinstance(v, Mapping):
+                item["values"] = {str(k): float(_plain(x)) for k, x in v.items()}
             else:
                 item["value"] = float(v)
             items.append(item)
@@ -336,6 +383,9 @@ class StoredStudy:
     def best(self) -> Trial | None:
         text = self._service.best(self.name)
         return None if text is None else _trial(text)
+
+    def pareto(self) -> ParetoFront:
+        return _pareto(self._service.pareto(self.name))
 
     def trials(self) -> list[Trial]:
         return _trials(self._service.trials(self.name))
@@ -352,7 +402,7 @@ class StoredStudy:
         return json.loads(self._service.log(self.name))["log"]
 
 
-def _create_or_open(service: Any, name: str, space, direction: str, seed: int | None,
+def _create_or_open(service: Any, name: str, space, direction: str | None, seed: int | None,
                     options: Mapping[str, Any], load_if_exists: bool) -> StoredStudy:
     if space is not None:
         try:
@@ -364,7 +414,7 @@ def _create_or_open(service: Any, name: str, space, direction: str, seed: int | 
     return StoredStudy(service, name)
 
 
-def open_study(storage: str, name: str, space=None, direction: str = "minimize",
+def open_study(storage: str, name: str, space=None, direction: str | None = None,
                seed: int | None = None, load_if_exists: bool = True, warm_model: bool = False,
                **options: Any) -> StoredStudy:
     """A study in a store: ``sqlite:///path.db``, ``postgresql://...`` or ``memory://``. With
@@ -384,7 +434,7 @@ class Client:
     def study(self, name: str) -> StoredStudy:
         return StoredStudy(self._service, name)
 
-    def create_study(self, name: str, space, direction: str = "minimize",
+    def create_study(self, name: str, space, direction: str | None = None,
                      seed: int | None = None, load_if_exists: bool = False,
                      **options: Any) -> StoredStudy:
         return _create_or_open(self._service, name, space, direction, seed, options,

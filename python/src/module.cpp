@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
@@ -121,6 +122,13 @@ NB_MODULE(_gpbo, m) {
              return text(gpbo::trial_to_json(
                  s.locked([&](gpbo::Study& st) { return st.tell(id, value, skip); })));
            })
+      .def("tell_values",
+           [](PyStudy& s, std::int64_t id, const std::string& values_json, bool skip) {
+             const gpbo::MetricValues values =
+                 gpbo::metric_values_from_json(parse(values_json, "values"));
+             return text(gpbo::trial_to_json(
+                 s.locked([&](gpbo::Study& st) { return st.tell(id, values, skip); })));
+           })
       .def("tell_state",
            [](PyStudy& s, std::int64_t id, const std::string& state, bool skip) {
              const gpbo::TrialState st = gpbo::parse_trial_state(state);
@@ -140,6 +148,22 @@ NB_MODULE(_gpbo, m) {
              const gpbo::TrialState st = gpbo::parse_trial_state(state);
              return s.locked([&](gpbo::Study& study) {
                return study.add_trial(params_of(study, params_json), st, value, source);
+             });
+           })
+      .def("add_trial_values",
+           [](PyStudy& s, const std::string& params_json, const std::string& values_json,
+              const std::string& source) {
+             const gpbo::MetricValues values =
+                 gpbo::metric_values_from_json(parse(values_json, "values"));
+             return s.locked([&](gpbo::Study& study) {
+               return study.add_trial(params_of(study, params_json), gpbo::TrialState::kComplete,
+                                      values, source);
+             });
+           })
+      .def("pareto",
+           [](PyStudy& s) {
+             return s.locked([](gpbo::Study& st) {
+               return text(gpbo::service::pareto_to_json(st.pareto(), st.options().metrics));
              });
            })
       .def("reseed",
@@ -297,6 +321,23 @@ NB_MODULE(_gpbo, m) {
            [](PyService& s, const std::string& study, std::int64_t id, double value, bool skip) {
              Release release;
              return text(gpbo::trial_to_json(s.api->tell(study, id, value, skip)));
+           })
+      .def("tell_values",
+           [](PyService& s, const std::string& study, std::int64_t id,
+              const std::string& values_json, bool skip) {
+             const gpbo::MetricValues values =
+                 gpbo::metric_values_from_json(parse(values_json, "values"));
+             Release release;
+             return text(gpbo::trial_to_json(s.api->tell_values(study, id, values, skip)));
+           })
+      .def("pareto",
+           [](PyService& s, const std::string& study) {
+             Release release;
+             gpbo::StudyOptions options;
+             gpbo::PersistenceOptions persistence;
+             gpbo::study_options_from_json(s.api->get_study(study).options_json, &options,
+                                           &persistence);
+             return text(gpbo::service::pareto_to_json(s.api->pareto(study), options.metrics));
            })
       .def("tell_state",
            [](PyService& s, const std::string& study, std::int64_t id, const std::string& state,

@@ -234,6 +234,65 @@ def test_reports_in_memory_and_in_a_store(tmp_path) -> None:
         stored.report(str(tmp_path / "no such folder" / "r.html"))
 
 
+METRICS = {"objectives": [{"name": "acc", "direction": "maximize"}, {"name": "ms"}],
+           "constraints": [{"metric": "ms", "<=": 1.1}]}
+
+
+def measure(p: dict) -> dict:
+    return {"acc": 1.0 - (p["x"] - 0.5) ** 2 - 0.05 * p["k"], "ms": 0.2 * p["k"] + 0.1 * (p["c"] == "b")}
+
+
+def test_several_metrics_in_memory_and_in_a_store(tmp_path) -> None:
+    study = gpbo.Study(SPACE, seed=4, n_initial=4, metrics=METRICS)
+    assert study.options["direction"] == "maximize"  # the first objective's
+    for _ in range(3):
+        for t in study.ask(2):
+            done = study.tell(t, measure(t.params))
+            assert done.values == pytest.approx(measure(t.params)) and done.value is None
+    t = study.ask()
+    for bad in ({"acc": 0.5}, {"acc": 0.5, "ms": 0.1, "mem": 1.0}, {"acc": math.nan, "ms": 0.1}):
+        with pytest.raises(gpbo.InvalidArgument):
+            study.tell(t, bad)
+    with pytest.raises(gpbo.InvalidArgument):
+        study.tell(t, 0.5)  # several metrics, one value
+    study.tell(t, measure(t.params))
+    front = study.pareto()
+    assert isinstance(front, gpbo.ParetoFront)
+    assert front.objectives == ["acc", "ms"] and len(front.reference_point) == 2
+    assert front.hypervolume > 0 and all(t.values["ms"] <= 1.1 for t in front.trials)
+    with pytest.raises(gpbo.InvalidArgument):
+        study.best()
+    with pytest.raises(gpbo.InvalidArgument):
+        gpbo.Study(SPACE, direction="minimize", metrics=METRICS)  # against the first objective
+    added = study.add_trial({"x": 0.5, "k": 1, "c": "a"}, {"acc": 0.95, "ms": 0.2})
+    assert study.trial(added).values == {"acc": 0.95, "ms": 0.2}
+    assert '<section id="metrics">' in study.report()
+
+    stored = gpbo.open_study(f"sqlite:///{tmp_path}/mo.db", "mo", SPACE, seed=4, n_initial=3,
+                             metrics=METRICS)
+    for _ in range(6):
+        t = stored.ask(worker_id="w")
+        stored.tell(t, measure(t.params))
+    assert stored.trials()[-1].source == "model"
+    assert stored.pareto().hypervolume > 0
+    added = stored.add_trials([{"x": 0.5, "k": 1, "c": "a"}], [{"acc": 0.99, "ms": 0.2}])
+    assert added[0].values == {"acc": 0.99, "ms": 0.2}
+    assert any(t.id == added[0].id for t in stored.pareto().trials)
+    with pytest.raises(gpbo.InvalidArgument):
+        stored.add_trials([{"x": 0.5, "k": 1, "c": "a"}], [{"acc": 0.99}])
+    # One objective with a constraint: best is the best feasible trial.
+    one = gpbo.Study(SPACE, seed=1, n_initial=3,
+                     metrics={"objectives": [{"name": "loss"}],
+                              "constraints": [{"metric": "ms", "<=": 0.5}]})
+    for _ in range(8):
+        t = one.ask()
+        v = measure(t.params)
+        one.tell(t, {"loss": -v["acc"], "ms": v["ms"]})
+    best = one.best()
+    assert best is not None and best.values["ms"] <= 0.5
+    assert best.value == min(t.value for t in one.trials() if t.values["ms"] <= 0.5)
+
+
 def test_the_same_points_as_the_cli_for_the_same_seed(tmp_path) -> None:
     cli = gpbo_cli()
     url = f"sqlite:///{tmp_path}/cli.db"

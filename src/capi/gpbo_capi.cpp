@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "capi/guard.hpp"
+#include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
@@ -106,7 +107,7 @@ int gpbo_study_create(gpbo_storage* storage, const char* name, const char* space
         throw gpbo::InvalidArgument("the direction is given twice, with different values");
       }
     }
-    options.direction = gpbo::parse_direction(direction);
+    gpbo::set_direction(&options, gpbo::parse_direction(direction));
     gpbo::PersistentStudy study =
         gpbo::PersistentStudy::create(storage->storage, name, space, options, persistence);
     *out = new gpbo_study{storage->storage, std::move(study)};
@@ -140,6 +141,16 @@ int gpbo_study_tell(gpbo_study* study, int64_t trial_id, double value) {
   return guard("gpbo_study_tell", [&] {
     require(study, "study");
     study->study.tell(trial_id, value);
+  });
+}
+
+int gpbo_study_tell_values(gpbo_study* study, int64_t trial_id, const char* values_json) {
+  return guard("gpbo_study_tell_values", [&] {
+    require(study, "study");
+    require(values_json, "values_json");
+    const json j = json::parse(values_json, nullptr, false);
+    if (j.is_discarded()) throw gpbo::InvalidArgument("values_json: malformed JSON");
+    study->study.tell(trial_id, gpbo::metric_values_from_json(j));
   });
 }
 
@@ -199,9 +210,22 @@ int gpbo_study_best(gpbo_study* study, char** trial_json_out) {
     require(trial_json_out, "trial_json_out");
     const std::optional<gpbo::Trial> best = study->study.best();
     if (!best) {
-      throw gpbo::NotFound("study '" + study->study.name() + "' has no complete trial");
+      throw gpbo::NotFound("study '" + study->study.name() + "' has no complete (feasible) trial");
     }
     *trial_json_out = copy_out(dump(gpbo::trial_to_json(*best)));
+  });
+}
+
+int gpbo_study_pareto(gpbo_study* study, char** pareto_json_out) {
+  if (pareto_json_out != nullptr) *pareto_json_out = nullptr;
+  return guard("gpbo_study_pareto", [&] {
+    require(study, "study");
+    require(pareto_json_out, "pareto_json_out");
+    gpbo::StudyOptions options;
+    gpbo::PersistenceOptions persistence;
+    gpbo::study_options_from_json(study->study.info().options_json, &options, &persistence);
+    *pareto_json_out =
+        copy_out(dump(gpbo::service::pareto_to_json(study->study.pareto(), options.metrics)));
   });
 }
 

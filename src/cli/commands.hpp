@@ -24,6 +24,8 @@ int report_error(const std::exception& e);
 
 struct OptimizeArgs {
   std::string function;
+  /// A test problem with several metrics (gpbo/test_problems.hpp), instead of a function.
+  std::string problem;
   int dim = 0;
   int budget = 0;
   std::uint64_t seed = 0;
@@ -34,6 +36,8 @@ struct OptimizeArgs {
 
 struct BenchArgs {
   std::vector<std::string> functions;
+  /// Test problems with several metrics; with none and no functions, the five functions.
+  std::vector<std::string> problems;
   std::vector<std::string> methods{"gpbo", "sobol"};
   int seeds = 10;
   std::uint64_t first_seed = 0;

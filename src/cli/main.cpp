@@ -13,9 +13,15 @@ int main(int argc, char** argv) {
 
   OptimizeArgs opt;
   CLI::App* optimize = app.add_subcommand(
-      "optimize", "Run a whole study on a test function; print the best value and its regret");
-  optimize->add_option("--function,-f", opt.function, "Test function (branin, hartmann6, ...)")
-      ->required();
+      "optimize",
+      "Run a whole study on a test function (or problem); print the best value and its regret");
+  CLI::Option* function =
+      optimize->add_option("--function,-f", opt.function, "Test function (branin, hartmann6, ...)");
+  optimize
+      ->add_option("--problem,-p", opt.problem,
+                   "Test problem with several metrics (branincurrin, zdt1, dtlz2, c2dtlz2, "
+                   "constrained-hartmann6, gramacy)")
+      ->excludes(function);
   optimize->add_option("--dim,-d", opt.dim, "Dimension of a scalable function (0: default)")
       ->check(CLI::NonNegativeNumber);
   optimize->add_option("--budget,-n", opt.budget, "Evaluations (0: the benchmark budget)")
@@ -32,6 +38,10 @@ int main(int argc, char** argv) {
   bench_cmd
       ->add_option("--functions", bench.functions,
                    "Functions (default: branin hartmann6 ackley levy rosenbrock)")
+      ->delimiter(',');
+  bench_cmd
+      ->add_option("--problems", bench.problems,
+                   "Test problems with several metrics (hypervolume, or best feasible value)")
       ->delimiter(',');
   bench_cmd->add_option("--methods", bench.methods, "Methods: gpbo, sobol")->delimiter(',');
   bench_cmd->add_option("--seeds", bench.seeds, "Seeds per function")->check(CLI::PositiveNumber);

@@ -7,14 +7,17 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.hpp"
 #include "cli/option_flags.hpp"
+#include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/test_functions.hpp"
+#include "gpbo/test_problems.hpp"
 #include "service/remote_study_service.hpp"
 #include "service/study_json.hpp"
 #include "service/study_service.hpp"
@@ -41,6 +44,7 @@ struct StoreArgs {
   std::string format = "json";
   std::int64_t trial = -1;
   std::string value;
+  std::string values;
   std::string state;
   bool skip_if_finished = false;
   std::string params;
@@ -50,6 +54,7 @@ struct StoreArgs {
   std::string input_format;
   // worker
   std::string function;
+  std::string problem;
   int dim = 0;
   int trials = 10;
 };
@@ -78,6 +83,14 @@ std::shared_ptr<service::StudyService> open_api(const StoreArgs& a) {
         "no storage: pass --storage URL or --server URL (or set GPBO_STORAGE or GPBO_SERVER)");
   }
   return std::make_shared<service::LocalStudyService>(Storage::open(storage_url));
+}
+
+/// The metrics of a stored study (empty for the classic study).
+Metrics study_metrics(service::StudyService& api, const std::string& name) {
+  StudyOptions options;
+  PersistenceOptions persistence;
+  study_options_from_json(api.get_study(name).options_json, &options, &persistence);
+  return options.metrics;
 }
 
 std::string read_file(const std::string& path) {
@@ -114,7 +127,12 @@ void print_table(const std::vector<Trial>& trials) {
     for (const auto& [k, v] : params_obj.items()) {
       params += (params.empty() ? "" : " ") + k + "=" + value_text(v);
     }
-    const std::string value = t.value ? json(*t.value).dump() : "-";
+    std::string value = t.value ? json(*t.value).dump() : "-";
+    if (!t.values.empty()) {
+      value.clear();
+      for (const auto& [k, v] : t.values)
+        value += (value.empty() ? "" : " ") + k + "=" + json(v).dump();
+    }
     std::printf("%-6lld %-9s %-14s %s\n", static_cast<long long>(t.id), to_string(t.state).c_str(),
                 value.c_str(), params.c_str());
   }
@@ -128,14 +146,24 @@ void print_trials(const std::vector<Trial>& trials, const std::string& format) {
   std::cout << trials_to_json(trials).dump() << "\n";
 }
 
-void export_csv(const std::vector<Trial>& trials, const Space& space, std::ostream& out) {
-  out << "id,state,value,worker_id,source,created_at,finished_at";
+/// CSV of trials: id, state, value, then value_NAME per metric of a study with metrics, the
+/// worker, source and times, then param_NAME per parameter.
+void export_csv(const std::vector<Trial>& trials, const Space& space, const Metrics& metrics,
+                std::ostream& out) {
+  const std::vector<std::string> names = metrics.names();
+  out << "id,state,value";
+  for (const std::string& n : names) out << "," << json("value_" + n).dump();
+  out << ",worker_id,source,created_at,finished_at";
   for (const ParamSpec& p : space.params()) out << ",param_" << p.name;
   out << "\n";
   for (const Trial& t : trials) {
-    out << t.id << "," << to_string(t.state) << "," << (t.value ? json(*t.value).dump() : "") << ","
-        << json(t.worker_id).dump() << "," << t.source << "," << json(t.created_at).dump() << ","
-        << json(t.finished_at).dump();
+    out << t.id << "," << to_string(t.state) << "," << (t.value ? json(*t.value).dump() : "");
+    for (const std::string& n : names) {
+      const auto it = t.values.find(n);
+      out << "," << (it == t.values.end() ? "" : json(it->second).dump());
+    }
+    out << "," << json(t.worker_id).dump() << "," << t.source << "," << json(t.created_at).dump()
+        << "," << json(t.finished_at).dump();
     const json params = params_to_json(t.params);
     for (const ParamSpec& p : space.params()) {
       const json& v = params.at(p.name);
@@ -170,7 +198,8 @@ std::vector<std::string> csv_fields(const std::string& line) {
 
 /// A CSV file of trials as {"trials": [...]} (codec/trial_json.hpp's form to add): the columns
 /// of `gpbo export -f csv`, or any CSV with a header whose columns are parameters (optionally
-/// prefixed "param_") besides value, state, created_at and finished_at; id, worker_id, source
+/// prefixed "param_", which a parameter named "value_..." needs) besides value, value_METRIC
+/// (a metric of a study with metrics), state, created_at and finished_at; id, worker_id, source
 /// and lease_deadline are ignored. Numbers are JSON numbers; a quoted field is a JSON string,
 /// and an unquoted one that is not a number is a string too.
 json csv_to_trials(const std::string& text) {
@@ -219,6 +248,10 @@ json csv_to_trials(const std::string& text) {
         if (!v.is_null()) item[name] = v;
         continue;
       }
+      if (name.rfind("value_", 0) == 0) {  // a metric of a study with metrics
+        if (!v.is_null()) item["values"][name.substr(6)] = v;
+        continue;
+      }
       const std::string param = name.rfind("param_", 0) == 0 ? name.substr(6) : name;
       item["params"][param] = v;
     }
@@ -263,9 +296,14 @@ std::function<int()> add_store_commands(CLI::App& app) {
   CLI::App* tell = with_storage(app.add_subcommand("tell", "Report a trial's result"), true);
   tell->add_option("--trial", a->trial, "Trial id")->required();
   CLI::Option* value = tell->add_option("--value", a->value, "Objective value");
+  CLI::Option* values =
+      tell->add_option("--values", a->values,
+                       "Every metric's value, as JSON: '{\"acc\": 0.93, \"latency_ms\": 12.5}'")
+          ->type_name("JSON");
   CLI::Option* state = tell->add_option("--state", a->state, "fail or pruned")
                            ->check(CLI::IsMember({"fail", "failed", "pruned"}));
   value->excludes(state);
+  values->excludes(value)->excludes(state);
   tell->add_flag("--skip-if-finished", a->skip_if_finished,
                  "Do nothing if the trial is already finished");
 
@@ -277,7 +315,12 @@ std::function<int()> add_store_commands(CLI::App& app) {
       with_storage(app.add_subcommand("enqueue", "Queue a point for the next ask"), true);
   enqueue->add_option("--params", a->params, "Point as a JSON object")->required();
 
-  CLI::App* best = with_storage(app.add_subcommand("best", "The best complete trial"), true);
+  CLI::App* best = with_storage(
+      app.add_subcommand("best", "The best complete (feasible) trial of one objective"), true);
+  CLI::App* pareto = with_storage(
+      app.add_subcommand("pareto", "The Pareto front of the feasible trials, and its hypervolume"),
+      true);
+  format_flag(pareto);
   CLI::App* trials = with_storage(app.add_subcommand("trials", "List a study's trials"), true);
   format_flag(trials);
   CLI::App* exp = with_storage(app.add_subcommand("export", "Export trials as CSV or JSON"), true);
@@ -302,8 +345,12 @@ std::function<int()> add_store_commands(CLI::App& app) {
   CLI::App* worker = with_storage(
       app.add_subcommand("worker", "Ask, evaluate a test function, tell: N rounds (a demo worker)"),
       true);
-  worker->add_option("--function", a->function, "Test function (its params are x0, x1, ...)")
-      ->required();
+  CLI::Option* worker_function =
+      worker->add_option("--function", a->function, "Test function (its params are x0, x1, ...)");
+  worker
+      ->add_option("--problem", a->problem,
+                   "Test problem with several metrics (a study created with its metrics)")
+      ->excludes(worker_function);
   worker->add_option("--dim", a->dim, "Dimension of a scalable function")
       ->check(CLI::NonNegativeNumber);
   worker->add_option("-n,--trials", a->trials, "Trials to evaluate")->check(CLI::PositiveNumber);
@@ -312,7 +359,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
 
   return [=]() -> int {
     if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *enqueue || *worker ||
-          *best || *trials || *exp || *log || *import || *report)) {
+          *best || *pareto || *trials || *exp || *log || *import || *report)) {
       return -1;
     }
     const std::string& name = a->study;
@@ -347,13 +394,19 @@ std::function<int()> add_store_commands(CLI::App& app) {
       return kOk;
     }
     if (*tell) {
-      if (a->value.empty() == a->state.empty()) {
-        throw InvalidArgument("tell needs exactly one of --value or --state");
+      if (int(!a->value.empty()) + int(!a->values.empty()) + int(!a->state.empty()) != 1) {
+        throw InvalidArgument("tell needs exactly one of --value, --values or --state");
       }
-      const Trial t =
-          a->state.empty()
-              ? api->tell(name, a->trial, parse_value(a->value), a->skip_if_finished)
-              : api->tell_state(name, a->trial, parse_trial_state(a->state), a->skip_if_finished);
+      Trial t;
+      if (!a->values.empty()) {
+        const json j = json::parse(a->values, nullptr, false);
+        if (j.is_discarded()) throw InvalidArgument("--values: malformed JSON: " + a->values);
+        t = api->tell_values(name, a->trial, metric_values_from_json(j), a->skip_if_finished);
+      } else if (!a->value.empty()) {
+        t = api->tell(name, a->trial, parse_value(a->value), a->skip_if_finished);
+      } else {
+        t = api->tell_state(name, a->trial, parse_trial_state(a->state), a->skip_if_finished);
+      }
       std::cout << trial_to_json(t).dump() << "\n";
       return kOk;
     }
@@ -374,14 +427,29 @@ std::function<int()> add_store_commands(CLI::App& app) {
       return kOk;
     }
     if (*worker) {
+      if (a->function.empty() == a->problem.empty()) {
+        throw InvalidArgument("worker needs one of --function or --problem");
+      }
       api->get_study(name);  // NotFound first, as for every study command
-      const TestFunction f = TestFunction::make(a->function, a->dim);
+      std::optional<TestFunction> f;
+      std::optional<TestProblem> p;
+      if (a->problem.empty()) {
+        f = TestFunction::make(a->function, a->dim);
+      } else {
+        p = TestProblem::make(a->problem, a->dim);
+      }
       int done = 0;
       while (done < a->trials) {
         for (const Trial& t : api->ask(name, std::min(a->q, a->trials - done), a->worker_id)) {
-          const double v = f(f.to_vector(t.params));
-          api->tell(name, t.id, v, false);
-          std::cout << json{{"id", t.id}, {"value", v}}.dump() << "\n";
+          if (f) {
+            const double v = (*f)(f->to_vector(t.params));
+            api->tell(name, t.id, v, false);
+            std::cout << json{{"id", t.id}, {"value", v}}.dump() << "\n";
+          } else {
+            const MetricValues v = (*p)(p->to_vector(t.params));
+            api->tell_values(name, t.id, v, false);
+            std::cout << json{{"id", t.id}, {"values", metric_values_to_json(v)}}.dump() << "\n";
+          }
           ++done;
         }
       }
@@ -389,8 +457,22 @@ std::function<int()> add_store_commands(CLI::App& app) {
     }
     if (*best) {
       const auto b = api->best(name);
-      if (!b) throw NotFound("study '" + name + "' has no complete trial");
+      if (!b) throw NotFound("study '" + name + "' has no complete (feasible) trial");
       std::cout << trial_to_json(*b).dump() << "\n";
+      return kOk;
+    }
+    if (*pareto) {
+      const ParetoFront front = api->pareto(name);
+      if (a->format == "table") {
+        print_table(front.trials);
+        if (!front.reference_point.empty()) {
+          std::printf("hypervolume %s (reference point %s)\n",
+                      json(front.hypervolume).dump().c_str(),
+                      json(front.reference_point).dump().c_str());
+        }
+        return kOk;
+      }
+      std::cout << service::pareto_to_json(front, study_metrics(*api, name)).dump() << "\n";
       return kOk;
     }
     if (*trials) {
@@ -449,7 +531,8 @@ std::function<int()> add_store_commands(CLI::App& app) {
       }
       std::ostream& out = a->output.empty() ? std::cout : file;
       if (a->format == "csv") {
-        export_csv(all, Space::from_json(api->get_study(name).space_json), out);
+        export_csv(all, Space::from_json(api->get_study(name).space_json),
+                   study_metrics(*api, name), out);
       } else {
         json arr = json::array();
         for (const Trial& t : all) arr.push_back(trial_to_json(t));

@@ -15,7 +15,9 @@ json metrics_to_json_value(const Metrics& m) {
   if (m.empty()) return out;
   json objectives = json::array();
   for (const Objective& o : m.objectives) {
-    objectives.push_back({{"name", o.name}, {"direction", to_string(o.direction)}});
+    json item = {{"name", o.name}, {"direction", to_string(o.direction)}};
+    if (o.reference) item["reference"] = *o.reference;
+    objectives.push_back(std::move(item));
   }
   json constraints = json::array();
   for (const OutcomeConstraint& c : m.constraints) {
@@ -44,8 +46,13 @@ Metrics metrics_from_json_value(const json& j) {
     obj.name = o.at("name").get<std::string>();
     for (const auto& [key, value] : o.items()) {
       if (key == "name") continue;
+      if (key == "reference" && value.is_number()) {
+        obj.reference = value.get<double>();
+        continue;
+      }
       if (key != "direction" || !value.is_string()) {
-        throw InvalidArgument("metrics: objective '" + obj.name + "': unexpected '" + key + "'");
+        throw InvalidArgument("metrics: objective '" + obj.name + "': unexpected '" + key +
+                              "' (expected direction, reference)");
       }
       obj.direction = parse_direction(value.get<std::string>());
     }

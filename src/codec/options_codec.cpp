@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "codec/metrics_json.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 
@@ -166,6 +167,29 @@ OptionSpec named(std::string key, std::string field, std::string help, Access ac
   return s;
 }
 
+/// The study's metrics: a JSON object (gpbo/metrics.hpp), JSON text on the command line.
+OptionSpec metrics_row() {
+  OptionSpec s = row("metrics", "study.metrics",
+                     "Several metrics as JSON: {\"objectives\": [...], \"constraints\": [...]}",
+                     Json::parse(R"({"objectives": [{"name": "acc", "direction": "maximize"}],
+                                     "constraints": []})"));
+  s.is_object = true;
+  s.get = [](const OptionValues& v) { return metrics_to_json_value(v.study.metrics); };
+  s.set = [](OptionValues& v, const Json& j) {
+    try {
+      v.study.metrics = metrics_from_json_value(j);
+    } catch (const InvalidArgument& e) {
+      bad("metrics", std::string("is malformed: ") + e.what());
+    }
+  };
+  s.set_text = [set = s.set](OptionValues& v, const std::string& t) {
+    const Json j = Json::parse(t, nullptr, false);
+    if (j.is_discarded()) bad("metrics", "must be JSON, got '" + t + "'");
+    set(v, j);
+  };
+  return s;
+}
+
 template <typename E>
 std::string enum_name(const E& e) {
   return to_string(e);
@@ -179,6 +203,7 @@ std::vector<OptionSpec> make_table() {
       "direction", "study.direction", "minimize or maximize",
       [](auto& v) -> auto& { return v.study.direction; }, parse_direction, enum_name<Direction>,
       "maximize"));
+  t.push_back(metrics_row());
   t.push_back(unsigned64(
       "seed", "study.seed", "Random seed of the study",
       [](auto& v) -> auto& { return v.study.seed; }, 7));
@@ -360,10 +385,13 @@ const OptionSpec* find_option(const std::string& key) {
   return nullptr;
 }
 
-Json options_to_json(const OptionValues& values) {
+Json options_to_json(const OptionValues& given) {
+  // With metrics the direction written is the first objective's (with_objective_direction).
+  const OptionValues values{with_objective_direction(given.study), given.persistence};
   Json out = Json::object();
   for (const OptionSpec& s : option_table()) {
     const std::size_t dot = s.key.find('.');
+    if (s.is_object && s.get(values).empty()) continue;  // the classic study's stored form
     if (dot == std::string::npos) {
       out[s.key] = s.get(values);
     } else {
@@ -393,12 +421,30 @@ void options_from_json(const Json& j, OptionValues* values) {
       s->set(v, mv);
     }
   }
+  if (j.contains("direction") && j.contains("metrics")) {
+    set_direction(&v.study, v.study.direction);  // the two must agree
+  }
   check_study_options(v.study);
   check_persistence_options(v.persistence);
   *values = std::move(v);
 }
 
 // ---------------------------------------------------------------- gpbo/options.hpp
+
+void set_direction(StudyOptions* options, Direction d) {
+  if (!options->metrics.empty() && options->metrics.objectives.front().direction != d) {
+    throw InvalidArgument("study options: the direction is " + to_string(d) +
+                          " but the first objective, '" + options->metrics.objectives.front().name +
+                          "', is to " + to_string(options->metrics.objectives.front().direction) +
+                          " (with metrics, each objective carries its direction)");
+  }
+  options->direction = d;
+}
+
+StudyOptions with_objective_direction(StudyOptions options) {
+  if (!options.metrics.empty()) options.direction = options.metrics.objectives.front().direction;
+  return options;
+}
 
 std::string study_options_to_json(const StudyOptions& options,
                                   const PersistenceOptions& persistence) {
@@ -447,6 +493,28 @@ void check_study_options(const StudyOptions& o) {
   check_rows(v, "");
   check_trust_region_options(o.trust_region);
   check_gp_options(o.gp);
+  if (!o.metrics.empty()) {
+    const bool metric_model = o.metrics.multi_objective() || !o.metrics.constraints.empty();
+    if (metric_model && o.strategy == Strategy::kTrustRegion) {
+      throw InvalidArgument(
+          "study options: the trust region serves one objective without outcome constraints; "
+          "with constraints or several objectives the strategy is global");
+    }
+    if (metric_model && o.trust_region.n_regions > 1) {
+      throw InvalidArgument(
+          "study options: trust regions serve one objective without outcome constraints");
+    }
+    if (!o.metrics.constraints.empty() && o.acquisition == AcquisitionType::kUCB) {
+      throw InvalidArgument(
+          "study options: ucb cannot be weighted by a probability of feasibility; with outcome "
+          "constraints use logei, ei or pi");
+    }
+    if (o.batch_method == BatchMethod::kQLogNei) {
+      throw InvalidArgument(
+          "study options: batch_method qlognei is for one objective without constraints; with "
+          "metrics use auto, greedy or thompson");
+    }
+  }
   if (o.trust_region.n_regions > 1 && o.batch_method != BatchMethod::kAuto &&
       o.batch_method != BatchMethod::kThompson) {
     throw InvalidArgument(

@@ -31,6 +31,9 @@ struct OptionSpec {
   std::string help;
   /// True for a yes/no option (a CLI flag without a value).
   bool is_bool = false;
+  /// True for an option whose value is a JSON object (given to the CLI as JSON text), left out
+  /// of options_to_json while it is empty.
+  bool is_object = false;
   /// A valid value other than the default, for the tests and the documentation.
   nlohmann::json example;
   /// The option's value in its JSON form.

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "codec/metrics_json.hpp"
 #include "gpbo/error.hpp"
 #include "space/params_json.hpp"
 
@@ -10,15 +11,17 @@ namespace gpbo {
 using nlohmann::json;
 
 json trial_to_json(const Trial& t) {
-  return {{"id", t.id},
-          {"state", to_string(t.state)},
-          {"params", params_to_json(t.params)},
-          {"value", t.value ? json(*t.value) : json(nullptr)},
-          {"worker_id", t.worker_id},
-          {"source", t.source},
-          {"created_at", t.created_at},
-          {"finished_at", t.finished_at},
-          {"lease_deadline", t.lease_deadline}};
+  json out = {{"id", t.id},
+              {"state", to_string(t.state)},
+              {"params", params_to_json(t.params)},
+              {"value", t.value ? json(*t.value) : json(nullptr)},
+              {"worker_id", t.worker_id},
+              {"source", t.source},
+              {"created_at", t.created_at},
+              {"finished_at", t.finished_at},
+              {"lease_deadline", t.lease_deadline}};
+  if (!t.values.empty()) out["values"] = metric_values_to_json(t.values);
+  return out;
 }
 
 json trials_to_json(const std::vector<Trial>& trials) {
@@ -39,6 +42,7 @@ Trial trial_from_json(const json& j) {
     t.created_at = j.at("created_at").get<double>();
     t.finished_at = j.at("finished_at").get<double>();
     t.lease_deadline = j.at("lease_deadline").get<double>();
+    if (j.contains("values")) t.values = metric_values_from_json(j.at("values"));
     return t;
   } catch (const json::exception& e) {
     throw InvalidArgument(std::string("malformed trial JSON: ") + e.what());
@@ -70,16 +74,18 @@ std::vector<Trial> finished_trials_from_json(const json& j, const Space* space) 
       Trial t;
       t.params = decode_params(item.at("params"), space);
       const bool has_value = item.contains("value") && !item.at("value").is_null();
+      const bool has_values = item.contains("values") && !item.at("values").is_null();
       t.state = item.contains("state") ? parse_trial_state(item.at("state").get<std::string>())
                                        : TrialState::kComplete;
       if (has_value) {
         if (!item.at("value").is_number()) throw InvalidArgument("\"value\" must be a number");
         t.value = item.at("value").get<double>();
       }
-      if (t.state == TrialState::kComplete && !has_value) {
-        throw InvalidArgument("a complete trial needs a \"value\"");
+      if (has_values) t.values = metric_values_from_json(item.at("values"));
+      if (t.state == TrialState::kComplete && !has_value && !has_values) {
+        throw InvalidArgument("a complete trial needs a \"value\" (or \"values\")");
       }
-      if (t.state != TrialState::kComplete && has_value) {
+      if (t.state != TrialState::kComplete && (has_value || has_values)) {
         throw InvalidArgument("a " + to_string(t.state) + " trial has no \"value\"");
       }
       for (const char* key : {"created_at", "finished_at"}) {
@@ -104,6 +110,7 @@ json finished_trials_to_json(const std::vector<Trial>& trials) {
   for (const Trial& t : trials) {
     json item = {{"params", params_to_json(t.params)}, {"state", to_string(t.state)}};
     if (t.value) item["value"] = *t.value;
+    if (!t.values.empty()) item["values"] = metric_values_to_json(t.values);
     if (t.created_at > 0.0) item["created_at"] = t.created_at;
     if (t.finished_at > 0.0) item["finished_at"] = t.finished_at;
     arr.push_back(std::move(item));

@@ -1,7 +1,8 @@
 #pragma once
 // The JSON form of a trial that every front door prints and reads (CLI, HTTP, C API):
 // {"id", "state", "params", "value" (null until complete), "worker_id", "source",
-//  "created_at", "finished_at", "lease_deadline"}.
+//  "created_at", "finished_at", "lease_deadline"}, and "values" ({"metric": value, ...}) for a
+// complete trial of a study with metrics.
 
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -23,10 +24,11 @@ std::vector<Trial> trials_from_json(const nlohmann::json& j);
 
 /// Finished trials to add to a study (an earlier history): {"trials": [{"params": {...},
 /// "value": 0.5}, {"params": {...}, "state": "failed"}, ...]}. Each needs "params" and either a
-/// "value" (complete) or a "state" ("complete" with a value, "failed", "pruned"); "created_at"
-/// and "finished_at" are kept when given; every other key (the rest of trial_to_json's form, so
-/// `gpbo export -f json` output reads back) is ignored. Params are typed by `space` when given.
-/// InvalidArgument naming the trial when malformed.
+/// "value" (complete; or "values", an object of metric values, in a study with metrics) or a
+/// "state" ("complete" with a value, "failed", "pruned"); "created_at" and "finished_at" are kept
+/// when given; every other key (the rest of trial_to_json's form, so `gpbo export -f json` output
+/// reads back) is ignored. Params are typed by `space` when given. InvalidArgument naming the trial
+/// when malformed.
 std::vector<Trial> finished_trials_from_json(const nlohmann::json& j, const Space* space);
 /// The same form, written.
 nlohmann::json finished_trials_to_json(const std::vector<Trial>& trials);

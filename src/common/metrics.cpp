@@ -52,7 +52,8 @@ bool Metrics::operator==(const Metrics& o) const {
   }
   for (std::size_t i = 0; i < objectives.size(); ++i) {
     if (objectives[i].name != o.objectives[i].name ||
-        objectives[i].direction != o.objectives[i].direction) {
+        objectives[i].direction != o.objectives[i].direction ||
+        objectives[i].reference != o.objectives[i].reference) {
       return false;
     }
   }
@@ -74,6 +75,9 @@ void check_metrics(const Metrics& m) {
     if (!names.insert(o.name).second) {
       throw InvalidArgument("metrics: the objective '" + o.name + "' is declared twice");
     }
+    if (o.reference && !std::isfinite(*o.reference)) {
+      throw InvalidArgument("metrics: the reference point of '" + o.name + "' must be finite");
+    }
   }
   for (const OutcomeConstraint& c : m.constraints) {
     if (c.metric.empty()) throw InvalidArgument("metrics: a constraint names no metric");
@@ -82,6 +86,19 @@ void check_metrics(const Metrics& m) {
                             "' must be finite");
     }
   }
+}
+
+std::optional<double> reference_of(const Metrics& m, std::size_t j) {
+  const Objective& o = m.objectives.at(j);
+  if (o.reference) return o.reference;
+  const Bound worse_side = o.direction == Direction::kMinimize ? Bound::kAtMost : Bound::kAtLeast;
+  std::optional<double> ref;
+  for (const OutcomeConstraint& c : m.constraints) {
+    if (c.metric != o.name || c.side != worse_side) continue;
+    // The tightest: the smallest upper bound, the largest lower bound.
+    if (!ref || (worse_side == Bound::kAtMost ? c.bound < *ref : c.bound > *ref)) ref = c.bound;
+  }
+  return ref;
 }
 
 bool feasible(const Metrics& m, const MetricValues& values) {

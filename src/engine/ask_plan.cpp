@@ -17,7 +17,13 @@ std::size_t count_complete(const std::vector<Trial>& trials) {
 
 Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials) {
   Study study(stored.space, stored.options);
-  for (const Trial& t : trials) study.add_trial(t.params, t.state, t.value, t.source);
+  for (const Trial& t : trials) {
+    if (t.state == TrialState::kComplete && !stored.options.metrics.empty()) {
+      study.add_trial(t.params, t.state, t.values, t.source);
+    } else {
+      study.add_trial(t.params, t.state, t.value, t.source);
+    }
+  }
   if (!stored.state.trust_regions.empty()) study.set_trust_regions(stored.state.trust_regions);
   study.reseed(static_cast<std::uint64_t>(trials.size()));
   return study;
@@ -35,6 +41,7 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
   } else if (stored.state.hyper) {
     study.set_warm_start(*stored.state.hyper);
   }
+  if (!stored.state.metric_hyper.empty()) study.set_metric_warm_starts(stored.state.metric_hyper);
   for (const EngineState::QueuedPoint& p : stored.state.queue) study.enqueue(p.params);
 
   AskPlan plan;
@@ -51,6 +58,7 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
   plan.state.queue.erase(plan.state.queue.begin(),
                          plan.state.queue.begin() + static_cast<std::ptrdiff_t>(dequeued));
   plan.state.hyper = study.warm_start();
+  plan.state.metric_hyper = study.metric_warm_starts();
   const bool modelled = study.last_batch_method() != BatchMethod::kAuto;
   if (modelled) {
     const StudyOptions& o = study.options();

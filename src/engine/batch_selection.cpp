@@ -118,6 +118,7 @@ std::unique_ptr<PosteriorFactor> Study::condition_on_running(
 }
 
 std::optional<GpHyperparameters> Study::fit_hyperparameters() {
+  if (uses_metric_model()) return std::nullopt;
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
   const bool local = strategy() == Strategy::kTrustRegion && !regions_.empty();
@@ -128,6 +129,10 @@ std::optional<GpHyperparameters> Study::fit_hyperparameters() {
 }
 
 void Study::suggest_from_model(int k) {
+  if (uses_metric_model()) {
+    suggest_with_metrics(k);
+    return;
+  }
   const bool tr = strategy() == Strategy::kTrustRegion;
   if (tr) update_trust_regions(k);
   if (tr && regions_.size() > 1) {

@@ -7,6 +7,28 @@ namespace gpbo {
 
 using nlohmann::json;
 
+namespace {
+
+GpHyperparameters hyper_from_json(const json& h) {
+  GpHyperparameters g;
+  const auto ls = h.at("lengthscales").get<std::vector<double>>();
+  g.lengthscales = Eigen::Map<const Eigen::VectorXd>(ls.data(), Eigen::Index(ls.size()));
+  g.outputscale = h.at("outputscale").get<double>();
+  g.noise = h.at("noise").get<double>();
+  g.mean = h.at("mean").get<double>();
+  return g;
+}
+
+json hyper_to_json(const GpHyperparameters& h) {
+  return {{"lengthscales", std::vector<double>(h.lengthscales.data(),
+                                               h.lengthscales.data() + h.lengthscales.size())},
+          {"outputscale", h.outputscale},
+          {"noise", h.noise},
+          {"mean", h.mean}};
+}
+
+}  // namespace
+
 EngineState EngineState::parse(const std::string& text, const Space& space) {
   EngineState s;
   try {
@@ -26,15 +48,11 @@ EngineState EngineState::parse(const std::string& text, const Space& space) {
     for (const json& r : regions) {
       s.trust_regions.push_back(trust_region_state_from_json(r.dump(), space.encoded_dim()));
     }
-    if (j.contains("hyper")) {
-      const json& h = j.at("hyper");
-      GpHyperparameters g;
-      const auto ls = h.at("lengthscales").get<std::vector<double>>();
-      g.lengthscales = Eigen::Map<const Eigen::VectorXd>(ls.data(), Eigen::Index(ls.size()));
-      g.outputscale = h.at("outputscale").get<double>();
-      g.noise = h.at("noise").get<double>();
-      g.mean = h.at("mean").get<double>();
-      s.hyper = g;
+    if (j.contains("hyper")) s.hyper = hyper_from_json(j.at("hyper"));
+    if (j.contains("metric_hyper")) {
+      for (const auto& [name, h] : j.at("metric_hyper").items()) {
+        s.metric_hyper[name] = hyper_from_json(h);
+      }
     }
   } catch (const json::exception& e) {
     throw InvalidArgument(std::string("engine state: ") + e.what());
@@ -47,13 +65,11 @@ std::string EngineState::dump() const {
   for (const QueuedPoint& p : queue)
     q.push_back({{"params", params_to_json(p.params)}, {"source", p.source}});
   json j = {{"queue", std::move(q)}};
-  if (hyper) {
-    j["hyper"] = {{"lengthscales",
-                   std::vector<double>(hyper->lengthscales.data(),
-                                       hyper->lengthscales.data() + hyper->lengthscales.size())},
-                  {"outputscale", hyper->outputscale},
-                  {"noise", hyper->noise},
-                  {"mean", hyper->mean}};
+  if (hyper) j["hyper"] = hyper_to_json(*hyper);
+  if (!metric_hyper.empty()) {
+    json m = json::object();
+    for (const auto& [name, h] : metric_hyper) m[name] = hyper_to_json(h);
+    j["metric_hyper"] = std::move(m);
   }
   std::vector<json> regions;
   for (const TrustRegionState& r : trust_regions) {

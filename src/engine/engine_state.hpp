@@ -3,6 +3,7 @@
 // points to ask first, the last fit's hyperparameters (the next fit's warm start) and the trust
 // regions.
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -23,11 +24,14 @@ struct EngineState {
   };
   std::vector<QueuedPoint> queue;
   std::optional<GpHyperparameters> hyper;
+  /// A study with constraints or several objectives: each metric's last fit, by name.
+  std::map<std::string, GpHyperparameters> metric_hyper;
   std::vector<TrustRegionState> trust_regions;
 
   /// Reads state_json; the points are typed by `space`. InvalidArgument if malformed.
   static EngineState parse(const std::string& text, const Space& space);
-  /// The JSON text: {"queue": [{"params", "source"}], "hyper": {...}, "trust_region": {...}}
+  /// The JSON text: {"queue": [{"params", "source"}], "hyper": {...}, "metric_hyper": {"acc":
+  /// {...}}, "trust_region": {...}}
   /// (one region in the single-object form earlier versions read; "trust_regions": [...] for
   /// several).
   std::string dump() const;

@@ -3,8 +3,10 @@
 #include "gpbo/persistent_study.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 
+#include "codec/metrics_json.hpp"
 #include "common/clock.hpp"
 #include "engine/ask_plan.hpp"
 #include "engine/stored_study.hpp"
@@ -22,6 +24,34 @@ using nlohmann::json;
 /// costs one wasted plan, which matters when many workers share few cores.
 constexpr int kOptimisticAsks = 1;
 
+/// A result in a log entry: {"value": v} or, with metrics, {"values": {...}} (and the value).
+json result_detail(const Trial& t) {
+  json detail = json::object();
+  if (t.value) detail["value"] = *t.value;
+  if (!t.values.empty()) detail["values"] = metric_values_to_json(t.values);
+  return detail;
+}
+
+/// A tell of the values `values_for` gives for the study's metrics, in one transaction.
+Trial tell_values(Storage& storage, const std::string& name, std::int64_t trial_id,
+                  bool skip_if_finished,
+                  const std::function<MetricValues(const Metrics&)>& values_for) {
+  Trial out;
+  storage.write(name, [&](StudyTransaction& tx) {
+    StudyOptions options;
+    PersistenceOptions persistence;
+    study_options_from_json(tx.study().options_json, &options, &persistence);
+    const MetricValues values = values_for(options.metrics);
+    check_values(options.metrics, values);
+    out = tx.trial(trial_id);
+    const double now = now_seconds();
+    if (!apply_values(&out, options.metrics, values, skip_if_finished, now)) return;
+    tx.update_trial(out);
+    tx.append_log(log_entry(now, "tell", out, result_detail(out)));
+  });
+  return out;
+}
+
 }  // namespace
 
 PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const std::string& name,
@@ -31,13 +61,14 @@ PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const 
     throw InvalidArgument("study name must have 1 to 200 characters");
   }
   if (space.size() == 0) throw InvalidArgument("study '" + name + "': the space has no parameters");
-  check_study_options(options);
+  const StudyOptions normalized = with_objective_direction(options);
+  check_study_options(normalized);
   check_persistence_options(persistence);
   StudyInfo info;
   info.name = name;
   info.space_json = space.to_json();
-  info.direction = options.direction;
-  info.options_json = study_options_to_json(options, persistence);
+  info.direction = normalized.direction;
+  info.options_json = study_options_to_json(normalized, persistence);
   info.created_at = now_seconds();
   storage->create_study(info);
   return PersistentStudy(std::move(storage), name);
@@ -151,15 +182,14 @@ void PersistentStudy::schedule_refit(std::size_t n_complete) {
 
 Trial PersistentStudy::tell(std::int64_t trial_id, double value, bool skip_if_finished) {
   check_value(value);  // before the store is touched
-  Trial out;
-  storage_->write(name_, [&](StudyTransaction& tx) {
-    out = tx.trial(trial_id);
-    const double now = now_seconds();
-    if (!apply_value(&out, value, skip_if_finished, now)) return;
-    tx.update_trial(out);
-    tx.append_log(log_entry(now, "tell", out, {{"value", value}}));
-  });
-  return out;
+  return tell_values(*storage_, name_, trial_id, skip_if_finished,
+                     [value](const Metrics& metrics) { return values_of(metrics, value); });
+}
+
+Trial PersistentStudy::tell(std::int64_t trial_id, const MetricValues& values,
+                            bool skip_if_finished) {
+  return tell_values(*storage_, name_, trial_id, skip_if_finished,
+                     [&values](const Metrics&) { return values; });
 }
 
 Trial PersistentStudy::tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished) {
@@ -207,7 +237,9 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
   std::vector<Trial> out;
   storage_->write(name_, [&](StudyTransaction& tx) {
     out.clear();  // the transaction may be retried
-    const Space space = Space::from_json(tx.study().space_json);
+    const StoredStudy stored = StoredStudy::load(tx.study());
+    const Space& space = stored.space;
+    const Metrics& metrics = stored.options.metrics;
     const double now = now_seconds();
     std::int64_t next = tx.trial_count();
     for (std::size_t i = 0; i < trials.size(); ++i) {
@@ -216,8 +248,13 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
       try {
         t.params = space.canonical(trials[i].params);
         if (trials[i].state == TrialState::kComplete) {
-          if (!trials[i].value) throw InvalidArgument("a complete trial needs a value");
-          apply_value(&t, *trials[i].value, false, now);
+          if (!trials[i].values.empty()) {
+            apply_values(&t, metrics, trials[i].values, false, now);
+          } else if (trials[i].value) {
+            apply_values(&t, metrics, values_of(metrics, *trials[i].value), false, now);
+          } else {
+            throw InvalidArgument("a complete trial needs a value");
+          }
         } else {
           apply_state(&t, trials[i].state, false, now);
         }
@@ -232,8 +269,9 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
     }
     for (const Trial& t : out) {
       tx.insert_trial(t);
-      json detail = {{"params", params_to_json(t.params)}, {"state", to_string(t.state)}};
-      if (t.value) detail["value"] = *t.value;
+      json detail = result_detail(t);
+      detail["params"] = params_to_json(t.params);
+      detail["state"] = to_string(t.state);
       tx.append_log(log_entry(now, "import", t, detail));
     }
   });
@@ -243,12 +281,15 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
 std::optional<Trial> PersistentStudy::best() {
   std::optional<Trial> out;
   storage_->read(name_, [&](StudyTransaction& tx) {
-    out.reset();
-    const bool maximize = tx.study().direction == Direction::kMaximize;
-    for (const Trial& t : tx.trials()) {
-      if (t.state != TrialState::kComplete) continue;
-      if (!out || (maximize ? *t.value > *out->value : *t.value < *out->value)) out = t;
-    }
+    out = best_trial(StoredStudy::load(tx.study()).options, tx.trials());
+  });
+  return out;
+}
+
+ParetoFront PersistentStudy::pareto() {
+  ParetoFront out;
+  storage_->read(name_, [&](StudyTransaction& tx) {
+    out = pareto_front(StoredStudy::load(tx.study()).options, tx.trials());
   });
   return out;
 }

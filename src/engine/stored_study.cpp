@@ -9,6 +9,7 @@ StoredStudy StoredStudy::load(const StudyInfo& info) {
   s.space = Space::from_json(info.space_json);
   study_options_from_json(info.options_json, &s.options, &s.persistence);
   s.options.direction = info.direction;
+  s.options = with_objective_direction(std::move(s.options));
   s.state = EngineState::parse(info.state_json, s.space);
   return s;
 }

@@ -9,6 +9,7 @@
 
 #include "backend/backend.hpp"
 #include "common/clock.hpp"
+#include "engine/metric_model.hpp"
 #include "engine/tell.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
@@ -17,7 +18,9 @@
 namespace gpbo {
 
 Study::Study(Space space, StudyOptions options)
-    : space_(std::move(space)), options_(std::move(options)), rng_(options_.seed) {
+    : space_(std::move(space)),
+      options_(with_objective_direction(std::move(options))),
+      rng_(options_.seed) {
   if (space_.size() == 0) throw InvalidArgument("study: the search space has no parameters");
   check_study_options(options_);
   n_initial_ = options_.n_initial > 0 ? options_.n_initial
@@ -33,6 +36,7 @@ Study& Study::operator=(Study&&) noexcept = default;
 Device Study::device() const { return gp_->backend().device(); }
 
 Strategy Study::strategy() const {
+  if (uses_metric_model()) return Strategy::kGlobal;  // see check_study_options
   if (options_.strategy != Strategy::kAuto) return options_.strategy;
   return static_cast<int>(space_.size()) >= options_.trust_region.auto_min_dim
              ? Strategy::kTrustRegion
@@ -119,8 +123,15 @@ const Trial& Study::trial(std::int64_t trial_id) const {
 }
 
 Trial Study::tell(std::int64_t trial_id, double value, bool skip_if_finished) {
+  if (!options_.metrics.empty()) return tell(trial_id, values_of(options_.metrics, value));
   Trial& t = find(trial_id);
   apply_value(&t, value, skip_if_finished, now_seconds());
+  return t;
+}
+
+Trial Study::tell(std::int64_t trial_id, const MetricValues& values, bool skip_if_finished) {
+  Trial& t = find(trial_id);
+  apply_values(&t, options_.metrics, values, skip_if_finished, now_seconds());
   return t;
 }
 
@@ -128,6 +139,18 @@ Trial Study::tell_state(std::int64_t trial_id, TrialState state, bool skip_if_fi
   Trial& t = find(trial_id);
   apply_state(&t, state, skip_if_finished, now_seconds());
   return t;
+}
+
+std::int64_t Study::add_trial(const Params& params, TrialState state, const MetricValues& values,
+                              const std::string& source) {
+  if (state != TrialState::kComplete) return add_trial(params, state, std::nullopt, source);
+  Trial result;  // the rules of a tell decide what is stored
+  apply_values(&result, options_.metrics, values, false, 0.0);
+  const std::int64_t id =
+      add_trial(params, TrialState::kComplete, result.value.value_or(0.0), source);
+  trials_.back().value = result.value;
+  trials_.back().values = std::move(result.values);
+  return id;
 }
 
 std::int64_t Study::add_trial(const Params& params, TrialState state, std::optional<double> value,
@@ -160,15 +183,8 @@ void Study::reseed(std::uint64_t stream) {
 
 void Study::enqueue(const Params& params) { queue_.push_back(space_.canonical(params)); }
 
-std::optional<Trial> Study::best() const {
-  const Trial* best = nullptr;
-  const bool maximize = options_.direction == Direction::kMaximize;
-  for (const Trial& t : trials_) {
-    if (t.state != TrialState::kComplete) continue;
-    if (!best || (maximize ? *t.value > *best->value : *t.value < *best->value)) best = &t;
-  }
-  if (!best) return std::nullopt;
-  return *best;
-}
+std::optional<Trial> Study::best() const { return best_trial(options_, trials_); }
+
+ParetoFront Study::pareto() const { return pareto_front(options_, trials_); }
 
 }  // namespace gpbo

@@ -1,9 +1,12 @@
 #include "engine/tell.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "codec/metrics_json.hpp"
+#include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 
 namespace gpbo {
@@ -33,8 +36,62 @@ void check_final_state(TrialState state) {
 
 std::string already_finished(const Trial& t) {
   std::string m = "trial " + std::to_string(t.id) + " is already " + to_string(t.state);
-  if (t.value) m += " with value " + nlohmann::json(*t.value).dump();
+  if (!t.values.empty()) {
+    m += " with values " + json_text(metric_values_to_json(t.values));
+  } else if (t.value) {
+    m += " with value " + nlohmann::json(*t.value).dump();
+  }
   return m;
+}
+
+void check_values(const Metrics& metrics, const MetricValues& values) {
+  const std::vector<std::string> names =
+      metrics.empty() ? std::vector<std::string>{kValueMetric} : metrics.names();
+  std::string expected;
+  for (const std::string& n : names) expected += (expected.empty() ? "'" : ", '") + n + "'";
+  for (const std::string& n : names) {
+    const auto it = values.find(n);
+    if (it == values.end()) {
+      throw InvalidArgument("tell: the value of '" + n + "' is missing (the study measures " +
+                            expected + "; report a trial that produced none as failed)");
+    }
+    if (!std::isfinite(it->second)) {
+      throw InvalidArgument("tell: the value of '" + n +
+                            "' must be a finite number (report a trial that produced none as "
+                            "failed)");
+    }
+  }
+  for (const auto& [name, v] : values) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      throw InvalidArgument("tell: the study measures no metric '" + name + "' (it measures " +
+                            expected + ")");
+    }
+  }
+}
+
+MetricValues values_of(const Metrics& metrics, double value) {
+  if (metrics.empty()) return {{kValueMetric, value}};
+  const std::vector<std::string> names = metrics.names();
+  if (names.size() != 1) {
+    std::string all;
+    for (const std::string& n : names) all += (all.empty() ? "'" : ", '") + n + "'";
+    throw InvalidArgument("tell: the study measures " + all +
+                          "; tell every metric's value (values), not one value");
+  }
+  return {{names.front(), value}};
+}
+
+bool apply_values(Trial* t, const Metrics& metrics, const MetricValues& values,
+                  bool skip_if_finished, double now) {
+  check_values(metrics, values);
+  if (metrics.empty()) return apply_value(t, values.at(kValueMetric), skip_if_finished, now);
+  if (t->state == TrialState::kComplete && t->values == values) return false;
+  if (t->state != TrialState::kRunning) return finished(*t, skip_if_finished);
+  t->state = TrialState::kComplete;
+  t->values = values;
+  if (!metrics.multi_objective()) t->value = values.at(metrics.objectives.front().name);
+  t->finished_at = now;
+  return true;
 }
 
 bool apply_value(Trial* t, double value, bool skip_if_finished, double now) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "gpbo/metrics.hpp"
 #include "gpbo/trial.hpp"
 
 namespace gpbo {
@@ -22,6 +23,23 @@ std::string already_finished(const Trial& t);
 /// FAILED), Conflict for a trial finished otherwise (another value, failed, pruned) unless
 /// `skip_if_finished`. Nothing changes when it throws.
 bool apply_value(Trial* t, double value, bool skip_if_finished, double now);
+
+/// The name of the classic study's one metric, in a tell of named values: {"value": 0.5}.
+inline constexpr const char* kValueMetric = "value";
+
+/// A result's values checked against the study's metrics: every metric (Metrics::names(), or
+/// "value" in the classic study) present, no other, each finite. InvalidArgument naming what
+/// is missing, unknown or not finite.
+void check_values(const Metrics& metrics, const MetricValues& values);
+/// A plain value as named values: the study's one metric. InvalidArgument when the study
+/// measures several (they are told together).
+MetricValues values_of(const Metrics& metrics, double value);
+
+/// Completes `t` with named values, by the rules of apply_value (the same values again: no
+/// change; other values: Conflict unless `skip_if_finished`). The classic study stores the
+/// "value"; a study with metrics stores every value, and its one objective's as the value.
+bool apply_values(Trial* t, const Metrics& metrics, const MetricValues& values,
+                  bool skip_if_finished, double now);
 
 /// Finishes `t` as FAILED or PRUNED (InvalidArgument for another state), by the same rules.
 bool apply_state(Trial* t, TrialState state, bool skip_if_finished, double now);

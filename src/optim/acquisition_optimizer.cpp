@@ -1,6 +1,7 @@
 #include "optim/acquisition_optimizer.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include <vector>
 
@@ -68,28 +69,30 @@ AcquisitionCandidates optimize_acquisition(const Backend& backend, const Posteri
                                            const Eigen::MatrixXd& anchors,
                                            const AcquisitionOptimizerOptions& options,
                                            std::mt19937_64& rng) {
-  const int D = space.encoded_dim();
-  Eigen::MatrixXd box(2, D);
-  box.row(0).setZero();
-  box.row(1).setOnes();
   return optimize_acquisition_in_box(backend, factor, acq, space,
-                                     candidate_set(space, anchors, options, rng), box, options);
+                                     candidate_set(space, anchors, options, rng),
+                                     unit_box(space.encoded_dim()), options);
 }
 
-AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
-                                                  const PosteriorFactor& factor,
-                                                  const AcquisitionParams& acq, const Space& space,
-                                                  const Eigen::MatrixXd& raw,
-                                                  const Eigen::MatrixXd& box,
-                                                  const AcquisitionOptimizerOptions& options) {
+namespace {
+
+/// Ranks raw candidates: the indices of the k best rows, best first, and their values.
+using RankFunction =
+    std::function<std::vector<Eigen::Index>(const Eigen::MatrixXd&, int, Eigen::VectorXd*)>;
+
+/// The search of optimize_acquisition_in_box over any acquisition: `rank` orders the raw
+/// candidates, `score` gives values and gradients for the refinement.
+AcquisitionCandidates refine_best(const RankFunction& rank, const AcquisitionFunction& score,
+                                  const Space& space, const Eigen::MatrixXd& raw,
+                                  const Eigen::MatrixXd& box,
+                                  const AcquisitionOptimizerOptions& options) {
   const int D = space.encoded_dim();
   // Only the best raw candidates matter: the R starts of the refinement and the fallbacks. The
   // backend scores and ranks all of them where they live (on a GPU only the winners come back).
   const int R = std::min<int>(options.restarts, static_cast<int>(raw.rows()));
   const int n_fallback = std::min<int>(static_cast<int>(raw.rows()), 4 * R + 16);
   Eigen::VectorXd top_values;
-  const std::vector<Eigen::Index> order =
-      backend.top_k(factor, acq, raw, std::max(R, n_fallback), &top_values);
+  const std::vector<Eigen::Index> order = rank(raw, std::max(R, n_fallback), &top_values);
 
   const std::vector<bool>& discrete = space.discrete_mask();
   Eigen::MatrixXd refined(R, D);
@@ -97,7 +100,7 @@ AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
 
   if (!space.all_discrete() && R > 0 && options.refine_iterations > 0) {
     // One L-BFGS-B problem over all restarts: their objectives are independent, so the summed
-    // gradient separates and each backend call scores R points at once.
+    // gradient separates and each call scores R points at once.
     Eigen::VectorXd lb(R * D), ub(R * D), x0(R * D);
     for (int r = 0; r < R; ++r) {
       for (int j = 0; j < D; ++j) {
@@ -113,7 +116,7 @@ AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
     Eigen::VectorXd vals;
     const BoxObjective objective = [&](const Eigen::VectorXd& x, Eigen::VectorXd& g) {
       for (int r = 0; r < R; ++r) Xr.row(r) = x.segment(r * D, D).transpose();
-      backend.score(factor, acq, Xr, &vals, &G);
+      score(Xr, &vals, &G);
       for (int r = 0; r < R; ++r) g.segment(r * D, D) = -G.row(r).transpose();
       return -vals.sum();
     };
@@ -129,7 +132,7 @@ AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
   // raw ones are fallbacks when the top candidates are already trials, and in mixed spaces a
   // raw point in another discrete cell can beat a refined one.
   Eigen::VectorXd refined_values(R);
-  if (R > 0) backend.score(factor, acq, refined, &refined_values, nullptr);
+  if (R > 0) score(refined, &refined_values, nullptr);
   Eigen::MatrixXd X(R + n_fallback, D);
   Eigen::VectorXd values(R + n_fallback);
   X.topRows(R) = refined;
@@ -150,6 +153,52 @@ AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
     out.values(i) = values(merged[i]);
   }
   return out;
+}
+
+}  // namespace
+
+AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
+                                                  const PosteriorFactor& factor,
+                                                  const AcquisitionParams& acq, const Space& space,
+                                                  const Eigen::MatrixXd& raw,
+                                                  const Eigen::MatrixXd& box,
+                                                  const AcquisitionOptimizerOptions& options) {
+  return refine_best(
+      [&](const Eigen::MatrixXd& X, int k, Eigen::VectorXd* values) {
+        return backend.top_k(factor, acq, X, k, values);
+      },
+      [&](const Eigen::MatrixXd& X, Eigen::VectorXd* values, Eigen::MatrixXd* grad) {
+        backend.score(factor, acq, X, values, grad);
+      },
+      space, raw, box, options);
+}
+
+AcquisitionCandidates optimize_function_in_box(const AcquisitionFunction& f, const Space& space,
+                                               const Eigen::MatrixXd& raw,
+                                               const Eigen::MatrixXd& box,
+                                               const AcquisitionOptimizerOptions& options) {
+  const RankFunction rank = [&](const Eigen::MatrixXd& X, int k, Eigen::VectorXd* values) {
+    Eigen::VectorXd all;
+    f(X, &all, nullptr);
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(X.rows()));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](Eigen::Index a, Eigen::Index b) { return all(a) > all(b); });
+    order.resize(std::min<std::size_t>(order.size(), static_cast<std::size_t>(k)));
+    values->resize(static_cast<Eigen::Index>(order.size()));
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      (*values)(static_cast<Eigen::Index>(i)) = all(order[i]);
+    }
+    return order;
+  };
+  return refine_best(rank, f, space, raw, box, options);
+}
+
+Eigen::MatrixXd unit_box(int dim) {
+  Eigen::MatrixXd box(2, dim);
+  box.row(0).setZero();
+  box.row(1).setOnes();
+  return box;
 }
 
 }  // namespace gpbo

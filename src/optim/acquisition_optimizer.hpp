@@ -5,6 +5,7 @@
 // discrete dimensions held at feasible values.
 
 #include <Eigen/Core>
+#include <functional>
 #include <random>
 
 #include "backend/acquisition_functors.hpp"
@@ -44,5 +45,20 @@ AcquisitionCandidates optimize_acquisition_in_box(const Backend& backend,
                                                   const Eigen::MatrixXd& raw,
                                                   const Eigen::MatrixXd& box,
                                                   const AcquisitionOptimizerOptions& options);
+
+/// An acquisition to maximize, as a function of encoded points: its values at the rows of X
+/// (m x D) and, when `grad` is not null, their gradients in x (m x D).
+using AcquisitionFunction =
+    std::function<void(const Eigen::MatrixXd& X, Eigen::VectorXd* values, Eigen::MatrixXd* grad)>;
+
+/// The same search for an acquisition computed on the host from several models (a study with
+/// metrics): every raw candidate scored by `f`, the best refined by L-BFGS-B in `box`.
+AcquisitionCandidates optimize_function_in_box(const AcquisitionFunction& f, const Space& space,
+                                               const Eigen::MatrixXd& raw,
+                                               const Eigen::MatrixXd& box,
+                                               const AcquisitionOptimizerOptions& options);
+
+/// The unit cube as a box (2 x dim: lower; upper).
+Eigen::MatrixXd unit_box(int dim);
 
 }  // namespace gpbo

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -67,6 +68,9 @@ std::string utc(double seconds) {
 struct Facts {
   bool maximize = false;
   std::vector<const Trial*> complete;  // id order
+  /// The complete trials that meet every outcome constraint (all of them without constraints).
+  std::vector<const Trial*> feasible;
+  bool constrained = false;
   std::size_t failed = 0, pruned = 0, running = 0;
   const Trial* best = nullptr;
   double compute_seconds = 0.0;
@@ -77,11 +81,14 @@ struct Facts {
 Facts facts_of(const ReportInput& in) {
   Facts f;
   f.maximize = in.options.direction == Direction::kMaximize;
+  f.constrained = !in.options.metrics.constraints.empty();
   for (const Trial& t : in.trials) {
     switch (t.state) {
       case TrialState::kComplete:
         if (t.value && std::isfinite(*t.value)) {
           f.complete.push_back(&t);
+          if (!feasible(in.options.metrics, t.values)) break;
+          f.feasible.push_back(&t);
           if (!f.best || f.better(*t.value, *f.best->value)) f.best = &t;
         }
         break;
@@ -114,20 +121,44 @@ std::string missing(const std::string& what) {
   return "<p class=\"missing\">" + esc(what) + "</p>";
 }
 
-std::string summary(const ReportInput& in, const Facts& f) {
+std::string summary(const ReportInput& in, const Facts& f, const ParetoFront* front) {
   std::vector<std::string> s;
   const std::size_t n = in.trials.size();
+  const Metrics& metrics = in.options.metrics;
+  const char* kind = f.constrained ? "feasible" : "complete";
+  if (front && !front->trials.empty()) {
+    std::string names;
+    for (const Objective& o : metrics.objectives) {
+      names += (names.empty() ? "" : ", ") + o.name + " (" + to_string(o.direction) + "d)";
+    }
+    s.push_back("With several objectives (" + names +
+                ") there is no one best configuration: the Pareto front, the " + kind +
+                " trials no other beats in every objective, holds " +
+                std::to_string(front->trials.size()) + " trial" +
+                (front->trials.size() == 1 ? "" : "s") + ", with hypervolume " +
+                num(front->hypervolume, 6) + " (see \"Several metrics\" below).");
+  }
+  if (front && f.best) {
+    s.push_back("The views below follow the first objective, " + metrics.objectives[0].name +
+                ": its best trial is " + std::to_string(f.best->id) + " (" +
+                params_text(f.best->params) + "), with " + num(*f.best->value, 6) + ".");
+  }
   if (n == 0) {
     s.push_back("This study has no trials yet: nothing has been evaluated.");
-  } else if (!f.best) {
+  } else if (!f.best && f.complete.empty()) {
     s.push_back("No trial has completed yet, so there is no best configuration.");
-  } else {
+  } else if (!f.best) {
+    s.push_back(
+        "No complete trial meets every constraint yet, so there is no best "
+        "configuration.");
+  } else if (!front) {
     s.push_back("The best configuration so far is trial " + std::to_string(f.best->id) + " (" +
                 params_text(f.best->params) + "), with value " + num(*f.best->value, 6) + " (" +
-                (f.maximize ? "higher" : "lower") + " is better).");
+                (f.maximize ? "higher" : "lower") + " is better" +
+                (f.constrained ? ", among the trials that meet every constraint" : "") + ").");
     // Against the initial design's best and the median trial.
     const Trial* first_best = nullptr;
-    for (const Trial* t : f.complete) {
+    for (const Trial* t : f.feasible) {
       if (t->source != "initial") continue;
       if (!first_best || f.better(*t->value, *first_best->value)) first_best = t;
     }
@@ -150,6 +181,15 @@ std::string summary(const ReportInput& in, const Facts& f) {
                 num(std::abs(*f.best->value - median)) + " " + (f.maximize ? "below" : "above") +
                 " the best.");
   }
+  if (f.constrained && !f.complete.empty()) {
+    std::string rules;
+    for (const OutcomeConstraint& c : metrics.constraints) {
+      rules +=
+          (rules.empty() ? "" : ", ") + c.metric + " " + to_string(c.side) + " " + num(c.bound);
+    }
+    s.push_back(std::to_string(f.feasible.size()) + " of the " + std::to_string(f.complete.size()) +
+                " complete trials meet every constraint (" + rules + ").");
+  }
   if (n > 0) {
     s.push_back(std::to_string(n) + " trial" + (n == 1 ? "" : "s") +
                 " ran: " + std::to_string(f.complete.size()) + " complete, " +
@@ -160,27 +200,27 @@ std::string summary(const ReportInput& in, const Facts& f) {
                                   " finished trials' durations)."
                             : "Their durations were not recorded.");
   }
-  if (f.complete.size() >= 2) {
+  if (f.feasible.size() >= 2) {
     // Still improving: has the best changed within the last kRecent complete trials?
-    const std::size_t from = f.complete.size() > kRecent ? f.complete.size() - kRecent : 0;
+    const std::size_t from = f.feasible.size() > kRecent ? f.feasible.size() - kRecent : 0;
     std::size_t improvements = 0;
     const Trial* running_best = nullptr;
-    for (std::size_t i = 0; i < f.complete.size(); ++i) {
-      const Trial* t = f.complete[i];
+    for (std::size_t i = 0; i < f.feasible.size(); ++i) {
+      const Trial* t = f.feasible[i];
       if (!running_best || f.better(*t->value, *running_best->value)) {
         running_best = t;
         if (i >= from && i > 0) ++improvements;
       }
     }
-    const std::size_t window = f.complete.size() - from;
+    const std::size_t window = f.feasible.size() - from;
+    const std::string what = front ? "the best " + metrics.objectives[0].name : "the best value";
     s.push_back(improvements > 0
-                    ? "The study is still improving: the best value improved " +
+                    ? "The study is still improving: " + what + " improved " +
                           std::to_string(improvements) + " time" + (improvements == 1 ? "" : "s") +
-                          " in the last " + std::to_string(window) + " complete trials."
-                    : "The study has stopped improving for now: the best value has not changed "
-                      "in the last " +
-                          std::to_string(window) + " complete trials (since trial " +
-                          std::to_string(f.best->id) + ").");
+                          " in the last " + std::to_string(window) + " " + kind + " trials."
+                    : "The study has stopped improving for now: " + what +
+                          " has not changed in the last " + std::to_string(window) + " " + kind +
+                          " trials (since trial " + std::to_string(f.best->id) + ").");
   }
   std::string out = "<ul class=\"summary\">";
   for (const std::string& line : s) out += "<li>" + esc(line) + "</li>";
@@ -208,9 +248,13 @@ std::string progress(const Facts& f, const ReportInput& in) {
   const std::size_t bins = std::min(f.complete.size(), kMaxProgressPoints / 2);
   const bool binned = f.complete.size() > kMaxProgressPoints;
   if (!binned) {
+    std::set<const Trial*> ok(f.feasible.begin(), f.feasible.end());
     for (const Trial* t : f.complete) {
-      svg.circle(x(t->id), y(*t->value), 2.5, "#3b6fb6",
-                 "trial " + std::to_string(t->id) + ": " + num(*t->value, 6), 0.75);
+      const bool fits = ok.count(t) > 0;
+      svg.circle(x(t->id), y(*t->value), 2.5, fits ? "#3b6fb6" : "#a0a7b0",
+                 "trial " + std::to_string(t->id) + ": " + num(*t->value, 6) +
+                     (fits ? "" : " (infeasible)"),
+                 0.75);
     }
   } else {
     for (std::size_t b = 0; b < bins; ++b) {
@@ -237,15 +281,18 @@ std::string progress(const Facts& f, const ReportInput& in) {
   // The best so far, as a step line.
   std::vector<std::pair<double, double>> steps;
   const Trial* best = nullptr;
-  for (const Trial* t : f.complete) {
+  for (const Trial* t : f.feasible) {
     if (best && !f.better(*t->value, *best->value)) continue;
     if (best) steps.emplace_back(x(t->id), y(*best->value));
     best = t;
     steps.emplace_back(x(t->id), y(*best->value));
   }
-  steps.emplace_back(x(n_max), y(*best->value));
-  svg.polyline(steps, "#e67e22", 2.0, 1.0, "best so far");
+  if (best) {
+    steps.emplace_back(x(n_max), y(*best->value));
+    svg.polyline(steps, "#e67e22", 2.0, 1.0, "best so far");
+  }
   std::string note = "<p class=\"caption\">Dots: complete trials; orange: the best so far";
+  if (f.constrained) note += " among the feasible ones; grey dots: trials that break a constraint";
   if (f.failed > 0) note += "; red crosses: failed trials";
   note += ".";
   if (binned) {
@@ -443,6 +490,104 @@ std::string parallel(const ReportInput& in, const report::ModelView& m, const Fa
   return "<figure>" + svg.str() + "</figure>" + note + "</p>";
 }
 
+/// The Pareto front (several objectives) and the constraints' feasibility.
+std::string metrics_section(const ReportInput& in, const Facts& f, const ParetoFront* front) {
+  const Metrics& metrics = in.options.metrics;
+  std::string out;
+  if (!metrics.constraints.empty()) {
+    out +=
+        "<h3>Feasibility</h3><table class=\"constraints\"><tr><th>constraint</th>"
+        "<th>complete trials that meet it</th></tr>";
+    for (const OutcomeConstraint& c : metrics.constraints) {
+      std::size_t met = 0;
+      for (const Trial* t : f.complete) {
+        const auto it = t->values.find(c.metric);
+        if (it != t->values.end() &&
+            (c.side == Bound::kAtMost ? it->second <= c.bound : it->second >= c.bound)) {
+          ++met;
+        }
+      }
+      out += "<tr><td>" + esc(c.metric + " " + to_string(c.side) + " " + num(c.bound)) +
+             "</td><td>" + std::to_string(met) + " of " + std::to_string(f.complete.size()) +
+             "</td></tr>";
+    }
+    out += "</table><p class=\"caption\">" + std::to_string(f.feasible.size()) + " of the " +
+           std::to_string(f.complete.size()) + " complete trials meet every constraint.</p>";
+  }
+  if (!front) return out;
+  const std::vector<Objective>& obj = metrics.objectives;
+  out += "<h3>Pareto front</h3>";
+  if (front->trials.empty()) {
+    return out + missing("No feasible complete trial yet: there is no Pareto front.");
+  }
+  std::string ref;
+  for (std::size_t j = 0; j < obj.size() && j < front->reference_point.size(); ++j) {
+    ref += (ref.empty() ? "" : ", ") + obj[j].name + " " + num(front->reference_point[j]);
+  }
+  out += "<p>" + std::to_string(front->trials.size()) +
+         " trials are on the front; they dominate a hypervolume of " + num(front->hypervolume, 6) +
+         " up to the reference point (" + esc(ref) + ").</p>";
+  // The first two objectives: every complete trial, the front drawn over them.
+  std::vector<double> xs, ys;
+  for (const Trial* t : f.complete) {
+    xs.push_back(t->values.at(obj[0].name));
+    ys.push_back(t->values.at(obj[1].name));
+  }
+  const auto [xlo, xhi] = report::padded_range(xs, false);
+  const auto [ylo, yhi] = report::padded_range(ys, false);
+  report::Svg svg(760, 360, "The first two objectives of every trial, the Pareto front marked");
+  report::Scale x{xlo, xhi, 70.0, 740.0, false};
+  report::Scale y{ylo, yhi, 320.0, 20.0, false};
+  svg.axes(x, y, obj[0].name + " (" + to_string(obj[0].direction) + "d)",
+           obj[1].name + " (" + to_string(obj[1].direction) + "d)");
+  std::set<std::int64_t> on_front;
+  for (const Trial& t : front->trials) on_front.insert(t.id);
+  std::set<const Trial*> ok(f.feasible.begin(), f.feasible.end());
+  const std::size_t stride = f.complete.size() > kMaxProgressPoints
+                                 ? (f.complete.size() + kMaxProgressPoints - 1) / kMaxProgressPoints
+                                 : 1;
+  for (std::size_t i = 0; i < f.complete.size(); i += stride) {
+    const Trial* t = f.complete[i];
+    if (on_front.count(t->id)) continue;
+    svg.circle(x(xs[i]), y(ys[i]), 2.5, ok.count(t) ? "#3b6fb6" : "#a0a7b0",
+               "trial " + std::to_string(t->id), 0.6);
+  }
+  std::vector<std::pair<double, double>> pts;
+  for (const Trial& t : front->trials) {
+    pts.emplace_back(x(t.values.at(obj[0].name)), y(t.values.at(obj[1].name)));
+  }
+  std::sort(pts.begin(), pts.end());
+  if (obj.size() == 2) svg.polyline(pts, "#e67e22", 1.5, 0.8, "the Pareto front");
+  for (const Trial& t : front->trials) {
+    svg.circle(x(t.values.at(obj[0].name)), y(t.values.at(obj[1].name)), 4.0, "#e67e22",
+               "trial " + std::to_string(t.id) + " (on the front)", 1.0);
+  }
+  out +=
+      "<figure>" + svg.str() + "</figure><p class=\"caption\">Orange: the Pareto front" +
+      std::string(obj.size() > 2 ? " (of all objectives, shown in the first two)" : "") +
+      "; blue: other feasible trials" + (f.constrained ? "; grey: infeasible ones" : "") +
+      (stride > 1 ? "; one trial in " + std::to_string(stride) + " off the front is drawn" : "") +
+      ".</p>";
+  // The front as a table: objectives, then the parameters.
+  constexpr std::size_t kMaxRows = 100;
+  out += "<div class=\"scroll\"><table class=\"pareto\"><tr><th>trial</th>";
+  for (const Objective& o : obj) out += "<th>" + esc(o.name) + "</th>";
+  out += "<th>parameters</th></tr>";
+  for (std::size_t i = 0; i < front->trials.size() && i < kMaxRows; ++i) {
+    const Trial& t = front->trials[i];
+    out += "<tr><td>" + std::to_string(t.id) + "</td>";
+    for (const Objective& o : obj) out += "<td>" + num(t.values.at(o.name), 6) + "</td>";
+    out += "<td>" + esc(params_text(t.params)) + "</td></tr>";
+  }
+  out += "</table></div>";
+  if (front->trials.size() > kMaxRows) {
+    out += "<p class=\"caption\">The first " + std::to_string(kMaxRows) + " of " +
+           std::to_string(front->trials.size()) +
+           " trials on the front (every trial is in the table under Provenance).</p>";
+  }
+  return out;
+}
+
 std::string provenance(const ReportInput& in, const report::ModelView& m) {
   std::map<std::string, std::size_t> workers;
   for (const Trial& t : in.trials) {
@@ -463,7 +608,7 @@ std::string provenance(const ReportInput& in, const report::ModelView& m) {
        esc(in.log_entries > 0 ? std::to_string(in.log_entries)
                               : std::string("none (a study in memory keeps no log)")));
   item("trial data digest", "<code id=\"digest\">" + trial_data_digest(in.trials) +
-                                "</code> (SHA-256 of every trial's id, state, params and value: "
+                                "</code> (SHA-256 of every trial's id, state, params and value(s): "
                                 "equal data, equal digest)");
   std::string w;
   for (const auto& [id, count] : workers) {
@@ -504,7 +649,8 @@ std::string provenance(const ReportInput& in, const report::ModelView& m) {
 
 std::string top(const ReportInput& in, const Facts& f) {
   if (f.complete.empty()) return missing("No complete trial yet.");
-  std::vector<const Trial*> sorted = f.complete;
+  if (f.feasible.empty()) return missing("No complete trial meets every constraint yet.");
+  std::vector<const Trial*> sorted = f.feasible;
   std::stable_sort(sorted.begin(), sorted.end(),
                    [&](const Trial* a, const Trial* b) { return f.better(*a->value, *b->value); });
   const std::size_t shown = std::min<std::size_t>(sorted.size(), 20);
@@ -534,7 +680,11 @@ std::string top(const ReportInput& in, const Facts& f) {
   }
   out += "</table></div>";
   out += "<p class=\"caption\">The best " + std::to_string(shown) + " of " +
-         std::to_string(f.complete.size()) + " complete trials.</p>";
+         std::to_string(f.feasible.size()) + (f.constrained ? " feasible" : " complete") +
+         " trials" +
+         (in.options.metrics.multi_objective() ? ", by " + in.options.metrics.objectives[0].name
+                                               : std::string()) +
+         ".</p>";
   return out;
 }
 
@@ -561,11 +711,12 @@ code{font-size:.85em;overflow-wrap:anywhere}
 std::string trial_data_digest(const std::vector<Trial>& trials) {
   std::string data;
   for (const Trial& t : trials) {
-    data += json_text(json{{"id", t.id},
-                           {"state", to_string(t.state)},
-                           {"params", params_to_json(t.params)},
-                           {"value", t.value ? json(*t.value) : json(nullptr)}}) +
-            "\n";
+    json j = {{"id", t.id},
+              {"state", to_string(t.state)},
+              {"params", params_to_json(t.params)},
+              {"value", t.value ? json(*t.value) : json(nullptr)}};
+    if (!t.values.empty()) j["values"] = t.values;  // a study with metrics: every metric too
+    data += json_text(j) + "\n";
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -581,7 +732,20 @@ std::string trial_data_digest(const std::vector<Trial>& trials) {
   return out;
 }
 
-std::string render_report(const ReportInput& in) {
+std::string render_report(const ReportInput& original) {
+  // Several objectives: the Pareto front, and the one-objective views of the first objective.
+  const Metrics& metrics = original.options.metrics;
+  std::optional<ParetoFront> front;
+  ReportInput first = metrics.multi_objective() ? original : ReportInput{};
+  if (metrics.multi_objective()) {
+    front = pareto_front(original.options, original.trials);
+    first.options.direction = metrics.objectives[0].direction;
+    for (Trial& t : first.trials) {
+      const auto it = t.values.find(metrics.objectives[0].name);
+      if (t.state == TrialState::kComplete && it != t.values.end()) t.value = it->second;
+    }
+  }
+  const ReportInput& in = metrics.multi_objective() ? first : original;
   const Facts f = facts_of(in);
   const report::ModelView model =
       f.best ? report::model_view(in.space, f.complete, f.maximize, f.best->params)
@@ -597,11 +761,15 @@ std::string render_report(const ReportInput& in) {
           std::to_string(in.space.size()) + " parameter" + (in.space.size() == 1 ? "" : "s") +
           ", " + to_string(in.options.direction) + "d. Report written " +
           esc(utc(static_cast<double>(std::time(nullptr)))) + ".</p></header>\n";
-  html += section("summary", "Summary", summary(in, f));
+  html += section("summary", "Summary", summary(in, f, front ? &*front : nullptr));
   html += section("progress", "Progress", progress(f, in));
   html += section("importance", "What matters", importance(model));
   html += section("slices", "How the important parameters act", slices(model, in, f));
   html += section("parallel", "All trials at once", parallel(in, model, f));
+  if (!metrics.empty()) {
+    html += section("metrics", front ? "Several metrics: the Pareto front" : "Feasibility",
+                    metrics_section(in, f, front ? &*front : nullptr));
+  }
   html += section("provenance", "Provenance", provenance(in, model));
   html += section("top", "Top trials", top(in, f));
   html += "</body></html>\n";

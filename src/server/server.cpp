@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <thread>
 
+#include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
@@ -255,7 +256,8 @@ struct HttpServer::Impl {
               throw InvalidArgument("the direction is given twice, with different values");
             }
           }
-          if (f.has("direction")) options.direction = parse_direction(f.string("direction", ""));
+          if (f.has("direction"))
+            set_direction(&options, parse_direction(f.string("direction", "")));
           return Reply{201, study_to_json(api->create_study(name, space, options, persistence))};
         }));
 
@@ -286,28 +288,33 @@ struct HttpServer::Impl {
           return Reply{200, trials_to_json(api->ask(req.matches[1], static_cast<int>(q), worker))};
         }));
 
-    http.Post(trial + "/tell", handler([this](const httplib::Request& req) {
-                const json body = parse_body(req, false);
-                const Fields f(body, {"value", "state", "skip_if_finished"});
-                const bool skip = f.boolean("skip_if_finished", false);
-                if (f.has("value") == f.has("state")) {
-                  throw InvalidArgument("tell needs exactly one of 'value' or 'state'");
-                }
-                const std::int64_t id = trial_id(req.matches[2]);
-                if (f.has("value")) {
-                  const json& v = f.at("value");
-                  if (!v.is_number()) throw InvalidArgument("field 'value' must be a number");
-                  const double value = v.get<double>();
-                  if (!std::isfinite(value)) throw InvalidArgument("field 'value' must be finite");
-                  return Reply{200, trial_to_json(api->tell(req.matches[1], id, value, skip))};
-                }
-                const std::string state = f.string("state", "");
-                if (state != "failed" && state != "pruned") {
-                  throw InvalidArgument("field 'state' must be \"failed\" or \"pruned\"");
-                }
-                return Reply{200, trial_to_json(api->tell_state(req.matches[1], id,
-                                                                parse_trial_state(state), skip))};
-              }));
+    http.Post(
+        trial + "/tell", handler([this](const httplib::Request& req) {
+          const json body = parse_body(req, false);
+          const Fields f(body, {"value", "values", "state", "skip_if_finished"});
+          const bool skip = f.boolean("skip_if_finished", false);
+          if (int(f.has("value")) + int(f.has("values")) + int(f.has("state")) != 1) {
+            throw InvalidArgument("tell needs exactly one of 'value', 'values' or 'state'");
+          }
+          const std::int64_t id = trial_id(req.matches[2]);
+          if (f.has("values")) {
+            const MetricValues values = metric_values_from_json(f.at("values"));
+            return Reply{200, trial_to_json(api->tell_values(req.matches[1], id, values, skip))};
+          }
+          if (f.has("value")) {
+            const json& v = f.at("value");
+            if (!v.is_number()) throw InvalidArgument("field 'value' must be a number");
+            const double value = v.get<double>();
+            if (!std::isfinite(value)) throw InvalidArgument("field 'value' must be finite");
+            return Reply{200, trial_to_json(api->tell(req.matches[1], id, value, skip))};
+          }
+          const std::string state = f.string("state", "");
+          if (state != "failed" && state != "pruned") {
+            throw InvalidArgument("field 'state' must be \"failed\" or \"pruned\"");
+          }
+          return Reply{200, trial_to_json(api->tell_state(req.matches[1], id,
+                                                          parse_trial_state(state), skip))};
+        }));
 
     http.Post(trial + "/heartbeat", handler([this](const httplib::Request& req) {
                 const json body = parse_body(req, true);
@@ -332,8 +339,16 @@ struct HttpServer::Impl {
     http.Get(study + "/best", handler([this](const httplib::Request& req) {
                const std::string name = req.matches[1];
                const auto best = api->best(name);
-               if (!best) throw NotFound("study '" + name + "' has no complete trial");
+               if (!best) throw NotFound("study '" + name + "' has no complete (feasible) trial");
                return Reply{200, trial_to_json(*best)};
+             }));
+
+    http.Get(study + "/pareto", handler([this](const httplib::Request& req) {
+               const std::string name = req.matches[1];
+               StudyOptions options;
+               PersistenceOptions persistence;
+               study_options_from_json(api->get_study(name).options_json, &options, &persistence);
+               return Reply{200, service::pareto_to_json(api->pareto(name), options.metrics)};
              }));
 
     http.Post(study + "/trials", handler([this](const httplib::Request& req) {

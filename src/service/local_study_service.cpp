@@ -57,6 +57,11 @@ Trial LocalStudyService::tell(const std::string& study, std::int64_t trial, doub
   return entry(study)->study.tell(trial, value, skip_if_finished);
 }
 
+Trial LocalStudyService::tell_values(const std::string& study, std::int64_t trial,
+                                     const MetricValues& values, bool skip_if_finished) {
+  return entry(study)->study.tell(trial, values, skip_if_finished);
+}
+
 Trial LocalStudyService::tell_state(const std::string& study, std::int64_t trial, TrialState state,
                                     bool skip_if_finished) {
   return entry(study)->study.tell_state(trial, state, skip_if_finished);
@@ -78,6 +83,10 @@ std::vector<Trial> LocalStudyService::add_trials(const std::string& study,
 
 std::optional<Trial> LocalStudyService::best(const std::string& study) {
   return entry(study)->study.best();
+}
+
+ParetoFront LocalStudyService::pareto(const std::string& study) {
+  return entry(study)->study.pareto();
 }
 
 std::vector<Trial> LocalStudyService::trials(const std::string& study) {

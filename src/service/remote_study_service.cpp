@@ -5,6 +5,7 @@
 #include <cctype>
 #include <mutex>
 
+#include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
 #include "gpbo/error.hpp"
 #include "service/study_json.hpp"
@@ -190,6 +191,14 @@ Trial RemoteStudyService::tell(const std::string& study, std::int64_t trial, dou
                       trial_from_json);
 }
 
+Trial RemoteStudyService::tell_values(const std::string& study, std::int64_t trial,
+                                      const MetricValues& values, bool skip_if_finished) {
+  const json body = {{"values", metric_values_to_json(values)},
+                     {"skip_if_finished", skip_if_finished}};
+  return impl_->parse(impl_->call("POST", Impl::trial_path(study, trial) + "/tell", &body),
+                      trial_from_json);
+}
+
 Trial RemoteStudyService::tell_state(const std::string& study, std::int64_t trial, TrialState state,
                                      bool skip_if_finished) {
   const json body = {{"state", to_string(state)}, {"skip_if_finished", skip_if_finished}};
@@ -224,6 +233,11 @@ std::optional<Trial> RemoteStudyService::best(const std::string& study) {
     get_study(study);
     return std::nullopt;
   }
+}
+
+ParetoFront RemoteStudyService::pareto(const std::string& study) {
+  return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/pareto", nullptr),
+                      pareto_from_json);
 }
 
 std::vector<Trial> RemoteStudyService::trials(const std::string& study) {

@@ -27,6 +27,8 @@ class RemoteStudyService final : public StudyService {
   std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id) override;
   Trial tell(const std::string& study, std::int64_t trial, double value,
              bool skip_if_finished) override;
+  Trial tell_values(const std::string& study, std::int64_t trial, const MetricValues& values,
+                    bool skip_if_finished) override;
   Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
                    bool skip_if_finished) override;
   Trial heartbeat(const std::string& study, std::int64_t trial) override;
@@ -34,6 +36,7 @@ class RemoteStudyService final : public StudyService {
   std::vector<Trial> add_trials(const std::string& study,
                                 const std::vector<Trial>& trials) override;
   std::optional<Trial> best(const std::string& study) override;
+  ParetoFront pareto(const std::string& study) override;
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;

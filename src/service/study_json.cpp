@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "codec/trial_json.hpp"
 #include "gpbo/error.hpp"
 
 namespace gpbo::service {
@@ -53,6 +54,32 @@ std::vector<LogEntry> log_from_json(const json& j) {
     return out;
   } catch (const json::exception& e) {
     throw InvalidArgument(std::string("malformed log JSON: ") + e.what());
+  }
+}
+
+json pareto_to_json(const ParetoFront& front, const Metrics& metrics) {
+  json names = json::array();
+  if (metrics.empty()) names.push_back("value");
+  for (const Objective& o : metrics.objectives) names.push_back(o.name);
+  const bool several = metrics.multi_objective();
+  json out = trials_to_json(front.trials);
+  out["objectives"] = names;
+  out["reference_point"] = several ? json(front.reference_point) : json(nullptr);
+  out["hypervolume"] = several ? json(front.hypervolume) : json(nullptr);
+  return out;
+}
+
+ParetoFront pareto_from_json(const json& j) {
+  try {
+    ParetoFront out;
+    out.trials = trials_from_json(j);
+    if (!j.at("reference_point").is_null()) {
+      out.reference_point = j.at("reference_point").get<std::vector<double>>();
+    }
+    if (!j.at("hypervolume").is_null()) out.hypervolume = j.at("hypervolume").get<double>();
+    return out;
+  } catch (const json::exception& e) {
+    throw InvalidArgument(std::string("malformed Pareto front JSON: ") + e.what());
   }
 }
 

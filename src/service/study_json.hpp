@@ -1,12 +1,14 @@
 #pragma once
-// The JSON forms of a study and of its log, as `gpbo serve` returns them and the CLI prints
-// them: {"name", "direction", "created_at", "space", "options"} and {"time", "event",
-// "trial_id", "worker_id", "detail"}.
+// The JSON forms of a study, of its log and of its Pareto front, as `gpbo serve` returns them
+// and the CLI prints them: {"name", "direction", "created_at", "space", "options"}, {"time",
+// "event", "trial_id", "worker_id", "detail"} and {"objectives", "reference_point", "hypervolume",
+// "trials"}.
 
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "gpbo/storage.hpp"
+#include "gpbo/study.hpp"
 
 namespace gpbo::service {
 
@@ -18,5 +20,11 @@ StudyInfo study_from_json(const nlohmann::json& j);
 nlohmann::json log_to_json(const std::vector<LogEntry>& log);
 /// Reads that form back; InvalidArgument if malformed.
 std::vector<LogEntry> log_from_json(const nlohmann::json& j);
+
+/// {"objectives": ["acc", "latency_ms"], "reference_point": [0.5, 100.0], "hypervolume": 12.5,
+/// "trials": [...]}; with one objective, "reference_point" and "hypervolume" are null.
+nlohmann::json pareto_to_json(const ParetoFront& front, const Metrics& metrics);
+/// Reads that form back; InvalidArgument if malformed.
+ParetoFront pareto_from_json(const nlohmann::json& j);
 
 }  // namespace gpbo::service

@@ -37,6 +37,9 @@ class StudyService {
   virtual std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id) = 0;
   virtual Trial tell(const std::string& study, std::int64_t trial, double value,
                      bool skip_if_finished) = 0;
+  /// A tell of every metric of a study with metrics (PersistentStudy::tell(id, values)).
+  virtual Trial tell_values(const std::string& study, std::int64_t trial,
+                            const MetricValues& values, bool skip_if_finished) = 0;
   virtual Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
                            bool skip_if_finished) = 0;
   virtual Trial heartbeat(const std::string& study, std::int64_t trial) = 0;
@@ -46,6 +49,8 @@ class StudyService {
   virtual std::vector<Trial> add_trials(const std::string& study,
                                         const std::vector<Trial>& trials) = 0;
   virtual std::optional<Trial> best(const std::string& study) = 0;
+  /// The Pareto front of the feasible complete trials (PersistentStudy::pareto).
+  virtual ParetoFront pareto(const std::string& study) = 0;
   virtual std::vector<Trial> trials(const std::string& study) = 0;
   /// Trial `trial` of the study; NotFound if there is none.
   virtual Trial trial(const std::string& study, std::int64_t trial) = 0;
@@ -73,6 +78,8 @@ class LocalStudyService final : public StudyService {
   std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id) override;
   Trial tell(const std::string& study, std::int64_t trial, double value,
              bool skip_if_finished) override;
+  Trial tell_values(const std::string& study, std::int64_t trial, const MetricValues& values,
+                    bool skip_if_finished) override;
   Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
                    bool skip_if_finished) override;
   Trial heartbeat(const std::string& study, std::int64_t trial) override;
@@ -80,6 +87,7 @@ class LocalStudyService final : public StudyService {
   std::vector<Trial> add_trials(const std::string& study,
                                 const std::vector<Trial>& trials) override;
   std::optional<Trial> best(const std::string& study) override;
+  ParetoFront pareto(const std::string& study) override;
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;

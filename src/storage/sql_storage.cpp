@@ -28,6 +28,10 @@ void migrate_step(SqlConnection& c, int from) {
     case 0:
       c.exec_script(c.schema_v1());
       return;
+    case 1:
+      // Several metrics: a complete trial's value of each, as a JSON object (NULL: none).
+      c.exec("ALTER TABLE trials ADD COLUMN values_json TEXT");
+      return;
     default:
       break;
   }
@@ -70,7 +74,7 @@ constexpr const char* kStudyColumns =
     "id, name, space_json, direction, options_json, state_json, created_at";
 constexpr const char* kTrialColumns =
     "number, params_json, state, value, worker_id, source, created_at, finished_at, "
-    "heartbeat_at, lease_deadline";
+    "heartbeat_at, lease_deadline, values_json";
 
 std::pair<std::int64_t, StudyInfo> study_row(const SqlRows& r, int row) {
   StudyInfo info;
@@ -148,8 +152,8 @@ class SqlTransaction final : public StudyTransaction {
     }
     c_.exec(
         "INSERT INTO trials (study_id, number, params_json, state, value, worker_id, source, "
-        "created_at, finished_at, heartbeat_at, lease_deadline) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "created_at, finished_at, heartbeat_at, lease_deadline, values_json) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         values);
   }
 
@@ -158,7 +162,7 @@ class SqlTransaction final : public StudyTransaction {
     const SqlRows r = c_.exec(
         "UPDATE trials SET params_json = $3, state = $4, value = $5, worker_id = $6, "
         "source = $7, created_at = $8, finished_at = $9, heartbeat_at = $10, "
-        "lease_deadline = $11 WHERE study_id = $1 AND number = $2",
+        "lease_deadline = $11, values_json = $12 WHERE study_id = $1 AND number = $2",
         trial_values(trial));
     if (r.changed == 0) throw NotFound(where(trial.id) + " does not exist");
   }
@@ -196,6 +200,13 @@ class SqlTransaction final : public StudyTransaction {
       t.finished_at = r.real(i, 7);
       t.heartbeat_at = r.real(i, 8);
       t.lease_deadline = r.real(i, 9);
+      if (!r.is_null(i, 10)) {
+        try {
+          t.values = storage_detail::metric_values_from_text(r.text(i, 10));
+        } catch (const Error& e) {
+          throw StorageError(where(t.id) + ": " + e.what());
+        }
+      }
       out.push_back(std::move(t));
     }
     return out;
@@ -217,12 +228,15 @@ class SqlTransaction final : public StudyTransaction {
     return *space_;
   }
 
-  /// $1..$11 of the INSERT and UPDATE statements; validates the trial first.
+  /// $1..$12 of the INSERT and UPDATE statements; validates the trial first.
   std::vector<SqlValue> trial_values(const Trial& t) {
     const std::string params = check_trial(t, space(), info_.name);
-    return {study_id_,         t.id,           params,          to_string(t.state),
-            nullable(t.value), t.worker_id,    t.source,        t.created_at,
-            t.finished_at,     t.heartbeat_at, t.lease_deadline};
+    const SqlValue values = t.values.empty()
+                                ? SqlValue(std::monostate{})
+                                : SqlValue(storage_detail::metric_values_to_text(t.values));
+    return {study_id_,         t.id,           params,           to_string(t.state),
+            nullable(t.value), t.worker_id,    t.source,         t.created_at,
+            t.finished_at,     t.heartbeat_at, t.lease_deadline, values};
   }
 
   SqlConnection& c_;

@@ -10,7 +10,9 @@
 #include <random>
 #include <thread>
 
+#include "codec/metrics_json.hpp"
 #include "common/clock.hpp"
+#include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "space/params_json.hpp"
 #include "storage/memory_storage.hpp"
@@ -24,7 +26,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-void check_finite(double x, const std::string& where, const char* what) {
+void check_finite(double x, const std::string& where, const std::string& what) {
   if (!std::isfinite(x)) throw InvalidArgument(where + ": " + what + " is not finite");
 }
 
@@ -48,6 +50,20 @@ Params params_from_json(const std::string& text, const Space& space) {
   }
 }
 
+std::string metric_values_to_text(const MetricValues& values) {
+  return json_text(metric_values_to_json(values));
+}
+
+MetricValues metric_values_from_text(const std::string& text) {
+  try {
+    return metric_values_from_json(Json::parse(text));
+  } catch (const Json::exception& e) {
+    throw StorageError(std::string("stored metric values are not JSON: ") + e.what());
+  } catch (const InvalidArgument& e) {
+    throw StorageError(std::string("stored metric values: ") + e.what());
+  }
+}
+
 Space stored_space(const StudyInfo& info) {
   try {
     return Space::from_json(info.space_json);
@@ -60,6 +76,7 @@ std::string check_trial(const Trial& trial, const Space& space, const std::strin
   const std::string where = "study '" + study + "', trial " + std::to_string(trial.id);
   if (trial.id < 0) throw InvalidArgument(where + ": negative trial id");
   if (trial.value) check_finite(*trial.value, where, "value");
+  for (const auto& [name, v] : trial.values) check_finite(v, where, "value of '" + name + "'");
   check_finite(trial.created_at, where, "created_at");
   check_finite(trial.finished_at, where, "finished_at");
   check_finite(trial.heartbeat_at, where, "heartbeat_at");

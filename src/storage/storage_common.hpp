@@ -32,6 +32,11 @@ std::string params_to_json(const Params& params, const Space& space);
 /// text is not such an object (a damaged store).
 Params params_from_json(const std::string& text, const Space& space);
 
+/// The values_json column: a trial's metric values as a JSON object.
+std::string metric_values_to_text(const MetricValues& values);
+/// Reads it back; StorageError when it is not such an object of finite numbers.
+MetricValues metric_values_from_text(const std::string& text);
+
 /// Parses a study's stored space; StorageError when it does not parse (a damaged store).
 Space stored_space(const StudyInfo& info);
 

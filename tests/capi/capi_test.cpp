@@ -529,6 +529,43 @@ TEST_P(CApiStore, ReportIsOneHtmlPageOfTheStoredTrials) {
   gpbo_study_close(study);
 }
 
+TEST_P(CApiStore, SeveralMetricsTellValuesAndAParetoFront) {
+  const char* options =
+      R"({"seed": 3, "n_initial": 3, "metrics": {"objectives": [{"name": "acc", "direction":
+          "maximize"}, {"name": "ms"}], "constraints": [{"metric": "ms", "<=": 20}]}})";
+  gpbo_study* wrong = nullptr;  // a direction against the first objective
+  EXPECT_STATUS(gpbo_study_create(storage_, "wrong", kSpace, "minimize", options, &wrong),
+                GPBO_ERR_INVALID_ARGUMENT);
+  gpbo_study* study = create("mo", options, "maximize");
+  const json asked = ask(study, 4);
+  for (const json& t : asked.at("trials")) {
+    const double x = t.at("params").at("x");
+    const std::string values =
+        json{{"acc", 1.0 - x * x}, {"ms", 15.0 + 5.0 * x}}.dump();  // feasible for x <= 1
+    ASSERT_EQ(gpbo_study_tell_values(study, t.at("id").get<int64_t>(), values.c_str()), GPBO_OK)
+        << gpbo_last_error();
+  }
+  const int64_t next = ask(study).at("trials")[0].at("id");
+  const std::string before = trials_text(study);
+  for (const char* bad : {R"({"acc": 0.5})", R"({"acc": 0.5, "ms": 1, "mem": 2})",
+                          R"({"acc": "x", "ms": 1})", "not json", "[1]"}) {
+    EXPECT_STATUS(gpbo_study_tell_values(study, next, bad), GPBO_ERR_INVALID_ARGUMENT);
+  }
+  EXPECT_STATUS(gpbo_study_tell(study, next, 0.5), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(trials_text(study), before);
+  char* out = nullptr;
+  ASSERT_EQ(gpbo_study_pareto(study, &out), GPBO_OK) << gpbo_last_error();
+  const json front = take_json(out);
+  EXPECT_EQ(front.at("objectives"), json({"acc", "ms"}));
+  EXPECT_GT(front.at("hypervolume").get<double>(), 0.0);
+  for (const json& t : front.at("trials")) EXPECT_LE(t.at("values").at("ms").get<double>(), 20.0);
+  EXPECT_STATUS(gpbo_study_best(study, &out), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_pareto(study, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_tell_values(nullptr, 0, "{}"), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_tell_values(study, next, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  gpbo_study_close(study);
+}
+
 TEST(CApiErrors, BadStorageUrls) {
   gpbo_storage* storage = reinterpret_cast<gpbo_storage*>(0x1);
   EXPECT_STATUS(gpbo_storage_open("mysql://db", &storage), GPBO_ERR_INVALID_ARGUMENT);

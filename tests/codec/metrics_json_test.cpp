@@ -15,7 +15,8 @@ using nlohmann::json;
 
 Metrics accuracy_latency() {
   Metrics m;
-  m.objectives = {{"acc", Direction::kMaximize}, {"latency_ms", Direction::kMinimize}};
+  m.objectives = {{"acc", Direction::kMaximize, std::nullopt},
+                  {"latency_ms", Direction::kMinimize, 100.0}};
   m.constraints = {{"latency_ms", Bound::kAtMost, 20.0}, {"memory_gb", Bound::kAtMost, 16.0}};
   return m;
 }
@@ -24,7 +25,8 @@ TEST(Metrics, JsonRoundTripAndTheEmptyForm) {
   const Metrics m = accuracy_latency();
   const json j = metrics_to_json_value(m);
   EXPECT_EQ(j, json::parse(R"({"objectives": [{"name": "acc", "direction": "maximize"},
-                                              {"name": "latency_ms", "direction": "minimize"}],
+                                              {"name": "latency_ms", "direction": "minimize",
+                                               "reference": 100.0}],
                                "constraints": [{"metric": "latency_ms", "<=": 20.0},
                                                {"metric": "memory_gb", "<=": 16.0}]})"));
   EXPECT_EQ(metrics_from_json(metrics_to_json(m)), m);
@@ -82,6 +84,23 @@ TEST(Metrics, ValuesAndFeasibility) {
   EXPECT_THROW(metric_values_from_json(json::parse(R"({"acc": "0.5"})")), InvalidArgument);
   EXPECT_THROW(metric_values_from_json(json::parse("[0.5]")), InvalidArgument);
   EXPECT_EQ(metric_values_to_json({{"acc", 0.5}}), json::parse(R"({"acc": 0.5})"));
+}
+
+TEST(Metrics, TheStatedReferenceOfAnObjective) {
+  Metrics m = accuracy_latency();
+  EXPECT_EQ(reference_of(m, 1), 100.0);  // given: kept, though a constraint bounds latency
+  m.objectives[1].reference.reset();
+  EXPECT_EQ(reference_of(m, 1), 20.0);  // the constraint that bounds its worse side
+  m.constraints.push_back({"latency_ms", Bound::kAtMost, 15.0});
+  m.constraints.push_back({"latency_ms", Bound::kAtLeast, 1.0});  // its better side: no bound
+  EXPECT_EQ(reference_of(m, 1), 15.0);                             // the tightest
+  EXPECT_EQ(reference_of(m, 0), std::nullopt);  // acc: no reference, no constraint
+  m.constraints.push_back({"acc", Bound::kAtMost, 0.99});  // the better side of a maximum
+  EXPECT_EQ(reference_of(m, 0), std::nullopt);
+  m.constraints.push_back({"acc", Bound::kAtLeast, 0.8});
+  m.constraints.push_back({"acc", Bound::kAtLeast, 0.85});
+  EXPECT_EQ(reference_of(m, 0), 0.85);
+  EXPECT_THROW(reference_of(m, 2), std::out_of_range);
 }
 
 }  // namespace

@@ -427,7 +427,8 @@ TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
                                    {"GET", "/v1/studies/demo/best", ""},
                                    {"GET", "/v1/studies/demo/trials", ""},
                                    {"GET", "/v1/studies/demo/trials/0", ""},
-                                   {"GET", "/v1/studies/demo/report", ""}};
+                                   {"GET", "/v1/studies/demo/report", ""},
+                                   {"GET", "/v1/studies/demo/pareto", ""}};
   for (const Call& c : calls) {
     for (const httplib::Headers& h : {httplib::Headers{}, wrong, basic}) {
       SCOPED_TRACE(std::string(c.method) + " " + c.path);
@@ -487,6 +488,70 @@ TEST_P(ServerStores, ClientSpeaksTheApi) {
 
   EXPECT_THROW(Client("ftp://127.0.0.1:1", ""), InvalidArgument);
   EXPECT_THROW(Client("http://127.0.0.1:1/path", ""), InvalidArgument);
+}
+
+TEST_P(ServerStores, SeveralMetricsTellValuesAndAParetoFront) {
+  TestServer s(store_, {});
+  const int p = s.port();
+  json body = json::parse(create_body("mo"));
+  body.erase("direction");
+  body["options"]["metrics"] = {
+      {"objectives", {{{"name", "acc"}, {"direction", "maximize"}}, {{"name", "ms"}}}},
+      {"constraints", {{{"metric", "ms"}, {"<=", 20.0}}}}};
+  Response r = request(p, "POST", "/v1/studies", body.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.body["direction"], "maximize");  // the first objective's
+  // A direction against the first objective is refused.
+  json against = json::parse(create_body("against"));
+  against["options"]["metrics"] = body["options"]["metrics"];
+  EXPECT_EQ(request(p, "POST", "/v1/studies", against.dump()).status, 400);
+  r = request(p, "POST", "/v1/studies/mo/ask", R"({"q": 5, "worker_id": "w"})");
+  ASSERT_EQ(r.status, 200);
+  for (int i = 0; i < 5; ++i) {
+    const double x = r.body["trials"][i]["params"]["x"];
+    const json values = {{"acc", 1.0 - x * x}, {"ms", 10.0 + 3.0 * x}};
+    const Response told = request(p, "POST", "/v1/studies/mo/trials/" + std::to_string(i) + "/tell",
+                                  json{{"values", values}}.dump());
+    ASSERT_EQ(told.status, 200) << told.body;
+    EXPECT_EQ(told.body["values"], values);
+    EXPECT_TRUE(told.body["value"].is_null());
+  }
+  const std::string before = s.snapshot();
+  r = request(p, "POST", "/v1/studies/mo/ask", "{}");
+  const std::string next =
+      "/v1/studies/mo/trials/" + std::to_string(int(r.body["trials"][0]["id"]));
+  const std::string pending = s.snapshot();
+  for (const char* bad :
+       {R"({"values": {"acc": 0.5}})", R"({"values": {"acc": 0.5, "ms": "x"}})",
+        R"({"values": {"acc": 0.5, "ms": 1, "mem": 2}})", R"({"values": [1, 2]})",
+        R"({"value": 0.5})", R"({"values": {"acc": 0.5, "ms": 1}, "value": 1})"}) {
+    const Response refused = request(p, "POST", next + "/tell", bad);
+    EXPECT_EQ(refused.status, 400) << bad << " " << refused.body;
+    EXPECT_EQ(refused.body["error"]["code"], "invalid_argument") << bad;
+  }
+  EXPECT_EQ(s.snapshot(), pending);
+  EXPECT_NE(pending, before);
+  r = request(p, "GET", "/v1/studies/mo/pareto");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body["objectives"], json({"acc", "ms"}));
+  EXPECT_EQ(r.body["reference_point"].size(), 2u);
+  EXPECT_GT(r.body["hypervolume"].get<double>(), 0.0);
+  EXPECT_FALSE(r.body["trials"].empty());
+  EXPECT_EQ(request(p, "GET", "/v1/studies/mo/best").status, 400);
+  EXPECT_EQ(request(p, "GET", "/v1/studies/nope/pareto").status, 404);
+  // The client speaks the same: values, the front.
+  Client c(s.url(), "");
+  const Trial t = c.tell_values("mo", 5, {{"acc", 0.1}, {"ms", 30.0}}, false);  // infeasible
+  EXPECT_EQ(t.values.at("ms"), 30.0);
+  EXPECT_EQ(c.pareto("mo").hypervolume, r.body["hypervolume"].get<double>());
+  EXPECT_THROW(c.tell_values("mo", 0, {{"acc", 0.1}}, false), InvalidArgument);
+  // A classic study answers pareto with its best trials and no hypervolume.
+  ASSERT_EQ(request(p, "POST", "/v1/studies", create_body("classic")).status, 201);
+  request(p, "POST", "/v1/studies/classic/ask", "{}");
+  request(p, "POST", "/v1/studies/classic/trials/0/tell", R"({"value": 1.5})");
+  r = request(p, "GET", "/v1/studies/classic/pareto");
+  EXPECT_EQ(r.body["trials"].size(), 1u);
+  EXPECT_TRUE(r.body["hypervolume"].is_null());
 }
 
 TEST_P(ServerStores, ReportIsOneHtmlPageAndErrorsStayJson) {

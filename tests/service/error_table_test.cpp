@@ -117,11 +117,15 @@ class ThrowingService final : public service::StudyService {
   void delete_study(const std::string&) override { fail(); }
   std::vector<Trial> ask(const std::string&, int, const std::string&) override { fail(); }
   Trial tell(const std::string&, std::int64_t, double, bool) override { fail(); }
+  Trial tell_values(const std::string&, std::int64_t, const MetricValues&, bool) override {
+    fail();
+  }
   Trial tell_state(const std::string&, std::int64_t, TrialState, bool) override { fail(); }
   Trial heartbeat(const std::string&, std::int64_t) override { fail(); }
   void enqueue(const std::string&, const json&) override { fail(); }
   std::vector<Trial> add_trials(const std::string&, const std::vector<Trial>&) override { fail(); }
   std::optional<Trial> best(const std::string&) override { fail(); }
+  ParetoFront pareto(const std::string&) override { fail(); }
   std::vector<Trial> trials(const std::string&) override { fail(); }
   Trial trial(const std::string&, std::int64_t) override { fail(); }
   std::vector<LogEntry> log(const std::string&) override { fail(); }

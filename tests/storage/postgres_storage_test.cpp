@@ -27,6 +27,7 @@
 #include "gpbo/storage.hpp"
 #include "storage/postgres_test_server.hpp"
 #include "storage/sql_connection.hpp"
+#include "storage/sql_storage.hpp"
 
 namespace gpbo {
 namespace {
@@ -238,7 +239,8 @@ class StoragePostgres : public ::testing::Test {
 
 TEST_F(StoragePostgres, SchemaIsVersionOne) {
   open()->create_study(study_info("s"));
-  EXPECT_EQ(schema_->sql("SELECT version FROM schema_version"), "1");
+  EXPECT_EQ(schema_->sql("SELECT version FROM schema_version"),
+            std::to_string(SqlStorage::kSchemaVersion));
   EXPECT_EQ(schema_->sql("SELECT COUNT(*) FROM schema_version"), "1");
   // The tables are in the test's schema, nowhere else.
   EXPECT_EQ(schema_->sql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
@@ -256,12 +258,12 @@ TEST_F(StoragePostgres, SchemaIsVersionOne) {
 
 TEST_F(StoragePostgres, NewerSchemaVersionIsRefused) {
   open()->create_study(study_info("s"));
-  schema_->sql("UPDATE schema_version SET version = 2");
+  schema_->sql("UPDATE schema_version SET version = 3");
   const std::string message = storage_error_of([&] { open(); });
-  EXPECT_NE(message.find("database schema version 2 is newer than this gpbo supports (1)"),
+  EXPECT_NE(message.find("database schema version 3 is newer than this gpbo supports (2)"),
             std::string::npos)
       << message;
-  EXPECT_EQ(schema_->sql("SELECT version FROM schema_version"), "2");  // left alone
+  EXPECT_EQ(schema_->sql("SELECT version FROM schema_version"), "3");  // left alone
 }
 
 TEST_F(StoragePostgres, ForeignTablesAreRefusedUntouched) {

@@ -26,7 +26,9 @@
 #include <vector>
 
 #include "gpbo/error.hpp"
+#include "gpbo/persistent_study.hpp"
 #include "storage/postgres_test_server.hpp"
+#include "storage/sql_storage.hpp"
 
 namespace gpbo {
 namespace {
@@ -94,6 +96,7 @@ void expect_same(const Trial& a, const Trial& b) {
   EXPECT_EQ(a.finished_at, b.finished_at);
   EXPECT_EQ(a.heartbeat_at, b.heartbeat_at);
   EXPECT_EQ(a.lease_deadline, b.lease_deadline);
+  EXPECT_EQ(a.values, b.values);
 }
 
 void expect_same(const LogEntry& a, const LogEntry& b) {
@@ -269,6 +272,29 @@ TEST_P(StorageConformance, WritesAreReadBack) {
     ASSERT_EQ(read_trials(*other, "s").size(), 2u);
     expect_same(read_trials(*other, "s")[0], first);
   }
+}
+
+TEST_P(StorageConformance, MetricValuesRoundTripExactly) {
+  Storage& s = *storage_;
+  s.create_study(study_info("s"));
+  Trial t = make_trial(0);
+  s.write("s", [&](StudyTransaction& tx) { tx.insert_trial(t); });
+  t.state = TrialState::kComplete;
+  t.values = {{"acc", 0.1 + 0.2}, {"latency_ms", -1e-300}, {"λ (µs)", 12345678.9}};
+  t.finished_at = 3.0;
+  s.write("s", [&](StudyTransaction& tx) { tx.update_trial(t); });
+  Trial classic = make_trial(1, 0.5);  // no values: the classic form
+  s.write("s", [&](StudyTransaction& tx) { tx.insert_trial(classic); });
+  const std::vector<Trial> back = read_trials(s, "s");
+  ASSERT_EQ(back.size(), 2u);
+  expect_same(back[0], t);
+  expect_same(back[1], classic);
+  EXPECT_TRUE(back[1].values.empty());
+  // A non-finite metric value is refused before anything is written.
+  Trial bad = t;
+  bad.values["acc"] = std::nan("");
+  EXPECT_THROW(s.write("s", [&](StudyTransaction& tx) { tx.update_trial(bad); }), InvalidArgument);
+  expect_same(read_trials(s, "s")[0], t);
 }
 
 TEST_P(StorageConformance, ThrowingFunctionRollsBackEverything) {
@@ -631,9 +657,10 @@ TEST_F(StorageSqlite, ReopenedFileHasEverything) {
   expect_same(s->log("s")[1], LogEntry{9.5, "tell", 0, "w0", R"({"value":-3.25})"});
 }
 
-TEST_F(StorageSqlite, SchemaIsVersionOneInWalMode) {
+TEST_F(StorageSqlite, SchemaIsTheCurrentVersionInWalMode) {
   open()->create_study(study_info("s"));
-  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "1");
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"),
+            std::to_string(SqlStorage::kSchemaVersion));
   EXPECT_EQ(raw_sql(file(), "SELECT COUNT(*) FROM schema_version"), "1");
   EXPECT_EQ(raw_sql(file(), "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw_sql(file(), "SELECT state FROM trials"), "");
@@ -642,14 +669,41 @@ TEST_F(StorageSqlite, SchemaIsVersionOneInWalMode) {
   EXPECT_EQ(raw_sql(file(), "SELECT direction FROM studies"), "maximize");
 }
 
+TEST_F(StorageSqlite, AFileOfSchemaVersionOneUpgradesAndItsStudyGoesOn) {
+  // tests/storage/fixtures/schema_v1.db: written by gpbo before metrics (schema 1): a study
+  // "old" (maximize, seed 5, 4 initial points) with four complete trials, one failed and one
+  // running, asked and told through the CLI.
+  fs::copy_file(fs::path(GPBO_SOURCE_DIR) / "tests/storage/fixtures/schema_v1.db", file());
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "1");
+  PersistentStudy study(open(), "old");
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"),
+            std::to_string(SqlStorage::kSchemaVersion));
+  const std::vector<Trial> trials = study.trials();
+  ASSERT_EQ(trials.size(), 6u);
+  EXPECT_EQ(trials[0].value, 1.5);
+  EXPECT_EQ(trials[1].value, -2.25);
+  EXPECT_EQ(trials[2].state, TrialState::kFailed);
+  EXPECT_EQ(trials[5].state, TrialState::kRunning);
+  for (const Trial& t : trials) EXPECT_TRUE(t.values.empty());
+  EXPECT_EQ(study.best()->id, 3);  // 4.0, maximized
+  const std::size_t logged = study.log().size();
+  // The study goes on: a model-based ask, a tell.
+  const std::vector<Trial> asked = study.ask(1, "new-worker");
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].id, 6);
+  EXPECT_EQ(study.tell(asked[0].id, 5.0).value, 5.0);
+  EXPECT_EQ(study.best()->id, 6);
+  EXPECT_GT(study.log().size(), logged);
+}
+
 TEST_F(StorageSqlite, NewerSchemaVersionIsRefused) {
   open()->create_study(study_info("s"));
-  raw_sql(file(), "UPDATE schema_version SET version = 2");
+  raw_sql(file(), "UPDATE schema_version SET version = 3");
   const std::string message = message_of<StorageError>([&] { open(); });
-  EXPECT_NE(message.find("database schema version 2 is newer than this gpbo supports (1)"),
+  EXPECT_NE(message.find("database schema version 3 is newer than this gpbo supports (2)"),
             std::string::npos)
       << message;
-  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "2");  // left alone
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "3");  // left alone
 }
 
 TEST_F(StorageSqlite, CorruptFileIsRefusedUntouched) {
@@ -716,7 +770,8 @@ TEST_F(StorageSqlite, ConnectionsRacingOnANewFileCreateOneSchema) {
   for (std::thread& th : threads) th.join();
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(raw_sql(file(), "SELECT COUNT(*) FROM schema_version"), "1");
-  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "1");
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"),
+            std::to_string(SqlStorage::kSchemaVersion));
 }
 
 TEST_F(StorageSqlite, WriteWaitsForAnotherWriter) {
