@@ -22,7 +22,7 @@ struct Objective {
   /// The hypervolume's reference point in this objective: its worst acceptable value
   /// (several objectives only). When unset: the bound of a constraint on this metric that
   /// limits its worse side (latency_ms <= 20 for a minimized latency), else inferred from the
-  /// Pareto front (`reference_of`).
+  /// Pareto front (`reference_of`, `front_reference_point`).
   std::optional<double> reference;
 };
 
@@ -64,8 +64,8 @@ using MetricValues = std::map<std::string, double>;
 
 /// The reference value of `metrics.objectives[j]` the user stated: its `reference`, else the
 /// tightest bound of the constraints on the same metric that limit its worse side (`<=` for a
-/// minimized objective, `>=` for a maximized one), else nullopt (the engine then infers one
-/// from the Pareto front as BoTorch does: the front's worst value, 10% of its range beyond).
+/// minimized objective, `>=` for a maximized one), else nullopt (the engine then infers one:
+/// the Pareto front's worst value, 10% of the feasible values' range beyond it).
 std::optional<double> reference_of(const Metrics& metrics, std::size_t j);
 
 /// Whether `values` meets every constraint of `metrics` (true when there are none).

@@ -31,8 +31,8 @@ class SobolSampler;
 struct ParetoFront {
   std::vector<Trial> trials;
   /// One value per objective, in the objectives' units: each objective's `reference` when
-  /// given, else inferred from the front as BoTorch does: the front's worst value (its nadir),
-  /// 10% of the front's range beyond it. Empty with one objective.
+  /// given, else the bound of a constraint on its worse side, else inferred: the front's worst
+  /// value (its nadir), 10% of the feasible values' range beyond it. Empty with one objective.
   std::vector<double> reference_point;
   /// The volume the front dominates up to the reference point; 0 with one objective or an
   /// empty front.

@@ -13,6 +13,11 @@ trials are conditioned on (their points are shared through the trial's system at
 threads of one process, processes on one Optuna storage and Ray Tune's concurrent trials never
 get the same point); FAILED and PRUNED trials are not modelled and their points are not
 suggested again. The GP's hyperparameters are kept between calls and warm-start the next fit.
+
+Several objectives (``optuna.create_study(directions=[...])``) and constraints (Optuna's
+``trial.set_constraint(name, value)`` or ``constraints_func``; a value <= 0 is feasible) run on
+gpbo's metric model: one GP per objective and per constraint, LogEHVI (or LogEI) plus the log
+probability of feasibility (see "Several metrics" in gpbo's README).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import optuna
@@ -31,6 +36,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 from optuna.samplers import BaseSampler, RandomSampler
+from optuna.samplers._base import _process_constraints_after_trial
 from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study as OptunaStudy
 from optuna.study import StudyDirection
@@ -121,6 +127,19 @@ class _Codec:
         return out
 
 
+def _values_of(trial: FrozenTrial, objectives: list[str],
+               constraint_keys: list[str]) -> dict[str, float] | None:
+    """A complete trial's metric values (objectives, then constraints), or None when one is
+    missing or not finite."""
+    values = trial.values or []
+    constraints = trial.constraints
+    if len(values) != len(objectives) or any(k not in constraints for k in constraint_keys):
+        return None
+    out = dict(zip(objectives, (float(v) for v in values)))
+    out.update({f"constraint {k}": float(constraints[k]) for k in constraint_keys})
+    return out if all(math.isfinite(v) for v in out.values()) else None
+
+
 def _relative_params(trial: FrozenTrial) -> dict[str, Any]:
     """A RUNNING trial's point: its params, with the relative ones it was given beforehand."""
     params = dict(trial.params)
@@ -140,16 +159,21 @@ class GpboSampler(BaseSampler):
             batch are handled; see gpbo's README).
         independent_sampler: for the parameters outside the relative search space (default:
             ``optuna.samplers.RandomSampler(seed)``).
+        constraints_func: as Optuna's samplers take it: the constraint values of a finished
+            trial (<= 0 is feasible), stored on the trial after it completes. Constraints set
+            with ``trial.set_constraint`` are used without it.
         **options: any other key of gpbo's "Study options" (e.g. ``n_initial=10``,
             ``acquisition="ucb"``, ``gp={"n_starts": 5}``), checked when the sampler is made.
     """
 
     def __init__(self, seed: int | None = None, device: str = "auto",
                  batch_method: str = "auto", independent_sampler: BaseSampler | None = None,
+                 constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
                  **options: Any):
         self._seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
         self._options = dict(options, device=device, batch_method=batch_method)
-        for key in ("direction", "seed"):
+        self._constraints_func = constraints_func
+        for key in ("direction", "seed", "metrics"):
             if key in self._options:
                 raise ValueError(f"GpboSampler: '{key}' is set by the sampler")
         _api._options_json("minimize", self._seed, self._options)  # checked now
@@ -187,23 +211,32 @@ class GpboSampler(BaseSampler):
     ) -> dict[str, Any]:
         if not search_space:
             return {}
-        if study._is_multi_objective():
-            raise ValueError("GpboSampler supports single-objective studies only")
         # One relative sample at a time in this process: a thread's point is written to its
         # trial before the next thread reads the running trials.
         with self._lock:
             codec = _Codec(search_space)
-            direction = ("maximize" if study.direction == StudyDirection.MAXIMIZE
-                         else "minimize")
-            engine = _api.Study(codec.space, direction=direction, seed=self._seed,
-                                **self._options)
-            key = codec.space.to_json()
-            kept = self._hyper.get(key)
             states = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.FAIL, TrialState.PRUNED)
+            trials = [t for t in study._get_trials(deepcopy=False, states=states, use_cache=False)
+                      if t.number != trial.number]
+            directions = ["maximize" if d == StudyDirection.MAXIMIZE else "minimize"
+                          for d in study.directions]
+            objectives = [f"objective {i}" for i in range(len(directions))]
+            # The constraints the complete trials report (Optuna's trial.constraints).
+            constraint_keys = sorted({k for t in trials if t.state == TrialState.COMPLETE
+                                      for k in t.constraints})
+            metrics = None
+            if len(directions) > 1 or constraint_keys:
+                metrics = {"objectives": [{"name": n, "direction": d}
+                                          for n, d in zip(objectives, directions)],
+                           "constraints": [{"metric": f"constraint {k}", "<=": 0.0}
+                                           for k in constraint_keys]}
+            options = dict(self._options, metrics=metrics) if metrics else self._options
+            engine = _api.Study(codec.space, direction=directions[0], seed=self._seed,
+                                **options)
+            key = codec.space.to_json()
+            kept = None if metrics else self._hyper.get(key)
             n = n_complete = 0
-            for t in study._get_trials(deepcopy=False, states=states, use_cache=False):
-                if t.number == trial.number:
-                    continue
+            for t in trials:
                 params = _relative_params(t) if t.state == TrialState.RUNNING else t.params
                 if not all(name in params for name in codec.names):
                     continue
@@ -213,10 +246,15 @@ class GpboSampler(BaseSampler):
                     continue  # a value outside this distribution: another search space
                 source = t.system_attrs.get(_SOURCE_KEY, "restored")
                 if t.state == TrialState.COMPLETE:
-                    value = t.value
-                    if value is None or not math.isfinite(value):
+                    value = _values_of(t, objectives, constraint_keys) if metrics else t.value
+                    if value is None:
+                        # Not every metric (a constraint this trial did not report): its point
+                        # is not suggested again, as for a failed trial.
+                        value, state = None, "failed"
+                    elif not metrics and not math.isfinite(value):
                         continue
-                    state = "complete"
+                    else:
+                        state = "complete"
                 elif t.state == TrialState.RUNNING:
                     value, state = None, "running"
                 else:
@@ -244,7 +282,7 @@ class GpboSampler(BaseSampler):
                 # independent sampler repeats one, as Optuna's samplers may.
                 return {name: self._independent.sample_independent(study, trial, name, d)
                         for name, d in search_space.items()}
-            hyper = engine.hyperparameters
+            hyper = None if metrics else engine.hyperparameters
             if hyper is not None and refit:
                 self._hyper[key] = {"h": hyper, "n_fit": n_complete}
             for _ in range(_MAX_CLAIMS):
@@ -284,8 +322,6 @@ class GpboSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        if study._is_multi_objective():
-            raise ValueError("GpboSampler supports single-objective studies only")
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: OptunaStudy, trial: FrozenTrial) -> None:
@@ -298,4 +334,6 @@ class GpboSampler(BaseSampler):
         state: TrialState,
         values: Sequence[float] | None,
     ) -> None:
+        if self._constraints_func is not None:
+            _process_constraints_after_trial(self._constraints_func, study, trial, state)
         self._independent.after_trial(study, trial, state, values)

@@ -279,4 +279,20 @@ Eigen::VectorXd infer_reference_point(const Eigen::MatrixXd& front) {
   return ref;
 }
 
+Eigen::VectorXd front_reference_point(const Eigen::MatrixXd& Y) {
+  if (Y.rows() == 0 || Y.cols() == 0) throw InvalidArgument("front_reference_point: no outcome");
+  if (!Y.allFinite()) throw InvalidArgument("front_reference_point: non-finite outcome");
+  const std::vector<Eigen::Index> pareto = pareto_indices(Y);
+  Eigen::VectorXd nadir = Y.row(pareto.front()).transpose();
+  for (Eigen::Index i : pareto) nadir = nadir.cwiseMin(Y.row(i).transpose());
+  const Eigen::VectorXd lo = Y.colwise().minCoeff().transpose();
+  const Eigen::VectorXd hi = Y.colwise().maxCoeff().transpose();
+  Eigen::VectorXd ref(Y.cols());
+  for (Eigen::Index j = 0; j < ref.size(); ++j) {
+    const double range = hi(j) > lo(j) ? hi(j) - lo(j) : std::abs(nadir(j));
+    ref(j) = nadir(j) - kReferenceScale * std::max(range, kMinRange);
+  }
+  return ref;
+}
+
 }  // namespace gpbo

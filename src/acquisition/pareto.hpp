@@ -54,4 +54,13 @@ double hypervolume_improvement(const BoxDecomposition& boxes, const Eigen::Vecto
 /// Throws InvalidArgument for an empty front (no rows or no columns) or a non-finite entry.
 Eigen::VectorXd infer_reference_point(const Eigen::MatrixXd& front);
 
+/// gpbo's reference point when none is given: the nadir of the Pareto rows of Y (maximized),
+/// 10% of the range of *every* row of Y beyond it (|nadir_j| where that range is 0). Like
+/// BoTorch's it sits just past the front found so far; its margin scales with how far the
+/// metric varies rather than with the front's own extent, so a front that is still short
+/// (early on, a few clustered points) is rewarded for growing its ends by a useful step
+/// instead of 10% of its own small span. Throws InvalidArgument for no rows or a non-finite
+/// entry.
+Eigen::VectorXd front_reference_point(const Eigen::MatrixXd& Y);
+
 }  // namespace gpbo

@@ -167,7 +167,7 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
       }
     }
     const Eigen::VectorXd inferred =
-        F.rows() > 0 ? infer_reference_point(F) : Eigen::VectorXd::Zero(m);
+        F.rows() > 0 ? front_reference_point(F) : Eigen::VectorXd::Zero(m);
     reference_.resize(m);
     for (Eigen::Index j = 0; j < m; ++j) {
       const std::optional<double> r = reference_of(options_.metrics, static_cast<std::size_t>(j));

@@ -78,7 +78,7 @@ ParetoFront pareto_front(const StudyOptions& options, const std::vector<Trial>& 
     if (front.empty() && !stated[static_cast<std::size_t>(j)]) return out;
   }
   const Eigen::VectorXd inferred =
-      front.empty() ? Eigen::VectorXd::Zero(m) : infer_reference_point(F);
+      front.empty() ? Eigen::VectorXd::Zero(m) : front_reference_point(Y);
   Eigen::VectorXd ref(m);
   for (Eigen::Index j = 0; j < m; ++j) {
     const std::optional<double>& r = stated[static_cast<std::size_t>(j)];

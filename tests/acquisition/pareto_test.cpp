@@ -332,13 +332,29 @@ TEST(Hypervolume, InferReferencePointOnExamples) {
   EXPECT_THROW(infer_reference_point(two), InvalidArgument);
 }
 
+TEST(Hypervolume, FrontReferencePointOnExamples) {
+  // The nadir of the Pareto rows, 10% of every row's range beyond it.
+  MatrixXd Y(4, 2);
+  Y << 1, 3, 3, 1, -7, 0, 0, -1;  // the last two rows are dominated
+  // nadir (1, 1); ranges 10 and 4 over all rows; BoTorch's rule gives (0.8, 0.8).
+  EXPECT_TRUE(front_reference_point(Y).isApprox((VectorXd(2) << 0.0, 0.6).finished()));
+  EXPECT_TRUE(front_reference_point(Y.topRows(2)).isApprox(infer_reference_point(Y.topRows(2))));
+  MatrixXd one(1, 2);
+  one << 2, -4;  // no range: |nadir|, as infer_reference_point
+  EXPECT_TRUE(front_reference_point(one).isApprox((VectorXd(2) << 1.8, -4.4).finished()));
+  EXPECT_THROW(front_reference_point(MatrixXd(0, 2)), InvalidArgument);
+  one(0, 1) = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(front_reference_point(one), InvalidArgument);
+}
+
 TEST(Hypervolume, InferredReferenceIsStrictlyBelowTheFront) {
   std::mt19937_64 rng(17);
   for (int rep = 0; rep < 20; ++rep) {
     const MatrixXd Y = curved_outcomes(1 + rep, 3, rng);
-    const VectorXd ref = infer_reference_point(Y);
+    const VectorXd ref = infer_reference_point(Y), ours = front_reference_point(Y);
     for (Index i : pareto_indices(Y)) {
       EXPECT_TRUE((Y.row(i).transpose().array() > ref.array()).all());
+      EXPECT_TRUE((Y.row(i).transpose().array() > ours.array()).all());
     }
   }
 }

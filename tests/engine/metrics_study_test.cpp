@@ -194,16 +194,21 @@ TEST(MetricsStudy, TheParetoFrontAndItsHypervolumeAgainstBruteForce) {
   const ParetoFront with_ref = pareto_front(with_objective_direction(fast(given)), study.trials());
   EXPECT_EQ(with_ref.reference_point, (std::vector<double>{3.0, -2.0}));
   EXPECT_GT(with_ref.hypervolume, 0.0);
-  // Inferred as BoTorch does: the front's nadir, 10% of the front's range beyond.
-  double lo1 = 1e300, hi1 = -1e300, lo2 = 1e300, hi2 = -1e300;
-  for (const Trial& t : front.trials) {
-    lo1 = std::min(lo1, t.values.at("f1"));
-    hi1 = std::max(hi1, t.values.at("f1"));
-    lo2 = std::min(lo2, t.values.at("f2"));
-    hi2 = std::max(hi2, t.values.at("f2"));
+  // Inferred: the front's nadir, 10% of the range of every feasible value beyond it.
+  double lo1 = 1e300, hi1 = -1e300, lo2 = 1e300, hi2 = -1e300, nadir1 = -1e300, nadir2 = 1e300;
+  for (const MetricValues& v : told) {
+    if (!ok(v)) continue;
+    lo1 = std::min(lo1, v.at("f1"));
+    hi1 = std::max(hi1, v.at("f1"));
+    lo2 = std::min(lo2, v.at("f2"));
+    hi2 = std::max(hi2, v.at("f2"));
   }
-  EXPECT_NEAR(r1, hi1 + 0.1 * (hi1 - lo1), 1e-12);  // f1 minimized
-  EXPECT_NEAR(r2, lo2 - 0.1 * (hi2 - lo2), 1e-12);  // f2 maximized
+  for (const Trial& t : front.trials) {
+    nadir1 = std::max(nadir1, t.values.at("f1"));
+    nadir2 = std::min(nadir2, t.values.at("f2"));
+  }
+  EXPECT_NEAR(r1, nadir1 + 0.1 * (hi1 - lo1), 1e-12);  // f1 minimized
+  EXPECT_NEAR(r2, nadir2 - 0.1 * (hi2 - lo2), 1e-12);  // f2 maximized
   // A constraint bounding an objective's worse side is its reference.
   Metrics bounded = two_objectives_one_constraint();
   bounded.constraints.push_back({"f1", Bound::kAtMost, 1.5});
