@@ -68,6 +68,11 @@ using MetricValues = std::map<std::string, double>;
 /// the Pareto front's worst value, 10% of the feasible values' range beyond it).
 std::optional<double> reference_of(const Metrics& metrics, std::size_t j);
 
+/// The total violation of `values`: the sum over the constraints of how far each is
+/// exceeded (max(0, value - bound) for <=, max(0, bound - value) for >=), in the metrics' own
+/// units; 0 when feasible, +inf when a constrained metric is missing.
+double violation(const Metrics& metrics, const MetricValues& values);
+
 /// Whether `values` meets every constraint of `metrics` (true when there are none).
 bool feasible(const Metrics& metrics, const MetricValues& values);
 

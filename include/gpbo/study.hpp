@@ -194,6 +194,20 @@ class Study {
   void create_trust_regions(std::int64_t n_complete);
   /// One region's update (the restart included).
   void update_trust_region(std::size_t r, int failure_tolerance, std::int64_t n_complete);
+  /// The order of a trust region's trials, complete ones only: the objective, or with outcome
+  /// constraints SCBO's (a feasible trial beats an infeasible one; infeasible ones by their
+  /// total violation).
+  bool region_better(const Trial& a, const Trial& b) const;
+  /// Sets a region's reference (best_value or best_violation) to the trial's.
+  void set_region_best(TrustRegionState* s, const Trial& t) const;
+  /// The trust regions' local model with outcome constraints: one GP per metric on the trials
+  /// nearest the centre, k Thompson picks among candidates in the box (SCBO).
+  void suggest_from_constrained_trust_region(int k);
+  /// Fits the metric model to the complete trials (with a centre: the trust region's
+  /// max_points nearest it) and returns their encoded inputs, in trial order.
+  Eigen::MatrixXd fit_metric_model(const Eigen::VectorXd* center);
+  /// The encoded points of the running trials (this batch's earlier points included).
+  Eigen::MatrixXd running_inputs() const;
   Trial& find(std::int64_t trial_id);
 
   Space space_;

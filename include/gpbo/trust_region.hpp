@@ -59,6 +59,10 @@ struct TrustRegionState {
   /// The best objective value seen in this region (in the study's own direction); empty right
   /// after a restart, until the first batch of the new region is complete.
   std::optional<double> best_value;
+  /// With outcome constraints (SCBO's rule): while none of the region's trials is feasible, the
+  /// smallest total violation among them (`violation` of gpbo/metrics.hpp); empty otherwise. A
+  /// feasible trial beats every infeasible one.
+  std::optional<double> best_violation;
   /// Trials with an id at or above this one belong to the current region.
   std::int64_t region_start = 0;
   /// Complete trials already counted by the last update (with several regions: of the

@@ -495,14 +495,15 @@ void check_study_options(const StudyOptions& o) {
   check_gp_options(o.gp);
   if (!o.metrics.empty()) {
     const bool metric_model = o.metrics.multi_objective() || !o.metrics.constraints.empty();
-    if (metric_model && o.strategy == Strategy::kTrustRegion) {
+    if (o.metrics.multi_objective() && o.strategy == Strategy::kTrustRegion) {
       throw InvalidArgument(
-          "study options: the trust region serves one objective without outcome constraints; "
-          "with constraints or several objectives the strategy is global");
+          "study options: the trust region serves one objective (with or without outcome "
+          "constraints); with several objectives the strategy is global");
     }
     if (metric_model && o.trust_region.n_regions > 1) {
       throw InvalidArgument(
-          "study options: trust regions serve one objective without outcome constraints");
+          "study options: several trust regions serve one objective without outcome "
+          "constraints; with constraints use one region (SCBO)");
     }
     if (!o.metrics.constraints.empty() && o.acquisition == AcquisitionType::kUCB) {
       throw InvalidArgument(

@@ -22,6 +22,7 @@ std::string trust_region_state_to_json(const TrustRegionState& s) {
       {"region_start", s.region_start},
       {"n_seen", s.n_seen}};
   if (!s.members.empty()) j["members"] = s.members;
+  if (s.best_violation) j["best_violation"] = *s.best_violation;
   return j.dump();
 }
 
@@ -39,11 +40,13 @@ TrustRegionState trust_region_state_from_json(const std::string& text, int dim) 
     s.region_start = j.at("region_start").get<std::int64_t>();
     s.n_seen = j.at("n_seen").get<std::int64_t>();
     if (j.contains("members")) s.members = j.at("members").get<std::vector<std::int64_t>>();
+    if (j.contains("best_violation")) s.best_violation = j.at("best_violation").get<double>();
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("trust region state: ") + e.what());
   }
   if (!(s.length > 0.0) || !std::isfinite(s.length) || s.success_count < 0 || s.failure_count < 0 ||
       s.restarts < 0 || s.region_start < 0 || s.n_seen < 0 || !s.center.allFinite() ||
+      (s.best_violation && !(*s.best_violation >= 0.0 && std::isfinite(*s.best_violation))) ||
       std::any_of(s.members.begin(), s.members.end(), [](std::int64_t id) { return id < 0; }) ||
       (s.center.size() > 0 && (s.center.minCoeff() < 0.0 || s.center.maxCoeff() > 1.0))) {
     throw InvalidArgument("trust region state: a value is out of range");

@@ -2,9 +2,11 @@
 // ("acc:maximize", "latency_ms<=20"). The JSON form is in src/codec/metrics_json.cpp.
 #include "gpbo/metrics.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <set>
 #include <string>
 
@@ -99,6 +101,16 @@ std::optional<double> reference_of(const Metrics& m, std::size_t j) {
     if (!ref || (worse_side == Bound::kAtMost ? c.bound < *ref : c.bound > *ref)) ref = c.bound;
   }
   return ref;
+}
+
+double violation(const Metrics& m, const MetricValues& values) {
+  double total = 0.0;
+  for (const OutcomeConstraint& c : m.constraints) {
+    const auto it = values.find(c.metric);
+    if (it == values.end()) return std::numeric_limits<double>::infinity();
+    total += std::max(0.0, c.side == Bound::kAtMost ? it->second - c.bound : c.bound - it->second);
+  }
+  return total;
 }
 
 bool feasible(const Metrics& m, const MetricValues& values) {

@@ -7,6 +7,7 @@
 #include "gpbo/error.hpp"
 #include "gpbo/study.hpp"
 #include "optim/acquisition_optimizer.hpp"
+#include "optim/trust_region.hpp"
 
 namespace gpbo {
 namespace {
@@ -33,35 +34,77 @@ void Study::set_metric_warm_starts(const std::map<std::string, GpHyperparameters
   if (metric_model_) metric_model_->set_warm_starts(hyper);
 }
 
+Eigen::MatrixXd Study::running_inputs() const {
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < trials_.size(); ++i) {
+    if (trials_[i].state == TrialState::kRunning) rows.push_back(i);
+  }
+  Eigen::MatrixXd Xr(static_cast<Eigen::Index>(rows.size()), space_.encoded_dim());
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    Xr.row(static_cast<Eigen::Index>(j)) = encoded_[rows[j]].transpose();
+  }
+  return Xr;
+}
+
+Eigen::MatrixXd Study::fit_metric_model(const Eigen::VectorXd* center) {
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < trials_.size(); ++i) {
+    if (trials_[i].state == TrialState::kComplete) rows.push_back(i);
+  }
+  const int max_points = options_.trust_region.max_points;
+  if (center && max_points > 0 && static_cast<int>(rows.size()) > max_points) {
+    // A local model: the trials nearest the centre, as for one objective.
+    std::vector<double> dist(trials_.size());
+    for (std::size_t i : rows) dist[i] = (encoded_[i] - *center).squaredNorm();
+    std::nth_element(rows.begin(), rows.begin() + max_points, rows.end(),
+                     [&](std::size_t a, std::size_t b) { return dist[a] < dist[b]; });
+    rows.resize(static_cast<std::size_t>(max_points));
+    std::sort(rows.begin(), rows.end());
+  }
+  std::vector<const Trial*> done;
+  Eigen::MatrixXd X(static_cast<Eigen::Index>(rows.size()), space_.encoded_dim());
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    done.push_back(&trials_[rows[j]]);
+    X.row(static_cast<Eigen::Index>(j)) = encoded_[rows[j]].transpose();
+  }
+  metric_model_->fit(X, done, rng_());
+  return X;
+}
+
+void Study::suggest_from_constrained_trust_region(int k) {
+  // SCBO (Eriksson and Poloczek 2021): one GP per metric on the trials nearest the centre, a
+  // box shaped by the objective's lengthscales, and k Thompson draws of every metric jointly:
+  // each pick is the best sampled objective among the sampled-feasible candidates, or the
+  // smallest sampled violation where none is.
+  last_batch_method_ = BatchMethod::kThompson;
+  MetricModel& model = *metric_model_;
+  TrustRegionState& s = regions_[0];
+  fit_metric_model(&s.center);
+  model.fantasize(running_inputs());
+  const GpHyperparameters& h = model.hyperparameters().at(options_.metrics.objectives[0].name);
+  tr_boxes_.assign(1, trust_region_bounds(space_, s.center, h.lengthscales, s.length));
+  const Eigen::MatrixXd C = free_rows(trust_region_candidates(
+      space_, s.center, tr_boxes_[0], trust_region_candidate_count(k), rng_));
+  const std::vector<Eigen::Index> pick =
+      model.thompson(C, k, std::vector<bool>(static_cast<std::size_t>(C.rows()), false), rng_);
+  for (Eigen::Index i : pick) push_trial(C.row(i).transpose(), "model");
+  for (int i = static_cast<int>(pick.size()); i < k; ++i) push_trial(suggest_initial(), "model");
+}
+
 void Study::suggest_with_metrics(int k) {
   if (!metric_model_) {
     metric_model_ = std::make_unique<MetricModel>(options_);
     metric_model_->set_warm_starts(metric_warm_);
   }
+  if (strategy() == Strategy::kTrustRegion) {
+    update_trust_regions(k);
+    suggest_from_constrained_trust_region(k);
+    return;
+  }
   MetricModel& model = *metric_model_;
-  std::vector<const Trial*> done;
-  std::vector<Eigen::Index> rows;
-  for (std::size_t i = 0; i < trials_.size(); ++i) {
-    if (trials_[i].state != TrialState::kComplete) continue;
-    done.push_back(&trials_[i]);
-    rows.push_back(static_cast<Eigen::Index>(i));
-  }
+  const Eigen::MatrixXd X = fit_metric_model(nullptr);
   const int D = space_.encoded_dim();
-  Eigen::MatrixXd X(static_cast<Eigen::Index>(done.size()), D);
-  for (std::size_t j = 0; j < rows.size(); ++j) {
-    X.row(static_cast<Eigen::Index>(j)) = encoded_[static_cast<std::size_t>(rows[j])].transpose();
-  }
-  model.fit(X, done, rng_());
-  std::vector<Eigen::Index> running;
-  for (std::size_t i = 0; i < trials_.size(); ++i) {
-    if (trials_[i].state == TrialState::kRunning) running.push_back(static_cast<Eigen::Index>(i));
-  }
-  Eigen::MatrixXd Xr(static_cast<Eigen::Index>(running.size()), D);
-  for (std::size_t j = 0; j < running.size(); ++j) {
-    Xr.row(static_cast<Eigen::Index>(j)) =
-        encoded_[static_cast<std::size_t>(running[j])].transpose();
-  }
-  model.fantasize(Xr);
+  model.fantasize(running_inputs());
 
   const std::vector<Eigen::Index> order = model.ranking();
   const int n_anchor = std::min<int>(options_.optimizer.anchors, static_cast<int>(order.size()));

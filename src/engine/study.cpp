@@ -36,7 +36,8 @@ Study& Study::operator=(Study&&) noexcept = default;
 Device Study::device() const { return gp_->backend().device(); }
 
 Strategy Study::strategy() const {
-  if (uses_metric_model()) return Strategy::kGlobal;  // see check_study_options
+  // Several objectives: global; one objective with constraints: trust regions as usual (SCBO).
+  if (options_.metrics.multi_objective()) return Strategy::kGlobal;
   if (options_.strategy != Strategy::kAuto) return options_.strategy;
   return static_cast<int>(space_.size()) >= options_.trust_region.auto_min_dim
              ? Strategy::kTrustRegion

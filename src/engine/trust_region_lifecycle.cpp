@@ -1,6 +1,9 @@
 // The lifecycle of a Study's trust regions (TuRBO-1 and TuRBO-m, Eriksson et al. 2019): created
 // around the best trials at the first model-based ask, then grown, shrunk and restarted as
-// batches succeed or fail. The geometry is optim/trust_region.hpp's.
+// batches succeed or fail. With outcome constraints (one region), SCBO's rule (Eriksson and
+// Poloczek 2021): a region's best is its best feasible trial, or while it has none, its trial
+// of smallest total violation; a feasible result after infeasible ones is a success. The
+// geometry is optim/trust_region.hpp's.
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -13,6 +16,28 @@
 #include "optim/trust_region.hpp"
 
 namespace gpbo {
+
+bool Study::region_better(const Trial& a, const Trial& b) const {
+  const bool maximize = options_.direction == Direction::kMaximize;
+  if (!options_.metrics.constraints.empty()) {
+    const double va = violation(options_.metrics, a.values);
+    const double vb = violation(options_.metrics, b.values);
+    if (va > 0.0 || vb > 0.0) return va < vb;
+  }
+  return maximize ? *a.value > *b.value : *a.value < *b.value;
+}
+
+void Study::set_region_best(TrustRegionState* s, const Trial& t) const {
+  const double v =
+      options_.metrics.constraints.empty() ? 0.0 : violation(options_.metrics, t.values);
+  if (v > 0.0) {
+    s->best_value.reset();
+    s->best_violation = v;
+  } else {
+    s->best_value = t.value;
+    s->best_violation.reset();
+  }
+}
 
 void Study::update_trust_regions(int q) {
   const TrustRegionOptions& o = options_.trust_region;
@@ -48,11 +73,15 @@ void Study::create_trust_regions(std::int64_t n_complete) {
   const TrustRegionOptions& o = options_.trust_region;
   const int m = o.n_regions;
   // The first region: centred on the incumbent of the initial design.
-  const std::optional<Trial> inc = best();
+  const Trial* inc = nullptr;
+  for (const Trial& t : trials_) {
+    if (t.state == TrialState::kComplete && (!inc || region_better(t, *inc))) inc = &t;
+  }
+  if (!inc) throw InvalidArgument("trust region: no complete trial to centre it on");
   TrustRegionState first;
   first.length = o.length_init;
   first.center = encoded_[static_cast<std::size_t>(inc->id)];
-  first.best_value = inc->value;
+  set_region_best(&first, *inc);
   first.region_start = static_cast<std::int64_t>(trials_.size());
   // One region counts every complete trial; several count their own suggestions.
   first.n_seen = m == 1 ? n_complete : 0;
@@ -80,6 +109,7 @@ void Study::create_trust_regions(std::int64_t n_complete) {
     while (static_cast<int>(regions_.size()) < m) {
       TrustRegionState s = first;
       s.best_value.reset();
+      s.best_violation.reset();
       while (next < order.size() && !outside_all(encoded_[order[next]])) ++next;
       if (next < order.size()) {
         s.center = encoded_[order[next]];
@@ -105,7 +135,7 @@ void Study::update_trust_region(std::size_t r, int failure_tolerance, std::int64
   TrustRegionState& s = regions_[r];
   const Trial* region_best = nullptr;
   const auto consider = [&](const Trial& t) {
-    if (t.state == TrialState::kComplete && (!region_best || better(*t.value, *region_best->value)))
+    if (t.state == TrialState::kComplete && (!region_best || region_better(t, *region_best)))
       region_best = &t;
   };
   if (regions_.size() == 1) {
@@ -129,20 +159,33 @@ void Study::update_trust_region(std::size_t r, int failure_tolerance, std::int64
     if (done <= s.n_seen) return;
     s.n_seen = done;
   }
-  if (!s.best_value) {
+  if (!s.best_value && !s.best_violation) {
     // The first results of a restarted region set its reference; they count as neither.
     if (region_best) {
-      s.best_value = region_best->value;
+      set_region_best(&s, *region_best);
       s.center = encoded_[static_cast<std::size_t>(region_best->id)];
     }
     return;
   }
-  const double best = *s.best_value;
-  const double margin = o.success_margin * std::abs(best);
-  const bool success =
-      region_best && better(*region_best->value, maximize ? best + margin : best - margin);
-  if (region_best && better(*region_best->value, best)) {
-    s.best_value = region_best->value;
+  bool success = false, improved = false;
+  const double v = !region_best || options_.metrics.constraints.empty()
+                       ? 0.0
+                       : violation(options_.metrics, region_best->values);
+  if (!region_best) {
+  } else if (s.best_violation) {
+    // No feasible trial in the region yet: a feasible one, or a violation smaller by the
+    // margin, is a success.
+    const double best = *s.best_violation;
+    success = v < best - o.success_margin * best;
+    improved = v < best;
+  } else if (v == 0.0) {
+    const double best = *s.best_value;
+    const double margin = o.success_margin * std::abs(best);
+    success = better(*region_best->value, maximize ? best + margin : best - margin);
+    improved = better(*region_best->value, best);
+  }
+  if (improved) {
+    set_region_best(&s, *region_best);
     s.center = encoded_[static_cast<std::size_t>(region_best->id)];
   }
   if (!trust_region_count(&s, success, failure_tolerance, o)) return;
@@ -162,6 +205,7 @@ void Study::update_trust_region(std::size_t r, int failure_tolerance, std::int64
   s.length = o.length_init;
   s.success_count = s.failure_count = 0;
   s.best_value.reset();
+  s.best_violation.reset();
   s.region_start = static_cast<std::int64_t>(trials_.size());
   s.members.clear();
   if (regions_.size() > 1) s.n_seen = 0;

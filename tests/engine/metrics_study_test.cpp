@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "gpbo/study.hpp"
 #include "gpbo/test_problems.hpp"
 #include "numerics/sobol.hpp"
+#include "optim/trust_region.hpp"
 
 namespace gpbo {
 namespace {
@@ -106,6 +108,14 @@ TEST(MetricsStudy, TellRulesOfMetricValues) {
 TEST(MetricsStudy, OptionsThatDoNotGoWithMetricsAreRefused) {
   StudyOptions o = fast(two_objectives_one_constraint());
   o.strategy = Strategy::kTrustRegion;
+  EXPECT_THROW(Study(unit_square(), o), InvalidArgument);  // several objectives
+  Metrics constrained;
+  constrained.objectives = {{"f", Direction::kMinimize, std::nullopt}};
+  constrained.constraints = {{"c", Bound::kAtMost, 0.0}};
+  o = fast(constrained);
+  o.strategy = Strategy::kTrustRegion;
+  EXPECT_NO_THROW(Study(unit_square(), o));  // one objective with constraints: SCBO
+  o.trust_region.n_regions = 2;
   EXPECT_THROW(Study(unit_square(), o), InvalidArgument);
   o = fast(two_objectives_one_constraint());
   o.acquisition = AcquisitionType::kUCB;
@@ -124,6 +134,112 @@ TEST(MetricsStudy, OptionsThatDoNotGoWithMetricsAreRefused) {
   StudyOptions d = fast(maximize);
   EXPECT_THROW(set_direction(&d, Direction::kMinimize), InvalidArgument);
   EXPECT_NO_THROW(set_direction(&d, Direction::kMaximize));
+}
+
+// ---------------------------------------------------------------- SCBO
+
+/// A sphere in 8 dimensions around 0.7, feasible where sum(x) <= 3 (the optimum's sum is 5.6,
+/// so the constraint binds): the trust region with one objective and a constraint.
+TEST(MetricsStudy, TheTrustRegionFollowsScbosRuleWithConstraints) {
+  Space space;
+  for (int i = 0; i < 8; ++i) space.add_float("x" + std::to_string(i), 0.0, 1.0);
+  Metrics m;
+  m.objectives = {{"f", Direction::kMinimize, std::nullopt}};
+  m.constraints = {{"sum", Bound::kAtMost, 3.0}};
+  StudyOptions o = fast(m, 4);
+  o.strategy = Strategy::kTrustRegion;
+  o.trust_region.n_candidates = 512;
+  o.trust_region.failure_tolerance = 2;
+  o.n_initial = 6;
+  Study study(space, o);
+  const auto evaluate = [](const Params& p) {
+    double f = 0.0, sum = 0.0;
+    for (const auto& [name, v] : p) {
+      const double x = std::get<double>(v);
+      f += (x - 0.7) * (x - 0.7);
+      sum += x;
+    }
+    return MetricValues{{"f", f}, {"sum", sum}};
+  };
+  // An infeasible start: every initial point has sum > 3 (the upper corner of the cube).
+  std::vector<double> violations;
+  for (int i = 0; i < 6; ++i) {
+    Params p;
+    for (int j = 0; j < 8; ++j) p["x" + std::to_string(j)] = 0.55 + 0.05 * ((i + j) % 5);
+    const MetricValues v = evaluate(p);
+    violations.push_back(v.at("sum") - 3.0);
+    study.add_trial(p, TrialState::kComplete, v);
+  }
+  const std::vector<Trial> first = study.ask(3);
+  const TrustRegionState* s = study.trust_region();
+  ASSERT_NE(s, nullptr);
+  // No feasible trial: the region is centred on the smallest violation and keeps it.
+  const auto least = std::min_element(violations.begin(), violations.end()) - violations.begin();
+  EXPECT_FALSE(s->best_value);
+  ASSERT_TRUE(s->best_violation);
+  EXPECT_NEAR(*s->best_violation, violations[static_cast<std::size_t>(least)], 1e-12);
+  EXPECT_EQ(s->center, space.encode(study.trial(least).params));
+  for (const Trial& t : first) {
+    EXPECT_TRUE(in_box(study.trust_region_box(), space.encode(t.params)));
+    study.tell(t.id, evaluate(t.params));
+  }
+  // The search reaches the feasible region and then improves inside it; every batch stays in
+  // its box, never repeats a point and never exceeds q.
+  std::set<std::vector<double>> seen;
+  for (int round = 0; round < 12; ++round) {
+    const std::vector<Trial> batch = study.ask(3);
+    ASSERT_EQ(batch.size(), 3u);
+    for (const Trial& t : batch) {
+      const Eigen::VectorXd u = space.encode(t.params);
+      EXPECT_TRUE(in_box(study.trust_region_box(), u));
+      EXPECT_TRUE(seen.insert(std::vector<double>(u.data(), u.data() + u.size())).second);
+      study.tell(t.id, evaluate(t.params));
+    }
+  }
+  const std::optional<Trial> best = study.best();
+  ASSERT_TRUE(best);  // a feasible trial was found
+  EXPECT_LE(best->values.at("sum"), 3.0);
+  study.ask();  // the region's update sees it
+  s = study.trust_region();
+  if (s->best_value) {  // (a region restarted just now has no reference yet)
+    EXPECT_FALSE(s->best_violation);
+    EXPECT_LE(*best->value, *s->best_value + 1e-12);
+  }
+  // The sphere's best feasible value is 8 (0.7 - 0.375)^2 = 0.845; the infeasible start's
+  // corner is far from it.
+  EXPECT_LT(*best->value, 1.2);
+}
+
+TEST(MetricsStudy, TheConstrainedTrustRegionSurvivesAStoredStudy) {
+  // Never feasible (c >= 1 > 0.5): the region's reference is a violation, and each ask
+  // rebuilds the study from the store, so it must survive there.
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  Metrics m;
+  m.objectives = {{"f", Direction::kMinimize, std::nullopt}};
+  m.constraints = {{"c", Bound::kAtMost, 0.5}};
+  StudyOptions o = fast(m, 2);
+  o.strategy = Strategy::kTrustRegion;
+  o.trust_region.n_candidates = 256;
+  o.n_initial = 4;
+  PersistentStudy study = PersistentStudy::create(storage, "scbo", unit_square(), o, {});
+  std::vector<double> told;
+  for (int i = 0; i < 10; ++i) {
+    const Trial t = study.ask(1).front();
+    const double x = std::get<double>(t.params.at("x")), y = std::get<double>(t.params.at("y"));
+    const double c = 1.0 + x + y;
+    study.tell(t.id, MetricValues{{"f", x}, {"c", c}});
+    told.push_back(c - 0.5);
+    if (i < 4) continue;  // the initial design: no region yet
+    const nlohmann::json state = nlohmann::json::parse(study.info().state_json);
+    ASSERT_TRUE(state.contains("trust_region")) << i;
+    const TrustRegionState s = trust_region_state_from_json(state["trust_region"].dump(), 2);
+    EXPECT_FALSE(s.best_value);
+    ASSERT_TRUE(s.best_violation) << i;
+    // The region's reference is the violation of one of its trials, and never below the
+    // least violation told so far.
+    EXPECT_NE(std::find(told.begin(), told.end(), *s.best_violation), told.end());
+    EXPECT_GE(*s.best_violation, *std::min_element(told.begin(), told.end()));
+  }
 }
 
 // ---------------------------------------------------------------- results

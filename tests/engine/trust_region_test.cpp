@@ -288,6 +288,12 @@ TEST(TrustRegion, StateRoundTripsThroughJson) {
   EXPECT_EQ(r.n_seen, 37);
   s.best_value.reset();
   EXPECT_FALSE(trust_region_state_from_json(trust_region_state_to_json(s)).best_value);
+  EXPECT_FALSE(trust_region_state_from_json(trust_region_state_to_json(s)).best_violation);
+  s.best_violation = 0.25;  // with constraints, before the region has a feasible trial
+  EXPECT_EQ(trust_region_state_from_json(trust_region_state_to_json(s)).best_violation, 0.25);
+  s.best_violation = -1.0;
+  EXPECT_THROW(trust_region_state_from_json(trust_region_state_to_json(s)), InvalidArgument);
+  s.best_violation.reset();
   EXPECT_THROW(trust_region_state_from_json(trust_region_state_to_json(s), 4), InvalidArgument);
   EXPECT_THROW(trust_region_state_from_json("{\"length\": 1}"), InvalidArgument);
   s.length = -1.0;
