@@ -8,7 +8,6 @@
 #include "numerics/sobol.hpp"
 
 namespace gpbo::cli {
-namespace {
 
 double median_of_last(std::vector<double> v, std::size_t k) {
   if (v.empty()) return 0.0;
@@ -17,8 +16,6 @@ double median_of_last(std::vector<double> v, std::size_t k) {
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
-
-}  // namespace
 
 FunctionRun run_on_function(const TestFunction& f, const std::string& method, int budget,
                             std::uint64_t seed, StudyOptions options, int q) {

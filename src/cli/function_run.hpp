@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "gpbo/study.hpp"
 #include "gpbo/test_functions.hpp"
@@ -26,5 +27,8 @@ struct FunctionRun {
 /// ask(q), evaluate, tell them all (the last round may be smaller).
 FunctionRun run_on_function(const TestFunction& f, const std::string& method, int budget,
                             std::uint64_t seed, StudyOptions options, int q = 1);
+
+/// The median of the last `k` entries of `v` (0 when empty): the time per ask of a run.
+double median_of_last(std::vector<double> v, std::size_t k);
 
 }  // namespace gpbo::cli

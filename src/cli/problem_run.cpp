@@ -7,19 +7,12 @@
 #include <vector>
 
 #include "acquisition/pareto.hpp"
+#include "cli/function_run.hpp"
 #include "gpbo/error.hpp"
 #include "numerics/sobol.hpp"
 
 namespace gpbo::cli {
 namespace {
-
-double median_of_last(std::vector<double> v, std::size_t k) {
-  if (v.empty()) return 0.0;
-  v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(std::min(k, v.size())));
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /// The hypervolume (several objectives) or the best value (one) of the feasible evaluations.
 double result_of(const TestProblem& p, const std::vector<MetricValues>& evaluations,

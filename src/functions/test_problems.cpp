@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "common/text.hpp"
+#include "functions/box_space.hpp"
 #include "gpbo/error.hpp"
 
 namespace gpbo {
@@ -219,24 +220,10 @@ MetricValues TestProblem::operator()(const Eigen::Ref<const Eigen::VectorXd>& x)
   return {};  // unreachable: every Kind is handled above
 }
 
-Space TestProblem::space() const {
-  Space s;
-  for (int i = 0; i < dim(); ++i) s.add_float("x" + std::to_string(i), lower_[i], upper_[i]);
-  return s;
-}
+Space TestProblem::space() const { return box_space(lower_, upper_); }
 
 Eigen::VectorXd TestProblem::to_vector(const Params& p) const {
-  Eigen::VectorXd x(dim());
-  for (int i = 0; i < dim(); ++i) {
-    const std::string key = "x" + std::to_string(i);
-    const auto it = p.find(key);
-    const double* v = it == p.end() ? nullptr : std::get_if<double>(&it->second);
-    if (v == nullptr)
-      throw InvalidArgument("test problem '" + name_ + "': point lacks float parameter '" + key +
-                            "'");
-    x[i] = *v;
-  }
-  return x;
+  return box_point(p, dim(), "test problem '" + name_ + "'");
 }
 
 }  // namespace gpbo
