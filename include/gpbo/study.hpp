@@ -237,6 +237,15 @@ class Study {
 /// warper, Song et al. 2024, "The Vizier Gaussian Process Bandit Algorithm").
 Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, double strength);
 
+/// The power of two e that the models divide observed values by, so that any finite double
+/// can be told: 0 (values kept as they are) while max |y| lies in [2^-400, 2^400], else
+/// ilogb(max |y|), which brings the largest to [1, 2) exactly (a power of two loses no digit),
+/// where squares, sums and deviations cannot overflow (values near 1e300 or 1.7e308 once
+/// broke every later fit).
+int value_exponent(const Eigen::VectorXd& y);
+/// y / 2^value_exponent(y).
+Eigen::VectorXd to_safe_magnitude(const Eigen::VectorXd& y);
+
 /// Default initial-design size for an encoded dimension d.
 int default_initial_design_size(int d);
 

@@ -55,7 +55,7 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
       const double v = *trials_[done[j]].value;
       all(static_cast<Eigen::Index>(j)) = maximize ? v : -v;
     }
-    all = warp_outputs(all, options_.output_warping, options_.warp_strength);
+    all = warp_outputs(to_safe_magnitude(all), options_.output_warping, options_.warp_strength);
     warped.assign(trials_.size(), 0.0);
     for (std::size_t j = 0; j < done.size(); ++j)
       warped[done[j]] = all(static_cast<Eigen::Index>(j));
@@ -78,7 +78,9 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
     const double v = *trials_[done[j]].value;
     (*y)(j) = warp_all ? warped[done[j]] : maximize ? v : -v;
   }
-  if (!warp_all) *y = warp_outputs(*y, options_.output_warping, options_.warp_strength);
+  if (!warp_all) {
+    *y = warp_outputs(to_safe_magnitude(*y), options_.output_warping, options_.warp_strength);
+  }
   return done;
 }
 

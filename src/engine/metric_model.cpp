@@ -45,9 +45,13 @@ struct MetricModel::Metric {
   std::unique_ptr<PosteriorFactor> factor;
   std::optional<GpHyperparameters> hyper;
   bool fixed = false;
+  /// The values are modelled divided by 2^exponent (value_exponent: any finite double).
+  int exponent = 0;
 
   /// A raw value in the model's space (an unwarped metric: the map is linear).
-  double to_model(double raw) const { return (sign * raw - gp->y_mean()) / gp->y_scale(); }
+  double to_model(double raw) const {
+    return (sign * std::ldexp(raw, -exponent) - gp->y_mean()) / gp->y_scale();
+  }
 };
 
 MetricModel::MetricModel(const StudyOptions& options) : options_(options) {
@@ -120,6 +124,8 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
     for (Eigen::Index i = 0; i < n; ++i) {
       y(i) = m.sign * trials[static_cast<std::size_t>(i)]->values.at(m.name);
     }
+    m.exponent = value_exponent(y);
+    y = to_safe_magnitude(y);
     if (m.warped) y = warp_outputs(y, options_.output_warping, options_.warp_strength);
     if (m.fixed && m.hyper && m.hyper->lengthscales.size() == X.cols()) {
       m.gp->condition(X, y, *m.hyper);

@@ -9,6 +9,20 @@
 
 namespace gpbo {
 
+int value_exponent(const Eigen::VectorXd& y) {
+  if (y.size() == 0) return 0;
+  const double m = y.cwiseAbs().maxCoeff();
+  if (!(m > 0.0) || !std::isfinite(m)) return 0;
+  if (m >= std::ldexp(1.0, -400) && m <= std::ldexp(1.0, 400)) return 0;
+  return std::ilogb(m);
+}
+
+Eigen::VectorXd to_safe_magnitude(const Eigen::VectorXd& y) {
+  const int e = value_exponent(y);
+  if (e == 0) return y;
+  return y.unaryExpr([e](double v) { return std::ldexp(v, -e); });
+}
+
 Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, double strength) {
   const Eigen::Index n = y.size();
   const double hi = y.maxCoeff(), lo = y.minCoeff();

@@ -45,12 +45,26 @@ GaussianProcess::GaussianProcess(GaussianProcess&&) noexcept = default;
 GaussianProcess& GaussianProcess::operator=(GaussianProcess&&) noexcept = default;
 
 void GaussianProcess::standardize(const Eigen::VectorXd& y) {
-  y_mean_ = y.mean();
-  const double var = y.size() > 1 ? (y.array() - y_mean_).square().sum() / (y.size() - 1) : 0.0;
-  // Constant y (or one point): keep the unit scale rather than divide by zero.
-  y_scale_ = var > 0.0 && std::isfinite(var) ? std::sqrt(var) : 1.0;
-  if (y_scale_ < 1e-300 * std::max(1.0, std::abs(y_mean_))) y_scale_ = 1.0;
-  y_std_ = (y.array() - y_mean_) / y_scale_;
+  // In units of a power of two near max |y|, so that no sum or square overflows for any finite
+  // y (values near 1e300 once made the variance infinite and every fit fail).
+  const double big = y.cwiseAbs().maxCoeff();
+  const int e = big > 0.0 ? std::ilogb(big) : 0;
+  const Eigen::ArrayXd z = y.array().unaryExpr([e](double v) { return std::ldexp(v, -e); });
+  const double mean = z.mean();
+  const double var = y.size() > 1 ? (z - mean).square().sum() / (y.size() - 1) : 0.0;
+  // Constant y (or one point, or differences at the rounding level of the mean): the unit
+  // scale rather than a division by (almost) zero.
+  double sd = std::sqrt(var);
+  const bool constant = !(sd > 64 * std::numeric_limits<double>::epsilon() * std::abs(mean)) ||
+                        !(sd > std::ldexp(1.0, -900));
+  y_mean_ = std::ldexp(mean, e);
+  if (constant) {
+    y_scale_ = 1.0;
+    y_std_ = Eigen::VectorXd::Zero(y.size());
+    return;
+  }
+  y_scale_ = std::min(std::ldexp(sd, e), std::numeric_limits<double>::max());
+  y_std_ = ((z - mean) / sd).matrix();
 }
 
 void GaussianProcess::condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,

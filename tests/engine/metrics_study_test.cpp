@@ -136,6 +136,25 @@ TEST(MetricsStudy, OptionsThatDoNotGoWithMetricsAreRefused) {
   EXPECT_NO_THROW(set_direction(&d, Direction::kMaximize));
 }
 
+TEST(MetricsStudy, AnyFiniteMetricValueIsModelled) {
+  // Values near the ends of the double range in objectives and in a constraint: the study
+  // keeps suggesting from its model (each metric is modelled divided by a power of two).
+  Study study(unit_square(), fast(two_objectives_one_constraint()));
+  for (int i = 0; i < 10; ++i) {
+    const Trial& t = study.ask();
+    study.tell(t.id, MetricValues{{"f1", i % 2 ? 1e300 : 1.0 + i},
+                                  {"f2", i % 3 ? -1.7e308 : 2.0 * i},
+                                  {"c", i % 4 ? 0.5 : 1e300}});
+  }
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<Trial> batch = study.ask(2);
+    ASSERT_EQ(batch.size(), 2u);
+    EXPECT_EQ(batch[0].source, "model");
+    for (const Trial& t : batch) study.tell(t.id, evaluate(t.params));
+  }
+  EXPECT_FALSE(study.pareto().trials.empty());
+}
+
 // ---------------------------------------------------------------- SCBO
 
 /// A sphere in 8 dimensions around 0.7, feasible where sum(x) <= 3 (the optimum's sum is 5.6,

@@ -355,6 +355,34 @@ TEST(StudyTest, TellSameValueTwiceIsANoOpAndADifferentValueIsAConflict) {
   EXPECT_EQ(*study.trial(id).value, 1.5);
 }
 
+TEST(StudyTest, AnyFiniteValueIsToldAndModelled) {
+  // Issue 14's repro: a few values near the ends of the double range (1e300, +-1.7e308, mixed
+  // signs, subnormals) once made every later ask fail; each must be accepted and the study
+  // must keep suggesting from its model, in both directions.
+  const TestFunction f = TestFunction::make("branin");
+  const std::vector<std::vector<double>> cases = {
+      {1e300}, {1, 1e300}, {1, 1.7e308}, {1, -1.7e308}, {1e300, -1e300}, {5e-324, 1}, {5e-324}};
+  for (Direction direction : {Direction::kMinimize, Direction::kMaximize}) {
+    for (const std::vector<double>& values : cases) {
+      StudyOptions o;
+      o.direction = direction;
+      o.n_initial = 5;
+      Study study(f.space(), o);
+      for (int i = 0; i < 8; ++i) {
+        const Trial& t = study.ask();
+        study.tell(t.id, values[static_cast<std::size_t>(i) % values.size()]);
+      }
+      for (int i = 0; i < 3; ++i) {
+        const std::vector<Trial> batch = study.ask(2);
+        ASSERT_EQ(batch.size(), 2u);
+        EXPECT_EQ(batch[0].source, "model");
+        for (const Trial& t : batch) study.tell(t.id, f(f.to_vector(t.params)));
+      }
+      EXPECT_TRUE(study.best());
+    }
+  }
+}
+
 TEST(StudyTest, NonFiniteValuesAreRefusedAndFailedTrialsLetTheStudyGoOn) {
   // One tell semantics with PersistentStudy (and the CLI, the server, the C API): a non-finite
   // value is InvalidArgument and changes nothing; a trial without a value is told as FAILED.

@@ -710,6 +710,34 @@ void run_fit_scale_invariance(const Device& device) {
 }
 
 TEST(GpFit, ScaledYIsInvariantCpu) { run_fit_scale_invariance(Device::cpu()); }
+
+TEST(GpFit, AnyFiniteYIsStandardizedWithoutOverflow) {
+  // Values near the ends of the double range once made the variance infinite (or the mean's
+  // rounding error enormous) and every fit fail.
+  std::mt19937_64 rng(8);
+  const MatrixXd X = random_unit(rng, 12, 2);
+  const VectorXd y = smooth_values(X);
+  GaussianProcess ref(GpOptions{}, Device::cpu());
+  ref.fit(X, y, 1);
+  for (double scale : {1e300, 1e-300, 1e307}) {
+    GaussianProcess gp(GpOptions{}, Device::cpu());
+    ASSERT_NO_THROW(gp.fit(X, scale * y, 1)) << scale;
+    EXPECT_NEAR(gp.hyperparameters().outputscale, ref.hyperparameters().outputscale,
+                1e-6 * ref.hyperparameters().outputscale)
+        << scale;
+    const gpbo::Prediction p = gp.predict(X.topRows(3));
+    expect_finite(p);
+  }
+  // Constant values, however large, and the widest spread a double holds.
+  for (const VectorXd& v :
+       {VectorXd(VectorXd::Constant(12, 1e300)), VectorXd(VectorXd::Constant(12, -1.7e308)),
+        VectorXd(VectorXd::LinSpaced(12, -1.0, 1.0) * 1.7e308),
+        VectorXd(VectorXd::LinSpaced(12, 0.0, 5e-324 * 11))}) {
+    GaussianProcess gp(GpOptions{}, Device::cpu());
+    ASSERT_NO_THROW(gp.fit(X, v, 1)) << v.transpose();
+    expect_finite(gp.predict(X.topRows(3)));
+  }
+}
 TEST(GpFit, ScaledYIsInvariantCuda) {
   if (gpbo::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
   run_fit_scale_invariance(Device::cuda(0));
