@@ -48,6 +48,11 @@ std::optional<Trial> best_trial(const StudyOptions& options, const std::vector<T
 ParetoFront pareto_front(const StudyOptions& options, const std::vector<Trial>& trials);
 
 /// A single-process study. Not thread-safe: one caller at a time.
+/// The largest q of one ask, at every front door (a server's --max-batch may lower it): a
+/// batch of q points costs O(q) fits of fantasies or q Thompson draws, and a runaway q (a
+/// typo's 100000) would hold a study for minutes.
+constexpr int kMaxAskBatch = 10000;
+
 class Study {
  public:
   /// Throws InvalidArgument for an empty space or bad options, BackendUnavailable for a device
@@ -65,7 +70,7 @@ class Study {
   /// conditioned on, and no suggested point repeats a trial or another point of the batch
   /// (enqueued points are returned as given, even when they repeat one: a re-evaluation). Returns
   /// fewer than q trials when fewer distinct points are left; throws Conflict when none is left,
-  /// and InvalidArgument for q < 1.
+  /// and InvalidArgument for q outside 1..kMaxAskBatch.
   std::vector<Trial> ask(int q);
   /// Completes a running trial with a finite value and returns it. A non-finite value is refused
   /// (InvalidArgument, nothing changes): report a trial that produced no value with

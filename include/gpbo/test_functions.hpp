@@ -11,6 +11,9 @@
 namespace gpbo {
 
 /// A test function on a box, with its known minimum value and one minimizer.
+/// The largest dimension of a scalable test function (the trust region's range reaches 500).
+constexpr int kMaxTestDim = 1000;
+
 class TestFunction {
  public:
   /// Builds a function by name (case-insensitive): branin, hartmann3, hartmann6, ackley, levy,

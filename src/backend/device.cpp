@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <string>
 
 #include "backend/cuda_entry.hpp"
@@ -17,7 +18,12 @@ std::shared_ptr<spdlog::logger> logger() {
   // Library logs go to stderr so that a CLI's --json stdout stays machine-readable.
   static auto log = [] {
     auto l = spdlog::get("gpbo");
-    return l ? l : spdlog::stderr_logger_mt("gpbo");
+    if (!l) l = spdlog::stderr_logger_mt("gpbo");
+    // GPBO_LOG_LEVEL=debug (trace, info, warn, ...) shows more; the default is info.
+    if (const char* level = std::getenv("GPBO_LOG_LEVEL")) {
+      l->set_level(spdlog::level::from_str(level));
+    }
+    return l;
   }();
   return log;
 }
@@ -76,9 +82,11 @@ Device resolve_device(const Device& requested) {
   static bool logged = false;  // one line per process, not one per study
   if (!logged) {
     logged = true;
-    logger()->info("device auto -> {} ({} CUDA device(s) visible{})", chosen.to_string(),
-                   cuda_device_count(),
-                   detail::cuda_backend_built() ? "" : ", CUDA backend not built");
+    // Debug, not info: a CLI command's stderr is its error line alone (GPBO_LOG_LEVEL=debug
+    // shows it).
+    logger()->debug("device auto -> {} ({} CUDA device(s) visible{})", chosen.to_string(),
+                    cuda_device_count(),
+                    detail::cuda_backend_built() ? "" : ", CUDA backend not built");
   }
   return chosen;
 }

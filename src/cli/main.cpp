@@ -4,6 +4,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/store_commands.hpp"
+#include "gpbo/study.hpp"
+#include "gpbo/test_functions.hpp"
 
 int main(int argc, char** argv) {
   using namespace gpbo::cli;
@@ -23,12 +25,12 @@ int main(int argc, char** argv) {
                    "constrained-hartmann6, gramacy)")
       ->excludes(function);
   optimize->add_option("--dim,-d", opt.dim, "Dimension of a scalable function (0: default)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, gpbo::kMaxTestDim));
   optimize->add_option("--budget,-n", opt.budget, "Evaluations (0: the benchmark budget)")
       ->check(CLI::NonNegativeNumber);
   optimize->add_option("--seed,-s", opt.seed, "Random seed");
   optimize->add_option("--batch,-q", opt.batch, "Evaluations per round (ask q, tell q)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, gpbo::kMaxAskBatch));
   optimize->add_flag("--json", opt.json, "Print one JSON object");
   opt.engine.add_to(*optimize, is_engine_option);
 
@@ -49,9 +51,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--budget", bench.budget, "Override every budget (0: protocol)")
       ->check(CLI::NonNegativeNumber);
   bench_cmd->add_option("--dim,-d", bench.dim, "Dimension of the scalable functions (0: default)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, gpbo::kMaxTestDim));
   bench_cmd->add_option("--batch,-q", bench.batch, "Evaluations per round")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, gpbo::kMaxAskBatch));
   bench_cmd->add_option("--jsonl", bench.jsonl, "Write one JSON object per run to this file");
   bench.engine.add_to(*bench_cmd, is_engine_option);
 

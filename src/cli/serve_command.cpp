@@ -112,7 +112,7 @@ std::function<int()> add_serve_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
       ->capture_default_str();
   serve->add_option("--max-batch", a->max_batch, "Largest q of one ask")
-      ->check(CLI::Range(1, 1 << 20))
+      ->check(CLI::Range(1, kMaxAskBatch))
       ->capture_default_str();
   serve->add_option("--threads", a->threads, "Threads serving connections")
       ->check(CLI::Range(1, 1024))

@@ -1,5 +1,7 @@
 #include "cli/store_commands.hpp"
 
+#include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -101,16 +103,17 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-/// Parses a whole string as a finite double: "1e-3" yes; "", "abc", "1.5x", "nan", "inf" no.
+/// Parses a whole string as a finite decimal double, as JSON writes numbers: "1e-3" and the
+/// subnormal "5e-324" yes; "", "abc", "1.5x", "nan", "inf", "1e400" and hex ("0x10") no.
 double parse_value(const std::string& text) {
-  std::size_t used = 0;
-  double v = 0.0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !std::isfinite(v)) {
+  const bool hex = text.find_first_of("xXpP") != std::string::npos;
+  char* end = nullptr;
+  errno = 0;
+  const double v = text.empty() || hex ? 0.0 : std::strtod(text.c_str(), &end);
+  // ERANGE with a finite result is an underflow to a subnormal or 0: a value all the same.
+  const bool used_all = !text.empty() && !hex && end == text.c_str() + text.size() &&
+                        !std::isspace(static_cast<unsigned char>(text.front()));
+  if (!used_all || !std::isfinite(v)) {
     throw InvalidArgument("--value '" + text +
                           "' is not a finite number (report a crash with --state fail)");
   }
@@ -288,7 +291,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
   create->add_flag("--skip-if-exists", a->skip_if_exists, "Succeed if the study already exists");
 
   CLI::App* ask = with_storage(app.add_subcommand("ask", "Suggest trials (RUNNING, leased)"), true);
-  ask->add_option("-q,--batch", a->q, "Number of trials")->check(CLI::PositiveNumber);
+  ask->add_option("-q,--batch", a->q, "Number of trials")->check(CLI::Range(1, kMaxAskBatch));
   ask->add_option("--worker-id", a->worker_id,
                   "Worker identity: a worker's running trial is returned again");
   format_flag(ask);
@@ -354,7 +357,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
   worker->add_option("--dim", a->dim, "Dimension of a scalable function")
       ->check(CLI::NonNegativeNumber);
   worker->add_option("-n,--trials", a->trials, "Trials to evaluate")->check(CLI::PositiveNumber);
-  worker->add_option("-q,--batch", a->q, "Trials per ask")->check(CLI::PositiveNumber);
+  worker->add_option("-q,--batch", a->q, "Trials per ask")->check(CLI::Range(1, kMaxAskBatch));
   worker->add_option("--worker-id", a->worker_id, "Worker identity");
 
   return [=]() -> int {

@@ -80,7 +80,10 @@ PersistentStudy::PersistentStudy(std::shared_ptr<Storage> storage, std::string n
 }
 
 std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
-  if (q < 1) throw InvalidArgument("ask: q must be >= 1, got " + std::to_string(q));
+  if (q < 1 || q > kMaxAskBatch) {
+    throw InvalidArgument("ask: q must be in 1.." + std::to_string(kMaxAskBatch) + ", got " +
+                          std::to_string(q));
+  }
   // The GP fit and the acquisition search take most of an ask. Plan them on a read snapshot,
   // outside the write lock, and commit only if no other worker wrote in between. After a lost
   // race, or when leases must be settled first, plan inside the write transaction (which

@@ -70,7 +70,10 @@ const Eigen::MatrixXd& Study::trust_region_box(std::size_t r) const {
 const Trial& Study::ask() { return trials_[static_cast<std::size_t>(ask(1).front().id)]; }
 
 std::vector<Trial> Study::ask(int q) {
-  if (q < 1) throw InvalidArgument("ask: q must be >= 1, got " + std::to_string(q));
+  if (q < 1 || q > kMaxAskBatch) {
+    throw InvalidArgument("ask: q must be in 1.." + std::to_string(kMaxAskBatch) + ", got " +
+                          std::to_string(q));
+  }
   const auto start = std::chrono::steady_clock::now();
   const std::size_t first = trials_.size();
   int remaining = q;

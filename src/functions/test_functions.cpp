@@ -109,7 +109,10 @@ std::vector<std::string> TestFunction::names() {
 TestFunction TestFunction::make(const std::string& name, int dim) {
   std::string key = to_lower(name);
   if (key == "styblinski_tang" || key == "styblinskitang") key = "styblinski-tang";
-  if (dim < 0) throw InvalidArgument("test function '" + name + "': dimension must be >= 0");
+  if (dim < 0 || dim > kMaxTestDim) {
+    throw InvalidArgument("test function '" + name + "': dimension must be in 0.." +
+                          std::to_string(kMaxTestDim) + ", got " + std::to_string(dim));
+  }
 
   TestFunction f;
   f.name_ = key;

@@ -251,7 +251,7 @@ Space Space::from_json(const std::string& text) {
   Json doc;
   try {
     doc = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // malformed, or a number past the double range (1e400)
     throw InvalidArgument(std::string("space JSON is malformed: ") + e.what());
   }
   const Json* list = &doc;

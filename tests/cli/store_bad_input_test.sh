@@ -143,7 +143,7 @@ expect 3 no "best with no complete trial" -- best --storage "$STORE" --study "$S
 expect 3 no "delete-study of an unknown study" -- delete-study --storage "$STORE" --study nope
 
 # ------------------------------------------------------------------------------ tell values
-for v in nan NaN inf -inf +inf infinity abc "" 1.5x 1e999; do
+for v in nan NaN inf -inf +inf infinity abc "" 1.5x 1e999 0x10 0X1p3 " 1"; do
   expect 2 no "tell --value '$v'" -- \
     tell --storage "$STORE" --study "$STUDY" --trial "$TRIAL" --value "$v"
 done
@@ -155,6 +155,31 @@ expect 2 no "tell with neither --value nor --state" -- \
   tell --storage "$STORE" --study "$STUDY" --trial "$TRIAL"
 expect 2 no "tell --state with an unknown state" -- \
   tell --storage "$STORE" --study "$STUDY" --trial "$TRIAL" --state complete
+
+# -------------------------------------------------------------- bounds, sizes, one-line errors
+echo '{"params": [{"name": "x", "type": "float", "low": 0, "high": 1e400}]}' >"$tmp/big.json"
+expect 2 no "create-study with a bound past the double range (1e400)" -- \
+  create-study --storage "$STORE" --study s2 --space "$tmp/big.json"
+for q in 0 10001 -1; do
+  expect 2 no "ask -q $q (1..10000)" -- ask --storage "$STORE" --study "$STUDY" -q "$q"
+  cases=$((cases + 1))
+  if [[ ${#err} -gt 200 ]]; then fail "ask -q $q: a message of ${#err} characters: $err"; fi
+done
+expect 2 no "optimize --dim 100000 (0..1000)" -- optimize --function ackley --dim 100000
+# A successful command writes nothing on stderr (no log line before an error or a result), on a
+# study of its own (the last case checks that $STUDY is as set up).
+run create-study --storage "$STORE" --study quiet --space "$tmp/space.json"
+run ask --storage "$STORE" --study quiet
+cases=$((cases + 1))
+if [[ "$rc" != 0 || -n "$err" ]]; then fail "ask: exit $rc with stderr '$err' (expected 0, none)"; fi
+SUBNORMAL=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["trials"][0]["id"])' <<<"$out")
+# The smallest subnormal is a finite double like any other (the server took it; so must the CLI).
+expect 0 yes "tell --value 5e-324" -- \
+  tell --storage "$STORE" --study quiet --trial "$SUBNORMAL" --value 5e-324
+cases=$((cases + 1))
+if ! python3 -c 'import json,sys; assert json.load(sys.stdin)["value"] == 5e-324' <<<"$out"; then
+  fail "tell --value 5e-324 stored: $out"
+fi
 
 # ---------------------------------------------------------------------------------- enqueue
 while IFS= read -r p; do

@@ -172,7 +172,7 @@ TEST(BatchMethodTest, LastBatchMethodReportsWhatTheModelUsed) {
   }
 }
 
-TEST(BatchAskTest, NonPositiveQIsInvalid) {
+TEST(BatchAskTest, QOutsideOneToTheMaximumIsInvalid) {
   const TestFunction f = TestFunction::make("branin");
   Study study(f.space(), fast_options(BatchMethod::kAuto, 0));
   EXPECT_THROW(study.ask(0), InvalidArgument);
@@ -182,6 +182,7 @@ TEST(BatchAskTest, NonPositiveQIsInvalid) {
   const std::size_t n = study.trials().size();
   EXPECT_THROW(study.ask(0), InvalidArgument);
   EXPECT_THROW(study.ask(-1), InvalidArgument);
+  EXPECT_THROW(study.ask(kMaxAskBatch + 1), InvalidArgument);  // a typo's 100000 included
   EXPECT_EQ(study.trials().size(), n);
 }
 

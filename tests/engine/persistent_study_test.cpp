@@ -79,6 +79,7 @@ TEST(PersistentStudy, UnknownStudyAndTrial) {
   EXPECT_THROW(study.tell(0, 1.0), NotFound);
   EXPECT_THROW(make_study(storage, "s"), Conflict);
   EXPECT_THROW(study.ask(0), InvalidArgument);
+  EXPECT_THROW(study.ask(gpbo::kMaxAskBatch + 1), InvalidArgument);
 }
 
 TEST(PersistentStudy, WorkerGetsItsRunningTrialBack) {
