@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -376,6 +377,37 @@ struct HttpServer::Impl {
                r.html = api->report(req.matches[1]);
                return r;
              }));
+
+    // Before any body is read: cpp-httplib reads, and decompresses, a request body after this
+    // handler, so an encoded body is refused here (a 204 KB gzip body once became 200 MiB
+    // before any limit applied) and the token is checked here too (an unauthenticated client
+    // never gets its body read; the routes check it again).
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      std::string encoding = req.get_header_value("Content-Encoding");
+      for (char& c : encoding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (!encoding.empty() && encoding != "identity") {
+        res.status = 415;
+        res.set_content(dump(error_body("invalid_argument",
+                                        "encoded request bodies are not accepted (Content-"
+                                        "Encoding: " +
+                                            req.get_header_value("Content-Encoding") +
+                                            "); send the JSON as it is")),
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (req.path != "/v1/health" && !options.token.empty() &&
+          !bearer_matches(req.get_header_value("Authorization"), options.token)) {
+        res.status = 401;
+        res.set_header("WWW-Authenticate", "Bearer");
+        res.set_content(dump(error_body("unauthorized",
+                                        req.has_header("Authorization")
+                                            ? "wrong bearer token"
+                                            : "this server needs 'Authorization: Bearer <token>'")),
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
 
     // Errors raised by httplib itself (no route, body too large, unreadable request) get the
     // same JSON form; replies of the routes above already have a body and are left alone.

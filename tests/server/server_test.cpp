@@ -3,7 +3,12 @@
 // was); the token check; the HTTP client's error mapping; the access-rule helpers.
 #include "server/server.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -169,6 +174,28 @@ Response request(int port, const std::string& method, const std::string& path,
   out.body = json::parse(r->body, nullptr, false);
   EXPECT_FALSE(out.body.is_discarded()) << method << " " << path << " sent: " << r->body;
   return out;
+}
+
+/// Sends `head` on a raw connection and returns the status line of the reply, or "" when none
+/// comes within `seconds`.
+std::string raw_status_line(int port, const std::string& head, int seconds) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{seconds, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size())) {
+    char buf[512];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) reply.assign(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return reply.substr(0, reply.find("\r\n"));
 }
 
 std::string create_body(const std::string& name, int n_initial = 4) {
@@ -439,6 +466,25 @@ TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
   }
   EXPECT_EQ(s.snapshot(), before);
   EXPECT_EQ(request(p, "POST", "/v1/studies/demo/ask", "{}", good).status, 200);
+
+  // Refused before the body is read: an unauthenticated body larger than the server's limit is
+  // a 401 (not a 413), and an encoded body is a 415 even with the token (cpp-httplib would
+  // decompress it before any limit: a gzip bomb).
+  // Headers that announce 100 MB and no body: a server that read the body first would wait
+  // for it (10 s, then 400); this one answers at once.
+  EXPECT_EQ(raw_status_line(p,
+                            "POST /v1/studies/demo/ask HTTP/1.1\r\nHost: x\r\n"
+                            "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n",
+                            3),
+            "HTTP/1.1 401 Unauthorized");
+  httplib::Headers gzip = good;
+  gzip.emplace("Content-Encoding", "gzip");
+  const Response encoded = request(p, "POST", "/v1/studies/demo/ask", "not really gzip", gzip);
+  EXPECT_EQ(encoded.status, 415);
+  EXPECT_EQ(encoded.body["error"]["code"], "invalid_argument");
+  gzip.erase("Content-Encoding");
+  gzip.emplace("Content-Encoding", "Identity");
+  EXPECT_EQ(request(p, "POST", "/v1/studies/demo/ask", "{}", gzip).status, 200);
 
   // The client sends the token; without it every call is refused (exit 2 in the CLI).
   Client with(s.url(), "correct horse battery staple");
