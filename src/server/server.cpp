@@ -395,6 +395,17 @@ struct HttpServer::Impl {
                         "application/json");
         return httplib::Server::HandlerResponse::Handled;
       }
+      // A POST or PUT without Content-Length or chunked encoding: cpp-httplib would read its
+      // body until the connection's read timeout (10 s). An empty body is Content-Length: 0.
+      if ((req.method == "POST" || req.method == "PUT") && !req.has_header("Content-Length") &&
+          !req.has_header("Transfer-Encoding")) {
+        res.status = 411;
+        res.set_content(dump(error_body("invalid_argument",
+                                        "a request body needs Content-Length (0 for an empty "
+                                        "body) or chunked Transfer-Encoding")),
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }
       if (req.path != "/v1/health" && !options.token.empty() &&
           !bearer_matches(req.get_header_value("Authorization"), options.token)) {
         res.status = 401;

@@ -477,6 +477,18 @@ TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
                             "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n",
                             3),
             "HTTP/1.1 401 Unauthorized");
+  // A POST with no Content-Length and no body: refused at once (411), not after the 10 s read
+  // timeout; with Content-Length: 0 an empty ask body is q = 1.
+  EXPECT_EQ(raw_status_line(p,
+                            "POST /v1/studies/demo/ask HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                            "Bearer correct horse battery staple\r\n\r\n",
+                            3),
+            "HTTP/1.1 411 Length Required");
+  EXPECT_EQ(raw_status_line(p,
+                            "POST /v1/studies/demo/ask HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                            "Bearer correct horse battery staple\r\nContent-Length: 0\r\n\r\n",
+                            10),
+            "HTTP/1.1 200 OK");
   httplib::Headers gzip = good;
   gzip.emplace("Content-Encoding", "gzip");
   const Response encoded = request(p, "POST", "/v1/studies/demo/ask", "not really gzip", gzip);
