@@ -174,6 +174,9 @@ class Study {
   /// max_points nearest the centre (a local model). Returns the indices of the trials used.
   std::vector<Eigen::Index> training_data(Eigen::MatrixXd* X, Eigen::VectorXd* y,
                                           const Eigen::VectorXd* center) const;
+  /// A trust region's local data: of `rows` (trial indices, ascending), keeps the
+  /// trust_region.max_points nearest `center` when there are more, in ascending order.
+  void keep_nearest(std::vector<Eigen::Index>* rows, const Eigen::VectorXd& center) const;
   /// Fits (or, with fixed hyperparameters, conditions) the GP on X, y; returns a copy of its
   /// factor.
   std::unique_ptr<PosteriorFactor> fit_and_condition(const Eigen::MatrixXd& X,

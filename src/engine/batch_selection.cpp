@@ -60,17 +60,7 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
     for (std::size_t j = 0; j < done.size(); ++j)
       warped[done[j]] = all(static_cast<Eigen::Index>(j));
   }
-  const int max_points = options_.trust_region.max_points;
-  if (center && max_points > 0 && static_cast<int>(done.size()) > max_points) {
-    // A local model: the trials nearest the centre (the region's own data among them) decide
-    // what happens inside the region, and the fit stays O(max_points^3) however long the study.
-    std::vector<double> dist(trials_.size());
-    for (Eigen::Index i : done) dist[i] = (encoded_[i] - *center).squaredNorm();
-    std::nth_element(done.begin(), done.begin() + max_points, done.end(),
-                     [&](Eigen::Index a, Eigen::Index b) { return dist[a] < dist[b]; });
-    done.resize(static_cast<std::size_t>(max_points));
-    std::sort(done.begin(), done.end());
-  }
+  if (center) keep_nearest(&done, *center);
   X->resize(static_cast<Eigen::Index>(done.size()), space_.encoded_dim());
   y->resize(static_cast<Eigen::Index>(done.size()));  // internally maximized
   for (std::size_t j = 0; j < done.size(); ++j) {
@@ -82,6 +72,19 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
     *y = warp_outputs(to_safe_magnitude(*y), options_.output_warping, options_.warp_strength);
   }
   return done;
+}
+
+void Study::keep_nearest(std::vector<Eigen::Index>* rows, const Eigen::VectorXd& center) const {
+  const int max_points = options_.trust_region.max_points;
+  if (max_points <= 0 || static_cast<int>(rows->size()) <= max_points) return;
+  // A local model: the trials nearest the centre (the region's own data among them) decide what
+  // happens inside the region, and the fit stays O(max_points^3) however long the study.
+  std::vector<double> dist(trials_.size());
+  for (Eigen::Index i : *rows) dist[i] = (encoded_[i] - center).squaredNorm();
+  std::nth_element(rows->begin(), rows->begin() + max_points, rows->end(),
+                   [&](Eigen::Index a, Eigen::Index b) { return dist[a] < dist[b]; });
+  rows->resize(static_cast<std::size_t>(max_points));
+  std::sort(rows->begin(), rows->end());
 }
 
 std::unique_ptr<PosteriorFactor> Study::fit_and_condition(const Eigen::MatrixXd& X,

@@ -162,16 +162,7 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
   // Several objectives: the reference point, once per fit, in the model's space.
   if (objective_.size() > 1) {
     const Eigen::Index m = static_cast<Eigen::Index>(objective_.size());
-    std::vector<Eigen::Index> rows;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      if (observed_feasible_[static_cast<std::size_t>(i)]) rows.push_back(i);
-    }
-    Eigen::MatrixXd F(static_cast<Eigen::Index>(rows.size()), m);
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      for (Eigen::Index j = 0; j < m; ++j) {
-        F(static_cast<Eigen::Index>(r), j) = observed_(rows[r], objective_[j]);
-      }
-    }
+    const Eigen::MatrixXd F = front_points(false);
     const Eigen::VectorXd inferred =
         F.rows() > 0 ? front_reference_point(F) : Eigen::VectorXd::Zero(m);
     reference_.resize(m);
@@ -184,27 +175,35 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
   update_front();
 }
 
+Eigen::MatrixXd MetricModel::front_points(bool with_pending,
+                                          std::vector<Eigen::Index>* rows) const {
+  const Eigen::Index m = static_cast<Eigen::Index>(objective_.size());
+  std::vector<Eigen::Index> feasible;
+  for (Eigen::Index i = 0; i < observed_.rows(); ++i) {
+    if (observed_feasible_[static_cast<std::size_t>(i)]) feasible.push_back(i);
+  }
+  const Eigen::Index n_obs = static_cast<Eigen::Index>(feasible.size());
+  Eigen::MatrixXd F(n_obs + (with_pending ? pending_.rows() : 0), m);
+  for (Eigen::Index r = 0; r < n_obs; ++r) {
+    for (Eigen::Index j = 0; j < m; ++j) {
+      F(r, j) = observed_(feasible[static_cast<std::size_t>(r)], objective_[j]);
+    }
+  }
+  if (with_pending) F.bottomRows(pending_.rows()) = pending_;
+  if (rows) *rows = std::move(feasible);
+  return F;
+}
+
 void MetricModel::update_front() {
   ehvi_.reset();
-  const Eigen::Index m = static_cast<Eigen::Index>(objective_.size());
-  std::vector<Eigen::VectorXd> points;
-  for (Eigen::Index i = 0; i < observed_.rows(); ++i) {
-    if (!observed_feasible_[static_cast<std::size_t>(i)]) continue;
-    Eigen::VectorXd y(m);
-    for (Eigen::Index j = 0; j < m; ++j) y(j) = observed_(i, objective_[j]);
-    points.push_back(y);
-  }
-  for (Eigen::Index i = 0; i < pending_.rows(); ++i) points.push_back(pending_.row(i).transpose());
-  has_feasible_ = !points.empty();
+  const Eigen::MatrixXd F = front_points(true);
+  has_feasible_ = F.rows() > 0;
   if (!has_feasible_) return;
-  if (m == 1) {
-    best_f_ = -std::numeric_limits<double>::infinity();
-    for (const Eigen::VectorXd& y : points) best_f_ = std::max(best_f_, y(0));
+  if (F.cols() == 1) {
+    best_f_ = F.col(0).maxCoeff();
     return;
   }
-  if (static_cast<std::size_t>(m) > kMaxHypervolumeObjectives) return;
-  Eigen::MatrixXd F(static_cast<Eigen::Index>(points.size()), m);
-  for (std::size_t r = 0; r < points.size(); ++r) F.row(static_cast<Eigen::Index>(r)) = points[r];
+  if (static_cast<std::size_t>(F.cols()) > kMaxHypervolumeObjectives) return;
   boxes_ = non_dominated_boxes(F, reference_);
   ehvi_ = std::make_unique<LogEhvi>(boxes_);
 }
@@ -318,17 +317,8 @@ std::vector<Eigen::Index> MetricModel::thompson(const Eigen::MatrixXd& C, int q,
   for (std::size_t k = 0; k < M; ++k) {
     draws[k] = draw_joint_posterior(metrics_[k]->gp->backend(), *metrics_[k]->factor, C, q, rng);
   }
-  // The front the picks extend (several objectives), and the objectives' spread for the
-  // scalarizations.
-  std::vector<Eigen::VectorXd> front;
-  for (Eigen::Index i = 0; i < observed_.rows(); ++i) {
-    if (!observed_feasible_[static_cast<std::size_t>(i)]) continue;
-    Eigen::VectorXd y(static_cast<Eigen::Index>(m));
-    for (std::size_t j = 0; j < m; ++j)
-      y(static_cast<Eigen::Index>(j)) = observed_(i, objective_[j]);
-    front.push_back(y);
-  }
-  for (Eigen::Index i = 0; i < pending_.rows(); ++i) front.push_back(pending_.row(i).transpose());
+  // The front the picks extend (several objectives): each pick adds its draw.
+  Eigen::MatrixXd front = front_points(true);
   const bool by_hypervolume = m > 1 && m <= kMaxHypervolumeObjectives;
   const Eigen::Index mm = static_cast<Eigen::Index>(m);
   std::vector<Eigen::Index> picks;
@@ -372,16 +362,10 @@ std::vector<Eigen::Index> MetricModel::thompson(const Eigen::MatrixXd& C, int q,
       improves = true;
     } else if (by_hypervolume) {
       BoxDecomposition boxes;
-      if (!front.empty()) {
-        Eigen::MatrixXd F(static_cast<Eigen::Index>(front.size()), mm);
-        for (std::size_t r = 0; r < front.size(); ++r) {
-          F.row(static_cast<Eigen::Index>(r)) = front[r].transpose();
-        }
-        boxes = non_dominated_boxes(F, reference_);
-      }
+      if (front.rows() > 0) boxes = non_dominated_boxes(front, reference_);
       for (std::size_t r = 0; r < sampled.size(); ++r) {
-        score[r] = front.empty() ? (sampled[r] - reference_).cwiseMax(0.0).prod()
-                                 : hypervolume_improvement(boxes, sampled[r]);
+        score[r] = front.rows() == 0 ? (sampled[r] - reference_).cwiseMax(0.0).prod()
+                                     : hypervolume_improvement(boxes, sampled[r]);
         improves = improves || score[r] > 0.0;
       }
     }
@@ -398,7 +382,10 @@ std::vector<Eigen::Index> MetricModel::thompson(const Eigen::MatrixXd& C, int q,
     const Eigen::Index pick = feasible_rows[best];
     taken[static_cast<std::size_t>(pick)] = true;
     picks.push_back(pick);
-    if (m > 1) front.push_back(sampled[best]);
+    if (m > 1) {
+      front.conservativeResize(front.rows() + 1, Eigen::NoChange);
+      front.row(front.rows() - 1) = sampled[best].transpose();
+    }
   }
   return picks;
 }
@@ -411,16 +398,7 @@ std::vector<Eigen::Index> MetricModel::ranking() const {
   std::vector<bool> on_front(static_cast<std::size_t>(n), false);
   if (m > 1) {
     std::vector<Eigen::Index> rows;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      if (observed_feasible_[static_cast<std::size_t>(i)]) rows.push_back(i);
-    }
-    Eigen::MatrixXd F(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(m));
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      for (std::size_t j = 0; j < m; ++j) {
-        F(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j)) =
-            observed_(rows[r], objective_[j]);
-      }
-    }
+    const Eigen::MatrixXd F = front_points(false, &rows);
     for (Eigen::Index r : pareto_indices(F)) on_front[static_cast<std::size_t>(rows[r])] = true;
   }
   for (Eigen::Index i = 0; i < n; ++i) {

@@ -82,6 +82,10 @@ class MetricModel {
   struct Metric;
   /// Recomputes the incumbent or the front's boxes from the observed points and fantasies.
   void update_front();
+  /// The objective vectors (model space, one row each) of the feasible observed points, then,
+  /// with `with_pending`, of the fantasies believed feasible; `rows` receives the observed
+  /// points' row indices.
+  Eigen::MatrixXd front_points(bool with_pending, std::vector<Eigen::Index>* rows = nullptr) const;
 
   StudyOptions options_;
   std::vector<std::unique_ptr<Metric>> metrics_;  // in Metrics::names() order

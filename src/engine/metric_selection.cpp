@@ -47,25 +47,17 @@ Eigen::MatrixXd Study::running_inputs() const {
 }
 
 Eigen::MatrixXd Study::fit_metric_model(const Eigen::VectorXd* center) {
-  std::vector<std::size_t> rows;
+  std::vector<Eigen::Index> rows;
   for (std::size_t i = 0; i < trials_.size(); ++i) {
-    if (trials_[i].state == TrialState::kComplete) rows.push_back(i);
+    if (trials_[i].state == TrialState::kComplete) rows.push_back(static_cast<Eigen::Index>(i));
   }
-  const int max_points = options_.trust_region.max_points;
-  if (center && max_points > 0 && static_cast<int>(rows.size()) > max_points) {
-    // A local model: the trials nearest the centre, as for one objective.
-    std::vector<double> dist(trials_.size());
-    for (std::size_t i : rows) dist[i] = (encoded_[i] - *center).squaredNorm();
-    std::nth_element(rows.begin(), rows.begin() + max_points, rows.end(),
-                     [&](std::size_t a, std::size_t b) { return dist[a] < dist[b]; });
-    rows.resize(static_cast<std::size_t>(max_points));
-    std::sort(rows.begin(), rows.end());
-  }
+  if (center) keep_nearest(&rows, *center);
   std::vector<const Trial*> done;
   Eigen::MatrixXd X(static_cast<Eigen::Index>(rows.size()), space_.encoded_dim());
   for (std::size_t j = 0; j < rows.size(); ++j) {
-    done.push_back(&trials_[rows[j]]);
-    X.row(static_cast<Eigen::Index>(j)) = encoded_[rows[j]].transpose();
+    const std::size_t i = static_cast<std::size_t>(rows[j]);
+    done.push_back(&trials_[i]);
+    X.row(static_cast<Eigen::Index>(j)) = encoded_[i].transpose();
   }
   metric_model_->fit(X, done, rng_());
   return X;

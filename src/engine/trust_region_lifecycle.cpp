@@ -171,14 +171,13 @@ void Study::update_trust_region(std::size_t r, int failure_tolerance, std::int64
   const double v = !region_best || options_.metrics.constraints.empty()
                        ? 0.0
                        : violation(options_.metrics, region_best->values);
-  if (!region_best) {
-  } else if (s.best_violation) {
+  if (region_best && s.best_violation) {
     // No feasible trial in the region yet: a feasible one, or a violation smaller by the
     // margin, is a success.
     const double best = *s.best_violation;
     success = v < best - o.success_margin * best;
     improved = v < best;
-  } else if (v == 0.0) {
+  } else if (region_best && v == 0.0) {
     const double best = *s.best_value;
     const double margin = o.success_margin * std::abs(best);
     success = better(*region_best->value, maximize ? best + margin : best - margin);
