@@ -37,7 +37,27 @@ struct LogEntry {
   std::string worker_id;
   /// Event details as a JSON object (params, value, ...).
   std::string detail_json = "{}";
+  /// Who wrote the entry: the name of the request's token on `gpbo serve`, else "" (see
+  /// WriterScope).
+  std::string writer;
 };
+
+/// Names the writer of the log entries that this thread appends while the scope lives (`gpbo
+/// serve` opens one per request with the token's name). Scopes nest; the outer name comes back
+/// when an inner scope ends.
+class WriterScope {
+ public:
+  explicit WriterScope(std::string name);
+  ~WriterScope();
+  WriterScope(const WriterScope&) = delete;
+  WriterScope& operator=(const WriterScope&) = delete;
+
+ private:
+  std::string previous_;
+};
+
+/// The writer named by this thread's innermost WriterScope; "" outside any.
+const std::string& current_writer();
 
 /// A study's data seen from inside one transaction. Reads see the transaction's own writes.
 class StudyTransaction {

@@ -231,8 +231,8 @@ void PersistentStudy::enqueue(const Params& params) {
     const Params p = stored.space.canonical(params);  // validates before anything is written
     stored.state.queue.push_back({p, "enqueued"});
     tx.set_state_json(stored.state.dump());
-    tx.append_log(
-        LogEntry{now_seconds(), "enqueue", -1, "", json{{"params", params_to_json(p)}}.dump()});
+    tx.append_log(LogEntry{now_seconds(), "enqueue", -1, "",
+                           json{{"params", params_to_json(p)}}.dump(), current_writer()});
   });
 }
 

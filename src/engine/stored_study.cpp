@@ -15,7 +15,7 @@ StoredStudy StoredStudy::load(const StudyInfo& info) {
 }
 
 LogEntry log_entry(double now, const char* event, const Trial& t, const json& detail) {
-  return LogEntry{now, event, t.id, t.worker_id, detail.dump()};
+  return LogEntry{now, event, t.id, t.worker_id, detail.dump(), current_writer()};
 }
 
 void renew_lease(Trial* t, const PersistenceOptions& p, double now) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "codec/metrics_json.hpp"
 #include "common/clock.hpp"
@@ -21,6 +22,15 @@
 #include "storage/storage_common.hpp"
 
 namespace gpbo {
+
+namespace {
+thread_local std::string t_writer;
+}  // namespace
+
+WriterScope::WriterScope(std::string name) : previous_(std::exchange(t_writer, std::move(name))) {}
+WriterScope::~WriterScope() { t_writer = std::move(previous_); }
+const std::string& current_writer() { return t_writer; }
+
 namespace storage_detail {
 namespace {
 
