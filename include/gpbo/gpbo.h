@@ -244,6 +244,15 @@ int gpbo_study_report(gpbo_study* study, char** html_out);
  */
 int gpbo_study_trials(gpbo_study* study, char** trials_json_out);
 
+/**
+ * The ids of the complete trials that the last model-based ask left out of the model as
+ * outliers (the study option "robust": values the GP found implausible; they stay stored).
+ * On success *outliers_json_out is {"outliers": [id, ...]} (ascending), to be released with
+ * gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_outliers(gpbo_study* study, char** outliers_json_out);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -75,6 +75,9 @@ class PersistentStudy {
   /// The Pareto front of the feasible complete trials (pareto_front in gpbo/study.hpp).
   ParetoFront pareto();
   std::vector<Trial> trials();
+  /// The ids of the complete trials the last model-based ask left out as outliers
+  /// (StudyOptions::robust, Study::outliers()), ascending; kept in the study's state.
+  std::vector<std::int64_t> outliers();
   /// Trial `trial_id` (one row read); NotFound if there is none.
   Trial trial(std::int64_t trial_id);
   StudyInfo info();

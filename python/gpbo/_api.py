@@ -258,6 +258,11 @@ class Study:
     def pareto(self) -> ParetoFront:
         return _pareto(self._study.pareto())
 
+    def outliers(self) -> list[int]:
+        """Ids of the complete trials the last model fit left out as outliers (option
+        ``robust``): values the GP found implausible. They are kept, never deleted."""
+        return list(self._study.outliers())
+
     def trials(self) -> list[Trial]:
         return _trials(self._study.trials())
 
@@ -386,6 +391,11 @@ class StoredStudy:
 
     def pareto(self) -> ParetoFront:
         return _pareto(self._service.pareto(self.name))
+
+    def outliers(self) -> list[int]:
+        """Ids of the trials the last model-based ask left out as outliers (option ``robust``);
+        they are kept, never deleted."""
+        return list(self._service.outliers(self.name))
 
     def trials(self) -> list[Trial]:
         return _trials(self._service.trials(self.name))

@@ -166,6 +166,8 @@ NB_MODULE(_gpbo, m) {
                return text(gpbo::service::pareto_to_json(st.pareto(), st.options().metrics));
              });
            })
+      .def("outliers",
+           [](PyStudy& s) { return s.locked([](gpbo::Study& st) { return st.outliers(); }); })
       .def("reseed",
            [](PyStudy& s, std::uint64_t stream) {
              s.locked([&](gpbo::Study& st) {
@@ -338,6 +340,11 @@ NB_MODULE(_gpbo, m) {
              gpbo::study_options_from_json(s.api->get_study(study).options_json, &options,
                                            &persistence);
              return text(gpbo::service::pareto_to_json(s.api->pareto(study), options.metrics));
+           })
+      .def("outliers",
+           [](PyService& s, const std::string& study) {
+             Release release;
+             return s.api->outliers(study);
            })
       .def("tell_state",
            [](PyService& s, const std::string& study, std::int64_t id, const std::string& state,

@@ -204,6 +204,34 @@ def test_a_stored_study_with_workers_leases_and_a_log(tmp_path) -> None:
         gpbo.open_study("mysql://x", "s", SPACE)
 
 
+BOWL = {"params": [{"name": "a", "type": "float", "low": 0.0, "high": 1.0},
+                   {"name": "b", "type": "float", "low": 0.0, "high": 1.0}]}
+
+
+def _tell_bowl_with_one_outlier(study, corrupted: int = 12) -> None:
+    for i in range(20):
+        t = study.ask()
+        v = (t.params["a"] - 0.3) ** 2 + (t.params["b"] - 0.6) ** 2
+        study.tell(t, v - 1000.0 if i == corrupted else v)
+    study.ask()
+
+
+def test_outliers_are_left_out_and_listed_in_memory_and_in_a_store(tmp_path) -> None:
+    study = gpbo.Study(BOWL, seed=5, device="cpu")
+    assert study.options["robust"] == "auto"
+    _tell_bowl_with_one_outlier(study)
+    assert study.outliers() == [12]
+    assert study.trial(12).value < -999  # listed, never changed
+    plain = gpbo.Study(BOWL, seed=5, device="cpu", robust="off")
+    _tell_bowl_with_one_outlier(plain)
+    assert plain.outliers() == []
+    stored = gpbo.open_study(f"sqlite:///{tmp_path}/o.db", "o", BOWL, seed=5)
+    _tell_bowl_with_one_outlier(stored)
+    assert stored.outliers() == [12]
+    with pytest.raises(gpbo.InvalidArgument):
+        gpbo.Study(BOWL, robust="sometimes")
+
+
 SECTIONS = ("summary", "progress", "importance", "slices", "parallel", "provenance", "top")
 
 

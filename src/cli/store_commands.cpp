@@ -1,5 +1,6 @@
 #include "cli/store_commands.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -49,6 +50,7 @@ struct StoreArgs {
   std::string values;
   std::string state;
   bool skip_if_finished = false;
+  bool outliers = false;
   std::string params;
   std::string output;
   // import
@@ -326,6 +328,9 @@ std::function<int()> add_store_commands(CLI::App& app) {
   format_flag(pareto);
   CLI::App* trials = with_storage(app.add_subcommand("trials", "List a study's trials"), true);
   format_flag(trials);
+  trials->add_flag("--outliers", a->outliers,
+                   "Only the trials the model left out as outliers at the last ask (option "
+                   "robust)");
   CLI::App* exp = with_storage(app.add_subcommand("export", "Export trials as CSV or JSON"), true);
   exp->add_option("-f,--format", a->format, "csv or json")
       ->check(CLI::IsMember({"csv", "json"}))
@@ -479,7 +484,16 @@ std::function<int()> add_store_commands(CLI::App& app) {
       return kOk;
     }
     if (*trials) {
-      print_trials(api->trials(name), a->format);
+      std::vector<Trial> all = api->trials(name);
+      if (a->outliers) {
+        const std::vector<std::int64_t> ids = api->outliers(name);
+        all.erase(std::remove_if(all.begin(), all.end(),
+                                 [&](const Trial& t) {
+                                   return !std::binary_search(ids.begin(), ids.end(), t.id);
+                                 }),
+                  all.end());
+      }
+      print_trials(all, a->format);
       return kOk;
     }
     if (*import) {

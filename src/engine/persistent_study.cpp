@@ -289,6 +289,13 @@ std::optional<Trial> PersistentStudy::best() {
   return out;
 }
 
+std::vector<std::int64_t> PersistentStudy::outliers() {
+  std::vector<std::int64_t> out;
+  storage_->read(name_,
+                 [&](StudyTransaction& tx) { out = StoredStudy::load(tx.study()).state.outliers; });
+  return out;
+}
+
 ParetoFront PersistentStudy::pareto() {
   ParetoFront out;
   storage_->read(name_, [&](StudyTransaction& tx) {

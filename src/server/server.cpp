@@ -352,6 +352,10 @@ struct HttpServer::Impl {
                return Reply{200, service::pareto_to_json(api->pareto(name), options.metrics)};
              }));
 
+    http.Get(study + "/outliers", handler([this](const httplib::Request& req) {
+               return Reply{200, json{{"outliers", api->outliers(req.matches[1])}}};
+             }));
+
     http.Post(study + "/trials", handler([this](const httplib::Request& req) {
                 const json body = parse_body(req, false);
                 const Fields f(body, {"trials"});

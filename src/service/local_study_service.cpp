@@ -85,6 +85,10 @@ std::optional<Trial> LocalStudyService::best(const std::string& study) {
   return entry(study)->study.best();
 }
 
+std::vector<std::int64_t> LocalStudyService::outliers(const std::string& study) {
+  return entry(study)->study.outliers();
+}
+
 ParetoFront LocalStudyService::pareto(const std::string& study) {
   return entry(study)->study.pareto();
 }

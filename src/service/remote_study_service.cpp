@@ -240,6 +240,12 @@ ParetoFront RemoteStudyService::pareto(const std::string& study) {
                       pareto_from_json);
 }
 
+std::vector<std::int64_t> RemoteStudyService::outliers(const std::string& study) {
+  return impl_->parse(
+      impl_->call("GET", Impl::study_path(study) + "/outliers", nullptr),
+      [](const json& j) { return j.at("outliers").get<std::vector<std::int64_t>>(); });
+}
+
 std::vector<Trial> RemoteStudyService::trials(const std::string& study) {
   return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/trials", nullptr),
                       trials_from_json);

@@ -52,6 +52,9 @@ class StudyService {
   /// The Pareto front of the feasible complete trials (PersistentStudy::pareto).
   virtual ParetoFront pareto(const std::string& study) = 0;
   virtual std::vector<Trial> trials(const std::string& study) = 0;
+  /// The ids of the trials the last model-based ask left out as outliers
+  /// (PersistentStudy::outliers).
+  virtual std::vector<std::int64_t> outliers(const std::string& study) = 0;
   /// Trial `trial` of the study; NotFound if there is none.
   virtual Trial trial(const std::string& study, std::int64_t trial) = 0;
   /// The study's append-only log, oldest first.
@@ -88,6 +91,7 @@ class LocalStudyService final : public StudyService {
                                 const std::vector<Trial>& trials) override;
   std::optional<Trial> best(const std::string& study) override;
   ParetoFront pareto(const std::string& study) override;
+  std::vector<std::int64_t> outliers(const std::string& study) override;
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;

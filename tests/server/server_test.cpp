@@ -455,7 +455,8 @@ TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
                                    {"GET", "/v1/studies/demo/trials", ""},
                                    {"GET", "/v1/studies/demo/trials/0", ""},
                                    {"GET", "/v1/studies/demo/report", ""},
-                                   {"GET", "/v1/studies/demo/pareto", ""}};
+                                   {"GET", "/v1/studies/demo/pareto", ""},
+                                   {"GET", "/v1/studies/demo/outliers", ""}};
   for (const Call& c : calls) {
     for (const httplib::Headers& h : {httplib::Headers{}, wrong, basic}) {
       SCOPED_TRACE(std::string(c.method) + " " + c.path);
