@@ -231,8 +231,9 @@ void PersistentStudy::enqueue(const Params& params) {
     const Params p = stored.space.canonical(params);  // validates before anything is written
     stored.state.queue.push_back({p, "enqueued"});
     tx.set_state_json(stored.state.dump());
-    tx.append_log(LogEntry{now_seconds(), "enqueue", -1, "",
-                           json{{"params", params_to_json(p)}}.dump(), current_writer()});
+    Trial none;
+    none.id = -1;
+    tx.append_log(log_entry(now_seconds(), "enqueue", none, json{{"params", params_to_json(p)}}));
   });
 }
 
