@@ -318,4 +318,6 @@ StudyInfo PersistentStudy::info() {
 
 std::vector<LogEntry> PersistentStudy::log() { return storage_->log(name_); }
 
+VerifyReport PersistentStudy::verify() { return verify_study(*storage_, name_); }
+
 }  // namespace gpbo
