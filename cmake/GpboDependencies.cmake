@@ -7,7 +7,8 @@ find_package(spdlog REQUIRED)
 find_package(SQLite3 REQUIRED)
 # libpq, the PostgreSQL client library (libpq-dev), for postgresql:// stores.
 find_package(PostgreSQL REQUIRED)
-# OpenSSL's libcrypto (libssl-dev) for the SHA-256 digest of a report's trial data.
+# OpenSSL's libcrypto (libssl-dev) for SHA-256: the report's trial-data digest and the log's
+# hash chain.
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 # cpp-httplib for `gpbo serve` and its client. Debian's libcpp-httplib-dev ships a compiled

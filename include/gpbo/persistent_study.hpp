@@ -13,6 +13,7 @@
 #include "gpbo/storage.hpp"
 #include "gpbo/study.hpp"
 #include "gpbo/trial.hpp"
+#include "gpbo/verify.hpp"
 
 namespace gpbo {
 
@@ -82,6 +83,8 @@ class PersistentStudy {
   Trial trial(std::int64_t trial_id);
   StudyInfo info();
   std::vector<LogEntry> log();
+  /// Checks the log's hash chain and the trials against the log (gpbo/verify.hpp).
+  VerifyReport verify();
 
  private:
   /// Starts a background refit when the warm model finds one due.

@@ -408,8 +408,15 @@ class StoredStudy:
         return _written(self._service.report(self.name), path)
 
     def log(self) -> list[dict]:
-        """The append-only log: {"time", "event", "trial_id", "worker_id", "detail"} each."""
+        """The append-only log: {"time", "event", "trial_id", "worker_id", "detail", "writer",
+        "seq", "prev_hash", "hash"} each (a hash chain: see ``verify``)."""
         return json.loads(self._service.log(self.name))["log"]
+
+    def verify(self) -> dict:
+        """Checks the log's hash chain and the trials against the log: {"ok", "entries",
+        "trials", "head", "problem"}; "problem" is None when intact, else {"kind", "position",
+        "seq", "event", "trial_id", "field", "message"} of the first thing wrong."""
+        return json.loads(self._service.verify(self.name))
 
 
 def _create_or_open(service: Any, name: str, space, direction: str | None, seed: int | None,

@@ -397,8 +397,13 @@ NB_MODULE(_gpbo, m) {
              Release release;
              return s.api->report(study);
            })
-      .def("log", [](PyService& s, const std::string& study) {
+      .def("log",
+           [](PyService& s, const std::string& study) {
+             Release release;
+             return text(gpbo::service::log_to_json(s.api->log(study)));
+           })
+      .def("verify", [](PyService& s, const std::string& study) {
         Release release;
-        return text(gpbo::service::log_to_json(s.api->log(study)));
+        return text(gpbo::service::verify_report_to_json(s.api->verify(study)));
       });
 }

@@ -176,6 +176,28 @@ def test_threads_share_a_study_safely() -> None:
 
 # ---------------------------------------------------------------- stores and the server
 
+def test_a_stored_study_verifies_its_log_and_finds_an_edited_trial(tmp_path) -> None:
+    import sqlite3
+
+    path = tmp_path / "v.db"
+    study = gpbo.open_study(f"sqlite:///{path}", "s", SPACE, seed=1, n_initial=10)
+    for _ in range(4):
+        t = study.ask(worker_id="w")
+        study.tell(t, objective(t.params))
+    log = study.log()
+    assert [e["seq"] for e in log] == list(range(9))
+    assert all(e["prev_hash"] == p["hash"] for p, e in zip(log, log[1:]))
+    report = study.verify()
+    assert report["ok"] and report["problem"] is None
+    assert report["entries"] == 9 and report["trials"] == 4 and report["head"] == log[-1]["hash"]
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE trials SET value = 42.0 WHERE number = 2")
+    report = study.verify()
+    assert not report["ok"]
+    assert (report["problem"]["kind"], report["problem"]["trial_id"],
+            report["problem"]["field"]) == ("trial", 2, "value")
+
+
 def test_a_stored_study_with_workers_leases_and_a_log(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
     study = gpbo.open_study(url, "s", SPACE, seed=8, n_initial=3, lease_seconds=600)

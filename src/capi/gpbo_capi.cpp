@@ -247,6 +247,15 @@ int gpbo_study_log(gpbo_study* study, char** log_json_out) {
   });
 }
 
+int gpbo_study_verify(gpbo_study* study, char** report_json_out) {
+  if (report_json_out != nullptr) *report_json_out = nullptr;
+  return guard("gpbo_study_verify", [&] {
+    require(study, "study");
+    require(report_json_out, "report_json_out");
+    *report_json_out = copy_out(dump(gpbo::service::verify_report_to_json(study->study.verify())));
+  });
+}
+
 int gpbo_study_report(gpbo_study* study, char** html_out) {
   if (html_out != nullptr) *html_out = nullptr;
   return guard("gpbo_study_report", [&] {

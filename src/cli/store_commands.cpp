@@ -21,6 +21,7 @@
 #include "gpbo/error.hpp"
 #include "gpbo/test_functions.hpp"
 #include "gpbo/test_problems.hpp"
+#include "gpbo/verify.hpp"
 #include "service/remote_study_service.hpp"
 #include "service/study_json.hpp"
 #include "service/study_service.hpp"
@@ -53,6 +54,8 @@ struct StoreArgs {
   bool outliers = false;
   std::string params;
   std::string output;
+  // verify
+  std::string head;
   // import
   std::string input;
   std::string input_format;
@@ -348,6 +351,14 @@ std::function<int()> add_store_commands(CLI::App& app) {
   report->add_option("-o,--output", a->output, "File to write (default: stdout)");
   CLI::App* log = with_storage(
       app.add_subcommand("log", "A study's append-only log: every suggestion and result"), true);
+  CLI::App* verify = with_storage(
+      app.add_subcommand("verify",
+                         "Check the study's log (hash chain) and its trials against the log; exit "
+                         "7 when either was tampered with"),
+      true);
+  verify->add_option("--head", a->head,
+                     "A chain head kept earlier (an export's log_head.hash): it must still be in "
+                     "the log");
   CLI::App* studies = with_storage(app.add_subcommand("studies", "List the studies"), false);
   CLI::App* del = with_storage(app.add_subcommand("delete-study", "Delete a study"), true);
   CLI::App* worker = with_storage(
@@ -367,7 +378,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
 
   return [=]() -> int {
     if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *enqueue || *worker ||
-          *best || *pareto || *trials || *exp || *log || *import || *report)) {
+          *best || *pareto || *trials || *exp || *log || *import || *report || *verify)) {
       return -1;
     }
     const std::string& name = a->study;
@@ -539,6 +550,25 @@ std::function<int()> add_store_commands(CLI::App& app) {
       std::cout << json_text(service::log_to_json(api->log(name))) << "\n";
       return kOk;
     }
+    if (*verify) {
+      VerifyReport r = api->verify(name);
+      if (r.ok && !a->head.empty()) {
+        // A head kept elsewhere pins the log up to it: a rewrite or a truncation loses it.
+        const std::vector<LogEntry> log = api->log(name);
+        const bool found = std::any_of(log.begin(), log.end(),
+                                       [&](const LogEntry& e) { return e.hash == a->head; });
+        if (!found) {
+          r.ok = false;
+          r.kind = "head";
+          r.message = "the chain head " + a->head +
+                      " is not in the log: it was rewritten or cut short after that head";
+        }
+      }
+      std::cout << service::verify_report_to_json(r).dump() << "\n";
+      if (r.ok) return kOk;
+      std::cerr << "gpbo: verify: study '" << name << "': " << r.message << "\n";
+      return kNotIntact;
+    }
     if (*exp) {
       const std::vector<Trial> all = api->trials(name);
       std::ofstream file;
@@ -553,7 +583,12 @@ std::function<int()> add_store_commands(CLI::App& app) {
       } else {
         json arr = json::array();
         for (const Trial& t : all) arr.push_back(trial_to_json(t));
-        out << json{{"study", name}, {"trials", arr}}.dump() << "\n";
+        // The head of the log's hash chain when exported: kept with the file, it pins the log
+        // (gpbo verify --head). Read after the trials, so it covers them.
+        const std::vector<LogEntry> log = api->log(name);
+        const json head =
+            log.empty() ? json(nullptr) : json{{"seq", log.back().seq}, {"hash", log.back().hash}};
+        out << json{{"study", name}, {"trials", arr}, {"log_head", head}}.dump() << "\n";
       }
       return kOk;
     }

@@ -2,8 +2,6 @@
 // inline (CSS and SVG), escaped, and bounded in size however many trials the study has.
 #include "gpbo/report.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -16,6 +14,7 @@
 
 #include "codec/options_codec.hpp"
 #include "common/json_text.hpp"
+#include "common/sha256.hpp"
 #include "engine/stored_study.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/persistent_study.hpp"
@@ -718,18 +717,7 @@ std::string trial_data_digest(const std::vector<Trial>& trials) {
     if (!t.values.empty()) j["values"] = t.values;  // a study with metrics: every metric too
     data += json_text(j) + "\n";
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-    throw Error("report: SHA-256 failed");
-  }
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return sha256_hex(data);
 }
 
 std::string render_report(const ReportInput& original) {

@@ -376,6 +376,10 @@ struct HttpServer::Impl {
                return Reply{200, service::log_to_json(api->log(req.matches[1]))};
              }));
 
+    http.Get(study + "/verify", handler([this](const httplib::Request& req) {
+               return Reply{200, service::verify_report_to_json(api->verify(req.matches[1]))};
+             }));
+
     http.Get(study + "/report", handler([this](const httplib::Request& req) {
                Reply r{200, json()};
                r.html = api->report(req.matches[1]);

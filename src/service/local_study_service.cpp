@@ -109,6 +109,10 @@ std::string LocalStudyService::report(const std::string& study) {
   return render_report(entry(study)->study);
 }
 
+VerifyReport LocalStudyService::verify(const std::string& study) {
+  return verify_study(*storage_, study);
+}
+
 PersistentStudy::WarmStats LocalStudyService::warm_stats(const std::string& study) {
   return entry(study)->study.warm_stats();
 }

@@ -263,4 +263,9 @@ std::vector<LogEntry> RemoteStudyService::log(const std::string& study) {
   return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/log", nullptr), log_from_json);
 }
 
+VerifyReport RemoteStudyService::verify(const std::string& study) {
+  return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/verify", nullptr),
+                      verify_report_from_json);
+}
+
 }  // namespace gpbo::service

@@ -42,6 +42,7 @@ class RemoteStudyService final : public StudyService {
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;
   std::string report(const std::string& study) override;
+  VerifyReport verify(const std::string& study) override;
 
  private:
   struct Impl;

@@ -19,6 +19,7 @@
 #include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
 #include "gpbo/trial.hpp"
+#include "gpbo/verify.hpp"
 
 namespace gpbo::service {
 
@@ -61,6 +62,8 @@ class StudyService {
   virtual std::vector<LogEntry> log(const std::string& study) = 0;
   /// The study's report: one self-contained HTML page (gpbo/report.hpp).
   virtual std::string report(const std::string& study) = 0;
+  /// Checks the study's log chain and its trials against the log (gpbo/verify.hpp).
+  virtual VerifyReport verify(const std::string& study) = 0;
 };
 
 /// The service on a Storage. Keeps one PersistentStudy per study (created on first use, dropped
@@ -96,6 +99,7 @@ class LocalStudyService final : public StudyService {
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;
   std::string report(const std::string& study) override;
+  VerifyReport verify(const std::string& study) override;
 
   /// The warm-model counters of a study (zeros without `warm`).
   PersistentStudy::WarmStats warm_stats(const std::string& study);

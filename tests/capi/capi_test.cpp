@@ -486,6 +486,16 @@ TEST_P(CApiStore, AddTrialsImportsAHistoryAndTheLogShowsIt) {
   int imports = 0;
   for (const json& e : entries) imports += e.at("event") == "import";
   EXPECT_EQ(imports, 3);
+  // The log is a hash chain, and the trials agree with it.
+  char* report = nullptr;
+  ASSERT_EQ(gpbo_study_verify(study, &report), GPBO_OK) << gpbo_last_error();
+  const json verified = take_json(report);
+  EXPECT_EQ(verified.at("ok"), true) << verified.dump();
+  EXPECT_EQ(verified.at("entries"), entries.size());
+  EXPECT_EQ(verified.at("trials"), 3);
+  EXPECT_EQ(verified.at("head"), entries.back().at("hash"));
+  EXPECT_TRUE(verified.at("problem").is_null());
+  EXPECT_EQ(entries.back().at("prev_hash"), entries[entries.size() - 2].at("hash"));
   const auto expect_null_error = [](int status, const char* argument) {
     EXPECT_EQ(status, GPBO_ERR_INVALID_ARGUMENT) << argument;
     EXPECT_NE(std::string(gpbo_last_error()).find(argument), std::string::npos)
@@ -495,6 +505,8 @@ TEST_P(CApiStore, AddTrialsImportsAHistoryAndTheLogShowsIt) {
   expect_null_error(gpbo_study_add_trials(study, nullptr, &out), "trials_json");
   expect_null_error(gpbo_study_add_trials(study, "{}", nullptr), "trials_json_out");
   expect_null_error(gpbo_study_log(study, nullptr), "log_json_out");
+  expect_null_error(gpbo_study_verify(nullptr, &report), "study");
+  expect_null_error(gpbo_study_verify(study, nullptr), "report_json_out");
   gpbo_study_close(study);
 }
 

@@ -131,6 +131,7 @@ class ThrowingService final : public service::StudyService {
   Trial trial(const std::string&, std::int64_t) override { fail(); }
   std::vector<LogEntry> log(const std::string&) override { fail(); }
   std::string report(const std::string&) override { fail(); }
+  VerifyReport verify(const std::string&) override { fail(); }
 };
 
 TEST(ErrorTable, TheServerAnswersTheStatusAndTheClientRaisesTheSameKind) {
