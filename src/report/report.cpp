@@ -42,6 +42,8 @@ constexpr std::size_t kMaxLines = 300;
 constexpr std::size_t kMaxAxes = 12;
 /// The window of "still improving".
 constexpr std::size_t kRecent = 20;
+/// The summary names at most this many outlier trials.
+constexpr std::size_t kMaxListedOutliers = 20;
 
 /// "lr = 0.003162, layers = 4, opt = adam": floats to 7 significant digits (the top table has
 /// them whole).
@@ -194,6 +196,19 @@ std::string summary(const ReportInput& in, const Facts& f, const ParetoFront* fr
                 " ran: " + std::to_string(f.complete.size()) + " complete, " +
                 std::to_string(f.failed) + " failed, " + std::to_string(f.pruned) + " pruned, " +
                 std::to_string(f.running) + " still running.");
+    if (!in.outliers.empty()) {
+      std::string ids;
+      for (std::size_t i = 0; i < in.outliers.size() && i < kMaxListedOutliers; ++i) {
+        ids += (i ? ", " : "") + std::to_string(in.outliers[i]);
+      }
+      if (in.outliers.size() > kMaxListedOutliers) ids += ", ...";
+      const std::size_t k = in.outliers.size();
+      s.push_back(std::to_string(k) + " complete trial" +
+                  (k == 1 ? "'s value looked" : "s' values looked") +
+                  " implausible to the model, which left " + (k == 1 ? "it" : "them") +
+                  " out (trial" + (k == 1 ? " " : "s ") + ids +
+                  "); the values are kept as reported. Check them before trusting them.");
+    }
     s.push_back(f.timed > 0 ? "Together they used " + report::duration(f.compute_seconds) +
                                   " of compute (the sum of " + std::to_string(f.timed) +
                                   " finished trials' durations)."
@@ -770,6 +785,7 @@ std::string render_report(const Study& study, const std::string& name) {
   in.space = study.space();
   in.options = study.options();
   in.trials = study.trials();
+  in.outliers = study.outliers();
   return render_report(in);
 }
 
@@ -783,6 +799,7 @@ std::string render_report(PersistentStudy& study) {
   in.persistence = stored.persistence;
   in.trials = study.trials();
   in.log_entries = study.log().size();
+  in.outliers = study.outliers();
   in.created_at = info.created_at;
   return render_report(in);
 }

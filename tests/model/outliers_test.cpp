@@ -128,7 +128,25 @@ TEST(Outliers, GreedyDowndateMatchesRefactoring) {
   std::sort(expected.begin(), expected.end());
   ASSERT_GE(expected.size(), 2u) << "the case must exercise the downdate";
   EXPECT_EQ(expected.front(), 4);
-  EXPECT_EQ(gpbo::find_outliers(gp, d.X, d.y), expected);
+  gpbo::OutlierRule residual_only;  // the downdate itself, without the gap rule
+  residual_only.min_gap = 0.0;
+  EXPECT_EQ(gpbo::find_outliers(gp, d.X, d.y, residual_only), expected);
+}
+
+TEST(Outliers, ASmallGapIsNotAnOutlier) {
+  // A bump of 0.2 (the values spread about 0.5) where the clean fit expects noise of about
+  // 0.01: a huge standardized residual, but a gap far below 3 robust standard deviations.
+  Data d = smooth_data(30, 4);
+  GaussianProcess clean({}, gpbo::Device::cpu());
+  clean.fit(d.X, d.y, 4);
+  d.y(7) += 0.2;
+  GaussianProcess gp({}, gpbo::Device::cpu());
+  gp.condition(d.X, d.y, clean.hyperparameters());
+  ASSERT_GT(std::abs(gpbo::loo_residuals(gp, d.X, d.y)(7)), 6.0);
+  EXPECT_TRUE(gpbo::find_outliers(gp, d.X, d.y).empty());
+  gpbo::OutlierRule residual_only;
+  residual_only.min_gap = 0.0;
+  EXPECT_EQ(gpbo::find_outliers(gp, d.X, d.y, residual_only), (std::vector<Eigen::Index>{7}));
 }
 
 TEST(Outliers, NeverMoreThanTheShare) {
