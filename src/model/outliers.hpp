@@ -24,7 +24,7 @@ struct OutlierRule {
   /// A flagged point is also this many robust standard deviations (1.4826 MAD) of the observed
   /// values away from its leave-one-out mean: a model that is merely too sure of itself near a
   /// sharp feature has large standardized residuals on good data, but small gaps.
-  double min_gap = 3.0;
+  double min_gap = 2.0;
 };
 
 /// Standardized leave-one-out residuals (y_i - mu_-i) / s_-i of the GP `gp` (fitted, or
