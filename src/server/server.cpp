@@ -210,6 +210,12 @@ class WideBacklog : public Base {
 /// gets 429 at once.
 thread_local bool t_overflow = false;
 
+/// Set while a request is handled when its connection must close after the reply.
+thread_local bool t_close_after = false;
+/// Whether the request being answered reached the pre-routing handler (httplib parsed it);
+/// reset after each reply.
+thread_local bool t_routed = false;
+
 /// cpp-httplib's thread pool with a bounded queue: at most `limit` accepted connections wait
 /// for one of `threads` threads; the others go to one more thread that only answers 429 (a
 /// connection has to be read before it can be answered, and httplib hands over the connection
@@ -381,11 +387,12 @@ class GatedServer : public WideBacklog<httplib::Server> {
     for (;;) {
       strm.start_request(std::chrono::steady_clock::now() + request_timeout);
       ++c.served;
+      t_close_after = false;
       const bool close =
           close_after || !is_running() || c.served >= static_cast<int>(keep_alive_max_count_);
       bool closed = false;
       const bool ok = process_request(strm, close, closed, nullptr);
-      if (!ok || close || closed) {
+      if (!ok || close || closed || t_close_after) {
         ::shutdown(c.fd, SHUT_RDWR);
         ::close(c.fd);
         c.fd = -1;
@@ -533,6 +540,58 @@ struct HttpServer::Impl {
                       to_string(caller.role) +
                       " token must send the trial's worker_id (or use an admin token)");
     }
+  }
+
+  /// The checks before a request's body is read (see add_routes).
+  httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res) {
+    const auto too_many = [&](int seconds, const std::string& message) {
+      res.status = 429;
+      res.set_header("Retry-After", std::to_string(seconds));
+      res.set_content(dump(error_body("too_many_requests", message)), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    };
+    if (t_overflow) {
+      res.set_header("Connection", "close");
+      return too_many(1, "the server is busy (its request queue is full); retry later");
+    }
+    std::string encoding = req.get_header_value("Content-Encoding");
+    for (char& c : encoding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!encoding.empty() && encoding != "identity") {
+      res.status = 415;
+      res.set_content(dump(error_body("invalid_argument",
+                                      "encoded request bodies are not accepted (Content-"
+                                      "Encoding: " +
+                                          req.get_header_value("Content-Encoding") +
+                                          "); send the JSON as it is")),
+                      "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // A POST or PUT without Content-Length or chunked encoding: cpp-httplib would read its
+    // body until the connection's read timeout (10 s). An empty body is Content-Length: 0.
+    if ((req.method == "POST" || req.method == "PUT") && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
+      res.status = 411;
+      res.set_content(dump(error_body("invalid_argument",
+                                      "a request body needs Content-Length (0 for an empty "
+                                      "body) or chunked Transfer-Encoding")),
+                      "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.path == "/v1/health") return httplib::Server::HandlerResponse::Unhandled;
+    Caller caller;
+    try {
+      caller = authenticate(req);
+    } catch (const Unauthorized& e) {
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Bearer");
+      res.set_content(dump(error_body("unauthorized", e.what())), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (const int wait = limiter->take(caller.name); wait > 0) {
+      return too_many(wait, "the token '" + caller.name + "' is over its rate limit (" +
+                                std::to_string(options.rate_per_second) + " requests/s)");
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   }
 
   void add_routes() {
@@ -706,60 +765,35 @@ struct HttpServer::Impl {
     // before any limit applied) and the token is checked here too (an unauthenticated client
     // never gets its body read; the routes check it again).
     http->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      const auto too_many = [&](int seconds, const std::string& message) {
-        res.status = 429;
-        res.set_header("Retry-After", std::to_string(seconds));
-        res.set_content(dump(error_body("too_many_requests", message)), "application/json");
-        return httplib::Server::HandlerResponse::Handled;
-      };
-      if (t_overflow) {
-        res.set_header("Connection", "close");
-        return too_many(1, "the server is busy (its request queue is full); retry later");
+      t_routed = true;
+      const httplib::Server::HandlerResponse handled = pre_route(req, res);
+      // A body that cpp-httplib will not read (refused here, or sent with a GET) would be
+      // parsed as the next request of the connection: close the connection after this reply.
+      const bool has_body =
+          (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0") ||
+          req.has_header("Transfer-Encoding");
+      const bool read_later = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+      if (has_body && (handled == httplib::Server::HandlerResponse::Handled || !read_later)) {
+        t_close_after = true;
+        if (res.get_header_value("Connection") != "close") res.set_header("Connection", "close");
       }
-      std::string encoding = req.get_header_value("Content-Encoding");
-      for (char& c : encoding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (!encoding.empty() && encoding != "identity") {
-        res.status = 415;
-        res.set_content(dump(error_body("invalid_argument",
-                                        "encoded request bodies are not accepted (Content-"
-                                        "Encoding: " +
-                                            req.get_header_value("Content-Encoding") +
-                                            "); send the JSON as it is")),
-                        "application/json");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      // A POST or PUT without Content-Length or chunked encoding: cpp-httplib would read its
-      // body until the connection's read timeout (10 s). An empty body is Content-Length: 0.
-      if ((req.method == "POST" || req.method == "PUT") && !req.has_header("Content-Length") &&
-          !req.has_header("Transfer-Encoding")) {
-        res.status = 411;
-        res.set_content(dump(error_body("invalid_argument",
-                                        "a request body needs Content-Length (0 for an empty "
-                                        "body) or chunked Transfer-Encoding")),
-                        "application/json");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (req.path == "/v1/health") return httplib::Server::HandlerResponse::Unhandled;
-      Caller caller;
-      try {
-        caller = authenticate(req);
-      } catch (const Unauthorized& e) {
-        res.status = 401;
-        res.set_header("WWW-Authenticate", "Bearer");
-        res.set_content(dump(error_body("unauthorized", e.what())), "application/json");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      if (const int wait = limiter->take(caller.name); wait > 0) {
-        return too_many(wait, "the token '" + caller.name + "' is over its rate limit (" +
-                                  std::to_string(options.rate_per_second) + " requests/s)");
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
+      return handled;
     });
+
+    http->set_post_routing_handler(
+        [](const httplib::Request&, httplib::Response&) { t_routed = false; });
 
     // Errors raised by httplib itself (no route, body too large, unreadable request) get the
     // same JSON form; replies of the routes above already have a body and are left alone.
+    // httplib's own errors (a request it could not parse, a body over the limit, ...) may leave
+    // unread bytes that it would take for the next request: the connection closes after them.
+    // A request that never reached the pre-routing handler is one httplib could not parse.
     http->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&,
                                                                     httplib::Response& res) {
+      if (!t_routed || res.body.empty()) {
+        t_close_after = true;
+        if (res.get_header_value("Connection") != "close") res.set_header("Connection", "close");
+      }
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
       std::string message = "HTTP error " + std::to_string(res.status);
       if (res.status == 400) message = "malformed HTTP request";
@@ -858,7 +892,7 @@ HttpServer::HttpServer(std::shared_ptr<service::StudyService> api, ServerOptions
           : static_cast<int>(std::max(1.0, std::ceil(2 * s.options.rate_per_second))));
   s.http->set_payload_max_length(s.options.max_body_bytes);
   s.http->set_keep_alive_max_count(static_cast<std::size_t>(s.options.keep_alive_max_count));
-  s.http->set_keep_alive_timeout(2);
+  s.http->set_keep_alive_timeout(kIdleSeconds);
   s.http->set_read_timeout(s.options.read_timeout_seconds);
   s.http->set_write_timeout(10);
   s.add_routes();

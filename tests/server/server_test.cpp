@@ -1088,6 +1088,57 @@ TEST_P(ServerStores, WarmModelServesModelAsksToConcurrentClients) {
   EXPECT_LT(stats.fits, kThreads * kRounds);
 }
 
+/// Sends `data` on one connection and returns everything the server sends back until it
+/// closes the connection or `seconds` pass.
+std::string raw_exchange(int port, const std::string& data, int seconds) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{seconds, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size())) {
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) reply.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return reply;
+}
+
+TEST(ServerLimits, AnUnreadBodyIsNeverTakenForTheNextRequest) {
+  // A reply sent without reading the body (refused before it, or a request httplib could not
+  // parse) closes the connection; before, the body was parsed as the next request and the
+  // client got an extra "400 malformed HTTP request" as the reply to its next one.
+  TestServer s("memory://", {});
+  const std::string next = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string& first :
+       {std::string("POST /v1/studies/demo/ask HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+                    "Content-Length: 9\r\n\r\nGET / x\r\n"),
+        std::string("POST /v1/studies/demo/trials/2/heartbeat?/%20Z_?=%%7F.Y%20 HTTP/1.1\r\n"
+                    "Host: x\r\nContent-Length: 9\r\n\r\nGET / x\r\n"),
+        std::string(
+            "GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nGET / x\r\n")}) {
+    SCOPED_TRACE(first);
+    const std::string reply = raw_exchange(s.port(), first + next, 10);
+    EXPECT_NE(reply.find("Connection: close"), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("HTTP/1.1", 1), std::string::npos) << "a second reply: " << reply;
+  }
+  // A body that is read keeps the connection open for the next requests.
+  const std::string reply =
+      raw_exchange(s.port(),
+                   "POST /v1/studies/nope/ask HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}" +
+                       next + "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                   10);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 404", 0), 0u) << reply;
+  const std::size_t first_ok = reply.find("HTTP/1.1 200 OK");
+  ASSERT_NE(first_ok, std::string::npos) << reply;
+  EXPECT_NE(reply.find("HTTP/1.1 200 OK", first_ok + 1), std::string::npos) << reply;
+}
+
 TEST(ServerLimits, SlowClientsHoldNoThreadAndAreCutOff) {
   ServerOptions o;
   o.threads = 2;
