@@ -134,7 +134,7 @@ std::function<int()> add_serve_command(CLI::App& app) {
                   "Accept tokens over plain HTTP on a host that is not loopback");
   serve
       ->add_option("--queue-limit", a->queue_limit,
-                   "Connections that may wait for a thread; more get 429 with Retry-After")
+                   "Requests that may wait for a thread; more get 429 with Retry-After")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   serve
