@@ -7,8 +7,9 @@ find_package(spdlog REQUIRED)
 find_package(SQLite3 REQUIRED)
 # libpq, the PostgreSQL client library (libpq-dev), for postgresql:// stores.
 find_package(PostgreSQL REQUIRED)
-# OpenSSL (libssl-dev): libcrypto for SHA-256 digests (a report's trial data, the server's
-# token hashes) and random tokens; libssl for `gpbo serve --tls-cert` and https:// clients.
+# OpenSSL (libssl-dev): libcrypto for SHA-256 (the report's trial-data digest, the log's hash
+# chain, the server's token hashes) and random tokens; libssl for `gpbo serve --tls-cert` and
+# https:// clients.
 find_package(OpenSSL REQUIRED COMPONENTS Crypto SSL)
 
 # cpp-httplib for `gpbo serve` and its client. Debian's libcpp-httplib-dev ships a compiled

@@ -221,11 +221,22 @@ int gpbo_study_pareto(gpbo_study* study, char** pareto_json_out);
  * expiry and enqueued point. The "ask" entry of a model-based suggestion records what the model
  * ran with ({"model": {"device", "strategy", "batch_method", "acquisition", "kernel",
  * "score_precision"}}).
- * On success *log_json_out is {"log": [{"time", "event", "trial_id", "worker_id", "detail"},
- * ...]}, to be released with gpbo_free().
+ * On success *log_json_out is {"log": [{"time", "event", "trial_id", "worker_id", "detail",
+ * "writer", "seq", "prev_hash", "hash"}, ...]}, to be released with gpbo_free(). Each entry
+ * carries the SHA-256 of the one before (prev_hash) and its own (hash): see gpbo_study_verify.
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
  */
 int gpbo_study_log(gpbo_study* study, char** log_json_out);
+
+/**
+ * Checks the study's log (its hash chain: every entry's sequence number, prev_hash and hash)
+ * and its trials against a replay of the log.
+ * On success *report_json_out is {"ok": bool, "entries", "trials", "head": the last entry's
+ * hash, "problem": null or {"kind", "position", "seq", "event", "trial_id", "field",
+ * "message"}}, to be released with gpbo_free(). A tampered study is a success with "ok": false.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_verify(gpbo_study* study, char** report_json_out);
 
 /**
  * The study's report: one self-contained HTML page (UTF-8; no script, no network access) that
@@ -243,6 +254,15 @@ int gpbo_study_report(gpbo_study* study, char** html_out);
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
  */
 int gpbo_study_trials(gpbo_study* study, char** trials_json_out);
+
+/**
+ * The ids of the complete trials that the last model-based ask left out of the model as
+ * outliers (the study option "robust": values the GP found implausible; they stay stored).
+ * On success *outliers_json_out is {"outliers": [id, ...]} (ascending), to be released with
+ * gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_outliers(gpbo_study* study, char** outliers_json_out);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -18,3 +18,4 @@
 #include "gpbo/test_problems.hpp"
 #include "gpbo/trial.hpp"
 #include "gpbo/trust_region.hpp"
+#include "gpbo/verify.hpp"

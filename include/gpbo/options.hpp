@@ -30,6 +30,16 @@ enum class OutputWarping { kNone, kHalfRank, kLog };
 OutputWarping parse_output_warping(const std::string& text);
 std::string to_string(OutputWarping w);
 
+/// Outlier handling (see Study::outliers()). Trials whose value the fitted GP finds implausible
+/// (a leave-one-out residual beyond a Bonferroni bound at 1%, at most a fifth of the trials) are
+/// left out of the model and listed, never deleted. kAuto: in fits of 10 to 2,000 observations
+/// (below, a residual means little; above, the O(n^3) check costs more than it is worth); kOn:
+/// in every fit of 5 observations or more; kOff: never.
+enum class RobustMode { kAuto, kOn, kOff };
+/// "auto", "on", "off". Throws InvalidArgument.
+RobustMode parse_robust_mode(const std::string& text);
+std::string to_string(RobustMode m);
+
 /// How ask(q) chooses q points at once. kGreedy: sequential greedy maximization of the
 /// acquisition, each chosen point fantasized at its posterior mean (kriging believer);
 /// kQLogNei: greedy over candidates of the joint qLogNEI (QMC, fixed Sobol base samples), for
@@ -73,6 +83,9 @@ struct StudyOptions {
   OutputWarping output_warping = OutputWarping::kHalfRank;
   /// Strength s of the log warp (> 1; <= 1 leaves the values as they are).
   double warp_strength = 1000.0;
+  /// Outlier handling of the model, and the robust scale of the output transform
+  /// (robust_outputs()).
+  RobustMode robust = RobustMode::kAuto;
   GpOptions gp;
   AcquisitionOptimizerOptions optimizer;
   Device device = Device::automatic();

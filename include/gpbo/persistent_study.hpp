@@ -13,6 +13,7 @@
 #include "gpbo/storage.hpp"
 #include "gpbo/study.hpp"
 #include "gpbo/trial.hpp"
+#include "gpbo/verify.hpp"
 
 namespace gpbo {
 
@@ -75,10 +76,15 @@ class PersistentStudy {
   /// The Pareto front of the feasible complete trials (pareto_front in gpbo/study.hpp).
   ParetoFront pareto();
   std::vector<Trial> trials();
+  /// The ids of the complete trials the last model-based ask left out as outliers
+  /// (StudyOptions::robust, Study::outliers()), ascending; kept in the study's state.
+  std::vector<std::int64_t> outliers();
   /// Trial `trial_id` (one row read); NotFound if there is none.
   Trial trial(std::int64_t trial_id);
   StudyInfo info();
   std::vector<LogEntry> log();
+  /// Checks the log's hash chain and the trials against the log (gpbo/verify.hpp).
+  VerifyReport verify();
 
  private:
   /// Starts a background refit when the warm model finds one due.

@@ -33,6 +33,8 @@ struct ReportInput {
   std::size_t log_entries = 0;
   /// Seconds since the Unix epoch (0 when unknown).
   double created_at = 0.0;
+  /// The trials the model left out as outliers at the last model-based ask (Study::outliers()).
+  std::vector<std::int64_t> outliers;
 };
 
 /// The HTML page. Never throws for a study's content (an empty study, only failed trials, one

@@ -40,7 +40,21 @@ struct LogEntry {
   /// Who wrote the entry: the name of the request's token on `gpbo serve`, else "" (see
   /// WriterScope).
   std::string writer;
+  // The hash chain (set by the store when it appends the entry; ignored in what is appended).
+  /// The entry's place in its study's log: 0, 1, 2, ... in append order.
+  std::int64_t seq = -1;
+  /// The previous entry's hash; "" for the first entry of a study.
+  std::string prev_hash;
+  /// log_entry_hash(study, *this): 64 lowercase hex digits.
+  std::string hash;
 };
+
+/// The hash of a log entry, which chains it to the one before: the hex SHA-256 of the entry's
+/// canonical form, the text "gpbo-log-v1" followed by each of the study's name, `seq`, `time`
+/// (17 significant digits, as printf's %.17g), `event`, `trial_id`, `worker_id`, `detail_json`,
+/// `writer` and `prev_hash`, each written as its length in bytes, a colon and its bytes
+/// ("5:alpha"), so no two different entries have the same form.
+std::string log_entry_hash(const std::string& study, const LogEntry& entry);
 
 /// Names the writer of the log entries that this thread appends while the scope lives (`gpbo
 /// serve` opens one per request with the token's name). Scopes nest; the outer name comes back
@@ -76,7 +90,11 @@ class StudyTransaction {
   /// Replaces the stored fields of trial `trial.id` (NotFound if absent).
   virtual void update_trial(const Trial& trial) = 0;
   virtual void set_state_json(const std::string& state_json) = 0;
+  /// Appends an entry to the study's log, chained to the last one: the store sets its `seq`,
+  /// `prev_hash` and `hash` inside this transaction (the fields given are ignored).
   virtual void append_log(const LogEntry& entry) = 0;
+  /// The study's log as this transaction sees it, oldest first (with its hash chain).
+  virtual std::vector<LogEntry> log() = 0;
 };
 
 /// Where studies live. Implementations are safe to use from several threads and processes at

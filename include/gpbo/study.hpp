@@ -124,6 +124,10 @@ class Study {
   std::map<std::string, GpHyperparameters> metric_warm_starts() const;
   void set_metric_warm_starts(const std::map<std::string, GpHyperparameters>& hyper);
 
+  /// The complete trials the last model fit left out as outliers (StudyOptions::robust), by id,
+  /// ascending: values the fitted GP found implausible. They stay in trials() and in best().
+  const std::vector<std::int64_t>& outliers() const { return outliers_; }
+
   /// The best complete trial (with constraints, the best feasible one), if any: best_trial().
   std::optional<Trial> best() const;
   /// The feasible complete trials no other one dominates: pareto_front().
@@ -172,15 +176,23 @@ class Study {
   /// The complete trials as GP training data: encoded inputs, warped internally maximized
   /// values. With a trust region's `center` and more complete trials than max_points, only the
   /// max_points nearest the centre (a local model). Returns the indices of the trials used.
+  /// Trials marked in `skip` (by index) are left out, before the warping.
   std::vector<Eigen::Index> training_data(Eigen::MatrixXd* X, Eigen::VectorXd* y,
-                                          const Eigen::VectorXd* center) const;
+                                          const Eigen::VectorXd* center,
+                                          const std::vector<bool>* skip = nullptr) const;
   /// A trust region's local data: of `rows` (trial indices, ascending), keeps the
   /// trust_region.max_points nearest `center` when there are more, in ascending order.
   void keep_nearest(std::vector<Eigen::Index>* rows, const Eigen::VectorXd& center) const;
-  /// Fits (or, with fixed hyperparameters, conditions) the GP on X, y; returns a copy of its
-  /// factor.
-  std::unique_ptr<PosteriorFactor> fit_and_condition(const Eigen::MatrixXd& X,
-                                                     const Eigen::VectorXd& y);
+  /// Fits (or, with fixed hyperparameters, conditions) the GP on the training data (see
+  /// training_data) and returns a copy of its factor. With StudyOptions::robust, the trials the
+  /// fit finds implausible are left out and the GP fitted again, for a few rounds; they are added
+  /// to outliers_. X, y and *rows are the data of the final fit.
+  std::unique_ptr<PosteriorFactor> fit_model(const Eigen::VectorXd* center, Eigen::MatrixXd* X,
+                                             Eigen::VectorXd* y, std::vector<Eigen::Index>* rows);
+  /// Fits or conditions the GP on X, y (the fixed hyperparameters when there are some).
+  void fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y);
+  /// Whether StudyOptions::robust checks a fit of n observations for outliers.
+  bool checks_outliers(Eigen::Index n) const;
   /// `factor` with the running trials appended at their posterior mean (kriging believer);
   /// raises *best_f (when given) to the largest believed value.
   std::unique_ptr<PosteriorFactor> condition_on_running(std::unique_ptr<PosteriorFactor> factor,
@@ -236,14 +248,19 @@ class Study {
   std::unique_ptr<MetricModel> metric_model_;
   std::map<std::string, GpHyperparameters> metric_warm_;  // until the metric model exists
   std::vector<Eigen::MatrixXd> tr_boxes_;                 // one per region, 2 x D: lower, upper
+  std::vector<std::int64_t> outliers_;                    // trial ids, of the last model fit
 };
 
 /// Warps internally maximized values y (higher is better); monotone non-decreasing.
 /// kLog: with t = (max - y)/(max - min), -log1p((s - 1) t) / log(s).
 /// kHalfRank: values below the median m become m + sigma * Phi^{-1}(rank quantile), where sigma
 /// is the root-mean-square deviation of the upper half from m (after Vizier's half-rank
-/// warper, Song et al. 2024, "The Vizier Gaussian Process Bandit Algorithm").
-Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, double strength);
+/// warper, Song et al. 2024, "The Vizier Gaussian Process Bandit Algorithm"). With
+/// `robust_scale` (StudyOptions::robust not off), sigma is instead 1.4826 times the median
+/// deviation of the upper half from m (the scale of a half-normal from its median), so that one
+/// huge value cannot stretch the whole lower half; on normal data both estimate the same sigma.
+Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, double strength,
+                             bool robust_scale = false);
 
 /// The power of two e that the models divide observed values by, so that any finite double
 /// can be told: 0 (values kept as they are) while max |y| lies in [2^-400, 2^400], else

@@ -258,6 +258,11 @@ class Study:
     def pareto(self) -> ParetoFront:
         return _pareto(self._study.pareto())
 
+    def outliers(self) -> list[int]:
+        """Ids of the complete trials the last model fit left out as outliers (option
+        ``robust``): values the GP found implausible. They are kept, never deleted."""
+        return list(self._study.outliers())
+
     def trials(self) -> list[Trial]:
         return _trials(self._study.trials())
 
@@ -387,6 +392,11 @@ class StoredStudy:
     def pareto(self) -> ParetoFront:
         return _pareto(self._service.pareto(self.name))
 
+    def outliers(self) -> list[int]:
+        """Ids of the trials the last model-based ask left out as outliers (option ``robust``);
+        they are kept, never deleted."""
+        return list(self._service.outliers(self.name))
+
     def trials(self) -> list[Trial]:
         return _trials(self._service.trials(self.name))
 
@@ -398,8 +408,15 @@ class StoredStudy:
         return _written(self._service.report(self.name), path)
 
     def log(self) -> list[dict]:
-        """The append-only log: {"time", "event", "trial_id", "worker_id", "detail"} each."""
+        """The append-only log: {"time", "event", "trial_id", "worker_id", "detail", "writer",
+        "seq", "prev_hash", "hash"} each (a hash chain: see ``verify``)."""
         return json.loads(self._service.log(self.name))["log"]
+
+    def verify(self) -> dict:
+        """Checks the log's hash chain and the trials against the log: {"ok", "entries",
+        "trials", "head", "problem"}; "problem" is None when intact, else {"kind", "position",
+        "seq", "event", "trial_id", "field", "message"} of the first thing wrong."""
+        return json.loads(self._service.verify(self.name))
 
 
 def _create_or_open(service: Any, name: str, space, direction: str | None, seed: int | None,

@@ -166,6 +166,8 @@ NB_MODULE(_gpbo, m) {
                return text(gpbo::service::pareto_to_json(st.pareto(), st.options().metrics));
              });
            })
+      .def("outliers",
+           [](PyStudy& s) { return s.locked([](gpbo::Study& st) { return st.outliers(); }); })
       .def("reseed",
            [](PyStudy& s, std::uint64_t stream) {
              s.locked([&](gpbo::Study& st) {
@@ -345,6 +347,11 @@ NB_MODULE(_gpbo, m) {
                                            &persistence);
              return text(gpbo::service::pareto_to_json(s.api->pareto(study), options.metrics));
            })
+      .def("outliers",
+           [](PyService& s, const std::string& study) {
+             Release release;
+             return s.api->outliers(study);
+           })
       .def("tell_state",
            [](PyService& s, const std::string& study, std::int64_t id, const std::string& state,
               bool skip) {
@@ -396,8 +403,13 @@ NB_MODULE(_gpbo, m) {
              Release release;
              return s.api->report(study);
            })
-      .def("log", [](PyService& s, const std::string& study) {
+      .def("log",
+           [](PyService& s, const std::string& study) {
+             Release release;
+             return text(gpbo::service::log_to_json(s.api->log(study)));
+           })
+      .def("verify", [](PyService& s, const std::string& study) {
         Release release;
-        return text(gpbo::service::log_to_json(s.api->log(study)));
+        return text(gpbo::service::verify_report_to_json(s.api->verify(study)));
       });
 }

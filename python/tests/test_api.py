@@ -176,6 +176,28 @@ def test_threads_share_a_study_safely() -> None:
 
 # ---------------------------------------------------------------- stores and the server
 
+def test_a_stored_study_verifies_its_log_and_finds_an_edited_trial(tmp_path) -> None:
+    import sqlite3
+
+    path = tmp_path / "v.db"
+    study = gpbo.open_study(f"sqlite:///{path}", "s", SPACE, seed=1, n_initial=10)
+    for _ in range(4):
+        t = study.ask(worker_id="w")
+        study.tell(t, objective(t.params))
+    log = study.log()
+    assert [e["seq"] for e in log] == list(range(9))
+    assert all(e["prev_hash"] == p["hash"] for p, e in zip(log, log[1:]))
+    report = study.verify()
+    assert report["ok"] and report["problem"] is None
+    assert report["entries"] == 9 and report["trials"] == 4 and report["head"] == log[-1]["hash"]
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE trials SET value = 42.0 WHERE number = 2")
+    report = study.verify()
+    assert not report["ok"]
+    assert (report["problem"]["kind"], report["problem"]["trial_id"],
+            report["problem"]["field"]) == ("trial", 2, "value")
+
+
 def test_a_stored_study_with_workers_leases_and_a_log(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
     study = gpbo.open_study(url, "s", SPACE, seed=8, n_initial=3, lease_seconds=600)
@@ -202,6 +224,34 @@ def test_a_stored_study_with_workers_leases_and_a_log(tmp_path) -> None:
         gpbo.open_study(url, "missing")
     with pytest.raises(gpbo.InvalidArgument):
         gpbo.open_study("mysql://x", "s", SPACE)
+
+
+BOWL = {"params": [{"name": "a", "type": "float", "low": 0.0, "high": 1.0},
+                   {"name": "b", "type": "float", "low": 0.0, "high": 1.0}]}
+
+
+def _tell_bowl_with_one_outlier(study, corrupted: int = 12) -> None:
+    for i in range(20):
+        t = study.ask()
+        v = (t.params["a"] - 0.3) ** 2 + (t.params["b"] - 0.6) ** 2
+        study.tell(t, v - 1000.0 if i == corrupted else v)
+    study.ask()
+
+
+def test_outliers_are_left_out_and_listed_in_memory_and_in_a_store(tmp_path) -> None:
+    study = gpbo.Study(BOWL, seed=5, device="cpu")
+    assert study.options["robust"] == "auto"
+    _tell_bowl_with_one_outlier(study)
+    assert study.outliers() == [12]
+    assert study.trial(12).value < -999  # listed, never changed
+    plain = gpbo.Study(BOWL, seed=5, device="cpu", robust="off")
+    _tell_bowl_with_one_outlier(plain)
+    assert plain.outliers() == []
+    stored = gpbo.open_study(f"sqlite:///{tmp_path}/o.db", "o", BOWL, seed=5)
+    _tell_bowl_with_one_outlier(stored)
+    assert stored.outliers() == [12]
+    with pytest.raises(gpbo.InvalidArgument):
+        gpbo.Study(BOWL, robust="sometimes")
 
 
 SECTIONS = ("summary", "progress", "importance", "slices", "parallel", "provenance", "top")

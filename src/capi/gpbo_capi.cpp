@@ -229,12 +229,30 @@ int gpbo_study_pareto(gpbo_study* study, char** pareto_json_out) {
   });
 }
 
+int gpbo_study_outliers(gpbo_study* study, char** outliers_json_out) {
+  if (outliers_json_out != nullptr) *outliers_json_out = nullptr;
+  return guard("gpbo_study_outliers", [&] {
+    require(study, "study");
+    require(outliers_json_out, "outliers_json_out");
+    *outliers_json_out = copy_out(dump(json{{"outliers", study->study.outliers()}}));
+  });
+}
+
 int gpbo_study_log(gpbo_study* study, char** log_json_out) {
   if (log_json_out != nullptr) *log_json_out = nullptr;
   return guard("gpbo_study_log", [&] {
     require(study, "study");
     require(log_json_out, "log_json_out");
     *log_json_out = copy_out(dump(gpbo::service::log_to_json(study->study.log())));
+  });
+}
+
+int gpbo_study_verify(gpbo_study* study, char** report_json_out) {
+  if (report_json_out != nullptr) *report_json_out = nullptr;
+  return guard("gpbo_study_verify", [&] {
+    require(study, "study");
+    require(report_json_out, "report_json_out");
+    *report_json_out = copy_out(dump(gpbo::service::verify_report_to_json(study->study.verify())));
   });
 }
 

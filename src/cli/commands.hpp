@@ -13,10 +13,11 @@
 
 namespace gpbo::cli {
 
-/// Exit codes: 0 success, 2 a usage error (CLI11's). Every other exit code is an error's, from
-/// the table of service/error_table.hpp (2 invalid input or an unusable device, 3 not found or
-/// conflict, 4 internal, 5 storage, 6 numerical).
-enum ExitCode { kOk = 0, kUsage = 2 };
+/// Exit codes: 0 success, 2 a usage error (CLI11's), 7 `gpbo verify` found the study's log or
+/// trials tampered with. Every other exit code is an error's, from the table of
+/// service/error_table.hpp (2 invalid input or an unusable device, 3 not found or conflict, 4
+/// internal, 5 storage, 6 numerical).
+enum ExitCode { kOk = 0, kUsage = 2, kNotIntact = 7 };
 
 /// Writes "gpbo: <label>: <message>" on one line of stderr and returns the exit code of `e`
 /// (service/error_table.hpp).

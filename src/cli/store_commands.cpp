@@ -1,5 +1,6 @@
 #include "cli/store_commands.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -20,6 +21,7 @@
 #include "gpbo/error.hpp"
 #include "gpbo/test_functions.hpp"
 #include "gpbo/test_problems.hpp"
+#include "gpbo/verify.hpp"
 #include "service/remote_study_service.hpp"
 #include "service/study_json.hpp"
 #include "service/study_service.hpp"
@@ -51,8 +53,11 @@ struct StoreArgs {
   std::string values;
   std::string state;
   bool skip_if_finished = false;
+  bool outliers = false;
   std::string params;
   std::string output;
+  // verify
+  std::string head;
   // import
   std::string input;
   std::string input_format;
@@ -345,6 +350,9 @@ std::function<int()> add_store_commands(CLI::App& app) {
   format_flag(pareto);
   CLI::App* trials = with_storage(app.add_subcommand("trials", "List a study's trials"), true);
   format_flag(trials);
+  trials->add_flag("--outliers", a->outliers,
+                   "Only the trials the model left out as outliers at the last ask (option "
+                   "robust)");
   CLI::App* exp = with_storage(app.add_subcommand("export", "Export trials as CSV or JSON"), true);
   exp->add_option("-f,--format", a->format, "csv or json")
       ->check(CLI::IsMember({"csv", "json"}))
@@ -362,6 +370,14 @@ std::function<int()> add_store_commands(CLI::App& app) {
   report->add_option("-o,--output", a->output, "File to write (default: stdout)");
   CLI::App* log = with_storage(
       app.add_subcommand("log", "A study's append-only log: every suggestion and result"), true);
+  CLI::App* verify = with_storage(
+      app.add_subcommand("verify",
+                         "Check the study's log (hash chain) and its trials against the log; exit "
+                         "7 when either was tampered with"),
+      true);
+  verify->add_option("--head", a->head,
+                     "A chain head kept earlier (an export's log_head.hash): it must still be in "
+                     "the log");
   CLI::App* studies = with_storage(app.add_subcommand("studies", "List the studies"), false);
   CLI::App* del = with_storage(app.add_subcommand("delete-study", "Delete a study"), true);
   CLI::App* worker = with_storage(
@@ -381,7 +397,7 @@ std::function<int()> add_store_commands(CLI::App& app) {
 
   return [=]() -> int {
     if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *enqueue || *worker ||
-          *best || *pareto || *trials || *exp || *log || *import || *report)) {
+          *best || *pareto || *trials || *exp || *log || *import || *report || *verify)) {
       return -1;
     }
     const std::string& name = a->study;
@@ -498,7 +514,16 @@ std::function<int()> add_store_commands(CLI::App& app) {
       return kOk;
     }
     if (*trials) {
-      print_trials(api->trials(name), a->format);
+      std::vector<Trial> all = api->trials(name);
+      if (a->outliers) {
+        const std::vector<std::int64_t> ids = api->outliers(name);
+        all.erase(std::remove_if(all.begin(), all.end(),
+                                 [&](const Trial& t) {
+                                   return !std::binary_search(ids.begin(), ids.end(), t.id);
+                                 }),
+                  all.end());
+      }
+      print_trials(all, a->format);
       return kOk;
     }
     if (*import) {
@@ -544,6 +569,25 @@ std::function<int()> add_store_commands(CLI::App& app) {
       std::cout << json_text(service::log_to_json(api->log(name))) << "\n";
       return kOk;
     }
+    if (*verify) {
+      VerifyReport r = api->verify(name);
+      if (r.ok && !a->head.empty()) {
+        // A head kept elsewhere pins the log up to it: a rewrite or a truncation loses it.
+        const std::vector<LogEntry> log = api->log(name);
+        const bool found = std::any_of(log.begin(), log.end(),
+                                       [&](const LogEntry& e) { return e.hash == a->head; });
+        if (!found) {
+          r.ok = false;
+          r.kind = "head";
+          r.message = "the chain head " + a->head +
+                      " is not in the log: it was rewritten or cut short after that head";
+        }
+      }
+      std::cout << service::verify_report_to_json(r).dump() << "\n";
+      if (r.ok) return kOk;
+      std::cerr << "gpbo: verify: study '" << name << "': " << r.message << "\n";
+      return kNotIntact;
+    }
     if (*exp) {
       const std::vector<Trial> all = api->trials(name);
       std::ofstream file;
@@ -558,7 +602,12 @@ std::function<int()> add_store_commands(CLI::App& app) {
       } else {
         json arr = json::array();
         for (const Trial& t : all) arr.push_back(trial_to_json(t));
-        out << json{{"study", name}, {"trials", arr}}.dump() << "\n";
+        // The head of the log's hash chain when exported: kept with the file, it pins the log
+        // (gpbo verify --head). Read after the trials, so it covers them.
+        const std::vector<LogEntry> log = api->log(name);
+        const json head =
+            log.empty() ? json(nullptr) : json{{"seq", log.back().seq}, {"hash", log.back().hash}};
+        out << json{{"study", name}, {"trials", arr}, {"log_head", head}}.dump() << "\n";
       }
       return kOk;
     }

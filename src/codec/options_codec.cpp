@@ -279,6 +279,11 @@ std::vector<OptionSpec> make_table() {
   t.push_back(real(
       "warp_strength", "study.warp_strength", "Strength of the log warping (> 1)",
       [](auto& v) -> auto& { return v.study.warp_strength; }, 0.0, true, 100.0));
+  t.push_back(named<RobustMode>(
+      "robust", "study.robust",
+      "Outliers: leave implausible values out of the model (auto, on, off)",
+      [](auto& v) -> auto& { return v.study.robust; }, parse_robust_mode, enum_name<RobustMode>,
+      "off"));
   t.push_back(named<KernelType>(
       "kernel", "study.gp.kernel", "matern52 or rbf",
       [](auto& v) -> auto& { return v.study.gp.kernel; }, parse_kernel, enum_name<KernelType>,

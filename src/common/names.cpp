@@ -30,6 +30,8 @@ constexpr EnumName<NoiseModel> kNoiseModels[] = {{NoiseModel::kAuto, "auto"},
                                                  {NoiseModel::kDeterministic, "deterministic"},
                                                  {NoiseModel::kNoisy, "noisy"}};
 
+constexpr EnumName<RobustMode> kRobustModes[] = {
+    {RobustMode::kAuto, "auto"}, {RobustMode::kOn, "on"}, {RobustMode::kOff, "off"}};
 constexpr EnumName<OutputWarping> kOutputWarpings[] = {{OutputWarping::kNone, "none"},
                                                        {OutputWarping::kHalfRank, "halfrank"},
                                                        {OutputWarping::kLog, "log"},
@@ -91,6 +93,10 @@ NoiseModel parse_noise_model(const std::string& t) {
 }
 std::string to_string(NoiseModel v) { return enum_to_string(kNoiseModels, v); }
 
+RobustMode parse_robust_mode(const std::string& t) {
+  return enum_from_string(kRobustModes, t, "robust mode");
+}
+std::string to_string(RobustMode v) { return enum_to_string(kRobustModes, v); }
 OutputWarping parse_output_warping(const std::string& t) {
   return enum_from_string(kOutputWarpings, t, "output warping");
 }

@@ -61,6 +61,7 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
   plan.state.metric_hyper = study.metric_warm_starts();
   const bool modelled = study.last_batch_method() != BatchMethod::kAuto;
   if (modelled) {
+    plan.state.outliers = study.outliers();
     const StudyOptions& o = study.options();
     plan.model = {{"device", study.device().to_string()},
                   {"strategy", to_string(study.strategy())},

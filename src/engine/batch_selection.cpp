@@ -5,6 +5,7 @@
 #include <numeric>
 #include <string>
 #include <unordered_set>
+#include <utility>
 
 #include "acquisition/qlognei.hpp"
 #include "acquisition/thompson.hpp"
@@ -12,6 +13,7 @@
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
 #include "gpbo/study.hpp"
+#include "model/outliers.hpp"
 #include "optim/acquisition_optimizer.hpp"
 #include "optim/trust_region.hpp"
 
@@ -27,6 +29,12 @@ constexpr int kMaxNeiBaseline = 64;
 /// Auto batch method: sequential greedy (or qLogNEI when noisy and q > 1) up to this q, Thompson
 /// above.
 constexpr int kMaxGreedyBatch = 16;
+/// Outlier checks (StudyOptions::robust): the fewest observations with `on`, the range with
+/// `auto`, and the rounds of leave-out-and-refit per fit.
+constexpr Eigen::Index kMinOutlierCheck = 5;
+constexpr Eigen::Index kMinAutoOutlierCheck = 10;
+constexpr Eigen::Index kMaxAutoOutlierCheck = 2000;
+constexpr int kOutlierRounds = 3;
 
 }  // namespace
 
@@ -39,11 +47,14 @@ BatchMethod resolve_batch_method(BatchMethod requested, int q, bool noisy) {
 }
 
 std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::VectorXd* y,
-                                               const Eigen::VectorXd* center) const {
+                                               const Eigen::VectorXd* center,
+                                               const std::vector<bool>* skip) const {
   const bool maximize = options_.direction == Direction::kMaximize;
   std::vector<Eigen::Index> done;
   for (std::size_t i = 0; i < trials_.size(); ++i) {
-    if (trials_[i].state == TrialState::kComplete) done.push_back(static_cast<Eigen::Index>(i));
+    if (trials_[i].state == TrialState::kComplete && !(skip && (*skip)[i])) {
+      done.push_back(static_cast<Eigen::Index>(i));
+    }
   }
   // Several regions compare Thompson draws of different local models: their values must be on
   // one scale, so every complete value is warped once, before any subset is taken.
@@ -55,7 +66,8 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
       const double v = *trials_[done[j]].value;
       all(static_cast<Eigen::Index>(j)) = maximize ? v : -v;
     }
-    all = warp_outputs(to_safe_magnitude(all), options_.output_warping, options_.warp_strength);
+    all = warp_outputs(to_safe_magnitude(all), options_.output_warping, options_.warp_strength,
+                       options_.robust != RobustMode::kOff);
     warped.assign(trials_.size(), 0.0);
     for (std::size_t j = 0; j < done.size(); ++j)
       warped[done[j]] = all(static_cast<Eigen::Index>(j));
@@ -69,7 +81,8 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
     (*y)(j) = warp_all ? warped[done[j]] : maximize ? v : -v;
   }
   if (!warp_all) {
-    *y = warp_outputs(to_safe_magnitude(*y), options_.output_warping, options_.warp_strength);
+    *y = warp_outputs(to_safe_magnitude(*y), options_.output_warping, options_.warp_strength,
+                      options_.robust != RobustMode::kOff);
   }
   return done;
 }
@@ -87,14 +100,50 @@ void Study::keep_nearest(std::vector<Eigen::Index>* rows, const Eigen::VectorXd&
   std::sort(rows->begin(), rows->end());
 }
 
-std::unique_ptr<PosteriorFactor> Study::fit_and_condition(const Eigen::MatrixXd& X,
-                                                          const Eigen::VectorXd& y) {
+void Study::fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
   if (hyper_fixed_ && last_hyper_ && last_hyper_->lengthscales.size() == space_.encoded_dim()) {
     gp_->condition(X, y, *last_hyper_);
   } else {
     gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
   }
   last_hyper_ = gp_->hyperparameters();
+}
+
+bool Study::checks_outliers(Eigen::Index n) const {
+  switch (options_.robust) {
+    case RobustMode::kOff:
+      return false;
+    case RobustMode::kOn:
+      return n >= kMinOutlierCheck;
+    case RobustMode::kAuto:
+      return n >= kMinAutoOutlierCheck && n <= kMaxAutoOutlierCheck;
+  }
+  return false;
+}
+
+std::unique_ptr<PosteriorFactor> Study::fit_model(const Eigen::VectorXd* center, Eigen::MatrixXd* X,
+                                                  Eigen::VectorXd* y,
+                                                  std::vector<Eigen::Index>* rows) {
+  *rows = training_data(X, y, center);
+  fit_or_condition(*X, *y);
+  // Each round leaves out what the last fit found implausible and fits again: a large outlier
+  // inflates the fitted noise and can hide a smaller one until it is gone. Every fit starts
+  // from all the data, so a value flagged once comes back when later trials support it.
+  std::vector<bool> skip;
+  for (int round = 0; round < kOutlierRounds && checks_outliers(X->rows()); ++round) {
+    const std::vector<Eigen::Index> flagged = find_outliers(*gp_, *X, *y);
+    if (flagged.empty()) break;
+    skip.resize(trials_.size(), false);
+    for (Eigen::Index j : flagged) {
+      const Eigen::Index i = (*rows)[static_cast<std::size_t>(j)];
+      skip[static_cast<std::size_t>(i)] = true;
+      outliers_.push_back(trials_[static_cast<std::size_t>(i)].id);
+    }
+    *rows = training_data(X, y, center, &skip);
+    fit_or_condition(*X, *y);
+  }
+  std::sort(outliers_.begin(), outliers_.end());
+  outliers_.erase(std::unique(outliers_.begin(), outliers_.end()), outliers_.end());
   return gp_->factor().clone();
 }
 
@@ -126,10 +175,13 @@ std::optional<GpHyperparameters> Study::fit_hyperparameters() {
   if (uses_metric_model()) return std::nullopt;
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
+  std::vector<Eigen::Index> rows;
   const bool local = strategy() == Strategy::kTrustRegion && !regions_.empty();
   if (training_data(&X, &y, local ? &regions_[0].center : nullptr).empty()) return std::nullopt;
-  gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
-  last_hyper_ = gp_->hyperparameters();
+  const bool fixed = std::exchange(hyper_fixed_, false);  // a refit, whatever was kept
+  outliers_.clear();
+  fit_model(local ? &regions_[0].center : nullptr, &X, &y, &rows);
+  hyper_fixed_ = fixed;
   return last_hyper_;
 }
 
@@ -147,8 +199,10 @@ void Study::suggest_from_model(int k) {
   const int D = space_.encoded_dim();
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
-  const std::vector<Eigen::Index> done = training_data(&X, &y, tr ? &regions_[0].center : nullptr);
-  std::unique_ptr<PosteriorFactor> factor = fit_and_condition(X, y);
+  std::vector<Eigen::Index> done;
+  outliers_.clear();
+  std::unique_ptr<PosteriorFactor> factor =
+      fit_model(tr ? &regions_[0].center : nullptr, &X, &y, &done);
   const GpHyperparameters& h = *last_hyper_;
 
   AcquisitionParams acq;
@@ -274,6 +328,7 @@ void Study::suggest_from_trust_regions(int k) {
   std::vector<Eigen::MatrixXd> C(regions_.size()), F(regions_.size());
   std::vector<Eigen::Index> last_done;
   std::unique_ptr<PosteriorFactor> factor;
+  outliers_.clear();
   double y_mean = 0.0, y_scale = 1.0;
   for (int r = 0; r < m; ++r) {
     TrustRegionState& s = regions_[static_cast<std::size_t>(r)];
@@ -281,7 +336,8 @@ void Study::suggest_from_trust_regions(int k) {
     Eigen::VectorXd y;
     const std::vector<Eigen::Index> done = training_data(&X, &y, &s.center);
     if (!factor || done != last_done) {
-      factor = condition_on_running(fit_and_condition(X, y), nullptr);
+      std::vector<Eigen::Index> used;
+      factor = condition_on_running(fit_model(&s.center, &X, &y, &used), nullptr);
       y_mean = gp_->y_mean();
       y_scale = gp_->y_scale();
       last_done = done;

@@ -48,6 +48,7 @@ EngineState EngineState::parse(const std::string& text, const Space& space) {
     for (const json& r : regions) {
       s.trust_regions.push_back(trust_region_state_from_json(r.dump(), space.encoded_dim()));
     }
+    if (j.contains("outliers")) s.outliers = j.at("outliers").get<std::vector<std::int64_t>>();
     if (j.contains("hyper")) s.hyper = hyper_from_json(j.at("hyper"));
     if (j.contains("metric_hyper")) {
       for (const auto& [name, h] : j.at("metric_hyper").items()) {
@@ -71,6 +72,7 @@ std::string EngineState::dump() const {
     for (const auto& [name, h] : metric_hyper) m[name] = hyper_to_json(h);
     j["metric_hyper"] = std::move(m);
   }
+  if (!outliers.empty()) j["outliers"] = outliers;
   std::vector<json> regions;
   for (const TrustRegionState& r : trust_regions) {
     regions.push_back(json::parse(trust_region_state_to_json(r)));

@@ -3,6 +3,7 @@
 // points to ask first, the last fit's hyperparameters (the next fit's warm start) and the trust
 // regions.
 
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -27,6 +28,8 @@ struct EngineState {
   /// A study with constraints or several objectives: each metric's last fit, by name.
   std::map<std::string, GpHyperparameters> metric_hyper;
   std::vector<TrustRegionState> trust_regions;
+  /// The trial ids the last model fit left out as outliers (Study::outliers()).
+  std::vector<std::int64_t> outliers;
 
   /// Reads state_json; the points are typed by `space`. InvalidArgument if malformed.
   static EngineState parse(const std::string& text, const Space& space);

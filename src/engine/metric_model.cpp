@@ -126,7 +126,9 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
     }
     m.exponent = value_exponent(y);
     y = to_safe_magnitude(y);
-    if (m.warped) y = warp_outputs(y, options_.output_warping, options_.warp_strength);
+    if (m.warped)
+      y = warp_outputs(y, options_.output_warping, options_.warp_strength,
+                       options_.robust != RobustMode::kOff);
     if (m.fixed && m.hyper && m.hyper->lengthscales.size() == X.cols()) {
       m.gp->condition(X, y, *m.hyper);
     } else {

@@ -23,7 +23,8 @@ Eigen::VectorXd to_safe_magnitude(const Eigen::VectorXd& y) {
   return y.unaryExpr([e](double v) { return std::ldexp(v, -e); });
 }
 
-Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, double strength) {
+Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, double strength,
+                             bool robust_scale) {
   const Eigen::Index n = y.size();
   const double hi = y.maxCoeff(), lo = y.minCoeff();
   if (warping == OutputWarping::kNone || !(hi > lo)) return y;
@@ -37,14 +38,21 @@ Eigen::VectorXd warp_outputs(const Eigen::VectorXd& y, OutputWarping warping, do
   std::sort(sorted.begin(), sorted.end());
   const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   double ss = 0.0;
-  int n_upper = 0;
+  std::vector<double> upper;
   for (double v : sorted) {
     if (v >= median) {
       ss += (v - median) * (v - median);
-      ++n_upper;
+      upper.push_back(v - median);
     }
   }
-  const double sigma = std::sqrt(ss / std::max(n_upper, 1));
+  double sigma = std::sqrt(ss / std::max<std::size_t>(upper.size(), 1));
+  if (robust_scale && !upper.empty()) {
+    // The median of |X| for X ~ N(0, s^2) is 0.6745 s. Deviations are ascending already.
+    const std::size_t k = upper.size();
+    const double mid = k % 2 ? upper[k / 2] : 0.5 * (upper[k / 2 - 1] + upper[k / 2]);
+    // Ties at the median (half the values equal) leave no spread there: keep the RMS then.
+    if (mid > 0.0) sigma = 1.4826 * mid;
+  }
   if (!(sigma > 0.0)) return y;
   const boost::math::normal normal;
   Eigen::VectorXd out = y;

@@ -231,8 +231,9 @@ void PersistentStudy::enqueue(const Params& params) {
     const Params p = stored.space.canonical(params);  // validates before anything is written
     stored.state.queue.push_back({p, "enqueued"});
     tx.set_state_json(stored.state.dump());
-    tx.append_log(LogEntry{now_seconds(), "enqueue", -1, "",
-                           json{{"params", params_to_json(p)}}.dump(), current_writer()});
+    Trial none;
+    none.id = -1;
+    tx.append_log(log_entry(now_seconds(), "enqueue", none, json{{"params", params_to_json(p)}}));
   });
 }
 
@@ -289,6 +290,13 @@ std::optional<Trial> PersistentStudy::best() {
   return out;
 }
 
+std::vector<std::int64_t> PersistentStudy::outliers() {
+  std::vector<std::int64_t> out;
+  storage_->read(name_,
+                 [&](StudyTransaction& tx) { out = StoredStudy::load(tx.study()).state.outliers; });
+  return out;
+}
+
 ParetoFront PersistentStudy::pareto() {
   ParetoFront out;
   storage_->read(name_, [&](StudyTransaction& tx) {
@@ -316,5 +324,7 @@ StudyInfo PersistentStudy::info() {
 }
 
 std::vector<LogEntry> PersistentStudy::log() { return storage_->log(name_); }
+
+VerifyReport PersistentStudy::verify() { return verify_study(*storage_, name_); }
 
 }  // namespace gpbo

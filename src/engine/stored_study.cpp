@@ -15,7 +15,14 @@ StoredStudy StoredStudy::load(const StudyInfo& info) {
 }
 
 LogEntry log_entry(double now, const char* event, const Trial& t, const json& detail) {
-  return LogEntry{now, event, t.id, t.worker_id, detail.dump(), current_writer()};
+  LogEntry e;
+  e.time = now;
+  e.event = event;
+  e.trial_id = t.id;
+  e.worker_id = t.worker_id;
+  e.detail_json = detail.dump();
+  e.writer = current_writer();
+  return e;
 }
 
 void renew_lease(Trial* t, const PersistenceOptions& p, double now) {

@@ -2,8 +2,6 @@
 // inline (CSS and SVG), escaped, and bounded in size however many trials the study has.
 #include "gpbo/report.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -16,6 +14,7 @@
 
 #include "codec/options_codec.hpp"
 #include "common/json_text.hpp"
+#include "common/sha256.hpp"
 #include "engine/stored_study.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/persistent_study.hpp"
@@ -43,6 +42,8 @@ constexpr std::size_t kMaxLines = 300;
 constexpr std::size_t kMaxAxes = 12;
 /// The window of "still improving".
 constexpr std::size_t kRecent = 20;
+/// The summary names at most this many outlier trials.
+constexpr std::size_t kMaxListedOutliers = 20;
 
 /// "lr = 0.003162, layers = 4, opt = adam": floats to 7 significant digits (the top table has
 /// them whole).
@@ -195,6 +196,19 @@ std::string summary(const ReportInput& in, const Facts& f, const ParetoFront* fr
                 " ran: " + std::to_string(f.complete.size()) + " complete, " +
                 std::to_string(f.failed) + " failed, " + std::to_string(f.pruned) + " pruned, " +
                 std::to_string(f.running) + " still running.");
+    if (!in.outliers.empty()) {
+      std::string ids;
+      for (std::size_t i = 0; i < in.outliers.size() && i < kMaxListedOutliers; ++i) {
+        ids += (i ? ", " : "") + std::to_string(in.outliers[i]);
+      }
+      if (in.outliers.size() > kMaxListedOutliers) ids += ", ...";
+      const std::size_t k = in.outliers.size();
+      s.push_back(std::to_string(k) + " complete trial" +
+                  (k == 1 ? "'s value looked" : "s' values looked") +
+                  " implausible to the model, which left " + (k == 1 ? "it" : "them") +
+                  " out (trial" + (k == 1 ? " " : "s ") + ids +
+                  "); the values are kept as reported. Check them before trusting them.");
+    }
     s.push_back(f.timed > 0 ? "Together they used " + report::duration(f.compute_seconds) +
                                   " of compute (the sum of " + std::to_string(f.timed) +
                                   " finished trials' durations)."
@@ -718,18 +732,7 @@ std::string trial_data_digest(const std::vector<Trial>& trials) {
     if (!t.values.empty()) j["values"] = t.values;  // a study with metrics: every metric too
     data += json_text(j) + "\n";
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-    throw Error("report: SHA-256 failed");
-  }
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return sha256_hex(data);
 }
 
 std::string render_report(const ReportInput& original) {
@@ -782,6 +785,7 @@ std::string render_report(const Study& study, const std::string& name) {
   in.space = study.space();
   in.options = study.options();
   in.trials = study.trials();
+  in.outliers = study.outliers();
   return render_report(in);
 }
 
@@ -795,6 +799,7 @@ std::string render_report(PersistentStudy& study) {
   in.persistence = stored.persistence;
   in.trials = study.trials();
   in.log_entries = study.log().size();
+  in.outliers = study.outliers();
   in.created_at = info.created_at;
   return render_report(in);
 }

@@ -730,6 +730,11 @@ struct HttpServer::Impl {
                 return Reply{200, service::pareto_to_json(api->pareto(name), options.metrics)};
               }));
 
+    http->Get(study + "/outliers",
+              handler(Role::kRead, [this](const httplib::Request& req, const Caller&) {
+                return Reply{200, json{{"outliers", api->outliers(req.matches[1])}}};
+              }));
+
     http->Post(study + "/trials",
                handler(Role::kAdmin, [this](const httplib::Request& req, const Caller&) {
                  const json body = parse_body(req, false);
@@ -751,6 +756,11 @@ struct HttpServer::Impl {
     http->Get(study + "/log",
               handler(Role::kRead, [this](const httplib::Request& req, const Caller&) {
                 return Reply{200, service::log_to_json(api->log(req.matches[1]))};
+              }));
+
+    http->Get(study + "/verify",
+              handler(Role::kRead, [this](const httplib::Request& req, const Caller&) {
+                return Reply{200, service::verify_report_to_json(api->verify(req.matches[1]))};
               }));
 
     http->Get(study + "/report",

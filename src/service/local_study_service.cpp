@@ -85,6 +85,10 @@ std::optional<Trial> LocalStudyService::best(const std::string& study) {
   return entry(study)->study.best();
 }
 
+std::vector<std::int64_t> LocalStudyService::outliers(const std::string& study) {
+  return entry(study)->study.outliers();
+}
+
 ParetoFront LocalStudyService::pareto(const std::string& study) {
   return entry(study)->study.pareto();
 }
@@ -103,6 +107,10 @@ std::vector<LogEntry> LocalStudyService::log(const std::string& study) {
 
 std::string LocalStudyService::report(const std::string& study) {
   return render_report(entry(study)->study);
+}
+
+VerifyReport LocalStudyService::verify(const std::string& study) {
+  return verify_study(*storage_, study);
 }
 
 PersistentStudy::WarmStats LocalStudyService::warm_stats(const std::string& study) {

@@ -280,6 +280,12 @@ ParetoFront RemoteStudyService::pareto(const std::string& study) {
                       pareto_from_json);
 }
 
+std::vector<std::int64_t> RemoteStudyService::outliers(const std::string& study) {
+  return impl_->parse(
+      impl_->call("GET", Impl::study_path(study) + "/outliers", nullptr),
+      [](const json& j) { return j.at("outliers").get<std::vector<std::int64_t>>(); });
+}
+
 std::vector<Trial> RemoteStudyService::trials(const std::string& study) {
   return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/trials", nullptr),
                       trials_from_json);
@@ -295,6 +301,11 @@ std::string RemoteStudyService::report(const std::string& study) {
 
 std::vector<LogEntry> RemoteStudyService::log(const std::string& study) {
   return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/log", nullptr), log_from_json);
+}
+
+VerifyReport RemoteStudyService::verify(const std::string& study) {
+  return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/verify", nullptr),
+                      verify_report_from_json);
 }
 
 }  // namespace gpbo::service

@@ -52,10 +52,12 @@ class RemoteStudyService final : public StudyService {
                                 const std::vector<Trial>& trials) override;
   std::optional<Trial> best(const std::string& study) override;
   ParetoFront pareto(const std::string& study) override;
+  std::vector<std::int64_t> outliers(const std::string& study) override;
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;
   std::string report(const std::string& study) override;
+  VerifyReport verify(const std::string& study) override;
 
  private:
   struct Impl;

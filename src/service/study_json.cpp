@@ -38,7 +38,11 @@ json log_to_json(const std::vector<LogEntry>& log) {
                    {"event", e.event},
                    {"trial_id", e.trial_id},
                    {"worker_id", e.worker_id},
-                   {"detail", json::parse(e.detail_json)}});
+                   {"detail", json::parse(e.detail_json)},
+                   {"writer", e.writer},
+                   {"seq", e.seq},
+                   {"prev_hash", e.prev_hash},
+                   {"hash", e.hash}});
   }
   return {{"log", std::move(arr)}};
 }
@@ -47,13 +51,59 @@ std::vector<LogEntry> log_from_json(const json& j) {
   try {
     std::vector<LogEntry> out;
     for (const json& e : j.at("log")) {
-      out.push_back({e.at("time").get<double>(), e.at("event").get<std::string>(),
-                     e.at("trial_id").get<std::int64_t>(), e.at("worker_id").get<std::string>(),
-                     e.at("detail").dump()});
+      LogEntry entry;
+      entry.time = e.at("time").get<double>();
+      entry.event = e.at("event").get<std::string>();
+      entry.trial_id = e.at("trial_id").get<std::int64_t>();
+      entry.worker_id = e.at("worker_id").get<std::string>();
+      entry.detail_json = e.at("detail").dump();
+      entry.writer = e.value("writer", "");
+      // The detail as JSON reformats the stored text: the hash is the server's to check.
+      entry.seq = e.value("seq", std::int64_t{-1});
+      entry.prev_hash = e.value("prev_hash", "");
+      entry.hash = e.value("hash", "");
+      out.push_back(std::move(entry));
     }
     return out;
   } catch (const json::exception& e) {
     throw InvalidArgument(std::string("malformed log JSON: ") + e.what());
+  }
+}
+
+json verify_report_to_json(const VerifyReport& r) {
+  json problem = nullptr;
+  if (!r.ok) {
+    problem = {{"kind", r.kind},      {"position", r.position}, {"seq", r.seq},
+               {"event", r.event},    {"trial_id", r.trial_id}, {"field", r.field},
+               {"message", r.message}};
+  }
+  return {{"ok", r.ok},
+          {"entries", r.entries},
+          {"trials", r.trials},
+          {"head", r.head},
+          {"problem", problem}};
+}
+
+VerifyReport verify_report_from_json(const json& j) {
+  try {
+    VerifyReport r;
+    r.ok = j.at("ok").get<bool>();
+    r.entries = j.at("entries").get<std::int64_t>();
+    r.trials = j.at("trials").get<std::int64_t>();
+    r.head = j.at("head").get<std::string>();
+    const json& p = j.at("problem");
+    if (!p.is_null()) {
+      r.kind = p.at("kind").get<std::string>();
+      r.position = p.at("position").get<std::int64_t>();
+      r.seq = p.at("seq").get<std::int64_t>();
+      r.event = p.at("event").get<std::string>();
+      r.trial_id = p.at("trial_id").get<std::int64_t>();
+      r.field = p.at("field").get<std::string>();
+      r.message = p.at("message").get<std::string>();
+    }
+    return r;
+  } catch (const json::exception& e) {
+    throw InvalidArgument(std::string("malformed verify JSON: ") + e.what());
   }
 }
 

@@ -1,14 +1,15 @@
 #pragma once
-// The JSON forms of a study, of its log and of its Pareto front, as `gpbo serve` returns them
-// and the CLI prints them: {"name", "direction", "created_at", "space", "options"}, {"time",
-// "event", "trial_id", "worker_id", "detail"} and {"objectives", "reference_point", "hypervolume",
-// "trials"}.
+// The JSON forms of a study, of its log, of its verification and of its Pareto front, as `gpbo
+// serve` returns them and the CLI prints them: {"name", "direction", "created_at", "space",
+// "options"}, {"time", "event", "trial_id", "worker_id", "detail", "writer", "seq", "prev_hash",
+// "hash"}, {"ok", ...} and {"objectives", "reference_point", "hypervolume", "trials"}.
 
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "gpbo/storage.hpp"
 #include "gpbo/study.hpp"
+#include "gpbo/verify.hpp"
 
 namespace gpbo::service {
 
@@ -16,10 +17,17 @@ nlohmann::json study_to_json(const StudyInfo& info);
 /// Reads that form back (the client side); InvalidArgument if malformed.
 StudyInfo study_from_json(const nlohmann::json& j);
 
-/// {"log": [{"time", "event", "trial_id", "worker_id", "detail"}, ...]}
+/// {"log": [{"time", "event", "trial_id", "worker_id", "detail", "writer", "seq", "prev_hash",
+/// "hash"}, ...]}
 nlohmann::json log_to_json(const std::vector<LogEntry>& log);
 /// Reads that form back; InvalidArgument if malformed.
 std::vector<LogEntry> log_from_json(const nlohmann::json& j);
+
+/// {"ok", "entries", "trials", "head", "problem": null or {"kind", "position", "seq", "event",
+/// "trial_id", "field", "message"}}
+nlohmann::json verify_report_to_json(const VerifyReport& report);
+/// Reads that form back; InvalidArgument if malformed.
+VerifyReport verify_report_from_json(const nlohmann::json& j);
 
 /// {"objectives": ["acc", "latency_ms"], "reference_point": [0.5, 100.0], "hypervolume": 12.5,
 /// "trials": [...]}; with one objective, "reference_point" and "hypervolume" are null.

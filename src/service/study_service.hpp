@@ -19,6 +19,7 @@
 #include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
 #include "gpbo/trial.hpp"
+#include "gpbo/verify.hpp"
 
 namespace gpbo::service {
 
@@ -52,12 +53,17 @@ class StudyService {
   /// The Pareto front of the feasible complete trials (PersistentStudy::pareto).
   virtual ParetoFront pareto(const std::string& study) = 0;
   virtual std::vector<Trial> trials(const std::string& study) = 0;
+  /// The ids of the trials the last model-based ask left out as outliers
+  /// (PersistentStudy::outliers).
+  virtual std::vector<std::int64_t> outliers(const std::string& study) = 0;
   /// Trial `trial` of the study; NotFound if there is none.
   virtual Trial trial(const std::string& study, std::int64_t trial) = 0;
   /// The study's append-only log, oldest first.
   virtual std::vector<LogEntry> log(const std::string& study) = 0;
   /// The study's report: one self-contained HTML page (gpbo/report.hpp).
   virtual std::string report(const std::string& study) = 0;
+  /// Checks the study's log chain and its trials against the log (gpbo/verify.hpp).
+  virtual VerifyReport verify(const std::string& study) = 0;
 };
 
 /// The service on a Storage. Keeps one PersistentStudy per study (created on first use, dropped
@@ -88,10 +94,12 @@ class LocalStudyService final : public StudyService {
                                 const std::vector<Trial>& trials) override;
   std::optional<Trial> best(const std::string& study) override;
   ParetoFront pareto(const std::string& study) override;
+  std::vector<std::int64_t> outliers(const std::string& study) override;
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;
   std::string report(const std::string& study) override;
+  VerifyReport verify(const std::string& study) override;
 
   /// The warm-model counters of a study (zeros without `warm`).
   PersistentStudy::WarmStats warm_stats(const std::string& study);

@@ -55,7 +55,16 @@ class MemoryTransaction final : public StudyTransaction {
   void append_log(const LogEntry& entry) override {
     require_writable("append_log");
     check_log_entry(entry, info_.name);
-    log_.push_back(entry);
+    const LogEntry* previous = !log_.empty()        ? &log_.back()
+                               : !base_.log.empty() ? &base_.log.back()
+                                                    : nullptr;
+    log_.push_back(storage_detail::chained_entry(info_.name, entry, previous));
+  }
+
+  std::vector<LogEntry> log() override {
+    std::vector<LogEntry> out = base_.log;
+    out.insert(out.end(), log_.begin(), log_.end());
+    return out;
   }
 
   /// Makes the transaction's writes the study's data.
@@ -120,7 +129,8 @@ void MemoryStorage::create_study(const StudyInfo& info) {
   StudyData data;
   data.info = storage_detail::prepare_new_study(info);
   data.space = Space::from_json(data.info.space_json);
-  data.log.push_back(storage_detail::create_log_entry(data.info));
+  data.log.push_back(storage_detail::chained_entry(
+      info.name, storage_detail::create_log_entry(data.info), nullptr));
   Lock lock(*this);
   if (studies_.count(info.name) != 0) {
     throw Conflict("study '" + info.name + "' already exists");

@@ -18,6 +18,51 @@ using Lock = storage_detail::ConnectionMutex::Lock;
 
 // ---------------------------------------------------------------- schema
 
+constexpr const char* kLogColumns =
+    "time, event, trial_id, worker_id, detail_json, writer, seq, prev_hash, hash";
+
+/// A row of kLogColumns.
+LogEntry log_row(const SqlRows& r, int i) {
+  LogEntry e;
+  e.time = r.real(i, 0);
+  e.event = r.text(i, 1);
+  e.trial_id = r.integer(i, 2);
+  e.worker_id = r.text(i, 3);
+  e.detail_json = r.text(i, 4);
+  e.writer = r.text(i, 5);
+  // NULLs only where someone edited the table: verify_study reports the entry.
+  e.seq = r.is_null(i, 6) ? -1 : r.integer(i, 6);
+  e.prev_hash = r.is_null(i, 7) ? "" : r.text(i, 7);
+  e.hash = r.is_null(i, 8) ? "" : r.text(i, 8);
+  return e;
+}
+
+/// Schema 3's upgrade: sets seq, prev_hash and hash of every entry already in the log, study by
+/// study in id (append) order, as if each had been appended now. The chain vouches for these
+/// entries only from the upgrade on.
+void chain_existing_log(SqlConnection& c) {
+  const SqlRows r = c.exec(
+      "SELECT s.name, l.id, l.time, l.event, l.trial_id, l.worker_id, l.detail_json, l.writer "
+      "FROM log l JOIN studies s ON s.id = l.study_id ORDER BY l.study_id, l.id");
+  LogEntry previous;
+  std::string previous_study;
+  for (int i = 0; i < r.size(); ++i) {
+    const std::string study = r.text(i, 0);
+    LogEntry e;
+    e.time = r.real(i, 2);
+    e.event = r.text(i, 3);
+    e.trial_id = r.integer(i, 4);
+    e.worker_id = r.text(i, 5);
+    e.detail_json = r.text(i, 6);
+    e.writer = r.text(i, 7);
+    const bool first = i == 0 || study != previous_study;
+    previous = storage_detail::chained_entry(study, e, first ? nullptr : &previous);
+    previous_study = study;
+    c.exec("UPDATE log SET seq = $2, prev_hash = $3, hash = $4 WHERE id = $1",
+           {r.integer(i, 1), previous.seq, previous.prev_hash, previous.hash});
+  }
+}
+
 /// Upgrades the schema from version `from` to `from + 1`, inside the caller's writable
 /// transaction (so a crash or a failure leaves the old version intact). Version 0 is a schema
 /// without gpbo's tables. To change the schema: bump SqlStorage::kSchemaVersion and add the step
@@ -31,6 +76,15 @@ void migrate_step(SqlConnection& c, int from) {
     case 1:
       // Several metrics: a complete trial's value of each, as a JSON object (NULL: none).
       c.exec("ALTER TABLE trials ADD COLUMN values_json TEXT");
+      return;
+    case 2:
+      // The log's writer and hash chain; the entries already there are chained now.
+      c.exec("ALTER TABLE log ADD COLUMN writer TEXT NOT NULL DEFAULT ''");
+      c.exec("ALTER TABLE log ADD COLUMN seq BIGINT");
+      c.exec("ALTER TABLE log ADD COLUMN prev_hash TEXT");
+      c.exec("ALTER TABLE log ADD COLUMN hash TEXT");
+      chain_existing_log(c);
+      c.exec("CREATE UNIQUE INDEX log_by_seq ON log (study_id, seq)");
       return;
     default:
       break;
@@ -103,11 +157,36 @@ std::pair<std::int64_t, StudyInfo> require_study(SqlConnection& c, const std::st
   return study_row(r, 0);
 }
 
-void insert_log(SqlConnection& c, std::int64_t study_id, const LogEntry& entry) {
+/// Appends `entry` to the study's log, chained to its last entry. The caller's write
+/// transaction holds the study (SQLite: the database's write lock; PostgreSQL: the study's row
+/// lock), so no other writer appends between this read of the last entry and the insert, and
+/// concurrent writers still make one chain (the unique index on (study_id, seq) would refuse a
+/// fork).
+void insert_log(SqlConnection& c, std::int64_t study_id, const std::string& study,
+                const LogEntry& entry) {
+  const SqlRows last = c.exec(std::string("SELECT ") + kLogColumns +
+                                  " FROM log WHERE study_id = $1 ORDER BY seq DESC LIMIT 1",
+                              {study_id});
+  std::optional<LogEntry> previous;
+  if (last.size() > 0) previous = log_row(last, 0);
+  const LogEntry e = storage_detail::chained_entry(study, entry, previous ? &*previous : nullptr);
   c.exec(
-      "INSERT INTO log (study_id, time, event, trial_id, worker_id, detail_json) "
-      "VALUES ($1, $2, $3, $4, $5, $6)",
-      {study_id, entry.time, entry.event, entry.trial_id, entry.worker_id, entry.detail_json});
+      "INSERT INTO log (study_id, time, event, trial_id, worker_id, detail_json, writer, seq, "
+      "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      {study_id, e.time, e.event, e.trial_id, e.worker_id, e.detail_json, e.writer, e.seq,
+       e.prev_hash, e.hash});
+}
+
+/// The study's log in id order, which is append order: appends to one study are serialized by
+/// its lock.
+std::vector<LogEntry> read_log(SqlConnection& c, std::int64_t study_id) {
+  const SqlRows r =
+      c.exec(std::string("SELECT ") + kLogColumns + " FROM log WHERE study_id = $1 ORDER BY id",
+             {study_id});
+  std::vector<LogEntry> out;
+  out.reserve(static_cast<std::size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) out.push_back(log_row(r, i));
+  return out;
 }
 
 SqlValue nullable(const std::optional<double>& v) {
@@ -177,8 +256,10 @@ class SqlTransaction final : public StudyTransaction {
   void append_log(const LogEntry& entry) override {
     require_writable("append_log");
     check_log_entry(entry, info_.name);
-    insert_log(c_, study_id_, entry);
+    insert_log(c_, study_id_, info_.name, entry);
   }
+
+  std::vector<LogEntry> log() override { return read_log(c_, study_id_); }
 
  private:
   std::vector<Trial> rows_to_trials(const SqlRows& r) {
@@ -354,7 +435,7 @@ void SqlStorage::create_study(const StudyInfo& info) {
         {stored.name, stored.space_json, to_string(stored.direction), stored.options_json,
          stored.state_json, stored.created_at});
     if (r.size() == 0) throw Conflict("study '" + stored.name + "' already exists");
-    insert_log(c, r.integer(0, 0), entry);
+    insert_log(c, r.integer(0, 0), stored.name, entry);
   });
 }
 
@@ -392,15 +473,7 @@ std::vector<LogEntry> SqlStorage::log(const std::string& study) {
   std::vector<LogEntry> out;
   c.transaction("reading the log of study '" + study + "'", /*writable=*/false, [&] {
     out.clear();
-    const std::int64_t id = require_study(c, study, /*lock=*/false).first;
-    // Appends to one study are serialized by its lock, so id order is append order.
-    const SqlRows r = c.exec(
-        "SELECT time, event, trial_id, worker_id, detail_json FROM log WHERE study_id = $1 "
-        "ORDER BY id",
-        {id});
-    for (int i = 0; i < r.size(); ++i) {
-      out.push_back({r.real(i, 0), r.text(i, 1), r.integer(i, 2), r.text(i, 3), r.text(i, 4)});
-    }
+    out = read_log(c, require_study(c, study, /*lock=*/false).first);
   });
   return out;
 }

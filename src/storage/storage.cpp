@@ -128,6 +128,7 @@ LogEntry create_log_entry(const StudyInfo& info) {
   LogEntry entry;
   entry.time = info.created_at;
   entry.event = "create";
+  entry.writer = current_writer();
   // The space and direction in the log make it self-describing provenance.
   entry.detail_json =
       Json{{"direction", to_string(info.direction)}, {"space", Json::parse(info.space_json)}}

@@ -54,8 +54,13 @@ void check_log_entry(const LogEntry& entry, const std::string& study);
 /// JSON, and a created_at of 0 becomes the current time. Throws InvalidArgument.
 StudyInfo prepare_new_study(const StudyInfo& info);
 
-/// The "create" log entry of a new study (as returned by prepare_new_study).
+/// The "create" log entry of a new study (as returned by prepare_new_study), by the current
+/// writer.
 LogEntry create_log_entry(const StudyInfo& info);
+
+/// `entry` as appended after `previous` (nullptr: the study's first entry): its seq, prev_hash
+/// and hash set (log_chain.cpp).
+LogEntry chained_entry(const std::string& study, const LogEntry& entry, const LogEntry* previous);
 
 /// The mutex of a store whose one connection serves one call at a time. A thread that locks it
 /// again (a call to the store from inside its own write() or read(), which would nest

@@ -47,6 +47,7 @@ PUBLIC = {
     "study.hpp": "engine",
     "persistent_study.hpp": "engine",
     "storage.hpp": "storage",
+    "verify.hpp": "storage",
     "test_functions.hpp": "functions",
     "test_problems.hpp": "functions",
     "gpbo.h": "capi",

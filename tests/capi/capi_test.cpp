@@ -486,6 +486,16 @@ TEST_P(CApiStore, AddTrialsImportsAHistoryAndTheLogShowsIt) {
   int imports = 0;
   for (const json& e : entries) imports += e.at("event") == "import";
   EXPECT_EQ(imports, 3);
+  // The log is a hash chain, and the trials agree with it.
+  char* report = nullptr;
+  ASSERT_EQ(gpbo_study_verify(study, &report), GPBO_OK) << gpbo_last_error();
+  const json verified = take_json(report);
+  EXPECT_EQ(verified.at("ok"), true) << verified.dump();
+  EXPECT_EQ(verified.at("entries"), entries.size());
+  EXPECT_EQ(verified.at("trials"), 3);
+  EXPECT_EQ(verified.at("head"), entries.back().at("hash"));
+  EXPECT_TRUE(verified.at("problem").is_null());
+  EXPECT_EQ(entries.back().at("prev_hash"), entries[entries.size() - 2].at("hash"));
   const auto expect_null_error = [](int status, const char* argument) {
     EXPECT_EQ(status, GPBO_ERR_INVALID_ARGUMENT) << argument;
     EXPECT_NE(std::string(gpbo_last_error()).find(argument), std::string::npos)
@@ -495,6 +505,8 @@ TEST_P(CApiStore, AddTrialsImportsAHistoryAndTheLogShowsIt) {
   expect_null_error(gpbo_study_add_trials(study, nullptr, &out), "trials_json");
   expect_null_error(gpbo_study_add_trials(study, "{}", nullptr), "trials_json_out");
   expect_null_error(gpbo_study_log(study, nullptr), "log_json_out");
+  expect_null_error(gpbo_study_verify(nullptr, &report), "study");
+  expect_null_error(gpbo_study_verify(study, nullptr), "report_json_out");
   gpbo_study_close(study);
 }
 
@@ -561,8 +573,30 @@ TEST_P(CApiStore, SeveralMetricsTellValuesAndAParetoFront) {
   for (const json& t : front.at("trials")) EXPECT_LE(t.at("values").at("ms").get<double>(), 20.0);
   EXPECT_STATUS(gpbo_study_best(study, &out), GPBO_ERR_INVALID_ARGUMENT);
   EXPECT_STATUS(gpbo_study_pareto(study, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  // Outliers are checked for one objective only (the metric model has no outlier check yet).
+  ASSERT_EQ(gpbo_study_outliers(study, &out), GPBO_OK) << gpbo_last_error();
+  EXPECT_EQ(take_json(out), json({{"outliers", json::array()}}));
   EXPECT_STATUS(gpbo_study_tell_values(nullptr, 0, "{}"), GPBO_ERR_INVALID_ARGUMENT);
   EXPECT_STATUS(gpbo_study_tell_values(study, next, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  gpbo_study_close(study);
+}
+
+TEST_P(CApiStore, OutliersAreListed) {
+  gpbo_study* study = create("robust", R"({"seed": 5, "n_initial": 4})", "minimize");
+  for (int i = 0; i < 12; ++i) {
+    const json t = ask(study).at("trials")[0];
+    const double x = t.at("params").at("x");
+    const double v = (x - 0.3) * (x - 0.3) - (i == 9 ? 1000.0 : 0.0);
+    ASSERT_EQ(gpbo_study_tell(study, t.at("id").get<int64_t>(), v), GPBO_OK) << gpbo_last_error();
+  }
+  ask(study);
+  char* out = nullptr;
+  ASSERT_EQ(gpbo_study_outliers(study, &out), GPBO_OK) << gpbo_last_error();
+  EXPECT_EQ(take_json(out), json({{"outliers", {9}}}));
+  // The trial is kept as told.
+  EXPECT_LT(json::parse(trials_text(study)).at("trials")[9].at("value").get<double>(), -990.0);
+  EXPECT_STATUS(gpbo_study_outliers(study, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_outliers(nullptr, &out), GPBO_ERR_INVALID_ARGUMENT);
   gpbo_study_close(study);
 }
 

@@ -14,7 +14,8 @@
 # every worker exited 0; `gpbo trials` lists exactly workers x rounds trials with ids 0..N-1, all
 # COMPLETE (no RUNNING left), each with the value its own params give (so no tell landed on
 # another worker's trial), ROUNDS per worker id, and no two with the same params; no stderr
-# mentions "database is locked" or a retry that gave up. Prints a summary line with the elapsed
+# mentions "database is locked" or a retry that gave up; `gpbo verify` finds one intact hash
+# chain of every ask and tell and the trials as the log says. Prints a summary line with the elapsed
 # seconds and the ask latencies. Exits non-zero with a message on the first failure.
 set -euo pipefail
 
@@ -205,9 +206,19 @@ print("sources %s; best %.4g; ask latency (s) median %.2f p95 %.2f max %.2f"
 EOF
   fail "gpbo trials does not show $TOTAL distinct complete trials (after ${elapsed}s)"
 
+# Every ask and tell of every process is in one hash chain, and the trials match the log.
+"$GPBO" verify --storage "$STORE" --study "$STUDY" >"$tmp/verify.json" 2>"$tmp/verify.err" ||
+  fail "gpbo verify exited $?: $(cat "$tmp/verify.err")"
+python3 - "$tmp/verify.json" "$TOTAL" <<'EOF' || fail "gpbo verify: $(cat "$tmp/verify.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+total = int(sys.argv[2])
+sys.exit(0 if r["ok"] and r["trials"] == total and r["entries"] >= 1 + 2 * total else 1)
+EOF
+
 if [[ $BACKEND == postgres ]]; then
   "$GPBO" delete-study --storage "$STORE" --study "$STUDY" >/dev/null ||
     fail "delete-study of $STUDY exited $?"
 fi
 echo "store_concurrency_test: OK ($BACKEND): $WORKERS workers x $ROUNDS rounds = $TOTAL trials," \
-  "all complete, distinct, no 'database is locked'; elapsed ${elapsed}s"
+  "all complete, distinct, one intact log chain, no 'database is locked'; elapsed ${elapsed}s"

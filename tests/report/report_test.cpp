@@ -119,6 +119,18 @@ TEST(Report, EverySectionInOrderWithTheSummarysSentences) {
   EXPECT_NE(html.find("<tr><td>7</td><td>failed</td><td></td>"), std::string::npos);
 }
 
+TEST(Report, OutliersAreNamedInTheSummary) {
+  ReportInput in = branin_study(12);
+  EXPECT_EQ(render_report(in).find("implausible"), std::string::npos);
+  in.outliers = {3};
+  EXPECT_NE(render_report(in).find("1 complete trial&#39;s value looked implausible to the model, "
+                                   "which left it out (trial 3)"),
+            std::string::npos)
+      << render_report(in).substr(0, 3000);
+  in.outliers = {3, 9};
+  EXPECT_NE(render_report(in).find("left them out (trials 3, 9)"), std::string::npos);
+}
+
 TEST(Report, TheDigestIdentifiesTheTrialData) {
   const ReportInput in = branin_study(12);
   const std::string digest = trial_data_digest(in.trials);

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -556,7 +557,8 @@ TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
                                    {"GET", "/v1/studies/demo/trials", ""},
                                    {"GET", "/v1/studies/demo/trials/0", ""},
                                    {"GET", "/v1/studies/demo/report", ""},
-                                   {"GET", "/v1/studies/demo/pareto", ""}};
+                                   {"GET", "/v1/studies/demo/pareto", ""},
+                                   {"GET", "/v1/studies/demo/outliers", ""}};
   for (const Call& c : calls) {
     for (const httplib::Headers& h : {httplib::Headers{}, wrong, basic}) {
       SCOPED_TRACE(std::string(c.method) + " " + c.path);
@@ -711,20 +713,22 @@ TEST_P(ServerStores, TheTokenNameIsTheWriterOfEveryWrite) {
   worker.heartbeat("w", t.id);
   worker.tell("w", t.id, 1.0, false);
   boss.enqueue("w", json{{"x", 0.5}, {"n", 1}, {"c", "a"}});
-  // The server opens a WriterScope with the token's name for every request; the entries of the
-  // memory store keep it (the SQLite store does not store it yet). The "create" entry is made
-  // by the store itself (storage::create_log_entry), which does not read the writer yet.
-  const std::vector<LogEntry> log = s.api().log("w");
-  ASSERT_GE(log.size(), 4u);
-  if (GetParam() == "memory") {
-    std::set<std::string> writers;
-    for (const LogEntry& e : log) {
-      if (e.event == "create") continue;
-      writers.insert(e.writer);
-      EXPECT_TRUE(e.writer == "worker" || e.writer == "boss") << e.event << ": " << e.writer;
-    }
-    EXPECT_EQ(writers, (std::set<std::string>{"worker", "boss"}));
+  // The server opens a WriterScope with the token's name for every request, and the store
+  // records it with every log entry: GET .../log shows who wrote each.
+  const Response r = request(s.port(), "GET", "/v1/studies/w/log", "", bearer("read-token"));
+  ASSERT_EQ(r.status, 200);
+  const json& log = r.body["log"];
+  ASSERT_GE(log.size(), 5u);
+  std::map<std::string, std::string> writer_of;
+  for (const json& e : log) {
+    const std::string event = e["event"];
+    const std::string writer = e["writer"];
+    writer_of[event] = writer;
+    EXPECT_EQ(writer, event == "create" || event == "enqueue" ? "boss" : "worker")
+        << event << ": " << writer;
   }
+  EXPECT_EQ(writer_of.count("create"), 1u);
+  EXPECT_EQ(writer_of.count("enqueue"), 1u);
 }
 
 TEST_P(ServerStores, AWorkerTokenReportsOnlyItsOwnTrials) {

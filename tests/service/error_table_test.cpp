@@ -126,10 +126,12 @@ class ThrowingService final : public service::StudyService {
   std::vector<Trial> add_trials(const std::string&, const std::vector<Trial>&) override { fail(); }
   std::optional<Trial> best(const std::string&) override { fail(); }
   ParetoFront pareto(const std::string&) override { fail(); }
+  std::vector<std::int64_t> outliers(const std::string&) override { fail(); }
   std::vector<Trial> trials(const std::string&) override { fail(); }
   Trial trial(const std::string&, std::int64_t) override { fail(); }
   std::vector<LogEntry> log(const std::string&) override { fail(); }
   std::string report(const std::string&) override { fail(); }
+  VerifyReport verify(const std::string&) override { fail(); }
 };
 
 TEST(ErrorTable, TheServerAnswersTheStatusAndTheClientRaisesTheSameKind) {
