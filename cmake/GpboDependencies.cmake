@@ -7,9 +7,10 @@ find_package(spdlog REQUIRED)
 find_package(SQLite3 REQUIRED)
 # libpq, the PostgreSQL client library (libpq-dev), for postgresql:// stores.
 find_package(PostgreSQL REQUIRED)
-# OpenSSL's libcrypto (libssl-dev) for SHA-256: the report's trial-data digest and the log's
-# hash chain.
-find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+# OpenSSL (libssl-dev): libcrypto for SHA-256 (the report's trial-data digest, the log's hash
+# chain, the server's token hashes) and random tokens; libssl for `gpbo serve --tls-cert` and
+# https:// clients.
+find_package(OpenSSL REQUIRED COMPONENTS Crypto SSL)
 
 # cpp-httplib for `gpbo serve` and its client. Debian's libcpp-httplib-dev ships a compiled
 # library (libcpp-httplib.so, built with OpenSSL, zlib and brotli) and a pkg-config file, but no
@@ -25,6 +26,10 @@ else()
   add_library(gpbo_httplib INTERFACE)
   target_link_libraries(gpbo_httplib INTERFACE PkgConfig::CPP_HTTPLIB)
 endif()
+# SSLServer and SSLClient (TLS): every translation unit that includes httplib.h must see the
+# same definition (Debian's pkg-config file already passes it; an upstream package may not).
+target_compile_definitions(gpbo_httplib INTERFACE CPPHTTPLIB_OPENSSL_SUPPORT)
+target_link_libraries(gpbo_httplib INTERFACE OpenSSL::SSL OpenSSL::Crypto)
 find_package(Threads REQUIRED)
 
 find_path(LBFGSPP_INCLUDE_DIR LBFGSB.h REQUIRED)

@@ -443,10 +443,18 @@ def open_study(storage: str, name: str, space=None, direction: str | None = None
 
 
 class Client:
-    """A client of ``gpbo serve``: ``Client("http://host:8470", token=...)``."""
+    """A client of ``gpbo serve``: ``Client("https://host:8470", token=...)``.
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 300.0):
-        self._service = _gpbo.Service.remote(url, token or "", timeout)
+    An https:// server's certificate is verified against the system's CAs, or against
+    ``ca_file`` (a PEM file: a private CA). A token is not sent over http:// to a host that is
+    not loopback unless ``insecure_http=True``. ``worker_id`` is sent with tell and heartbeat:
+    a server's worker token may only report the trials its worker id was given by ask."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 300.0,
+                 ca_file: str | None = None, insecure_http: bool = False,
+                 worker_id: str | None = None):
+        self._service = _gpbo.Service.remote(url, token or "", timeout, ca_file or "",
+                                             insecure_http, worker_id or "")
 
     def study(self, name: str) -> StoredStudy:
         return StoredStudy(self._service, name)

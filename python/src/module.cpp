@@ -275,11 +275,17 @@ NB_MODULE(_gpbo, m) {
           nb::arg("url"), nb::arg("warm_model") = false)
       .def_static(
           "remote",
-          [](const std::string& url, const std::string& token, double timeout) {
-            return PyService{
-                std::make_shared<gpbo::service::RemoteStudyService>(url, token, timeout)};
+          [](const std::string& url, const std::string& token, double timeout,
+             const std::string& ca_file, bool insecure_http, const std::string& worker_id) {
+            gpbo::service::RemoteOptions o;
+            o.timeout_seconds = timeout;
+            o.ca_file = ca_file;
+            o.insecure_http = insecure_http;
+            o.worker_id = worker_id;
+            return PyService{std::make_shared<gpbo::service::RemoteStudyService>(url, token, o)};
           },
-          nb::arg("url"), nb::arg("token") = "", nb::arg("timeout") = 300.0)
+          nb::arg("url"), nb::arg("token") = "", nb::arg("timeout") = 300.0,
+          nb::arg("ca_file") = "", nb::arg("insecure_http") = false, nb::arg("worker_id") = "")
       .def("create_study",
            [](PyService& s, const std::string& name, const std::string& space_json,
               const std::string& options_json) {

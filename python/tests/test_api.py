@@ -365,6 +365,51 @@ def test_the_same_points_as_the_cli_for_the_same_seed(tmp_path) -> None:
                        capture_output=True)
 
 
+def test_the_client_verifies_tls_and_roles(tmp_path) -> None:
+    cli = gpbo_cli()
+    if subprocess.run(["openssl", "version"], capture_output=True).returncode != 0:
+        pytest.skip("no openssl CLI")
+    for name in ("ca", "other"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(tmp_path / f"{name}.key"),
+                        "-out", str(tmp_path / f"{name}.pem")], check=True, capture_output=True)
+    tokens = tmp_path / "tokens"
+
+    def mint(name: str, role: str) -> str:
+        return subprocess.run([cli, "token", "add", "--file", str(tokens), "--name", name,
+                               "--role", role], check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    admin, worker, reader = mint("boss", "admin"), mint("node", "worker"), mint("view", "read")
+    server = subprocess.Popen([cli, "serve", "--storage", f"sqlite:///{tmp_path}/tls.db",
+                               "--listen", "127.0.0.1:0", "--token-file", str(tokens),
+                               "--tls-cert", str(tmp_path / "ca.pem"),
+                               "--tls-key", str(tmp_path / "ca.key")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"listening on (https://\S+)", server.stdout.readline()).group(1)
+        ca = str(tmp_path / "ca.pem")
+        boss = gpbo.Client(url, token=admin, ca_file=ca)
+        study = boss.create_study("t", SPACE, seed=1, n_initial=3)
+        node = gpbo.Client(url, token=worker, ca_file=ca, worker_id="n1").study("t")
+        t = node.ask(worker_id="n1")
+        assert node.tell(t, 1.5).value == 1.5
+        assert [s["name"] for s in gpbo.Client(url, token=reader, ca_file=ca).studies()] == ["t"]
+        with pytest.raises(gpbo.InvalidArgument, match="forbidden"):
+            gpbo.Client(url, token=worker, ca_file=ca).delete_study("t")
+        with pytest.raises(gpbo.InvalidArgument, match="unauthorized"):
+            gpbo.Client(url, token=reader + "x", ca_file=ca).studies()
+        with pytest.raises(gpbo.StorageError, match="could not be verified"):
+            gpbo.Client(url, token=admin, ca_file=str(tmp_path / "other.pem")).studies()
+        with pytest.raises(gpbo.InvalidArgument, match="clear text"):
+            gpbo.Client("http://192.0.2.1:8470", token=admin)
+        assert [x.value for x in study.trials()] == [1.5]
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
 def test_the_client_of_gpbo_serve(tmp_path) -> None:
     cli = gpbo_cli()
     server = subprocess.Popen([cli, "serve", "--storage", f"sqlite:///{tmp_path}/srv.db",

@@ -52,6 +52,8 @@ struct BenchArgs {
 int run_optimize(const OptimizeArgs& args);
 /// Adds `gpbo serve` to `app`; the returned function runs it when parsed (else returns -1).
 std::function<int()> add_serve_command(CLI::App& app);
+/// Adds `gpbo token add`; the returned function runs it when parsed (else returns -1).
+std::function<int()> add_token_command(CLI::App& app);
 int run_bench(const BenchArgs& args);
 
 /// Budget from the benchmark protocol (shared/benchmarks.md) for a function, or 50.

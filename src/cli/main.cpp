@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
 
   const std::function<int()> run_store_command = add_store_commands(app);
   const std::function<int()> run_serve_command = add_serve_command(app);
+  const std::function<int()> run_token_command = add_token_command(app);
 
   try {
     app.parse(argc, argv);
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
     if (rc >= 0) return rc;
     const int serve_rc = run_serve_command();
     if (serve_rc >= 0) return serve_rc;
+    const int token_rc = run_token_command();
+    if (token_rc >= 0) return token_rc;
   } catch (const std::exception& e) {
     return report_error(e);
   }

@@ -29,6 +29,14 @@ struct ServeArgs {
   std::size_t max_body_bytes = 1 << 20;
   int max_batch = 1024;
   int threads = 16;
+  std::string tls_cert;
+  std::string tls_key;
+  bool insecure_http = false;
+  int queue_limit = 256;
+  double rate_limit = 0;
+  int rate_burst = 0;
+  int read_timeout = 5;
+  int request_timeout = 30;
   gpbo::WarmModelOptions warm;
   bool cold_model = false;
 };
@@ -52,10 +60,18 @@ int run_serve(const ServeArgs& a) {
   server::ServerOptions o;
   o.host = addr.host;
   o.port = addr.port;
-  o.token = service::load_token(a.token_file);
+  o.tokens = service::load_server_tokens(a.token_file);
   o.max_body_bytes = a.max_body_bytes;
   o.max_batch = a.max_batch;
   o.threads = a.threads;
+  o.tls_cert = a.tls_cert;
+  o.tls_key = a.tls_key;
+  o.insecure_http = a.insecure_http;
+  o.queue_limit = a.queue_limit;
+  o.rate_per_second = a.rate_limit;
+  o.rate_burst = a.rate_burst;
+  o.read_timeout_seconds = a.read_timeout;
+  o.request_timeout_seconds = a.request_timeout;
 
   std::optional<WarmModelOptions> warm;
   if (!a.cold_model) warm = a.warm;
@@ -64,9 +80,13 @@ int run_serve(const ServeArgs& a) {
   const int port = http.bind();
   const std::string shown_host =
       o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
-  std::cout << "gpbo serve: listening on http://" << shown_host << ":" << port << " (storage "
-            << url << (o.token.empty() ? ", no token" : ", bearer token required") << ")"
-            << std::endl;
+  const std::size_t n_tokens = o.tokens.size();
+  std::cout << "gpbo serve: listening on " << (o.tls_cert.empty() ? "http" : "https") << "://"
+            << shown_host << ":" << port << " (storage " << url
+            << (n_tokens == 0 ? ", no token"
+                              : ", bearer token required (" + std::to_string(n_tokens) +
+                                    (n_tokens == 1 ? " token)" : " tokens)"))
+            << ")" << std::endl;
 
   // SIGINT/SIGTERM: the handler only writes the signal number to a pipe (async-signal-safe,
   // and it may run on any thread, OpenBLAS's included); a watcher thread reads it and stops the
@@ -106,8 +126,37 @@ std::function<int()> add_serve_command(CLI::App& app) {
                    "a token")
       ->capture_default_str();
   serve->add_option("--token-file", a->token_file,
-                    "File holding the bearer token clients must send; default "
-                    "$GPBO_SERVER_TOKEN");
+                    "Token file: 'NAME ROLE sha256:HEX' lines (gpbo token add), or one bare "
+                    "token (an admin); default $GPBO_SERVER_TOKEN (an admin)");
+  serve->add_option("--tls-cert", a->tls_cert, "PEM certificate (chain): serve HTTPS");
+  serve->add_option("--tls-key", a->tls_key, "PEM private key of --tls-cert");
+  serve->add_flag("--insecure-http", a->insecure_http,
+                  "Accept tokens over plain HTTP on a host that is not loopback");
+  serve
+      ->add_option("--queue-limit", a->queue_limit,
+                   "Requests that may wait for a thread; more get 429 with Retry-After")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  serve
+      ->add_option("--rate-limit", a->rate_limit,
+                   "Requests per second per token name, sustained (0: no limit); over it: 429")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  serve
+      ->add_option("--rate-burst", a->rate_burst,
+                   "Burst of requests a token may make at once (0: twice --rate-limit)")
+      ->check(CLI::Range(0, 1 << 30))
+      ->capture_default_str();
+  serve
+      ->add_option("--read-timeout", a->read_timeout,
+                   "Seconds a client has to send a whole request head (and any read may wait)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  serve
+      ->add_option("--request-timeout", a->request_timeout,
+                   "Seconds one request may take to send its body and read its reply")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   serve->add_option("--max-body-bytes", a->max_body_bytes, "Largest request body (413 above)")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
       ->capture_default_str();

@@ -37,6 +37,8 @@ struct StoreArgs {
   std::string storage;
   std::string server;
   std::string token_file;
+  std::string ca_file;
+  bool insecure_http = false;
   std::string study;
   // create-study
   std::string space_file;
@@ -82,8 +84,15 @@ std::shared_ptr<service::StudyService> open_api(const StoreArgs& a) {
     }
   }
   if (!server_url.empty()) {
+    service::RemoteOptions remote;
+    remote.ca_file = a.ca_file;
+    if (const char* env = std::getenv("GPBO_SERVER_CA"); remote.ca_file.empty() && env) {
+      remote.ca_file = env;
+    }
+    remote.insecure_http = a.insecure_http;
+    remote.worker_id = a.worker_id;
     return std::make_shared<service::RemoteStudyService>(server_url,
-                                                         service::load_token(a.token_file));
+                                                         service::load_token(a.token_file), remote);
   }
   if (storage_url.empty()) {
     throw InvalidArgument(
@@ -281,6 +290,11 @@ std::function<int()> add_store_commands(CLI::App& app) {
                   "$GPBO_SERVER");
     c->add_option("--token-file", a->token_file,
                   "File holding the server's bearer token; default $GPBO_SERVER_TOKEN");
+    c->add_option("--ca-file", a->ca_file,
+                  "PEM file of the CA that signed an https:// server's certificate; default "
+                  "$GPBO_SERVER_CA, else the system's CAs");
+    c->add_flag("--insecure-http", a->insecure_http,
+                "Send the token over plain http:// to a host that is not loopback");
     if (needs_study) c->add_option("--study", a->study, "Study name")->required();
     return c;
   };
@@ -314,9 +328,14 @@ std::function<int()> add_store_commands(CLI::App& app) {
   values->excludes(value)->excludes(state);
   tell->add_flag("--skip-if-finished", a->skip_if_finished,
                  "Do nothing if the trial is already finished");
+  tell->add_option("--worker-id", a->worker_id,
+                   "The worker id the trial was asked with (a server's worker token needs it)");
 
   CLI::App* heartbeat =
       with_storage(app.add_subcommand("heartbeat", "Extend a running trial's lease"), true);
+  heartbeat->add_option(
+      "--worker-id", a->worker_id,
+      "The worker id the trial was asked with (a server's worker token needs it)");
   heartbeat->add_option("--trial", a->trial, "Trial id")->required();
 
   CLI::App* enqueue =

@@ -31,6 +31,30 @@ bool bearer_matches(std::string_view header, std::string_view token) {
   return constant_time_equal(header.substr(kScheme.size()), token);
 }
 
+std::string bearer_token(std::string_view header) {
+  constexpr std::string_view kScheme = "Bearer ";
+  if (header.size() <= kScheme.size()) return "";
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if ((header[i] | 0x20) != (kScheme[i] | 0x20)) return "";
+  }
+  for (const char ch : header) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return "";
+  }
+  return std::string(header.substr(kScheme.size()));
+}
+
+const service::TokenEntry* find_token(const std::vector<service::TokenEntry>& tokens,
+                                      std::string_view token) {
+  if (token.empty()) return nullptr;
+  const std::string digest = service::sha256(token);
+  const service::TokenEntry* found = nullptr;
+  for (const service::TokenEntry& e : tokens) {
+    if (constant_time_equal(digest, e.sha256) && found == nullptr) found = &e;
+  }
+  return found;
+}
+
 bool is_loopback_host(const std::string& host) {
   if (host == "localhost") return true;
   in_addr v4{};

@@ -4,6 +4,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "service/token.hpp"
 
 namespace gpbo::server {
 
@@ -14,6 +17,16 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 /// Whether an `Authorization` header value is "Bearer <token>" with the expected token; the
 /// comparison of the token is constant-time.
 bool bearer_matches(std::string_view header, std::string_view token);
+
+/// The token of an `Authorization` header value "Bearer <token>" (scheme case-insensitive), or
+/// "" when the value is not of that form or holds a control byte (a NUL included: the token is
+/// compared byte for byte as sent, never cut short).
+std::string bearer_token(std::string_view header);
+
+/// The entry of `tokens` whose hash is the SHA-256 of `token`, or nullptr. Every entry is
+/// compared, each in constant time, so the time depends only on the number of tokens.
+const service::TokenEntry* find_token(const std::vector<service::TokenEntry>& tokens,
+                                      std::string_view token);
 
 /// Whether `host` is a loopback address: "localhost", 127.0.0.0/8 or ::1.
 bool is_loopback_host(const std::string& host);

@@ -1,13 +1,16 @@
 #include "service/remote_study_service.hpp"
 
 #include <httplib.h>
+#include <openssl/x509.h>
 
 #include <cctype>
+#include <fstream>
 #include <mutex>
 
 #include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
 #include "gpbo/error.hpp"
+#include "server/auth.hpp"
 #include "service/study_json.hpp"
 
 namespace gpbo::service {
@@ -50,6 +53,8 @@ namespace {
   }
   if (known && kind != ErrorKind::kInternal) throw_error(kind, message);
   if (status == 401) throw InvalidArgument("unauthorized: " + message);
+  if (status == 403) throw InvalidArgument("forbidden: " + message);
+  if (status == 429) throw StorageError("the server is busy (HTTP 429): " + message);
   if (status >= 400 && status < 500) throw InvalidArgument(message);
   throw Error("server error (HTTP " + std::to_string(status) + "): " + message);
 }
@@ -58,6 +63,7 @@ namespace {
 
 struct RemoteStudyService::Impl {
   std::string url;
+  std::string worker_id;
   std::mutex mutex;  // httplib::Client is used by one request at a time
   std::unique_ptr<httplib::Client> http;
 
@@ -85,6 +91,12 @@ struct RemoteStudyService::Impl {
       if (method == "DELETE") return http->Delete(path);
       return http->Post(path, text, "application/json");
     }();
+    if (!r && r.error() == httplib::Error::SSLServerVerification) {
+      const long result = http->get_openssl_verify_result();
+      throw StorageError("the TLS certificate of the gpbo server at " + url +
+                         " could not be verified (" + X509_verify_cert_error_string(result) +
+                         "); pass the CA that signed it with --ca-file (Python: ca_file=)");
+    }
     if (!r) {
       throw StorageError("cannot reach the gpbo server at " + url + " (" +
                          httplib::to_string(r.error()) + ")");
@@ -122,7 +134,12 @@ struct RemoteStudyService::Impl {
 
 RemoteStudyService::RemoteStudyService(const std::string& url, const std::string& token,
                                        double timeout_seconds)
+    : RemoteStudyService(url, token, RemoteOptions{timeout_seconds, "", false, ""}) {}
+
+RemoteStudyService::RemoteStudyService(const std::string& url, const std::string& token,
+                                       const RemoteOptions& options)
     : impl_(std::make_unique<Impl>()) {
+  const double timeout_seconds = options.timeout_seconds;
   std::string base = url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::size_t scheme = base.find("://");
@@ -133,12 +150,32 @@ RemoteStudyService::RemoteStudyService(const std::string& url, const std::string
   if (base.find('/', scheme + 3) != std::string::npos) {
     throw InvalidArgument("--server '" + url + "': expected http://HOST:PORT without a path");
   }
+  const bool https = base.substr(0, scheme) == "https";
+  std::string host = base.substr(scheme + 3);
+  if (!host.empty() && host[0] == '[') {
+    host = host.substr(1, host.find(']') == std::string::npos ? 0 : host.find(']') - 1);
+  } else {
+    host = host.substr(0, host.rfind(':'));
+  }
+  if (!token.empty() && !https && !options.insecure_http && !server::is_loopback_host(host)) {
+    throw InvalidArgument("--server '" + url +
+                          "': refusing to send the token in clear text to a host that is not "
+                          "loopback; use https:// (or --insecure-http to accept the risk)");
+  }
+  if (!options.ca_file.empty() && !std::ifstream(options.ca_file)) {
+    throw InvalidArgument("cannot read the CA file '" + options.ca_file + "'");
+  }
   impl_->url = base;
+  impl_->worker_id = options.worker_id;
   impl_->http = std::make_unique<httplib::Client>(base);
   if (!impl_->http->is_valid()) {
     throw InvalidArgument("--server '" + url + "': not a usable http(s)://HOST:PORT URL");
   }
   impl_->http->set_url_encode(false);  // paths are encoded here, segment by segment
+  if (https) {
+    impl_->http->enable_server_certificate_verification(true);
+    if (!options.ca_file.empty()) impl_->http->set_ca_cert_path(options.ca_file);
+  }
   impl_->http->set_connection_timeout(10);
   const auto timeout = std::chrono::duration<double>(timeout_seconds);
   impl_->http->set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
@@ -186,28 +223,31 @@ std::vector<Trial> RemoteStudyService::ask(const std::string& study, int q,
 
 Trial RemoteStudyService::tell(const std::string& study, std::int64_t trial, double value,
                                bool skip_if_finished) {
-  const json body = {{"value", value}, {"skip_if_finished", skip_if_finished}};
+  json body = {{"value", value}, {"skip_if_finished", skip_if_finished}};
+  if (!impl_->worker_id.empty()) body["worker_id"] = impl_->worker_id;
   return impl_->parse(impl_->call("POST", Impl::trial_path(study, trial) + "/tell", &body),
                       trial_from_json);
 }
 
 Trial RemoteStudyService::tell_values(const std::string& study, std::int64_t trial,
                                       const MetricValues& values, bool skip_if_finished) {
-  const json body = {{"values", metric_values_to_json(values)},
-                     {"skip_if_finished", skip_if_finished}};
+  json body = {{"values", metric_values_to_json(values)}, {"skip_if_finished", skip_if_finished}};
+  if (!impl_->worker_id.empty()) body["worker_id"] = impl_->worker_id;
   return impl_->parse(impl_->call("POST", Impl::trial_path(study, trial) + "/tell", &body),
                       trial_from_json);
 }
 
 Trial RemoteStudyService::tell_state(const std::string& study, std::int64_t trial, TrialState state,
                                      bool skip_if_finished) {
-  const json body = {{"state", to_string(state)}, {"skip_if_finished", skip_if_finished}};
+  json body = {{"state", to_string(state)}, {"skip_if_finished", skip_if_finished}};
+  if (!impl_->worker_id.empty()) body["worker_id"] = impl_->worker_id;
   return impl_->parse(impl_->call("POST", Impl::trial_path(study, trial) + "/tell", &body),
                       trial_from_json);
 }
 
 Trial RemoteStudyService::heartbeat(const std::string& study, std::int64_t trial) {
-  const json body = json::object();
+  json body = json::object();
+  if (!impl_->worker_id.empty()) body["worker_id"] = impl_->worker_id;
   return impl_->parse(impl_->call("POST", Impl::trial_path(study, trial) + "/heartbeat", &body),
                       trial_from_json);
 }

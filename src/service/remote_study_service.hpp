@@ -11,10 +11,25 @@
 
 namespace gpbo::service {
 
+/// How a RemoteStudyService talks to its server.
+struct RemoteOptions {
+  double timeout_seconds = 300.0;
+  /// PEM file of the CA certificates that an https:// server's certificate must chain to (a
+  /// private CA); empty: the system's CAs. The certificate and host name are always verified.
+  std::string ca_file;
+  /// Send the token over http:// to a host that is not loopback (refused without this).
+  bool insecure_http = false;
+  /// Sent with tell and heartbeat: a worker token may only report trials its worker id holds.
+  std::string worker_id;
+};
+
 class RemoteStudyService final : public StudyService {
  public:
-  /// `url` is "http://HOST:PORT" (or https:// where cpp-httplib has TLS); `token` is sent as a
-  /// bearer token when not empty. InvalidArgument for a malformed URL. Connects lazily.
+  /// `url` is "http://HOST:PORT" or "https://HOST:PORT"; `token` is sent as a bearer token when
+  /// not empty. InvalidArgument for a malformed URL, an unreadable ca_file, or a token for a
+  /// non-loopback http:// URL without insecure_http. Connects lazily.
+  RemoteStudyService(const std::string& url, const std::string& token,
+                     const RemoteOptions& options);
   RemoteStudyService(const std::string& url, const std::string& token,
                      double timeout_seconds = 300.0);
   ~RemoteStudyService() override;

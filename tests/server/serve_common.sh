@@ -11,7 +11,7 @@ start_server() {
   local i
   for ((i = 0; i < 300; i++)); do
     # The background shell may not have created the log yet: not an error, wait for it.
-    SERVER_URL=$(sed -n 's/^gpbo serve: listening on \(http:[^ ]*\).*/\1/p' "$tmp/$name.out" \
+    SERVER_URL=$(sed -n 's/^gpbo serve: listening on \(https\{0,1\}:[^ ]*\).*/\1/p' "$tmp/$name.out" \
       2>/dev/null || true)
     [[ -n "$SERVER_URL" ]] && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || break

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -91,7 +93,107 @@ TEST(ServerAuth, NonLoopbackNeedsToken) {
   o.host = "0.0.0.0";
   EXPECT_THROW(HttpServer(api, o), InvalidArgument);
   o.token = "t";
+  // A token in clear text off loopback only when asked for.
+  EXPECT_THROW(HttpServer(api, o), InvalidArgument);
+  o.insecure_http = true;
   EXPECT_NO_THROW(HttpServer(api, o));
+  o.tls_cert = "/nonexistent/cert.pem";
+  EXPECT_THROW(HttpServer(api, o), InvalidArgument);  // a key is missing
+  o.tls_key = "/nonexistent/key.pem";
+  EXPECT_THROW(HttpServer(api, o), InvalidArgument);  // unreadable
+}
+
+TEST(ServerAuth, Sha256KnownAnswer) {
+  // FIPS 180-2, appendix B.1.
+  std::string hex;
+  for (const char c : service::sha256("abc")) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02x", static_cast<unsigned char>(c));
+    hex += b;
+  }
+  EXPECT_EQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(ServerAuth, TokenFileLinesAreParsedAndMalformedOnesNamed) {
+  const std::string h(64, 'a');
+  const auto tokens =
+      service::parse_token_file("# comment\n\n  alice admin sha256:" + h +
+                                    "\nslurm-1 worker sha256:" + h + "  \nro read sha256:" + h,
+                                "F");
+  ASSERT_EQ(tokens.size(), 3u);
+  EXPECT_EQ(tokens[0].name, "alice");
+  EXPECT_EQ(tokens[0].role, service::Role::kAdmin);
+  EXPECT_EQ(tokens[1].name, "slurm-1");
+  EXPECT_EQ(tokens[1].role, service::Role::kWorker);
+  EXPECT_EQ(tokens[2].role, service::Role::kRead);
+  EXPECT_EQ(tokens[0].sha256, std::string(32, '\xaa'));
+  const auto error_of = [](const std::string& text) -> std::string {
+    try {
+      service::parse_token_file(text, "F");
+    } catch (const InvalidArgument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error_of("a admin").find("F:1: expected 'NAME ROLE sha256:HEX'"), std::string::npos);
+  EXPECT_NE(error_of("#x\na admin sha256:" + h + " extra").find("F:2:"), std::string::npos);
+  EXPECT_NE(error_of("a root sha256:" + h).find("unknown role 'root'"), std::string::npos);
+  EXPECT_NE(error_of("a admin sha256:" + h.substr(1)).find("64 lowercase hex"), std::string::npos);
+  EXPECT_NE(error_of("a admin sha256:" + std::string(64, 'A')).find("64 lowercase hex"),
+            std::string::npos);
+  EXPECT_NE(error_of("a admin md5:" + h).find("64 lowercase hex"), std::string::npos);
+  EXPECT_NE(error_of("a/b admin sha256:" + h).find("token name"), std::string::npos);
+  EXPECT_NE(error_of("a admin sha256:" + h + "\na read sha256:" + h)
+                .find("F:2: the token name 'a' is used twice"),
+            std::string::npos);
+  EXPECT_NE(error_of("# only comments\n").find("holds no token"), std::string::npos);
+}
+
+TEST(ServerAuth, TokenFilesOldAndNew) {
+  const std::filesystem::path f =
+      std::filesystem::temp_directory_path() / ("gpbo_tokens_" + std::to_string(::getpid()));
+  std::filesystem::remove(f);
+  // Today's form: one bare token is an admin named "default".
+  std::FILE* out = std::fopen(f.c_str(), "w");
+  std::fputs("  s3cret\n", out);
+  std::fclose(out);
+  auto tokens = service::load_server_tokens(f.string());
+  ASSERT_EQ(tokens.size(), 1u);
+  EXPECT_EQ(tokens[0].name, "default");
+  EXPECT_EQ(tokens[0].role, service::Role::kAdmin);
+  EXPECT_EQ(tokens[0].sha256, service::sha256("s3cret"));
+  EXPECT_THROW(service::add_token(f.string(), "x", service::Role::kRead), InvalidArgument);
+  std::filesystem::remove(f);
+  // Minted tokens: printed once, stored as hashes, names unique.
+  const std::string t1 = service::add_token(f.string(), "alice", service::Role::kAdmin);
+  const std::string t2 = service::add_token(f.string(), "w", service::Role::kWorker);
+  EXPECT_EQ(t1.size(), 43u);
+  EXPECT_EQ(
+      t1.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);
+  EXPECT_NE(t1, t2);
+  EXPECT_THROW(service::add_token(f.string(), "w", service::Role::kRead), InvalidArgument);
+  EXPECT_THROW(service::add_token(f.string(), "bad name", service::Role::kRead), InvalidArgument);
+  tokens = service::load_server_tokens(f.string());
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_EQ(find_token(tokens, t1)->name, "alice");
+  EXPECT_EQ(find_token(tokens, t2)->role, service::Role::kWorker);
+  EXPECT_EQ(find_token(tokens, t1 + "x"), nullptr);
+  EXPECT_EQ(find_token(tokens, ""), nullptr);
+  EXPECT_EQ(std::filesystem::status(f).permissions() & std::filesystem::perms::others_read,
+            std::filesystem::perms::none);
+  std::filesystem::remove(f);
+}
+
+TEST(ServerAuth, BearerTokenIsTakenByteForByte) {
+  EXPECT_EQ(bearer_token("Bearer tok"), "tok");
+  EXPECT_EQ(bearer_token("bEARER tok"), "tok");
+  EXPECT_EQ(bearer_token("Bearer "), "");
+  EXPECT_EQ(bearer_token("Basic tok"), "");
+  // A NUL (what cpp-httplib makes of "%00") or any control byte: no token at all.
+  EXPECT_EQ(bearer_token(std::string("Bearer tok\0junk", 15)), "");
+  EXPECT_EQ(bearer_token("Bearer tok\x7f"), "");
+  EXPECT_EQ(bearer_token("Bearer tok\tx"), "");
 }
 
 TEST(ServerAuth, PathSegmentsAreEncoded) {
@@ -506,6 +608,272 @@ TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
   EXPECT_THROW(without.list_studies(), InvalidArgument);
 }
 
+/// A server with one token of each role: "reader", "worker" and "boss" (admin).
+ServerOptions scoped_options() {
+  ServerOptions o;
+  o.tokens = {{"reader", service::Role::kRead, service::sha256("read-token")},
+              {"worker", service::Role::kWorker, service::sha256("worker-token")},
+              {"boss", service::Role::kAdmin, service::sha256("admin-token")}};
+  return o;
+}
+
+httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+TEST_P(ServerStores, EachRoleIsRefusedOutsideItsEndpoints) {
+  TestServer s(store_, scoped_options());
+  const int p = s.port();
+  const auto admin = bearer("admin-token");
+  ASSERT_EQ(request(p, "POST", "/v1/studies", create_body("demo"), admin).status, 201);
+  ASSERT_EQ(
+      request(p, "POST", "/v1/studies/demo/ask", R"({"q": 2, "worker_id": "w"})", admin).status,
+      200);
+  ASSERT_EQ(request(p, "POST", "/v1/studies/demo/trials/1/tell", R"({"value": 0.5})", admin).status,
+            200);  // so that best exists
+  struct Call {
+    const char* method;
+    const char* path;
+    const char* body;
+    service::Role needs;
+  };
+  using service::Role;
+  const std::vector<Call> calls = {
+      {"GET", "/v1/studies", "", Role::kRead},
+      {"GET", "/v1/studies/demo", "", Role::kRead},
+      {"GET", "/v1/studies/demo/best", "", Role::kRead},
+      {"GET", "/v1/studies/demo/pareto", "", Role::kRead},
+      {"GET", "/v1/studies/demo/trials", "", Role::kRead},
+      {"GET", "/v1/studies/demo/trials/0", "", Role::kRead},
+      {"GET", "/v1/studies/demo/log", "", Role::kRead},
+      {"GET", "/v1/studies/demo/report", "", Role::kRead},
+      {"POST", "/v1/studies/demo/ask", R"({"worker_id": "w"})", Role::kWorker},
+      {"POST", "/v1/studies/demo/trials/0/heartbeat", R"({"worker_id": "w"})", Role::kWorker},
+      {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": 1, "worker_id": "w"})",
+       Role::kWorker},
+      {"POST", "/v1/studies/demo/enqueue", R"({"params": {"x": 0.5, "n": 1, "c": "a"}})",
+       Role::kAdmin},
+      {"POST", "/v1/studies/demo/trials",
+       R"({"trials": [{"params": {"x": 0.1, "n": 2, "c": "b"}, "value": 3}]})", Role::kAdmin},
+      {"POST", "/v1/studies", "", Role::kAdmin},  // body filled in below
+      {"DELETE", "/v1/studies/other", "", Role::kAdmin},
+  };
+  const std::vector<std::pair<Role, std::string>> tokens = {
+      {Role::kRead, "read-token"}, {Role::kWorker, "worker-token"}, {Role::kAdmin, "admin-token"}};
+  for (const Call& c : calls) {
+    const std::string body = std::string(c.path) == "/v1/studies" && c.method[0] == 'P'
+                                 ? create_body("other")
+                                 : std::string(c.body);
+    SCOPED_TRACE(std::string(c.method) + " " + c.path);
+    // No token, a wrong one, a NUL-cut one: 401, whatever the role the endpoint needs.
+    for (const httplib::Headers& h :
+         {httplib::Headers{}, bearer("admin-tokenx"), bearer("admin-token%00junk")}) {
+      const Response r = request(p, c.method, c.path, body, h);
+      EXPECT_EQ(r.status, 401);
+      EXPECT_EQ(r.body["error"]["code"], "unauthorized");
+    }
+    for (const auto& [role, token] : tokens) {
+      SCOPED_TRACE(service::to_string(role));
+      const std::string before = s.snapshot();
+      Response r;
+      if (std::string(c.path).find("/report") != std::string::npos) {
+        // The report is an HTML page; its errors are JSON.
+        httplib::Client client("127.0.0.1", p);
+        const httplib::Result raw = client.Get(c.path, bearer(token));
+        ASSERT_TRUE(raw);
+        r.status = raw->status;
+        if (r.status != 200) r.body = json::parse(raw->body);
+      } else {
+        r = request(p, c.method, c.path, body, bearer(token));
+      }
+      if (static_cast<int>(role) < static_cast<int>(c.needs)) {
+        EXPECT_EQ(r.status, 403) << r.body;
+        EXPECT_EQ(r.body["error"]["code"], "forbidden");
+        EXPECT_NE(r.body["error"]["message"].get<std::string>().find(std::string("needs ") +
+                                                                     service::to_string(c.needs)),
+                  std::string::npos)
+            << r.body;
+        EXPECT_EQ(s.snapshot(), before);  // refused before anything is written
+      } else {
+        // Allowed: the route ran (a second tell of trial 0 is a conflict, not a 403).
+        EXPECT_TRUE(r.status < 300 || r.status == 409) << r.status << " " << r.body;
+      }
+    }
+  }
+}
+
+TEST_P(ServerStores, TheTokenNameIsTheWriterOfEveryWrite) {
+  TestServer s(store_, scoped_options());
+  Client boss(s.url(), "admin-token");
+  StudyOptions so;
+  so.n_initial = 10;
+  boss.create_study("w", Space::from_json(kSpace), so, {});
+  service::RemoteOptions ro;
+  ro.worker_id = "node-7";
+  Client worker(s.url(), "worker-token", ro);
+  const Trial t = worker.ask("w", 1, "node-7").at(0);
+  worker.heartbeat("w", t.id);
+  worker.tell("w", t.id, 1.0, false);
+  boss.enqueue("w", json{{"x", 0.5}, {"n", 1}, {"c", "a"}});
+  // The server opens a WriterScope with the token's name for every request, and the store
+  // records it with every log entry: GET .../log shows who wrote each.
+  const Response r = request(s.port(), "GET", "/v1/studies/w/log", "", bearer("read-token"));
+  ASSERT_EQ(r.status, 200);
+  const json& log = r.body["log"];
+  ASSERT_GE(log.size(), 5u);
+  std::map<std::string, std::string> writer_of;
+  for (const json& e : log) {
+    const std::string event = e["event"];
+    const std::string writer = e["writer"];
+    writer_of[event] = writer;
+    EXPECT_EQ(writer, event == "create" || event == "enqueue" ? "boss" : "worker")
+        << event << ": " << writer;
+  }
+  EXPECT_EQ(writer_of.count("create"), 1u);
+  EXPECT_EQ(writer_of.count("enqueue"), 1u);
+}
+
+TEST_P(ServerStores, AWorkerTokenReportsOnlyItsOwnTrials) {
+  TestServer s(store_, scoped_options());
+  const int p = s.port();
+  const auto admin = bearer("admin-token");
+  const auto worker = bearer("worker-token");
+  ASSERT_EQ(request(p, "POST", "/v1/studies", create_body("own", 10), admin).status, 201);
+  ASSERT_EQ(request(p, "POST", "/v1/studies/own/ask", R"({"worker_id": "a"})", worker).status,
+            200);  // trial 0, held by a
+  ASSERT_EQ(request(p, "POST", "/v1/studies/own/ask", R"({"worker_id": ""})", worker).status,
+            200);  // trial 1, held by no worker id
+  const std::string before = s.snapshot();
+  for (const char* body : {R"({"value": 1})", R"({"value": 1, "worker_id": "b"})",
+                           R"({"state": "failed", "worker_id": "b"})",
+                           R"({"values": {"objective": 1}, "worker_id": ""})"}) {
+    SCOPED_TRACE(body);
+    const Response r = request(p, "POST", "/v1/studies/own/trials/0/tell", body, worker);
+    EXPECT_EQ(r.status, 403);
+    EXPECT_NE(r.body["error"]["message"].get<std::string>().find("held by another worker id"),
+              std::string::npos);
+  }
+  EXPECT_EQ(
+      request(p, "POST", "/v1/studies/own/trials/0/heartbeat", R"({"worker_id": "b"})", worker)
+          .status,
+      403);
+  EXPECT_EQ(request(p, "POST", "/v1/studies/own/trials/0/heartbeat", "", worker).status, 403);
+  EXPECT_EQ(s.snapshot(), before);
+  // Its own worker id, or a trial no worker id holds: allowed; an admin may tell any trial.
+  EXPECT_EQ(
+      request(p, "POST", "/v1/studies/own/trials/0/heartbeat", R"({"worker_id": "a"})", worker)
+          .status,
+      200);
+  EXPECT_EQ(request(p, "POST", "/v1/studies/own/trials/0/tell", R"({"value": 1, "worker_id": "a"})",
+                    worker)
+                .status,
+            200);
+  EXPECT_EQ(request(p, "POST", "/v1/studies/own/trials/1/tell", R"({"value": 2})", worker).status,
+            200);
+  ASSERT_EQ(request(p, "POST", "/v1/studies/own/ask", R"({"worker_id": "c"})", worker).status,
+            200);  // trial 2, held by c
+  EXPECT_EQ(request(p, "POST", "/v1/studies/own/trials/2/tell", R"({"value": 3})", admin).status,
+            200);
+  // The client sends its worker id with tell and heartbeat.
+  service::RemoteOptions ro;
+  ro.worker_id = "d";
+  Client d(s.url(), "worker-token", ro);
+  const Trial t = d.ask("own", 1, "d").at(0);
+  EXPECT_EQ(d.heartbeat("own", t.id).id, t.id);
+  EXPECT_EQ(d.tell("own", t.id, 4.0, false).value, 4.0);
+  Client e(s.url(), "worker-token");  // no worker id
+  const Trial u = d.ask("own", 1, "d").at(0);
+  EXPECT_THROW(e.tell("own", u.id, 5.0, false), InvalidArgument);
+}
+
+TEST_P(ServerStores, ATokenCutAtANulIsRefused) {
+  // cpp-httplib 0.11 percent-decodes header values: "%00" becomes a NUL, and
+  // Request::get_header_value returned the value cut there, so "<token>%00junk" was accepted.
+  ServerOptions o;
+  o.token = "tok";
+  TestServer s(store_, o);
+  const std::string head = "GET /v1/studies HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ";
+  EXPECT_EQ(raw_status_line(s.port(), head + "tok\r\n\r\n", 5), "HTTP/1.1 200 OK");
+  EXPECT_EQ(raw_status_line(s.port(), head + "tok%00junk\r\n\r\n", 5), "HTTP/1.1 401 Unauthorized");
+  EXPECT_EQ(raw_status_line(s.port(), head + "tok%00\r\n\r\n", 5), "HTTP/1.1 401 Unauthorized");
+  // Two Authorization headers: refused, whichever one holds the token.
+  EXPECT_EQ(raw_status_line(s.port(), head + "tok\r\nAuthorization: Bearer x\r\n\r\n", 5),
+            "HTTP/1.1 401 Unauthorized");
+}
+
+TEST_P(ServerStores, ATokenOverItsRateLimitGets429) {
+  ServerOptions o = scoped_options();
+  o.rate_per_second = 0.5;
+  o.rate_burst = 3;
+  TestServer s(store_, o);
+  const int p = s.port();
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(request(p, "GET", "/v1/studies", "", bearer("read-token")).status, 200);
+  httplib::Client c("127.0.0.1", p);
+  const httplib::Result r = c.Get("/v1/studies", bearer("read-token"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(r->get_header_value("Retry-After"), "2");
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "too_many_requests");
+  // Buckets are per token name; health is never limited.
+  EXPECT_EQ(request(p, "GET", "/v1/studies", "", bearer("admin-token")).status, 200);
+  EXPECT_EQ(request(p, "GET", "/v1/health").status, 200);
+}
+
+TEST_P(ServerStores, AFloodGets429AndLosesNoAcceptedTell) {
+  ServerOptions o;
+  o.threads = 2;
+  o.queue_limit = 2;
+  TestServer s(store_, o);
+  Client setup(s.url(), "");
+  StudyOptions so;
+  so.n_initial = 1000;
+  setup.create_study("flood", Space::from_json(kSpace), so, {});
+  constexpr int kClients = 48;
+  std::atomic<int> accepted_tells{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", s.port());
+      c.set_read_timeout(60);
+      for (int round = 0; round < 5; ++round) {
+        const httplib::Result a = c.Post("/v1/studies/flood/ask", "{}", "application/json");
+        if (!a || a->status != 200) {
+          if (a && a->status == 429) {
+            ++refused;
+            EXPECT_EQ(a->get_header_value("Retry-After"), "1");
+          } else {
+            ++other;
+          }
+          continue;
+        }
+        const int id = json::parse(a->body)["trials"][0]["id"];
+        const std::string path = "/v1/studies/flood/trials/" + std::to_string(id) + "/tell";
+        for (;;) {  // a refused tell is retried; an accepted one must be stored
+          const httplib::Result t =
+              c.Post(path, json{{"value", i * 100 + round}}.dump(), "application/json");
+          if (t && t->status == 200) {
+            ++accepted_tells;
+            break;
+          }
+          if (!t || t->status != 429) {
+            ++other;
+            break;
+          }
+          ++refused;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(refused.load(), 0);
+  int complete = 0;
+  for (const Trial& t : s.api().trials("flood")) complete += t.state == TrialState::kComplete;
+  EXPECT_EQ(complete, accepted_tells.load());
+  EXPECT_GT(accepted_tells.load(), 0);
+}
+
 TEST_P(ServerStores, ClientSpeaksTheApi) {
   TestServer s(store_, {});
   Client c(s.url(), "");
@@ -722,6 +1090,111 @@ TEST_P(ServerStores, WarmModelServesModelAsksToConcurrentClients) {
   EXPECT_GT(stats.warm_asks, 0);
   EXPECT_GE(stats.fits, 1);
   EXPECT_LT(stats.fits, kThreads * kRounds);
+}
+
+/// Sends `data` on one connection and returns everything the server sends back until it
+/// closes the connection or `seconds` pass.
+std::string raw_exchange(int port, const std::string& data, int seconds) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{seconds, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size())) {
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) reply.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return reply;
+}
+
+TEST(ServerLimits, AnUnreadBodyIsNeverTakenForTheNextRequest) {
+  // A reply sent without reading the body (refused before it, or a request httplib could not
+  // parse) closes the connection; before, the body was parsed as the next request and the
+  // client got an extra "400 malformed HTTP request" as the reply to its next one.
+  TestServer s("memory://", {});
+  const std::string next = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string& first :
+       {std::string("POST /v1/studies/demo/ask HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+                    "Content-Length: 9\r\n\r\nGET / x\r\n"),
+        std::string("POST /v1/studies/demo/trials/2/heartbeat?/%20Z_?=%%7F.Y%20 HTTP/1.1\r\n"
+                    "Host: x\r\nContent-Length: 9\r\n\r\nGET / x\r\n"),
+        std::string(
+            "GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nGET / x\r\n")}) {
+    SCOPED_TRACE(first);
+    const std::string reply = raw_exchange(s.port(), first + next, 10);
+    EXPECT_NE(reply.find("Connection: close"), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("HTTP/1.1", 1), std::string::npos) << "a second reply: " << reply;
+  }
+  // A body that is read keeps the connection open for the next requests.
+  const std::string reply =
+      raw_exchange(s.port(),
+                   "POST /v1/studies/nope/ask HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}" +
+                       next + "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                   10);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 404", 0), 0u) << reply;
+  const std::size_t first_ok = reply.find("HTTP/1.1 200 OK");
+  ASSERT_NE(first_ok, std::string::npos) << reply;
+  EXPECT_NE(reply.find("HTTP/1.1 200 OK", first_ok + 1), std::string::npos) << reply;
+}
+
+TEST(ServerLimits, SlowClientsHoldNoThreadAndAreCutOff) {
+  ServerOptions o;
+  o.threads = 2;
+  o.read_timeout_seconds = 2;
+  TestServer s("memory://", o);
+  // 40 connections that send half a request head and then one byte a second.
+  constexpr int kSlow = 40;
+  std::vector<int> fds;
+  for (int i = 0; i < kSlow; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(s.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string half = "GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    ASSERT_EQ(::send(fd, half.data(), half.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(half.size()));
+    fds.push_back(fd);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::atomic<bool> trickling{true};
+  std::thread trickle([&] {
+    while (trickling) {
+      for (const int fd : fds) (void)!::send(fd, "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  });
+  // /v1/health stays fast although there are 20 slow clients per server thread.
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(request(s.port(), "GET", "/v1/health").status, 200);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+  }
+  // Every slow client is cut off (408) once its head is 2 s late, though it keeps sending.
+  int timed_out = 0;
+  for (const int fd : fds) {
+    timeval tv{6, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[512];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0 && std::string(buf, static_cast<std::size_t>(n)).rfind("HTTP/1.1 408", 0) == 0) {
+      ++timed_out;
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  trickling = false;
+  trickle.join();
+  for (const int fd : fds) ::close(fd);
+  EXPECT_EQ(timed_out, kSlow);
+  EXPECT_LT(seconds, 6.0);
 }
 
 TEST(ServerClient, UnreachableServerIsAStorageError) {
