@@ -10,12 +10,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 unset GPBO_STORAGE GPBO_SERVER GPBO_SERVER_TOKEN
 source "$(dirname "$0")/../server/serve_common.sh"
-failures=()
-fail() {
-  failures+=("$*")
-  echo "FAIL: $*" >&2
-}
-json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+source "$(dirname "$0")/checks.sh"
 
 cat > "$tmp/space.json" << 'EOF_SPACE'
 {"params": [{"name": "x", "type": "float", "low": -2.0, "high": 2.0},
@@ -86,8 +81,4 @@ done
 [[ $("$GPBO" trials $S --study plain | json "len(d['trials'])") == 2 ]] ||
   fail "refused imports wrote trials"
 
-if ((${#failures[@]})); then
-  printf 'FAILED: %b\n' "${failures[@]}"
-  exit 1
-fi
-echo "all checks passed"
+finish

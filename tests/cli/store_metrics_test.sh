@@ -11,22 +11,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 unset GPBO_STORAGE GPBO_SERVER GPBO_SERVER_TOKEN
 source "$(dirname "$0")/../server/serve_common.sh"
-failures=()
-fail() {
-  failures+=("$*")
-  echo "FAIL: $*" >&2
-}
-json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
-expect_exit() {  # expect_exit CODE LABEL COMMAND...: the exit code, one line on stderr
-  local code=$1 label=$2
-  shift 2
-  set +e
-  "$@" > /dev/null 2> "$tmp/err"
-  local rc=$?
-  set -e
-  [[ $rc == "$code" ]] || fail "$label: exit $rc, expected $code ($(cat "$tmp/err"))"
-  [[ $(wc -l < "$tmp/err") == 1 ]] || fail "$label: stderr is not one line: $(cat "$tmp/err")"
-}
+source "$(dirname "$0")/checks.sh"
 
 cat > "$tmp/space.json" << 'EOF_SPACE'
 {"params": [{"name": "lr", "type": "float", "low": 0.0001, "high": 0.1, "log": true},
@@ -155,8 +140,4 @@ set +e
 [[ $? == 2 ]] || fail "a function and a problem: not a usage error"
 set -e
 
-if ((${#failures[@]})); then
-  printf 'FAILED: %b\n' "${failures[@]}"
-  exit 1
-fi
-echo "all checks passed"
+finish

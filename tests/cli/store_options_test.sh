@@ -12,14 +12,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 unset GPBO_STORAGE GPBO_SERVER GPBO_SERVER_TOKEN
 source "$(dirname "$0")/../server/serve_common.sh"
-
-failures=()
-fail() {
-  failures+=("$*")
-  echo "FAIL: $*" >&2
-}
-# json EXPR < file: evaluates a Python expression on the JSON document `d`.
-json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+source "$(dirname "$0")/checks.sh"
 
 cat > "$tmp/space.json" << 'EOF_SPACE'
 {"params": [{"name": "x", "type": "float", "low": -2.0, "high": 2.0},
@@ -143,8 +136,4 @@ if [[ -e $tmp/bad.db ]]; then
 fi
 echo "bad options: ok"
 
-if ((${#failures[@]})); then
-  printf 'FAILED: %s\n' "${failures[@]}"
-  exit 1
-fi
-echo "all checks passed"
+finish

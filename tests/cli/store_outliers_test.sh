@@ -10,12 +10,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 unset GPBO_STORAGE GPBO_SERVER GPBO_SERVER_TOKEN
 source "$(dirname "$0")/../server/serve_common.sh"
-failures=()
-fail() {
-  failures+=("$*")
-  echo "FAIL: $*" >&2
-}
-json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+source "$(dirname "$0")/checks.sh"
 
 cat > "$tmp/space.json" << 'EOF_SPACE'
 {"params": [{"name": "a", "type": "float", "low": 0, "high": 1},
@@ -64,8 +59,4 @@ set -e
 [[ $rc == 2 ]] || fail "--robust sometimes: exit $rc, expected 2"
 grep -q "robust" "$tmp/err" || fail "--robust sometimes: $(cat "$tmp/err")"
 
-if ((${#failures[@]})); then
-  echo "${#failures[@]} failure(s)" >&2
-  exit 1
-fi
-echo "outliers: all checks passed"
+finish

@@ -19,12 +19,7 @@ command -v sqlite3 > /dev/null || {
   echo "store_verify_test: SKIP: no sqlite3 command"
   exit 77
 }
-failures=()
-fail() {
-  failures+=("$*")
-  echo "FAIL: $*" >&2
-}
-json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+source "$(dirname "$0")/checks.sh"
 
 cat > "$tmp/space.json" << 'EOF_SPACE'
 {"params": [{"name": "x", "type": "float", "low": -2.0, "high": 2.0},
@@ -116,8 +111,4 @@ rc=0
 stop_server "$SERVER_PID"
 SERVER_PID=
 
-if ((${#failures[@]})); then
-  echo "store_verify_test: ${#failures[@]} failure(s)" >&2
-  exit 1
-fi
-echo "store_verify_test: OK"
+finish
