@@ -29,29 +29,12 @@
 #include "gpbo/persistent_study.hpp"
 #include "storage/postgres_test_server.hpp"
 #include "storage/sql_storage.hpp"
+#include "storage/temp_dir.hpp"
 
 namespace gpbo {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// A fresh directory, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gpbo-storage-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string sqlite_url(const fs::path& file) { return "sqlite://" + file.string(); }
 
@@ -171,7 +154,7 @@ class StorageConformance : public ::testing::TestWithParam<std::string> {
   }
   bool shared_by_opens() const { return GetParam() != "memory"; }
 
-  TempDir dir_;
+  TempDir dir_{"gpbo-storage"};
   std::unique_ptr<test::PostgresSchema> schema_;
   std::unique_ptr<Storage> storage_;
 };
@@ -580,7 +563,7 @@ TEST(StorageUrl, MemoryStoresAreIndependent) {
 }
 
 TEST(StorageUrl, RelativeSqlitePathIsRelativeToTheWorkingDirectory) {
-  TempDir dir;
+  TempDir dir{"gpbo-storage"};
   const fs::path relative = fs::relative(dir.path() / "rel.db", fs::current_path());
   ASSERT_TRUE(relative.is_relative());
   Storage::open("sqlite://" + relative.string())->create_study(study_info("s"));
@@ -631,7 +614,7 @@ class StorageSqlite : public ::testing::Test {
     return out;
   }
 
-  TempDir dir_;
+  TempDir dir_{"gpbo-storage"};
 };
 
 TEST_F(StorageSqlite, ReopenedFileHasEverything) {

@@ -23,29 +23,12 @@
 #include "gpbo/persistent_study.hpp"
 #include "storage/postgres_test_server.hpp"
 #include "storage/sql_storage.hpp"
+#include "storage/temp_dir.hpp"
 
 namespace gpbo {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// A fresh directory, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gpbo-verify-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Runs one statement on a SQLite file through its own connection; the first column of the first
 /// row ("" if none).
@@ -150,7 +133,7 @@ class Chain : public ::testing::TestWithParam<std::string> {
     return sql("SELECT id FROM log WHERE seq = " + std::to_string(seq));
   }
 
-  TempDir dir_;
+  TempDir dir_{"gpbo-verify"};
   std::unique_ptr<test::PostgresSchema> schema_;
   std::shared_ptr<Storage> storage_;
 };
@@ -349,7 +332,7 @@ class ChainUpgrade : public ::testing::Test {
     fs::copy_file(fs::path(GPBO_SOURCE_DIR) / "tests/storage/fixtures" / name, file());
   }
   std::shared_ptr<Storage> open() { return Storage::open("sqlite://" + file().string()); }
-  TempDir dir_;
+  TempDir dir_{"gpbo-verify"};
 };
 
 TEST_F(ChainUpgrade, AVersionOneFileIsChainedOnOpenAndVerifies) {
