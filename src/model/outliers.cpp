@@ -75,7 +75,13 @@ std::vector<Eigen::Index> find_outliers(const GaussianProcess& gp, const Eigen::
   const double bound = boost::math::quantile(
       boost::math::complement(boost::math::normal(), rule.familywise / (2.0 * n)));
   // The data's own spread, robustly (1.4826 MAD): the gap an outlier needs besides the residual.
-  const double spread = 1.4826 * median((f.z.array() - median(f.z)).abs().matrix());
+  // When more than half the values are equal (a plateau: failed runs clipped to one value,
+  // chance-level accuracy) the MAD is 0; the mean absolute deviation from the median still sees
+  // the rest. All values equal: nothing is implausible.
+  const Eigen::VectorXd deviation = (f.z.array() - median(f.z)).abs().matrix();
+  double spread = 1.4826 * median(deviation);
+  if (!(spread > 0.0)) spread = deviation.mean();
+  if (!(spread > 0.0)) return {};
   const double min_gap = rule.min_gap * spread;
   const Eigen::MatrixXd Linv = inverse_factor(f.L);
   Eigen::VectorXd a = Linv.transpose() * (Linv * f.z);

@@ -21,8 +21,9 @@ struct OutlierRule {
   double familywise = 0.01;
   /// At most this share of the points is flagged: beyond it the "outliers" are the data.
   double max_fraction = 0.2;
-  /// A flagged point is also this many robust standard deviations (1.4826 MAD) of the observed
-  /// values away from its leave-one-out mean: a model that is merely too sure of itself near a
+  /// A flagged point is also this many robust standard deviations (1.4826 MAD; the mean absolute
+  /// deviation from the median when the MAD is 0) of the observed values away from its
+  /// leave-one-out mean: a model that is merely too sure of itself near a
   /// sharp feature has large standardized residuals on good data, but small gaps.
   double min_gap = 2.0;
 };

@@ -149,6 +149,36 @@ TEST(Outliers, ASmallGapIsNotAnOutlier) {
   EXPECT_EQ(gpbo::find_outliers(gp, d.X, d.y, residual_only), (std::vector<Eigen::Index>{7}));
 }
 
+TEST(Outliers, APlateauKeepsItsBumpAndLosesItsCorruptedPoint) {
+  // Two thirds of the values sit on one plateau (their MAD is 0); the rest form a smooth bump.
+  // The bump is data, not outliers; a value 100 above everything is one.
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  Data d{MatrixXd(45, 2), VectorXd(45)};
+  for (int i = 0; i < 45; ++i) {
+    d.X(i, 0) = i < 30 ? 0.5 * u(rng) : 0.5 + 0.5 * u(rng);
+    d.X(i, 1) = u(rng);
+    d.y(i) = i < 30 ? 0.0 : std::sin(3.1 * (d.X(i, 0) - 0.5)) * (1.0 + d.X(i, 1));
+  }
+  // An overconfident model (almost no noise): the bump's points have large standardized
+  // residuals, but gaps below 2 mean absolute deviations.
+  gpbo::GpHyperparameters sure;
+  sure.lengthscales = VectorXd::Constant(2, 1.0);
+  sure.outputscale = 1.0;
+  sure.noise = 1e-6;
+  GaussianProcess gp({}, gpbo::Device::cpu());
+  gp.condition(d.X, d.y, sure);
+  ASSERT_GT(gpbo::loo_residuals(gp, d.X, d.y).tail(15).cwiseAbs().maxCoeff(), 5.0);
+  EXPECT_TRUE(gpbo::find_outliers(gp, d.X, d.y).empty());
+  d.y(40) = 100.0;
+  gp.fit(d.X, d.y, 9);
+  EXPECT_EQ(gpbo::find_outliers(gp, d.X, d.y), (std::vector<Eigen::Index>{40}));
+  // All values equal: nothing to find.
+  const VectorXd flat = VectorXd::Constant(45, 2.5);
+  gp.fit(d.X, flat, 9);
+  EXPECT_TRUE(gpbo::find_outliers(gp, d.X, flat).empty());
+}
+
 TEST(Outliers, NeverMoreThanTheShare) {
   Data d = smooth_data(20, 11);
   for (int i = 0; i < 10; ++i) d.y(2 * i) += 100.0 * (i + 1);
