@@ -1,6 +1,5 @@
 #include "server/auth.hpp"
 
-#include <arpa/inet.h>
 
 #include "gpbo/error.hpp"
 
@@ -53,19 +52,6 @@ const service::TokenEntry* find_token(const std::vector<service::TokenEntry>& to
     if (constant_time_equal(digest, e.sha256) && found == nullptr) found = &e;
   }
   return found;
-}
-
-bool is_loopback_host(const std::string& host) {
-  if (host == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&v6);
-  }
-  return false;
 }
 
 ListenAddress parse_listen_address(const std::string& text) {

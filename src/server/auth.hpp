@@ -28,8 +28,8 @@ std::string bearer_token(std::string_view header);
 const service::TokenEntry* find_token(const std::vector<service::TokenEntry>& tokens,
                                       std::string_view token);
 
-/// Whether `host` is a loopback address: "localhost", 127.0.0.0/8 or ::1.
-bool is_loopback_host(const std::string& host);
+/// Whether `host` is a loopback address (service/token.hpp: the client needs it too).
+using service::is_loopback_host;
 
 /// A listen address "HOST:PORT", "[IPv6]:PORT" or ":PORT" (host 127.0.0.1). Port 0 picks a
 /// free port. InvalidArgument when malformed.

@@ -10,8 +10,8 @@
 #include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
 #include "gpbo/error.hpp"
-#include "server/auth.hpp"
 #include "service/study_json.hpp"
+#include "service/token.hpp"
 
 namespace gpbo::service {
 
@@ -157,7 +157,7 @@ RemoteStudyService::RemoteStudyService(const std::string& url, const std::string
   } else {
     host = host.substr(0, host.rfind(':'));
   }
-  if (!token.empty() && !https && !options.insecure_http && !server::is_loopback_host(host)) {
+  if (!token.empty() && !https && !options.insecure_http && !is_loopback_host(host)) {
     throw InvalidArgument("--server '" + url +
                           "': refusing to send the token in clear text to a host that is not "
                           "loopback; use https:// (or --insecure-http to accept the risk)");

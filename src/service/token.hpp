@@ -62,4 +62,8 @@ std::string add_token(const std::string& token_file, const std::string& name, Ro
 /// a file that holds no token.
 std::string load_token(const std::string& token_file);
 
+/// Whether `host` is a loopback address: "localhost", 127.0.0.0/8 or ::1. The server refuses
+/// tokens in clear text beyond loopback, and a client refuses to send one there.
+bool is_loopback_host(const std::string& host);
+
 }  // namespace gpbo::service
