@@ -1,6 +1,5 @@
 #include "server/auth.hpp"
 
-
 #include "gpbo/error.hpp"
 
 namespace gpbo::server {
