@@ -18,6 +18,8 @@ enum class ParamType { kFloat, kInt, kCategorical };
 
 /// One parameter of a search space. `low`/`high` are inclusive bounds (float, int);
 /// `log` samples and models the parameter on a log scale (requires low > 0);
+/// `step` (float, int; not with log) restricts the values to the grid low + k * step, with
+/// high - low a multiple of step (0: no grid);
 /// `choices` lists the values of a categorical parameter.
 struct ParamSpec {
   std::string name;
@@ -26,6 +28,7 @@ struct ParamSpec {
   double high = 1.0;
   bool log = false;
   std::vector<std::string> choices;
+  double step = 0.0;
 };
 
 /// A parameter's value: double for float, int64 for int, string for categorical.
@@ -36,17 +39,21 @@ using Params = std::map<std::string, ParamValue>;
 
 /// An ordered list of parameters and the bijection between their values and the unit cube.
 /// Floats take one encoded dimension each ([low, high] -> [0, 1], on a log scale when `log`);
-/// ints take one (each integer owns an equal-width bin); categoricals take one per choice
-/// (one-hot). Every mutator validates and throws `InvalidArgument` with a message naming the
-/// parameter.
+/// ints take one (each integer owns an equal-width bin), as do stepped floats and ints (each
+/// grid value owns an equal-width bin); categoricals take one per choice (one-hot). Every mutator
+/// validates and throws `InvalidArgument` with a message naming the parameter.
 class Space {
  public:
   Space() = default;
 
-  /// Adds a float parameter on [low, high]. Throws InvalidArgument on a bad name or bounds.
-  Space& add_float(const std::string& name, double low, double high, bool log = false);
-  /// Adds an integer parameter on [low, high] (inclusive).
-  Space& add_int(const std::string& name, std::int64_t low, std::int64_t high, bool log = false);
+  /// Adds a float parameter on [low, high]; with step > 0 only low + k * step (high - low must
+  /// be a multiple of step, within 1e-9 relative; not with log). Throws InvalidArgument on a bad
+  /// name, bounds or step.
+  Space& add_float(const std::string& name, double low, double high, bool log = false,
+                   double step = 0.0);
+  /// Adds an integer parameter on [low, high] (inclusive); with step >= 1 only low + k * step.
+  Space& add_int(const std::string& name, std::int64_t low, std::int64_t high, bool log = false,
+                 std::int64_t step = 0);
   /// Adds a categorical parameter with at least one distinct choice.
   Space& add_categorical(const std::string& name, const std::vector<std::string>& choices);
 
@@ -66,7 +73,7 @@ class Space {
   int offset(std::size_t i) const { return offsets_[i]; }
   /// True for encoded dimensions that belong to an int or categorical parameter.
   const std::vector<bool>& discrete_mask() const { return discrete_mask_; }
-  /// True when no parameter is continuous.
+  /// True when no parameter is continuous (stepped floats are not).
   bool all_discrete() const;
 
   /// Throws InvalidArgument unless `p` names exactly the space's parameters, each with a value of

@@ -254,6 +254,22 @@ def test_outliers_are_left_out_and_listed_in_memory_and_in_a_store(tmp_path) -> 
         gpbo.Study(BOWL, robust="sometimes")
 
 
+def test_stepped_parameters_are_suggested_on_their_grid() -> None:
+    space = {"params": [{"name": "mix", "type": "float", "low": 0.0, "high": 1.0, "step": 0.05},
+                        {"name": "width", "type": "int", "low": 32, "high": 256, "step": 32}]}
+    study = gpbo.Study(space, seed=2, device="cpu")
+    assert gpbo.Space(space).to_dict()["params"][0]["step"] == 0.05
+    for _ in range(4):
+        for t in study.ask(3):
+            assert t.params["mix"] == round(t.params["mix"] * 20) / 20
+            assert (t.params["width"] - 32) % 32 == 0
+            study.tell(t, (t.params["mix"] - 0.4) ** 2 + (t.params["width"] - 96) ** 2 / 1e4)
+    with pytest.raises(gpbo.InvalidArgument, match="not on its grid"):
+        study.add_trial({"mix": 0.33, "width": 64}, 1.0)
+    with pytest.raises(gpbo.InvalidArgument, match="multiple of"):
+        gpbo.Space([{"name": "x", "type": "float", "low": 0, "high": 1, "step": 0.3}])
+
+
 SECTIONS = ("summary", "progress", "importance", "slices", "parallel", "provenance", "top")
 
 

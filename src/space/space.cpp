@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -79,6 +81,44 @@ std::int64_t int_from_unit(const ParamSpec& s, double u) {
   return static_cast<std::int64_t>(std::clamp(std::round(x), s.low, s.high));
 }
 
+// A stepped parameter's grid low + k step, k = 0 .. n - 1: grid value k owns the bin
+// [k / n, (k + 1) / n) of the unit interval, as an integer does.
+std::int64_t grid_size(const ParamSpec& s) {
+  return static_cast<std::int64_t>(std::llround((s.high - s.low) / s.step)) + 1;
+}
+
+double grid_to_unit(const ParamSpec& s, std::int64_t k) {
+  return (static_cast<double>(k) + 0.5) / static_cast<double>(grid_size(s));
+}
+
+std::int64_t grid_from_unit(const ParamSpec& s, double u) {
+  const std::int64_t n = grid_size(s);
+  const auto k = static_cast<std::int64_t>(std::floor(unit(u) * static_cast<double>(n)));
+  return std::clamp<std::int64_t>(k, 0, n - 1);
+}
+
+// low + k step without its rounding (0.1 * 3 is 0.30000000000000004; 15 significant digits
+// give 0.3 back).
+double grid_point(const ParamSpec& s, double k) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.15g", s.low + k * s.step);
+  return std::strtod(buf, nullptr);
+}
+
+// Grid value k: the last one is `high` itself.
+double grid_value(const ParamSpec& s, std::int64_t k) {
+  if (k == grid_size(s) - 1) return s.high;
+  return std::clamp(grid_point(s, static_cast<double>(k)), s.low, s.high);
+}
+
+// The grid index of a value, or -1 when it is not on the grid (within 1e-9 of a step).
+std::int64_t grid_index(const ParamSpec& s, double v) {
+  const double q = (v - s.low) / s.step;
+  const double k = std::round(q);
+  if (std::abs(q - k) > 1e-9 * std::max(1.0, std::abs(q))) return -1;
+  return static_cast<std::int64_t>(k);
+}
+
 // Index of the largest of k entries; the first one wins ties.
 std::size_t argmax(const double* u, std::size_t k) {
   std::size_t best = 0;
@@ -100,7 +140,15 @@ double value_float(const ParamSpec& s, const ParamValue& v) {
                        : static_cast<double>(std::get<std::int64_t>(v));
   if (!std::isfinite(x)) fail(s.name, "value must be finite (got " + num(x) + ")");
   check_bounds(s, x);
+  if (s.step > 0.0 && grid_index(s, x) < 0)
+    fail(s.name, "value " + num(x) + " is not on its grid " + num(s.low) + " + k * " + num(s.step));
   return x;
+}
+
+void check_int_grid(const ParamSpec& s, std::int64_t v) {
+  if (s.step > 0.0 && (v - static_cast<std::int64_t>(s.low)) % static_cast<std::int64_t>(s.step))
+    fail(s.name, "value " + std::to_string(v) + " is not on its grid " + num(s.low) + " + k * " +
+                     num(s.step));
 }
 
 std::int64_t value_int(const ParamSpec& s, const ParamValue& v) {
@@ -110,12 +158,14 @@ std::int64_t value_int(const ParamSpec& s, const ParamValue& v) {
     if (*i < static_cast<std::int64_t>(s.low) || *i > static_cast<std::int64_t>(s.high))
       fail(s.name,
            "value " + std::to_string(*i) + " is outside [" + num(s.low) + ", " + num(s.high) + "]");
+    check_int_grid(s, *i);
     return *i;
   }
   const double x = std::get<double>(v);
   if (!std::isfinite(x)) fail(s.name, "value must be finite (got " + num(x) + ")");
   if (std::trunc(x) != x) fail(s.name, "expects an integer, got " + num(x));
   check_bounds(s, x);
+  check_int_grid(s, static_cast<std::int64_t>(x));
   return static_cast<std::int64_t>(x);
 }
 
@@ -159,12 +209,12 @@ void parse_param(const Json& j, std::size_t index, Space& space) {
   for (const auto& item : j.items()) {
     const std::string& key = item.key();
     if (key == "name" || key == "type") continue;
-    const bool numeric_key = key == "low" || key == "high" || key == "log";
+    const bool numeric_key = key == "low" || key == "high" || key == "log" || key == "step";
     if (numeric_key && categorical) fail(name, "\"" + key + "\" is not allowed for categorical");
     if (key == "choices" && !categorical) fail(name, "\"choices\" is only for categorical");
     if (!numeric_key && key != "choices")
       fail(name, "unknown key \"" + key + "\" (allowed: name, type, " +
-                     (categorical ? "choices)" : "low, high, log)"));
+                     (categorical ? "choices)" : "low, high, log, step)"));
   }
   if (categorical) {
     const auto it = j.find("choices");
@@ -185,27 +235,36 @@ void parse_param(const Json& j, std::size_t index, Space& space) {
     if (!it->is_number()) fail(name, "\"" + key + "\" must be a number");
     return *it;
   };
+  const bool has_step = j.contains("step");
   if (type == "float") {
-    space.add_float(name, bound("low").get<double>(), bound("high").get<double>(), log);
+    space.add_float(name, bound("low").get<double>(), bound("high").get<double>(), log,
+                    has_step ? bound("step").get<double>() : 0.0);
   } else {
     space.add_int(name, json_int(name, "low", bound("low")), json_int(name, "high", bound("high")),
-                  log);
+                  log, has_step ? json_int(name, "step", bound("step")) : 0);
   }
 }
 
 }  // namespace
 
-Space& Space::add_float(const std::string& name, double low, double high, bool log) {
-  add({name, ParamType::kFloat, low, high, log, {}});
+Space& Space::add_float(const std::string& name, double low, double high, bool log, double step) {
+  if (!(step >= 0.0) || !std::isfinite(step))
+    fail(name, "\"step\" must be a positive number (got " + num(step) + ")");
+  add({name, ParamType::kFloat, low, high, log, {}, step});
   return *this;
 }
 
-Space& Space::add_int(const std::string& name, std::int64_t low, std::int64_t high, bool log) {
+Space& Space::add_int(const std::string& name, std::int64_t low, std::int64_t high, bool log,
+                      std::int64_t step) {
+  if (step < 0)
+    fail(name, "\"step\" must be a positive integer (got " + std::to_string(step) + ")");
   const auto limit = static_cast<std::int64_t>(kMaxExactInt);
   if (low < -limit || low > limit || high < -limit || high > limit)
     fail(name, "int bounds must be within +-2^53 (got [" + std::to_string(low) + ", " +
                    std::to_string(high) + "])");
-  add({name, ParamType::kInt, static_cast<double>(low), static_cast<double>(high), log, {}});
+  // A step of 1 is every integer: no grid (and so it goes with log, as in Optuna).
+  const double grid = step > 1 ? static_cast<double>(step) : 0.0;
+  add({name, ParamType::kInt, static_cast<double>(low), static_cast<double>(high), log, {}, grid});
   return *this;
 }
 
@@ -238,11 +297,25 @@ void Space::add(ParamSpec spec) {
     if (spec.log && (is_int ? spec.low < 1.0 : spec.low <= 0.0))
       fail(name, std::string("log scale requires low ") + (is_int ? ">= 1" : "> 0") +
                      " (got low = " + num(spec.low) + ")");
+    if (spec.step > 0.0) {
+      if (spec.log) fail(name, "\"step\" and \"log\" cannot be used together");
+      const double q = (spec.high - spec.low) / spec.step;
+      const double k = std::floor(q + 1e-9 * std::max(1.0, q));
+      if (!(k >= 1.0)) fail(name, "\"step\" " + num(spec.step) + " is larger than high - low");
+      if (!(k <= kMaxExactInt))
+        fail(name, "\"step\" " + num(spec.step) + " is too small for its range");
+      if (std::abs(q - std::round(q)) > 1e-9 * std::max(1.0, q)) {
+        fail(name, "high - low must be a multiple of \"step\" (" + num(spec.high) + " - " +
+                       num(spec.low) + " is not a multiple of " + num(spec.step) +
+                       "); the nearest grid value below high is " + num(grid_point(spec, k)));
+      }
+    }
   }
   const int width =
       spec.type == ParamType::kCategorical ? static_cast<int>(spec.choices.size()) : 1;
   offsets_.push_back(encoded_dim_);
-  discrete_mask_.insert(discrete_mask_.end(), width, spec.type != ParamType::kFloat);
+  discrete_mask_.insert(discrete_mask_.end(), width,
+                        spec.type != ParamType::kFloat || spec.step > 0.0);
   encoded_dim_ += width;
   params_.push_back(std::move(spec));
 }
@@ -286,10 +359,12 @@ std::string Space::to_json() const {
       p["low"] = static_cast<std::int64_t>(s.low);
       p["high"] = static_cast<std::int64_t>(s.high);
       p["log"] = s.log;
+      if (s.step > 0.0) p["step"] = static_cast<std::int64_t>(s.step);
     } else {
       p["low"] = s.low;
       p["high"] = s.high;
       p["log"] = s.log;
+      if (s.step > 0.0) p["step"] = s.step;
     }
     list.push_back(std::move(p));
   }
@@ -299,8 +374,9 @@ std::string Space::to_json() const {
 }
 
 bool Space::all_discrete() const {
-  return std::none_of(params_.begin(), params_.end(),
-                      [](const ParamSpec& s) { return s.type == ParamType::kFloat; });
+  return std::none_of(params_.begin(), params_.end(), [](const ParamSpec& s) {
+    return s.type == ParamType::kFloat && s.step == 0.0;
+  });
 }
 
 void Space::validate(const Params& p) const {
@@ -353,12 +429,17 @@ Eigen::VectorXd Space::encode(const Params& p) const {
     const ParamSpec& s = params_[i];
     const ParamValue& v = p.at(s.name);
     switch (s.type) {
-      case ParamType::kFloat:
-        u[offsets_[i]] = float_to_unit(s, value_float(s, v));
+      case ParamType::kFloat: {
+        const double x = value_float(s, v);
+        u[offsets_[i]] = s.step > 0.0 ? grid_to_unit(s, grid_index(s, x)) : float_to_unit(s, x);
         break;
-      case ParamType::kInt:
-        u[offsets_[i]] = int_to_unit(s, value_int(s, v));
+      }
+      case ParamType::kInt: {
+        const std::int64_t x = value_int(s, v);
+        u[offsets_[i]] = s.step > 0.0 ? grid_to_unit(s, grid_index(s, static_cast<double>(x)))
+                                      : int_to_unit(s, x);
         break;
+      }
       case ParamType::kCategorical:
         u[offsets_[i] + static_cast<int>(value_choice(s, v))] = 1.0;
         break;
@@ -376,10 +457,14 @@ Params Space::decode(const Eigen::Ref<const Eigen::VectorXd>& u) const {
     const ParamSpec& s = params_[i];
     switch (s.type) {
       case ParamType::kFloat:
-        out[s.name] = float_from_unit(s, u[offsets_[i]]);
+        out[s.name] = s.step > 0.0 ? grid_value(s, grid_from_unit(s, u[offsets_[i]]))
+                                   : float_from_unit(s, u[offsets_[i]]);
         break;
       case ParamType::kInt:
-        out[s.name] = int_from_unit(s, u[offsets_[i]]);
+        out[s.name] = s.step > 0.0
+                          ? static_cast<std::int64_t>(s.low) + grid_from_unit(s, u[offsets_[i]]) *
+                                                                   static_cast<std::int64_t>(s.step)
+                          : int_from_unit(s, u[offsets_[i]]);
         break;
       case ParamType::kCategorical:
         out[s.name] = s.choices[argmax(u.data() + offsets_[i], s.choices.size())];
@@ -398,10 +483,11 @@ void Space::snap(Eigen::Ref<Eigen::VectorXd> u) const {
     double* x = u.data() + offsets_[i];
     switch (s.type) {
       case ParamType::kFloat:
-        *x = unit(*x);
+        *x = s.step > 0.0 ? grid_to_unit(s, grid_from_unit(s, *x)) : unit(*x);
         break;
       case ParamType::kInt:
-        *x = int_to_unit(s, int_from_unit(s, *x));
+        *x = s.step > 0.0 ? grid_to_unit(s, grid_from_unit(s, *x))
+                          : int_to_unit(s, int_from_unit(s, *x));
         break;
       case ParamType::kCategorical: {
         const std::size_t k = argmax(x, s.choices.size());
@@ -415,7 +501,7 @@ void Space::snap(Eigen::Ref<Eigen::VectorXd> u) const {
 bool Space::operator==(const Space& other) const {
   const auto same = [](const ParamSpec& a, const ParamSpec& b) {
     return a.name == b.name && a.type == b.type && a.low == b.low && a.high == b.high &&
-           a.log == b.log && a.choices == b.choices;
+           a.log == b.log && a.choices == b.choices && a.step == b.step;
   };
   return std::equal(params_.begin(), params_.end(), other.params_.begin(), other.params_.end(),
                     same);

@@ -410,3 +410,48 @@ TEST(BatchAskTest, SameSeedGivesTheSameBatch) {
 
 }  // namespace
 }  // namespace gpbo
+
+namespace gpbo {
+namespace {
+
+// Stepped parameters: every suggestion of every path (initial design, each batch method,
+// globally and in a trust region) lies exactly on its grid, and no point repeats.
+TEST(SteppedSpaceTest, EverySuggestionIsOnTheGrid) {
+  Space space;
+  space.add_float("frac", 0.0, 1.0, false, 0.05).add_int("batch", 32, 256, false, 32);
+  space.add_float("lr", 1e-4, 1.0, true);
+  const auto f = [](const Params& p) {
+    const double a = std::get<double>(p.at("frac"));
+    const double b = static_cast<double>(std::get<std::int64_t>(p.at("batch")));
+    const double l = std::log10(std::get<double>(p.at("lr")));
+    return (a - 0.35) * (a - 0.35) + (b - 96.0) * (b - 96.0) / 1e4 + (l + 2.0) * (l + 2.0) / 4;
+  };
+  for (const BatchMethod method :
+       {BatchMethod::kGreedy, BatchMethod::kQLogNei, BatchMethod::kThompson}) {
+    for (const Strategy strategy : {Strategy::kGlobal, Strategy::kTrustRegion}) {
+      SCOPED_TRACE(to_string(method) + " " + to_string(strategy));
+      StudyOptions o;
+      o.seed = 4;
+      o.device = Device::cpu();
+      o.batch_method = method;
+      o.strategy = strategy;
+      Study study(space, o);
+      std::set<std::pair<double, std::int64_t>> seen;
+      for (int round = 0; round < 5; ++round) {
+        for (const Trial& t : study.ask(4)) {
+          const double a = std::get<double>(t.params.at("frac"));
+          const std::int64_t b = std::get<std::int64_t>(t.params.at("batch"));
+          EXPECT_EQ(a, std::round(a * 20.0) / 20.0) << a;  // to the last bit
+          EXPECT_EQ((b - 32) % 32, 0) << b;
+          EXPECT_NO_THROW(space.validate(t.params));
+          const double lr = std::get<double>(t.params.at("lr"));
+          EXPECT_TRUE(seen.insert({a + 10.0 * lr, b}).second) << "a repeated point";
+          study.tell(t.id, f(t.params));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gpbo

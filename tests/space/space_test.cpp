@@ -267,6 +267,103 @@ TEST(SpaceEncoding, IntRoundTripEveryValue) {
   EXPECT_DOUBLE_EQ(m.encode({{"n", std::int64_t{2}}})[0], 0.5);
 }
 
+TEST(SpaceStep, EveryGridValueRoundTripsAndDecodesOntoTheGrid) {
+  Space s;
+  s.add_float("frac", 0.0, 1.0, false, 0.1).add_int("batch", 32, 512, false, 32);
+  ASSERT_EQ(s.discrete_mask(), (std::vector<bool>{true, true}));
+  EXPECT_TRUE(s.all_discrete());
+  // Grid values are exact as people write them: 0.3, not 0.30000000000000004.
+  for (int k = 0; k <= 10; ++k) {
+    const double want = std::stod(std::to_string(k) + "e-1");
+    const Params p = {{"frac", want}, {"batch", std::int64_t{32} + 32 * (k % 16)}};
+    EXPECT_EQ(s.decode(s.encode(p)), p) << k;
+  }
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-0.2, 1.2);
+  for (int i = 0; i < 2000; ++i) {
+    const Params p = s.decode(Eigen::Vector2d(u(rng), u(rng)));
+    const double f = std::get<double>(p.at("frac"));
+    const std::int64_t b = std::get<std::int64_t>(p.at("batch"));
+    EXPECT_EQ(f, std::round(f * 10.0) / 10.0) << f;  // on the grid, to the last bit
+    EXPECT_EQ((b - 32) % 32, 0) << b;
+    EXPECT_NO_THROW(s.validate(p));
+    Eigen::VectorXd e = s.encode(p);
+    const Eigen::VectorXd before = e;
+    s.snap(e);
+    EXPECT_EQ(e, before);  // encodings of grid values are fixed points of snap
+  }
+  // Equal-width bins, as for ints: 11 values, the middle one at 0.5.
+  EXPECT_DOUBLE_EQ(s.encode({{"frac", 0.5}, {"batch", std::int64_t{32}}})[0], 0.5);
+}
+
+TEST(SpaceStep, BadStepsAndOffGridValuesAreRefused) {
+  EXPECT_NE(error_of([] {
+              Space().add_float("x", 0.0, 1.0, false, 0.3);
+            }).find("high - low must be a multiple of \"step\""),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              Space().add_float("x", 0.0, 1.0, false, 0.3);
+            }).find("the nearest grid value below high is 0.9"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              Space().add_float("x", 1.0, 10.0, true, 1.0);
+            }).find("\"step\" and \"log\" cannot be used together"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { Space().add_float("x", 0.0, 1.0, false, 2.0); }).find("larger than"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { Space().add_float("x", 0.0, 1.0, false, -0.1); }).find("positive"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { Space().add_float("x", 0.0, 1.0, false, kNaN); }).find("positive"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { Space().add_int("n", 0, 10, false, 3); }).find("multiple"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { Space().add_int("n", 0, 10, false, -2); }).find("positive"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { Space().add_int("n", 1, 64, true, 2); }).find("cannot be used"),
+            std::string::npos);
+  Space ok;
+  EXPECT_NO_THROW(ok.add_int("n", 1, 64, true, 1));  // a step of 1 is every integer, log or not
+  Space s;
+  s.add_float("frac", 0.0, 1.0, false, 0.25).add_int("batch", 32, 128, false, 32);
+  EXPECT_NE(error_of([&] {
+              s.validate({{"frac", 0.3}, {"batch", std::int64_t{64}}});
+            }).find("not on its grid 0 + k * 0.25"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              s.validate({{"frac", 0.5}, {"batch", std::int64_t{50}}});
+            }).find("not on its grid 32 + k * 32"),
+            std::string::npos);
+  EXPECT_NO_THROW(s.validate({{"frac", 0.75}, {"batch", 96.0}}));
+}
+
+TEST(SpaceStep, JsonFormRoundTrips) {
+  const Space s = Space::from_json(
+      R"({"params": [{"name": "frac", "type": "float", "low": 0, "high": 1, "step": 0.05},
+                     {"name": "batch", "type": "int", "low": 32, "high": 256, "step": 32},
+                     {"name": "lr", "type": "float", "low": 1e-4, "high": 1, "log": true}]})");
+  EXPECT_EQ(s.params()[0].step, 0.05);
+  EXPECT_EQ(s.params()[1].step, 32.0);
+  EXPECT_EQ(s.params()[2].step, 0.0);
+  EXPECT_EQ(Space::from_json(s.to_json()), s);
+  EXPECT_NE(s.to_json().find("\"step\": 32"), std::string::npos);
+  EXPECT_FALSE(nlohmann::json::parse(s.to_json())["params"][2].contains("step"));  // no grid
+  EXPECT_NE(error_of([] {
+              Space::from_json(R"([{"name": "c", "type": "categorical", "choices": ["a"],
+                                     "step": 1}])");
+            }).find("not allowed for categorical"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              Space::from_json(R"([{"name": "n", "type": "int", "low": 0, "high": 8,
+                                     "step": 2.5}])");
+            }).find("\"step\" must be an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              Space::from_json(R"([{"name": "x", "type": "float", "low": 0, "high": 1,
+                                     "step": "0.1"}])");
+            }).find("\"step\" must be a number"),
+            std::string::npos);
+}
+
 TEST(SpaceEncoding, CategoricalRoundTripEveryChoice) {
   Space s;
   s.add_categorical("opt", {"adam", "sgd", "rmsprop"});
