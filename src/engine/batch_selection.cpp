@@ -173,11 +173,12 @@ std::unique_ptr<PosteriorFactor> Study::condition_on_running(
 
 std::optional<GpHyperparameters> Study::fit_hyperparameters() {
   if (uses_metric_model()) return std::nullopt;
+  const auto complete = [](const Trial& t) { return t.state == TrialState::kComplete; };
+  if (std::none_of(trials_.begin(), trials_.end(), complete)) return std::nullopt;
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
   std::vector<Eigen::Index> rows;
   const bool local = strategy() == Strategy::kTrustRegion && !regions_.empty();
-  if (training_data(&X, &y, local ? &regions_[0].center : nullptr).empty()) return std::nullopt;
   const bool fixed = std::exchange(hyper_fixed_, false);  // a refit, whatever was kept
   outliers_.clear();
   fit_model(local ? &regions_[0].center : nullptr, &X, &y, &rows);

@@ -21,19 +21,20 @@ using Lock = storage_detail::ConnectionMutex::Lock;
 constexpr const char* kLogColumns =
     "time, event, trial_id, worker_id, detail_json, writer, seq, prev_hash, hash";
 
-/// A row of kLogColumns.
-LogEntry log_row(const SqlRows& r, int i) {
+/// Row i of kLogColumns, which start at column `first`.
+LogEntry log_row(const SqlRows& r, int i, int first = 0) {
   LogEntry e;
-  e.time = r.real(i, 0);
-  e.event = r.text(i, 1);
-  e.trial_id = r.integer(i, 2);
-  e.worker_id = r.text(i, 3);
-  e.detail_json = r.text(i, 4);
-  e.writer = r.text(i, 5);
-  // NULLs only where someone edited the table: verify_study reports the entry.
-  e.seq = r.is_null(i, 6) ? -1 : r.integer(i, 6);
-  e.prev_hash = r.is_null(i, 7) ? "" : r.text(i, 7);
-  e.hash = r.is_null(i, 8) ? "" : r.text(i, 8);
+  e.time = r.real(i, first);
+  e.event = r.text(i, first + 1);
+  e.trial_id = r.integer(i, first + 2);
+  e.worker_id = r.text(i, first + 3);
+  e.detail_json = r.text(i, first + 4);
+  e.writer = r.text(i, first + 5);
+  // NULLs where the chain is not made yet (an upgrade), or where someone edited the table:
+  // verify_study reports the entry.
+  e.seq = r.is_null(i, first + 6) ? -1 : r.integer(i, first + 6);
+  e.prev_hash = r.is_null(i, first + 7) ? "" : r.text(i, first + 7);
+  e.hash = r.is_null(i, first + 8) ? "" : r.text(i, first + 8);
   return e;
 }
 
@@ -42,19 +43,14 @@ LogEntry log_row(const SqlRows& r, int i) {
 /// entries only from the upgrade on.
 void chain_existing_log(SqlConnection& c) {
   const SqlRows r = c.exec(
-      "SELECT s.name, l.id, l.time, l.event, l.trial_id, l.worker_id, l.detail_json, l.writer "
-      "FROM log l JOIN studies s ON s.id = l.study_id ORDER BY l.study_id, l.id");
+      "SELECT s.name, l.id, l.time, l.event, l.trial_id, l.worker_id, l.detail_json, l.writer, "
+      "l.seq, l.prev_hash, l.hash FROM log l JOIN studies s ON s.id = l.study_id "
+      "ORDER BY l.study_id, l.id");
   LogEntry previous;
   std::string previous_study;
   for (int i = 0; i < r.size(); ++i) {
     const std::string study = r.text(i, 0);
-    LogEntry e;
-    e.time = r.real(i, 2);
-    e.event = r.text(i, 3);
-    e.trial_id = r.integer(i, 4);
-    e.worker_id = r.text(i, 5);
-    e.detail_json = r.text(i, 6);
-    e.writer = r.text(i, 7);
+    const LogEntry e = log_row(r, i, 2);
     const bool first = i == 0 || study != previous_study;
     previous = storage_detail::chained_entry(study, e, first ? nullptr : &previous);
     previous_study = study;

@@ -28,6 +28,7 @@
 #include "gpbo/error.hpp"
 #include "gpbo/persistent_study.hpp"
 #include "storage/postgres_test_server.hpp"
+#include "storage/raw_sqlite.hpp"
 #include "storage/sql_storage.hpp"
 #include "storage/temp_dir.hpp"
 
@@ -571,30 +572,6 @@ TEST(StorageUrl, RelativeSqlitePathIsRelativeToTheWorkingDirectory) {
 }
 
 // ---------------------------------------------------------------- SQLite only
-
-/// Runs one SQL statement on the file through a separate raw connection; returns the first
-/// column of the first row as text ("" if none).
-std::string raw_sql(const fs::path& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    sqlite3_close(db);
-    throw std::runtime_error("cannot open " + file.string());
-  }
-  sqlite3_stmt* stmt = nullptr;
-  std::string out;
-  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
-  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
-  if (rc == SQLITE_ROW) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    out = text != nullptr ? text : "";
-  }
-  const std::string error = sqlite3_errmsg(db);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw std::runtime_error(sql + ": " + error);
-  return out;
-}
 
 std::string file_bytes(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

@@ -22,6 +22,7 @@
 #include "gpbo/error.hpp"
 #include "gpbo/persistent_study.hpp"
 #include "storage/postgres_test_server.hpp"
+#include "storage/raw_sqlite.hpp"
 #include "storage/sql_storage.hpp"
 #include "storage/temp_dir.hpp"
 
@@ -29,30 +30,6 @@ namespace gpbo {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// Runs one statement on a SQLite file through its own connection; the first column of the first
-/// row ("" if none).
-std::string sqlite_sql(const fs::path& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    throw std::runtime_error("cannot open " + file.string());
-  }
-  sqlite3_busy_timeout(db, 10000);
-  sqlite3_stmt* stmt = nullptr;
-  std::string out;
-  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
-  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
-  if (rc == SQLITE_ROW) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    out = text != nullptr ? text : "";
-  }
-  const std::string error = sqlite3_errmsg(db);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw std::runtime_error(sql + ": " + error);
-  return out;
-}
 
 Space test_space() {
   Space s;
@@ -117,7 +94,7 @@ class Chain : public ::testing::TestWithParam<std::string> {
   /// Tampering from outside the store (SQLite and PostgreSQL: see ChainTamper).
   std::string sql(const std::string& statement) {
     if (GetParam() == "postgres") return schema_->sql(statement);
-    return sqlite_sql(dir_.path() / "store.db", statement);
+    return raw_sql(dir_.path() / "store.db", statement);
   }
 
   /// A study of `rounds` rounds of asks and tells; verified intact.
@@ -337,10 +314,10 @@ class ChainUpgrade : public ::testing::Test {
 
 TEST_F(ChainUpgrade, AVersionOneFileIsChainedOnOpenAndVerifies) {
   copy_fixture("schema_v1.db");
-  ASSERT_EQ(sqlite_sql(file(), "SELECT version FROM schema_version"), "1");
+  ASSERT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "1");
   std::shared_ptr<Storage> s = open();
-  EXPECT_EQ(sqlite_sql(file(), "SELECT version FROM schema_version"), "3");
-  EXPECT_EQ(sqlite_sql(file(), "SELECT COUNT(*) FROM log WHERE hash IS NULL"), "0");
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(raw_sql(file(), "SELECT COUNT(*) FROM log WHERE hash IS NULL"), "0");
   PersistentStudy study(s, "old");
   VerifyReport r = study.verify();
   EXPECT_TRUE(r.ok) << r.message;
@@ -363,9 +340,9 @@ TEST_F(ChainUpgrade, AVersionTwoFileIsChainedOnOpenAndVerifies) {
   // (acc maximized, latency_ms <= 20; three complete trials, one failed, one running) and
   // "plain" (an ask told -0.5, an enqueued point asked and pruned).
   copy_fixture("schema_v2.db");
-  ASSERT_EQ(sqlite_sql(file(), "SELECT version FROM schema_version"), "2");
+  ASSERT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "2");
   std::shared_ptr<Storage> s = open();
-  EXPECT_EQ(sqlite_sql(file(), "SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "3");
   PersistentStudy metrics(s, "metrics");
   VerifyReport r = metrics.verify();
   EXPECT_TRUE(r.ok) << r.message;
@@ -378,9 +355,9 @@ TEST_F(ChainUpgrade, AVersionTwoFileIsChainedOnOpenAndVerifies) {
   // Each study's chain starts at its own first entry.
   EXPECT_EQ(PersistentStudy(s, "plain").log().front().seq, 0);
   // A value changed in the old file is still found.
-  sqlite_sql(file(),
-             "UPDATE trials SET values_json = '{\"acc\":0.99,\"latency_ms\":12.5}', "
-             "value = 0.99 WHERE number = 0 AND study_id = 1");
+  raw_sql(file(),
+          "UPDATE trials SET values_json = '{\"acc\":0.99,\"latency_ms\":12.5}', "
+          "value = 0.99 WHERE number = 0 AND study_id = 1");
   r = metrics.verify();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.trial_id, 0);
