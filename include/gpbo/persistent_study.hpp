@@ -48,6 +48,10 @@ class PersistentStudy {
   /// running trials, those are returned (lease renewed) instead of new ones. Expired leases are
   /// settled first. Throws Conflict when the space has no unsuggested point left.
   std::vector<Trial> ask(int q = 1, const std::string& worker_id = "");
+  /// The same with parameters pinned for this ask (Study::ask(q, fixed)); InvalidArgument for
+  /// bad fixed values, before anything is written (a worker's resumed trials are returned as
+  /// they are).
+  std::vector<Trial> ask(int q, const std::string& worker_id, const Params& fixed);
   /// Completes a trial with a finite value, by the rules of Study::tell: a non-finite value is
   /// InvalidArgument (nothing written; report it with tell_state(id, kFailed)); the same value
   /// again is a no-op; a different value, or a trial that already failed or was pruned, is a

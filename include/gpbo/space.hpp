@@ -37,6 +37,15 @@ using ParamValue = std::variant<double, std::int64_t, std::string>;
 /// A point of a space: parameter name -> value.
 using Params = std::map<std::string, ParamValue>;
 
+/// A linear inequality between numeric parameters, in the parameters' own units (not the
+/// encoded cube): sum of terms[name] * value(name) <= bound, or >= bound when `greater`.
+/// Terms name float or int parameters without log scale, with finite non-zero coefficients.
+struct LinearConstraint {
+  std::map<std::string, double> terms;
+  double bound = 0.0;
+  bool greater = false;
+};
+
 /// An ordered list of parameters and the bijection between their values and the unit cube.
 /// Floats take one encoded dimension each ([low, high] -> [0, 1], on a log scale when `log`);
 /// ints take one (each integer owns an equal-width bin), as do stepped floats and ints (each
@@ -57,9 +66,39 @@ class Space {
   /// Adds a categorical parameter with at least one distinct choice.
   Space& add_categorical(const std::string& name, const std::vector<std::string>& choices);
 
+  /// Adds a linear constraint (see LinearConstraint; add it after the parameters it names).
+  /// Suggestions satisfy every constraint exactly (the sum taken in the terms' name order);
+  /// enqueued points must satisfy them within 1e-9 relative; told and restored points need not.
+  /// Throws InvalidArgument for an unknown, categorical or log parameter, a non-finite or zero
+  /// coefficient, a non-finite bound, or constraints (with the fixed values) that leave no point:
+  /// see linear_constraints.cpp for the search that looks for one.
+  Space& add_constraint(const LinearConstraint& c);
+  const std::vector<LinearConstraint>& constraints() const { return constraints_; }
+  /// A copy of the space whose suggestions pin `values` (merged over the space's own fixed
+  /// values; `values` win). The encoding is unchanged: a model fitted on every trial searches
+  /// the sub-space. Throws InvalidArgument for an unknown parameter, a value outside its
+  /// bounds, grid or choices, or values that leave no point satisfying the constraints.
+  Space with_fixed(const Params& values) const;
+  /// The values every suggestion carries (canonical types); empty when none.
+  const Params& fixed() const { return fixed_; }
+  /// Encoded dimensions pinned by fixed values (empty when nothing is fixed).
+  const std::vector<bool>& fixed_mask() const { return fixed_mask_; }
+  /// Throws InvalidArgument naming the first constraint that `p` (a valid point) violates by
+  /// more than 1e-9 relative.
+  void check_constraints(const Params& p) const;
+  /// Whether the decoded point of `u` carries the fixed values and satisfies every constraint
+  /// exactly (what snap() guarantees).
+  bool admits(const Eigen::Ref<const Eigen::VectorXd>& u) const;
+  /// Replaces u by an admitted point on the segment from `from` (admitted) to u, near u
+  /// (bisection); u unchanged when admitted already.
+  void pull_toward(Eigen::Ref<Eigen::VectorXd> u,
+                   const Eigen::Ref<const Eigen::VectorXd>& from) const;
+
   /// Parses the JSON form documented in the README:
-  /// {"params": [{"name": "lr", "type": "float", "low": 1e-5, "high": 1e-1, "log": true}, ...]}
-  /// (a bare array of parameter objects is accepted too). Throws InvalidArgument.
+  /// {"params": [{"name": "lr", "type": "float", "low": 1e-5, "high": 1e-1, "log": true}, ...],
+  ///  "constraints": [{"terms": {"a": 1, "b": 1}, "<=": 1}], "fixed": {"lr": 0.01}}
+  /// ("constraints" and "fixed" optional; a bare array of parameter objects is accepted too).
+  /// Throws InvalidArgument.
   static Space from_json(const std::string& text);
   /// The JSON form; `from_json(to_json())` gives an equal space.
   std::string to_json() const;
@@ -85,19 +124,48 @@ class Space {
   /// Encodes a valid point into [0, 1]^encoded_dim(). Validates first.
   Eigen::VectorXd encode(const Params& p) const;
   /// Decodes any vector of length encoded_dim() (values are clamped to [0, 1]; ints rounded,
-  /// categoricals by argmax). decode(encode(p)) == p.
+  /// categoricals by argmax; fixed parameters take their fixed values). decode(encode(p)) == p.
   Params decode(const Eigen::Ref<const Eigen::VectorXd>& u) const;
-  /// Projects an encoded vector onto the encodings of feasible points: encode(decode(u)).
+  /// Projects an encoded vector onto the encodings of feasible points: encode(decode(u)), with
+  /// the fixed values set and, when that violates a constraint, pulled toward an admitted point
+  /// (pull_toward) so that the result is admitted.
   void snap(Eigen::Ref<Eigen::VectorXd> u) const;
 
   bool operator==(const Space& other) const;
 
  private:
   void add(ParamSpec spec);
+  /// snap() without the fixed values and constraints.
+  void snap_params(Eigen::Ref<Eigen::VectorXd> u) const;
+  /// The value of numeric parameter i at encoded coordinate x, as decode() gives it.
+  double numeric_value(std::size_t i, double x) const;
+  /// Sets the fixed values and pulls u into the constraints (the end of snap()).
+  void restrict(Eigen::Ref<Eigen::VectorXd> u) const;
+  /// Whether u (snapped) satisfies every constraint exactly.
+  bool meets_constraints(const Eigen::Ref<const Eigen::VectorXd>& u) const;
+  /// Looks for an admitted point (InvalidArgument when none is found).
+  void find_feasible_point();
+  /// Rebuilds terms_ from constraints_ and fixed_.
+  void update_terms();
+  /// The left-hand side of constraint k at u (fixed parameters at their fixed values).
+  double constraint_lhs(std::size_t k, const Eigen::Ref<const Eigen::VectorXd>& u) const;
+  /// One term of a constraint: parameter index, coefficient (its sign flipped for ">="), and
+  /// the parameter's fixed value (NaN when not fixed).
+  struct Term {
+    std::size_t index;
+    double coef;
+    double fixed;
+  };
   std::vector<ParamSpec> params_;
   std::vector<int> offsets_;
   std::vector<bool> discrete_mask_;
   int encoded_dim_ = 0;
+  std::vector<LinearConstraint> constraints_;
+  Params fixed_;
+  Eigen::VectorXd fixed_u_;               // the fixed values' encoding on fixed_mask_
+  std::vector<bool> fixed_mask_;          // empty while nothing is fixed
+  Eigen::VectorXd feasible_u_;            // an admitted point; empty without constraints
+  std::vector<std::vector<Term>> terms_;  // one list per constraint, in the terms' name order
 };
 
 /// Human-readable form of a value ("0.5", "3", "adam").

@@ -72,6 +72,12 @@ class Study {
   /// fewer than q trials when fewer distinct points are left; throws Conflict when none is left,
   /// and InvalidArgument for q outside 1..kMaxAskBatch.
   std::vector<Trial> ask(int q);
+  /// ask(q) with some parameters pinned for this ask (like Optuna's PartialFixedSampler): every
+  /// suggested point carries `fixed` exactly (merged over the space's own fixed values) and
+  /// meets the constraints; the model is still fitted on every trial. Enqueued points are
+  /// returned as given. Throws InvalidArgument for an unknown parameter or an invalid value
+  /// (Space::with_fixed) before anything changes.
+  std::vector<Trial> ask(int q, const Params& fixed);
   /// Completes a running trial with a finite value and returns it. A non-finite value is refused
   /// (InvalidArgument, nothing changes): report a trial that produced no value with
   /// tell_state(id, TrialState::kFailed). Telling the same value again is a no-op; another
@@ -89,7 +95,7 @@ class Study {
   /// Conflict unless `skip_if_finished`.
   Trial tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished = false);
   /// Queues a point to be returned by a coming ask() before any suggestion. Validated against
-  /// the space now (InvalidArgument).
+  /// the space and its constraints now (InvalidArgument).
   void enqueue(const Params& params);
 
   /// Records a trial that ran elsewhere (restoring a study from a store): validated against

@@ -31,7 +31,7 @@ Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials)
 
 AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, int q,
                  const std::string& worker_id, double now, WarmModel* warm,
-                 const std::optional<GpHyperparameters>& fixed) {
+                 const std::optional<GpHyperparameters>& fixed, const Params& fixed_values) {
   Study study = rebuild_study(stored, trials);
   const std::optional<GpHyperparameters> kept = warm ? warm->hyper() : std::nullopt;
   if (kept) {
@@ -47,7 +47,7 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
   AskPlan plan;
   plan.state = stored.state;
   std::size_t dequeued = 0;
-  for (Trial t : study.ask(q)) {
+  for (Trial t : study.ask(q, fixed_values)) {
     // Enqueued points come out in queue order; keep the queue's own label (requeued or not).
     if (t.source == "enqueued") t.source = stored.state.queue.at(dequeued++).source;
     t.worker_id = worker_id;

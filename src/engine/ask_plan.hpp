@@ -37,10 +37,12 @@ Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials)
 
 /// Plans an ask of q points leased to `worker_id`. With a warm model holding hyperparameters,
 /// or `fixed` ones, the GP is conditioned on them instead of refitted. Writes nothing; records
-/// the fit or the warm ask in `warm`.
+/// the fit or the warm ask in `warm`. `fixed_values` pins parameters for this ask
+/// (Study::ask(q, fixed)).
 AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, int q,
                  const std::string& worker_id, double now, WarmModel* warm,
-                 const std::optional<GpHyperparameters>& fixed = std::nullopt);
+                 const std::optional<GpHyperparameters>& fixed = std::nullopt,
+                 const Params& fixed_values = {});
 
 /// Writes the plan's trials, their "ask" log entries and the engine state.
 void apply_plan(StudyTransaction& tx, const AskPlan& plan, double now);

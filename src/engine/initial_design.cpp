@@ -63,7 +63,7 @@ std::optional<Eigen::VectorXd> Study::first_unused_discrete_point() const {
       }
     }
     const Eigen::VectorXd u = space_.encode(point);
-    if (!is_duplicate(u)) return u;
+    if (!is_duplicate(u) && space_.admits(u)) return u;
     for (std::size_t p = 0; p < space_.size() && ++digit[p] == size[p]; ++p) digit[p] = 0;
   }
   return std::nullopt;

@@ -80,6 +80,11 @@ PersistentStudy::PersistentStudy(std::shared_ptr<Storage> storage, std::string n
 }
 
 std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
+  return ask(q, worker_id, Params{});
+}
+
+std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id,
+                                        const Params& fixed_values) {
   if (q < 1 || q > kMaxAskBatch) {
     throw InvalidArgument("ask: q must be in 1.." + std::to_string(kMaxAskBatch) + ", got " +
                           std::to_string(q));
@@ -100,8 +105,11 @@ std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
       trials = tx.trials();
     });
     const double now = now_seconds();
+    const StoredStudy stored = StoredStudy::load(info);
+    if (!fixed_values.empty()) stored.space.with_fixed(fixed_values);  // throws before any write
     if (needs_settling(trials, worker_id, now)) break;
-    const AskPlan plan = plan_ask(StoredStudy::load(info), trials, q, worker_id, now, warm_.get());
+    const AskPlan plan =
+        plan_ask(stored, trials, q, worker_id, now, warm_.get(), std::nullopt, fixed_values);
     bool committed = false;
     storage_->write(name_, [&](StudyTransaction& tx) {
       committed = tx.trial_count() == static_cast<std::int64_t>(trials.size()) &&
@@ -120,6 +128,7 @@ std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
   storage_->write(name_, [&](StudyTransaction& tx) {
     out.clear();  // the transaction may be retried
     StoredStudy stored = StoredStudy::load(tx.study());
+    if (!fixed_values.empty()) stored.space.with_fixed(fixed_values);  // before any write
     const double now = now_seconds();
     settle_expired(tx, stored.persistence, &stored.state, now);
     std::vector<Trial> trials = tx.trials();
@@ -136,7 +145,7 @@ std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
         return;
       }
     }
-    AskPlan plan = plan_ask(stored, trials, q, worker_id, now, warm_.get(), fitted);
+    AskPlan plan = plan_ask(stored, trials, q, worker_id, now, warm_.get(), fitted, fixed_values);
     apply_plan(tx, plan, now);
     out = std::move(plan.trials);
     n_complete = count_complete(trials);
@@ -229,6 +238,7 @@ void PersistentStudy::enqueue(const Params& params) {
   storage_->write(name_, [&](StudyTransaction& tx) {
     StoredStudy stored = StoredStudy::load(tx.study());
     const Params p = stored.space.canonical(params);  // validates before anything is written
+    stored.space.check_constraints(p);
     stored.state.queue.push_back({p, "enqueued"});
     tx.set_state_json(stored.state.dump());
     Trial none;

@@ -102,6 +102,7 @@ std::vector<Trial> Study::ask(int q) {
 }
 
 void Study::push_trial(Eigen::VectorXd u, const char* source) {
+  space_.snap(u);  // every suggestion carries the fixed values and meets the constraints
   Params p = space_.decode(u);
   push_trial(p, space_.encode(p), source);
 }
@@ -185,7 +186,25 @@ void Study::reseed(std::uint64_t stream) {
   rng_.seed(z ^ (z >> 31));
 }
 
-void Study::enqueue(const Params& params) { queue_.push_back(space_.canonical(params)); }
+void Study::enqueue(const Params& params) {
+  Params p = space_.canonical(params);
+  space_.check_constraints(p);
+  queue_.push_back(std::move(p));
+}
+
+std::vector<Trial> Study::ask(int q, const Params& fixed) {
+  if (fixed.empty()) return ask(q);
+  // The ask runs on the sub-space: the same encoding (the model sees every trial), with the
+  // fixed values pinned by Space::snap. The study's own space comes back whatever happens.
+  Space restricted = space_.with_fixed(fixed);
+  std::swap(space_, restricted);
+  struct Restore {
+    Space* space;
+    Space* saved;
+    ~Restore() { std::swap(*space, *saved); }
+  } restore{&space_, &restricted};
+  return ask(q);
+}
 
 std::optional<Trial> Study::best() const { return best_trial(options_, trials_); }
 

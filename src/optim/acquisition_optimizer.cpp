@@ -94,7 +94,10 @@ AcquisitionCandidates refine_best(const RankFunction& rank, const AcquisitionFun
   Eigen::VectorXd top_values;
   const std::vector<Eigen::Index> order = rank(raw, std::max(R, n_fallback), &top_values);
 
-  const std::vector<bool>& discrete = space.discrete_mask();
+  // Discrete and fixed dimensions stay where the raw candidate put them.
+  std::vector<bool> discrete = space.discrete_mask();
+  const std::vector<bool>& fixed = space.fixed_mask();
+  for (std::size_t j = 0; j < fixed.size(); ++j) discrete[j] = discrete[j] || fixed[j];
   Eigen::MatrixXd refined(R, D);
   for (int r = 0; r < R; ++r) refined.row(r) = raw.row(order[r]);
 
@@ -126,6 +129,15 @@ AcquisitionCandidates refine_best(const RankFunction& rank, const AcquisitionFun
     box.delta = 1e-10;
     const BoxResult res = minimize_in_box(objective, x0, lb, ub, box);
     for (int r = 0; r < R; ++r) refined.row(r) = res.x.segment(r * D, D).transpose();
+    // L-BFGS-B keeps the box, not the linear constraints: a refined point that left them goes
+    // back along its path to the last admitted point (its start is one).
+    if (!space.constraints().empty()) {
+      for (int r = 0; r < R; ++r) {
+        Eigen::VectorXd u = refined.row(r).transpose();
+        space.pull_toward(u, raw.row(order[r]).transpose());
+        refined.row(r) = u.transpose();
+      }
+    }
   }
 
   // Refined points (rescored) and the best raw candidates, as one list sorted by value: the

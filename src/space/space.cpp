@@ -13,6 +13,7 @@
 #include <set>
 
 #include "gpbo/error.hpp"
+#include "space/linear_constraints.hpp"
 
 namespace gpbo {
 namespace {
@@ -276,6 +277,8 @@ Space& Space::add_categorical(const std::string& name, const std::vector<std::st
 // Validates everything before mutating, so a failed add leaves the space unchanged.
 void Space::add(ParamSpec spec) {
   const std::string& name = spec.name;
+  if (!constraints_.empty() || !fixed_.empty())
+    fail(name, "add parameters before constraints and fixed values");
   if (name.empty()) throw InvalidArgument("parameter name must not be empty");
   for (const ParamSpec& p : params_)
     if (p.name == name) fail(name, "duplicate parameter name");
@@ -330,9 +333,9 @@ Space Space::from_json(const std::string& text) {
   const Json* list = &doc;
   if (doc.is_object()) {
     for (const auto& item : doc.items())
-      if (item.key() != "params")
+      if (item.key() != "params" && item.key() != "constraints" && item.key() != "fixed")
         throw InvalidArgument("space JSON: unknown key \"" + item.key() +
-                              "\" (expected \"params\")");
+                              "\" (expected \"params\", \"constraints\", \"fixed\")");
     const auto it = doc.find("params");
     if (it == doc.end()) throw InvalidArgument("space JSON: missing \"params\"");
     list = &*it;
@@ -342,6 +345,7 @@ Space Space::from_json(const std::string& text) {
   if (list->empty()) throw InvalidArgument("space JSON: the space has no parameters");
   Space space;
   for (std::size_t i = 0; i < list->size(); ++i) parse_param((*list)[i], i, space);
+  if (doc.is_object()) parse_restrictions(doc, &space);
   return space;
 }
 
@@ -370,6 +374,7 @@ std::string Space::to_json() const {
   }
   Ordered doc;
   doc["params"] = std::move(list);
+  write_restrictions(*this, &doc);
   return doc.dump(2);
 }
 
@@ -471,6 +476,7 @@ Params Space::decode(const Eigen::Ref<const Eigen::VectorXd>& u) const {
         break;
     }
   }
+  for (const auto& [name, value] : fixed_) out[name] = value;  // exactly, not through the cube
   return out;
 }
 
@@ -478,6 +484,21 @@ void Space::snap(Eigen::Ref<Eigen::VectorXd> u) const {
   if (u.size() != encoded_dim_)
     throw InvalidArgument("snap: vector has " + std::to_string(u.size()) +
                           " entries, the space encodes to " + std::to_string(encoded_dim_));
+  snap_params(u);
+  restrict(u);
+}
+
+double Space::numeric_value(std::size_t i, double x) const {
+  const ParamSpec& s = params_[i];
+  if (s.step > 0.0) {
+    const std::int64_t k = grid_from_unit(s, x);
+    return s.type == ParamType::kInt ? s.low + static_cast<double>(k) * s.step : grid_value(s, k);
+  }
+  return s.type == ParamType::kInt ? static_cast<double>(int_from_unit(s, x))
+                                   : float_from_unit(s, x);
+}
+
+void Space::snap_params(Eigen::Ref<Eigen::VectorXd> u) const {
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const ParamSpec& s = params_[i];
     double* x = u.data() + offsets_[i];
@@ -503,8 +524,14 @@ bool Space::operator==(const Space& other) const {
     return a.name == b.name && a.type == b.type && a.low == b.low && a.high == b.high &&
            a.log == b.log && a.choices == b.choices && a.step == b.step;
   };
+  const auto same_constraint = [](const LinearConstraint& a, const LinearConstraint& b) {
+    return a.terms == b.terms && a.bound == b.bound && a.greater == b.greater;
+  };
   return std::equal(params_.begin(), params_.end(), other.params_.begin(), other.params_.end(),
-                    same);
+                    same) &&
+         std::equal(constraints_.begin(), constraints_.end(), other.constraints_.begin(),
+                    other.constraints_.end(), same_constraint) &&
+         fixed_ == other.fixed_;
 }
 
 std::string to_string(const ParamValue& v) {
