@@ -143,6 +143,16 @@ void gpbo_study_close(gpbo_study* study);
 int gpbo_study_ask(gpbo_study* study, int q, const char* worker_id, char** trials_json_out);
 
 /**
+ * gpbo_study_ask with parameters pinned for this ask: `fixed_json` is a JSON object of
+ * name: value, e.g. {"layers": 4} (NULL or {}: none). Every new trial carries those values
+ * exactly and meets the space's constraints; the model still uses every trial.
+ * Errors: those of gpbo_study_ask, and GPBO_ERR_INVALID_ARGUMENT for malformed JSON, an unknown
+ * parameter or a value outside its bounds, grid or choices (nothing is written).
+ */
+int gpbo_study_ask_fixed(gpbo_study* study, int q, const char* worker_id, const char* fixed_json,
+                         char** trials_json_out);
+
+/**
  * Completes trial `trial_id` with the objective `value`, which must be finite (report a trial
  * that produced no value with gpbo_study_tell_state). Telling the same value again is a no-op.
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL study, NaN or infinite value; nothing is written),
@@ -177,9 +187,10 @@ int gpbo_study_heartbeat(gpbo_study* study, int64_t trial_id);
 
 /**
  * Queues a point for the next ask, e.g. {"lr": 0.01, "layers": 4, "opt": "adam"}: every
- * parameter of the space, each with a value of its type inside its bounds or choices.
- * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, malformed JSON, a point not in the space;
- * nothing is written), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ * parameter of the space, each with a value of its type inside its bounds or choices, meeting
+ * the space's linear constraints.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, malformed JSON, a point not in the space or
+ * outside its constraints; nothing is written), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
  */
 int gpbo_study_enqueue(gpbo_study* study, const char* params_json);
 

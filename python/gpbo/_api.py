@@ -36,6 +36,14 @@ def _params_json(params: Mapping[str, Any]) -> str:
     return _dumps({str(k): _plain(v) for k, v in params.items()})
 
 
+def _fixed_json(fixed: Mapping[str, Any] | None) -> str:
+    if fixed is None:
+        return ""
+    if not isinstance(fixed, Mapping):
+        raise _gpbo.InvalidArgument(f"fixed must be a mapping of names to values, got {fixed!r}")
+    return _dumps({str(k): _plain(v) for k, v in fixed.items()})
+
+
 @dataclasses.dataclass(frozen=True)
 class Trial:
     """One evaluation: ``params`` maps names to Python ``float``/``int``/``str``; ``value`` is
@@ -193,10 +201,13 @@ class Study:
         """The engine's own wall-clock seconds of every ask so far (without the binding)."""
         return list(self._study.ask_seconds())
 
-    def ask(self, q: int | None = None) -> Trial | list[Trial]:
+    def ask(self, q: int | None = None,
+            fixed: Mapping[str, Any] | None = None) -> Trial | list[Trial]:
         """The next point as a RUNNING trial, or with ``q`` a list of q distinct points (fewer
-        only when a discrete space has fewer left). Every running trial is conditioned on."""
-        trials = _trials(self._study.ask(1 if q is None else int(q)))
+        only when a discrete space has fewer left). Every running trial is conditioned on.
+        ``fixed`` pins parameters for this ask (``{"layers": 4}``): every new trial carries
+        those values exactly; the model still learns from every trial."""
+        trials = _trials(self._study.ask(1 if q is None else int(q), _fixed_json(fixed)))
         return trials[0] if q is None else trials
 
     def tell(self, trial: Trial | int, value: float | Mapping[str, float],
@@ -337,10 +348,12 @@ class StoredStudy:
     def space(self) -> Space:
         return Space(self.info["space"])
 
-    def ask(self, q: int | None = None, worker_id: str = "") -> Trial | list[Trial]:
+    def ask(self, q: int | None = None, worker_id: str = "",
+            fixed: Mapping[str, Any] | None = None) -> Trial | list[Trial]:
         """RUNNING trials leased to ``worker_id``; a worker that holds running trials gets them
-        back. See ``Study.ask``."""
-        trials = _trials(self._service.ask(self.name, 1 if q is None else int(q), worker_id))
+        back. See ``Study.ask`` (``fixed`` too)."""
+        trials = _trials(self._service.ask(self.name, 1 if q is None else int(q), worker_id,
+                                           _fixed_json(fixed)))
         return trials[0] if q is None else trials
 
     def tell(self, trial: Trial | int, value: float | Mapping[str, float],

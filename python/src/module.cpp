@@ -81,6 +81,15 @@ gpbo::Params params_of(const gpbo::Study& s, const std::string& params_json) {
   return gpbo::params_from_json(parse(params_json, "params"), s.space());
 }
 
+// An ask's fixed values: "" for none, else a JSON object of name: value.
+json fixed_of(const std::string& fixed_json) {
+  if (fixed_json.empty()) return json::object();
+  json j = parse(fixed_json, "fixed");
+  if (!j.is_object())
+    throw gpbo::InvalidArgument("fixed must be a mapping of names to values, got " + j.dump());
+  return j;
+}
+
 }  // namespace
 
 NB_MODULE(_gpbo, m) {
@@ -114,9 +123,13 @@ NB_MODULE(_gpbo, m) {
            nb::arg("options_json"))
       .def(
           "ask",
-          [](PyStudy& s, int q) {
-            return text(gpbo::trials_to_json(s.locked([&](gpbo::Study& st) { return st.ask(q); })));
-          })
+          [](PyStudy& s, int q, const std::string& fixed_json) {
+            const json fixed = fixed_of(fixed_json);
+            return text(gpbo::trials_to_json(s.locked([&](gpbo::Study& st) {
+              return st.ask(q, gpbo::decode_params(fixed, &st.space()));
+            })));
+          },
+          nb::arg("q"), nb::arg("fixed_json") = "")
       .def("tell",
            [](PyStudy& s, std::int64_t id, double value, bool skip) {
              return text(gpbo::trial_to_json(
@@ -320,11 +333,15 @@ NB_MODULE(_gpbo, m) {
              Release release;
              s.api->delete_study(name);
            })
-      .def("ask",
-           [](PyService& s, const std::string& study, int q, const std::string& worker) {
-             Release release;
-             return text(gpbo::trials_to_json(s.api->ask(study, q, worker)));
-           })
+      .def(
+          "ask",
+          [](PyService& s, const std::string& study, int q, const std::string& worker,
+             const std::string& fixed_json) {
+            const json fixed = fixed_of(fixed_json);
+            Release release;
+            return text(gpbo::trials_to_json(s.api->ask(study, q, worker, fixed)));
+          },
+          nb::arg("study"), nb::arg("q"), nb::arg("worker"), nb::arg("fixed_json") = "")
       .def("tell",
            [](PyService& s, const std::string& study, std::int64_t id, double value, bool skip) {
              Release release;

@@ -308,6 +308,46 @@ def measure(p: dict) -> dict:
     return {"acc": 1.0 - (p["x"] - 0.5) ** 2 - 0.05 * p["k"], "ms": 0.2 * p["k"] + 0.1 * (p["c"] == "b")}
 
 
+LINEAR = {"params": [
+    {"name": "a", "type": "float", "low": 0.0, "high": 1.0},
+    {"name": "b", "type": "float", "low": 0.0, "high": 1.0},
+    {"name": "layers", "type": "int", "low": 1, "high": 8},
+    {"name": "opt", "type": "categorical", "choices": ["sgd", "adam"]}],
+    "constraints": [{"terms": {"a": 1, "b": 1}, "<=": 1}],
+    "fixed": {"opt": "adam"}}
+
+
+def test_linear_constraints_and_fixed_values_in_memory_and_in_a_store(tmp_path) -> None:
+    space = gpbo.Space(LINEAR)
+    assert space.to_dict()["constraints"] == [{"terms": {"a": 1.0, "b": 1.0}, "<=": 1.0}]
+    assert space.to_dict()["fixed"] == {"opt": "adam"}
+    memory = gpbo.Study(LINEAR, seed=3, n_initial=4)
+    stored = gpbo.open_study(f"sqlite:///{tmp_path}/lin.db", "lin", LINEAR, seed=3, n_initial=4)
+    assert stored.space == space
+    for study in (memory, stored):
+        for i in range(8):
+            fixed = {"layers": 5} if i % 2 else None
+            for t in study.ask(2, fixed=fixed):
+                p = t.params
+                assert p["a"] + p["b"] <= 1.0, p
+                assert p["opt"] == "adam", p
+                if fixed:
+                    assert p["layers"] == 5, p
+                study.tell(t, (p["a"] - 0.7) ** 2 + (p["b"] - 0.7) ** 2 + 0.01 * p["layers"])
+        n = len(study.trials())
+        for bad in ({"nope": 1}, {"layers": 9}, {"layers": "5"}, {"opt": "rms"},
+                    {"a": 0.9, "b": 0.9}, [("layers", 5)]):
+            with pytest.raises(gpbo.InvalidArgument):
+                study.ask(fixed=bad)
+        with pytest.raises(gpbo.InvalidArgument, match=r"constraints\[0\]"):
+            study.enqueue({"a": 0.6, "b": 0.6, "layers": 1, "opt": "adam"})
+        assert len(study.trials()) == n
+    for bad in ({"terms": {"opt": 1}, "<=": 1}, {"terms": {"a": 1}}, {"terms": {"a": 1}, "<=": -1},
+                {"terms": {"a": float("nan")}, "<=": 1}):
+        with pytest.raises(gpbo.InvalidArgument):
+            gpbo.Space({**LINEAR, "constraints": [bad]})
+
+
 def test_several_metrics_in_memory_and_in_a_store(tmp_path) -> None:
     study = gpbo.Study(SPACE, seed=4, n_initial=4, metrics=METRICS)
     assert study.options["direction"] == "maximize"  # the first objective's

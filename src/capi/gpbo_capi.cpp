@@ -137,6 +137,33 @@ int gpbo_study_ask(gpbo_study* study, int q, const char* worker_id, char** trial
   });
 }
 
+int gpbo_study_ask_fixed(gpbo_study* study, int q, const char* worker_id, const char* fixed_json,
+                         char** trials_json_out) {
+  if (trials_json_out != nullptr) *trials_json_out = nullptr;
+  return guard("gpbo_study_ask_fixed", [&] {
+    require(study, "study");
+    require(trials_json_out, "trials_json_out");
+    gpbo::Params fixed;
+    if (fixed_json != nullptr) {
+      json j;
+      try {
+        j = json::parse(fixed_json);
+      } catch (const json::exception& e) {
+        throw gpbo::InvalidArgument(std::string("fixed_json: malformed JSON: ") + e.what());
+      }
+      if (!j.is_object()) {
+        throw gpbo::InvalidArgument("fixed_json must be a JSON object of name: value, got " +
+                                    j.dump());
+      }
+      const gpbo::Space space = gpbo::Space::from_json(study->study.info().space_json);
+      fixed = gpbo::decode_params(j, &space);
+    }
+    const std::string text =
+        trials_json(study->study.ask(q, worker_id != nullptr ? worker_id : "", fixed));
+    *trials_json_out = copy_out(text);
+  });
+}
+
 int gpbo_study_tell(gpbo_study* study, int64_t trial_id, double value) {
   return guard("gpbo_study_tell", [&] {
     require(study, "study");

@@ -55,6 +55,7 @@ struct StoreArgs {
   bool skip_if_finished = false;
   bool outliers = false;
   std::string params;
+  std::string fixed;
   std::string output;
   // verify
   std::string head;
@@ -313,6 +314,8 @@ std::function<int()> add_store_commands(CLI::App& app) {
   ask->add_option("-q,--batch", a->q, "Number of trials")->check(CLI::Range(1, kMaxAskBatch));
   ask->add_option("--worker-id", a->worker_id,
                   "Worker identity: a worker's running trial is returned again");
+  ask->add_option("--fixed", a->fixed,
+                  "Parameters pinned for this ask, as a JSON object, e.g. '{\"layers\": 4}'");
   format_flag(ask);
 
   CLI::App* tell = with_storage(app.add_subcommand("tell", "Report a trial's result"), true);
@@ -428,7 +431,19 @@ std::function<int()> add_store_commands(CLI::App& app) {
       return kOk;
     }
     if (*ask) {
-      print_trials(api->ask(name, a->q, a->worker_id), a->format);
+      json fixed = json::object();
+      if (!a->fixed.empty()) {
+        try {
+          fixed = json::parse(a->fixed);
+        } catch (const json::exception& e) {
+          throw InvalidArgument(std::string("--fixed: malformed JSON: ") + e.what());
+        }
+        if (!fixed.is_object()) {
+          throw InvalidArgument("--fixed must be a JSON object of name: value, got " +
+                                fixed.dump());
+        }
+      }
+      print_trials(api->ask(name, a->q, a->worker_id, fixed), a->format);
       return kOk;
     }
     if (*tell) {

@@ -646,7 +646,7 @@ struct HttpServer::Impl {
     http->Post(
         study + "/ask", handler(Role::kWorker, [this](const httplib::Request& req, const Caller&) {
           const json body = parse_body(req, true);
-          const Fields f(body, {"q", "worker_id"});
+          const Fields f(body, {"q", "worker_id", "fixed"});
           const std::int64_t q = f.integer("q", 1);
           if (q < 1 || q > options.max_batch) {
             throw InvalidArgument("q must be in 1.." + std::to_string(options.max_batch) +
@@ -657,7 +657,9 @@ struct HttpServer::Impl {
             throw InvalidArgument("worker_id is longer than " + std::to_string(kMaxWorkerIdLength) +
                                   " bytes");
           }
-          return Reply{200, trials_to_json(api->ask(req.matches[1], static_cast<int>(q), worker))};
+          const json fixed = f.has("fixed") ? f.at("fixed") : json::object();
+          return Reply{
+              200, trials_to_json(api->ask(req.matches[1], static_cast<int>(q), worker, fixed))};
         }));
 
     http->Post(

@@ -46,10 +46,18 @@ void LocalStudyService::delete_study(const std::string& name) {
 }
 
 std::vector<Trial> LocalStudyService::ask(const std::string& study, int q,
-                                          const std::string& worker_id) {
+                                          const std::string& worker_id, const json& fixed) {
   const std::shared_ptr<Entry> e = entry(study);
+  Params values;
+  if (!fixed.is_object()) {
+    throw InvalidArgument("fixed values must be a JSON object of name: value, got " + fixed.dump());
+  }
+  if (!fixed.empty()) {
+    const Space space = Space::from_json(e->study.info().space_json);
+    values = decode_params(fixed, &space);
+  }
   std::lock_guard<std::mutex> lock(e->ask_mutex);
-  return e->study.ask(q, worker_id);
+  return e->study.ask(q, worker_id, values);
 }
 
 Trial LocalStudyService::tell(const std::string& study, std::int64_t trial, double value,

@@ -215,8 +215,9 @@ void RemoteStudyService::delete_study(const std::string& name) {
 }
 
 std::vector<Trial> RemoteStudyService::ask(const std::string& study, int q,
-                                           const std::string& worker_id) {
-  const json body = {{"q", q}, {"worker_id", worker_id}};
+                                           const std::string& worker_id, const json& fixed) {
+  json body = {{"q", q}, {"worker_id", worker_id}};
+  if (!fixed.is_object() || !fixed.empty()) body["fixed"] = fixed;  // the server checks it
   return impl_->parse(impl_->call("POST", Impl::study_path(study) + "/ask", &body),
                       trials_from_json);
 }

@@ -39,7 +39,8 @@ class RemoteStudyService final : public StudyService {
   std::vector<StudyInfo> list_studies() override;
   StudyInfo get_study(const std::string& name) override;
   void delete_study(const std::string& name) override;
-  std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id) override;
+  std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id,
+                         const nlohmann::json& fixed = nlohmann::json::object()) override;
   Trial tell(const std::string& study, std::int64_t trial, double value,
              bool skip_if_finished) override;
   Trial tell_values(const std::string& study, std::int64_t trial, const MetricValues& values,

@@ -35,7 +35,10 @@ class StudyService {
   /// NotFound if absent.
   virtual StudyInfo get_study(const std::string& name) = 0;
   virtual void delete_study(const std::string& name) = 0;
-  virtual std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id) = 0;
+  /// `fixed`: parameters pinned for this ask, a JSON object of name: value (empty: none);
+  /// InvalidArgument when it is not an object or a value is bad (PersistentStudy::ask).
+  virtual std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id,
+                                 const nlohmann::json& fixed = nlohmann::json::object()) = 0;
   virtual Trial tell(const std::string& study, std::int64_t trial, double value,
                      bool skip_if_finished) = 0;
   /// A tell of every metric of a study with metrics (PersistentStudy::tell(id, values)).
@@ -81,7 +84,8 @@ class LocalStudyService final : public StudyService {
   std::vector<StudyInfo> list_studies() override;
   StudyInfo get_study(const std::string& name) override;
   void delete_study(const std::string& name) override;
-  std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id) override;
+  std::vector<Trial> ask(const std::string& study, int q, const std::string& worker_id,
+                         const nlohmann::json& fixed = nlohmann::json::object()) override;
   Trial tell(const std::string& study, std::int64_t trial, double value,
              bool skip_if_finished) override;
   Trial tell_values(const std::string& study, std::int64_t trial, const MetricValues& values,

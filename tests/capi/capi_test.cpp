@@ -233,6 +233,48 @@ TEST_P(CApiStore, ModelBasedAsksAfterTheInitialDesign) {
   gpbo_study_close(study);
 }
 
+TEST_P(CApiStore, AskFixedPinsValuesAndConstraintsHold) {
+  const char* space =
+      R"({"params": [{"name": "x", "type": "float", "low": 0.0, "high": 2.0},
+                     {"name": "y", "type": "float", "low": 0.0, "high": 2.0},
+                     {"name": "k", "type": "int", "low": 1, "high": 5}],
+          "constraints": [{"terms": {"x": 1, "y": 1}, "<=": 1.5}]})";
+  gpbo_study* study = nullptr;
+  ASSERT_EQ(gpbo_study_create(storage_, "lin", space, "minimize", kOptions, &study), GPBO_OK)
+      << gpbo_last_error();
+  for (int i = 0; i < 8; ++i) {
+    char* out = nullptr;
+    const char* fixed = i % 2 ? R"({"k": 4})" : nullptr;
+    ASSERT_EQ(gpbo_study_ask_fixed(study, 2, "w", fixed, &out), GPBO_OK) << gpbo_last_error();
+    for (const json& t : take_json(out).at("trials")) {
+      const double x = t["params"]["x"], y = t["params"]["y"];
+      EXPECT_LE(x + y, 1.5) << t;
+      if (fixed != nullptr) EXPECT_EQ(t["params"]["k"], 4) << t;
+      EXPECT_STATUS(gpbo_study_tell(study, t["id"].get<std::int64_t>(), (x - 1) * (x - 1) + y),
+                    GPBO_OK);
+    }
+  }
+  const std::string before = trials_text(study);
+  char* out = nullptr;
+  for (const char* bad :
+       {"{", "[1]", R"({"zz": 1})", R"({"k": 6})", R"({"k": 2.5})", R"({"x": 1.0, "y": 1.0})"}) {
+    EXPECT_STATUS(gpbo_study_ask_fixed(study, 1, "v", bad, &out), GPBO_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(out, nullptr);
+  }
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"x": 1.0, "y": 1.0, "k": 1})"),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(gpbo_last_error()).find("constraints[0]"), std::string::npos);
+  EXPECT_EQ(trials_text(study), before);
+  // A constraint no point of the box meets refuses the study.
+  gpbo_study* none = nullptr;
+  EXPECT_STATUS(gpbo_study_create(storage_, "none",
+                                  R"({"params": [{"name": "x", "type": "float", "low": 0,
+                                      "high": 1}], "constraints": [{"terms": {"x": 1}, ">=": 2}]})",
+                                  "minimize", kOptions, &none),
+                GPBO_ERR_INVALID_ARGUMENT);
+  gpbo_study_close(study);
+}
+
 TEST_P(CApiStore, MaximizeDirectionPicksTheHighestValue) {
   gpbo_study* study = create("max", nullptr, "maximize");  // default options
   for (double v : {1.0, 3.0, 2.0}) {

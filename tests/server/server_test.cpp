@@ -981,6 +981,67 @@ TEST_P(ServerStores, SeveralMetricsTellValuesAndAParetoFront) {
   EXPECT_TRUE(r.body["hypervolume"].is_null());
 }
 
+TEST_P(ServerStores, LinearConstraintsAndFixedValuesAtTheHttpDoor) {
+  TestServer s(store_, {});
+  const int p = s.port();
+  const json space = json::parse(R"({"params": [
+      {"name": "a", "type": "float", "low": 0, "high": 1},
+      {"name": "b", "type": "float", "low": 0, "high": 1},
+      {"name": "layers", "type": "int", "low": 1, "high": 8},
+      {"name": "opt", "type": "categorical", "choices": ["sgd", "adam"]}],
+    "constraints": [{"terms": {"a": 1, "b": 1}, "<=": 1}],
+    "fixed": {"opt": "adam"}})");
+  json body = json::parse(create_body("lin"));
+  body["space"] = space;
+  Response r = request(p, "POST", "/v1/studies", body.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.body["space"], json::parse(Space::from_json(space.dump()).to_json()));
+  EXPECT_EQ(r.body["space"]["constraints"][0]["<="], 1.0);
+  r = request(p, "POST", "/v1/studies/lin/ask", R"({"q": 6, "fixed": {"layers": 4}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.body["trials"].size(), 6u);
+  for (const json& t : r.body["trials"]) {
+    EXPECT_EQ(t["params"]["layers"], 4) << t;
+    EXPECT_EQ(t["params"]["opt"], "adam") << t;
+    EXPECT_LE(t["params"]["a"].get<double>() + t["params"]["b"].get<double>(), 1.0) << t;
+  }
+  for (int i = 0; i < 6; ++i) {
+    request(p, "POST", "/v1/studies/lin/trials/" + std::to_string(i) + "/tell",
+            json{{"value", 0.1 * i}}.dump());
+  }
+  // The remote client sends the same field.
+  Client c(s.url(), "");
+  for (const Trial& t : c.ask("lin", 3, "", json{{"layers", 2}, {"a", 0.25}})) {
+    EXPECT_EQ(t.params.at("layers"), ParamValue(std::int64_t{2}));
+    EXPECT_EQ(t.params.at("a"), ParamValue(0.25));
+    EXPECT_LE(0.25 + std::get<double>(t.params.at("b")), 1.0);
+  }
+  const std::string before = s.snapshot();
+  for (const char* bad : {R"({"fixed": [4]})", R"({"fixed": 4})", R"({"fixed": {"zz": 1}})",
+                          R"({"fixed": {"layers": 9}})", R"({"fixed": {"layers": "4"}})",
+                          R"({"fixed": {"opt": "rms"}})", R"({"fixed": {"a": 0.8, "b": 0.8}})"}) {
+    const Response refused = request(p, "POST", "/v1/studies/lin/ask", bad);
+    EXPECT_EQ(refused.status, 400) << bad << " " << refused.body;
+    EXPECT_EQ(refused.body["error"]["code"], "invalid_argument") << bad;
+  }
+  const Response outside =
+      request(p, "POST", "/v1/studies/lin/enqueue",
+              R"({"params": {"a": 0.7, "b": 0.7, "layers": 1, "opt": "sgd"}})");
+  EXPECT_EQ(outside.status, 400) << outside.body;
+  EXPECT_NE(outside.body["error"]["message"].get<std::string>().find("constraints[0]"),
+            std::string::npos);
+  EXPECT_EQ(s.snapshot(), before);
+  // A malformed constraint refuses the study.
+  body = json::parse(create_body("bad"));
+  body["space"] = space;
+  body["space"]["constraints"][0]["terms"]["opt"] = 1;
+  r = request(p, "POST", "/v1/studies", body.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body["error"]["message"].get<std::string>().find("'opt' is categorical"),
+            std::string::npos)
+      << r.body;
+}
+
 TEST_P(ServerStores, ReportIsOneHtmlPageAndErrorsStayJson) {
   TestServer s(store_, {});
   const int p = s.port();

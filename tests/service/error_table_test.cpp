@@ -115,7 +115,10 @@ class ThrowingService final : public service::StudyService {
   std::vector<StudyInfo> list_studies() override { fail(); }
   StudyInfo get_study(const std::string&) override { fail(); }
   void delete_study(const std::string&) override { fail(); }
-  std::vector<Trial> ask(const std::string&, int, const std::string&) override { fail(); }
+  std::vector<Trial> ask(const std::string&, int, const std::string&,
+                         const nlohmann::json&) override {
+    fail();
+  }
   Trial tell(const std::string&, std::int64_t, double, bool) override { fail(); }
   Trial tell_values(const std::string&, std::int64_t, const MetricValues&, bool) override {
     fail();
