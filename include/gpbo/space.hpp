@@ -89,6 +89,9 @@ class Space {
   /// Whether the decoded point of `u` carries the fixed values and satisfies every constraint
   /// exactly (what snap() guarantees).
   bool admits(const Eigen::Ref<const Eigen::VectorXd>& u) const;
+  /// snap() without the pull into the constraints: the parameters' grids and the fixed values
+  /// only. A sampler tests admits() afterwards and draws again (rejection sampling).
+  void snap_unconstrained(Eigen::Ref<Eigen::VectorXd> u) const;
   /// Replaces u by an admitted point on the segment from `from` (admitted) to u, near u
   /// (bisection); u unchanged when admitted already.
   void pull_toward(Eigen::Ref<Eigen::VectorXd> u,

@@ -58,7 +58,18 @@ Eigen::MatrixXd candidate_set(const Space& space, const Eigen::MatrixXd& anchors
   }
   for (Eigen::Index i = o.raw_samples; i < X.rows(); ++i) {
     Eigen::VectorXd u = X.row(i).transpose();
-    space.snap(u);
+    space.snap_unconstrained(u);
+    if (!space.constraints().empty() && !space.admits(u)) {
+      // A perturbation that left the constraints goes back toward its anchor when the anchor
+      // meets them (with the fixed values set), else toward the space's admitted point.
+      Eigen::VectorXd home = anchors.row((i - o.raw_samples) / o.perturbations_per_anchor);
+      space.snap_unconstrained(home);
+      if (space.admits(home)) {
+        space.pull_toward(u, home);
+      } else {
+        space.snap(u);
+      }
+    }
     X.row(i) = u.transpose();
   }
   return X;

@@ -71,6 +71,12 @@ Eigen::MatrixXd trust_region_candidates(const Space& space, const Eigen::VectorX
   std::uniform_real_distribution<double> unif;
   Eigen::MatrixXd X(n, D);
   std::vector<char> move(static_cast<std::size_t>(P));
+  // With linear constraints, a candidate outside them goes back toward the centre (inside the
+  // box) when the centre meets them with the fixed values set, else toward the space's own
+  // admitted point (Space::snap).
+  Eigen::VectorXd home = center;
+  space.snap_unconstrained(home);
+  const bool pull_home = !space.constraints().empty() && space.admits(home);
   for (int i = 0; i < n; ++i) {
     bool any = false;
     for (int p = 0; p < P; ++p) {
@@ -91,7 +97,12 @@ Eigen::MatrixXd trust_region_candidates(const Space& space, const Eigen::VectorX
         x(off) = box(0, off) + (box(1, off) - box(0, off)) * S(i, off);
       }
     }
-    space.snap(x);
+    if (pull_home) {
+      space.snap_unconstrained(x);
+      space.pull_toward(x, home);
+    } else {
+      space.snap(x);
+    }
     X.row(i) = x.transpose();
   }
   return X;

@@ -163,6 +163,15 @@ void Space::check_constraints(const Params& p) const {
   }
 }
 
+void Space::snap_unconstrained(Eigen::Ref<Eigen::VectorXd> u) const {
+  if (u.size() != encoded_dim_)
+    throw InvalidArgument("snap: vector has " + std::to_string(u.size()) +
+                          " entries, the space encodes to " + std::to_string(encoded_dim_));
+  snap_params(u);
+  for (std::size_t j = 0; j < fixed_mask_.size(); ++j)
+    if (fixed_mask_[j]) u[static_cast<Eigen::Index>(j)] = fixed_u_[static_cast<Eigen::Index>(j)];
+}
+
 void Space::restrict(Eigen::Ref<Eigen::VectorXd> u) const {
   for (std::size_t j = 0; j < fixed_mask_.size(); ++j)
     if (fixed_mask_[j]) u[static_cast<Eigen::Index>(j)] = fixed_u_[static_cast<Eigen::Index>(j)];
