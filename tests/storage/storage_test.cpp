@@ -658,12 +658,12 @@ TEST_F(StorageSqlite, AFileOfSchemaVersionOneUpgradesAndItsStudyGoesOn) {
 
 TEST_F(StorageSqlite, NewerSchemaVersionIsRefused) {
   open()->create_study(study_info("s"));
-  raw_sql(file(), "UPDATE schema_version SET version = 4");
+  raw_sql(file(), "UPDATE schema_version SET version = 5");
   const std::string message = message_of<StorageError>([&] { open(); });
-  EXPECT_NE(message.find("database schema version 4 is newer than this gpbo supports (3)"),
+  EXPECT_NE(message.find("database schema version 5 is newer than this gpbo supports (4)"),
             std::string::npos)
       << message;
-  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "4");  // left alone
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "5");  // left alone
 }
 
 TEST_F(StorageSqlite, CorruptFileIsRefusedUntouched) {
