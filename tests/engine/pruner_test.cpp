@@ -14,6 +14,7 @@
 
 #include "gpbo/error.hpp"
 #include "gpbo/persistent_study.hpp"
+#include "gpbo/report.hpp"
 #include "gpbo/study.hpp"
 #include "storage/raw_sqlite.hpp"
 #include "storage/temp_dir.hpp"
@@ -262,6 +263,10 @@ TEST_F(StoredReports, RoundTripSurviveAReopenAndVerify) {
   EXPECT_EQ(cost.steps, 3);
   EXPECT_EQ(cost.steps_full, 4);
   EXPECT_EQ(cost.pruned, 1);
+  // The report says how many steps the reporting trials ran.
+  EXPECT_NE(render_report(s).find("2 trials reported intermediate values and ran 3 of the 4 "
+                                  "steps they would have run to the end (75%); 1 was stopped"),
+            std::string::npos);
   // An edited intermediate value is found.
   raw_sql(file(), "UPDATE trials SET intermediate_json = '[[1,1.0],[2,0.25]]' WHERE number = 0");
   r = s.verify();
