@@ -66,3 +66,28 @@ def test_stored_reports_survive_a_reopen_and_verify(tmp_path) -> None:
     assert again.verify()["ok"]
     cost = again.cost()
     assert (cost["complete"], cost["steps"], cost["steps_full"]) == (1, 4, 4)
+
+
+def test_the_optuna_sampler_models_pruned_trials() -> None:
+    optuna = pytest.importorskip("optuna")
+    import gpbo.optuna as gpbo_optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=gpbo_optuna.GpboSampler(seed=0),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=2))
+
+    def objective(trial):
+        x = trial.suggest_float("x", -2.0, 2.0)
+        for step in range(1, 6):
+            value = (x - 1.0) ** 2 + 1.0 / step
+            trial.report(value, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return value
+
+    study.optimize(objective, n_trials=15)
+    states = [t.state for t in study.trials]
+    assert optuna.trial.TrialState.PRUNED in states
+    # Every point is new (pruned ones are modelled, not asked again) and the best is found.
+    xs = [t.params["x"] for t in study.trials]
+    assert len(set(xs)) == len(xs)
+    assert study.best_value < 0.3
