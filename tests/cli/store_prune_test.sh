@@ -98,4 +98,29 @@ python3 -c "import json, urllib.request; d = json.load(urllib.request.urlopen('$
 stop_server "$SERVER_PID"
 SERVER_PID=
 
+# examples/slurm/prune_array.sbatch without Slurm: three tasks at once, 3 rounds each, on the
+# median rule after 3 complete trials; every trial ends complete or pruned, pruned ones stop
+# before the last epoch, and the study verifies.
+example="$(cd "$(dirname "$0")/../../examples/slurm" && pwd)"
+export GPBO_STORAGE="sqlite://$tmp/slurm.db"
+"$GPBO" create-study --study curves --space "$example/space.json" --n-initial 6 \
+  --pruner median --pruner-startup-trials 3 > /dev/null
+pids=()
+for task in 0 1 2; do
+  SLURM_ARRAY_TASK_ID=$task GPBO="$GPBO" STUDY=curves ROUNDS=3 EPOCHS=9 \
+    TRAIN="python3 $example/curve_objective.py" bash "$example/prune_array.sbatch" \
+    2> "$tmp/task$task.err" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || fail "slurm example: a task failed"; done
+"$GPBO" trials --study curves > "$tmp/curves.json"
+[[ $(json "len(d['trials']), all(t['state'] in ('complete', 'pruned') for t in d['trials'])" \
+  < "$tmp/curves.json") == "9 True" ]] || fail "slurm example: trials $(cat "$tmp/curves.json")"
+[[ $(json "all(len(t['intermediate']) < 9 and t['value'] == t['intermediate'][-1][1] for t in d['trials'] if t['state'] == 'pruned')" \
+  < "$tmp/curves.json") == True ]] || fail "slurm example: pruned trials"
+[[ $(json "sum(t['state'] == 'pruned' for t in d['trials']) > 0" < "$tmp/curves.json") == True ]] ||
+  fail "slurm example: nothing was pruned ($(cat "$tmp"/task*.err))"
+"$GPBO" verify --study curves > /dev/null || fail "slurm example: verify"
+unset GPBO_STORAGE
+
 finish
