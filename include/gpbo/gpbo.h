@@ -176,6 +176,19 @@ int gpbo_study_tell_state(gpbo_study* study, int64_t trial_id, const char* state
 int gpbo_study_heartbeat(gpbo_study* study, int64_t trial_id);
 
 /**
+ * Reports running trial `trial_id`'s intermediate value `value` at `step` (an epoch, a number of
+ * samples; steps strictly increase per trial) and renews its lease. On success *prune_out is 1
+ * when the study's pruner (options "pruner": median, asha or none) says to stop the trial (then
+ * tell it "pruned": it keeps its last intermediate value for the model), else 0. A repeat of the
+ * trial's last (step, value) writes nothing. Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument,
+ * a non-finite value, a negative step, a step not after the trial's last, a study with several
+ * objectives; nothing is written), GPBO_ERR_NOT_FOUND, GPBO_ERR_CONFLICT (the trial is finished),
+ * GPBO_ERR_STORAGE.
+ */
+int gpbo_study_report_value(gpbo_study* study, int64_t trial_id, int64_t step, double value,
+                            int* prune_out);
+
+/**
  * Queues a point for the next ask, e.g. {"lr": 0.01, "layers": 4, "opt": "adam"}: every
  * parameter of the space, each with a value of its type inside its bounds or choices.
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument, malformed JSON, a point not in the space;
@@ -206,6 +219,16 @@ int gpbo_study_add_trials(gpbo_study* study, const char* trials_json, char** tri
  * study), GPBO_ERR_STORAGE.
  */
 int gpbo_study_best(gpbo_study* study, char** trial_json_out);
+
+/**
+ * How much compute the study used: {"trials", "complete", "pruned", "failed", "running",
+ * "trial_seconds" (finished_at - created_at summed over finished trials, now - created_at over
+ * running ones), "reporting" (trials with intermediate values), "steps" (their last steps,
+ * summed), "steps_full" (reporting times the largest step any trial reported)}.
+ * On success *cost_json_out is that object, to be released with gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_cost(gpbo_study* study, char** cost_json_out);
 
 /**
  * The Pareto front of the feasible complete trials (several objectives; with one, the trials

@@ -58,6 +58,15 @@ class PersistentStudy {
   /// Marks a trial FAILED or PRUNED (InvalidArgument for another state), by the rules of
   /// Study::tell_state; Conflict if it is finished otherwise, unless `skip_if_finished`.
   Trial tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished = false);
+  /// Records an intermediate value of a running trial and answers whether to stop it, by the
+  /// rules of Study::report, in one transaction: the value goes into the trial's
+  /// `intermediate` and the log ("report", {"step", "value", "prune"}), and renews the lease as
+  /// a heartbeat does. A repeat of the last (step, value) writes nothing.
+  PruneAnswer report(std::int64_t trial_id, std::int64_t step, double value);
+  /// The pruner's answer for the trial's latest intermediate value (Study::should_prune).
+  bool should_prune(std::int64_t trial_id);
+  /// How much compute the study used so far (study_cost in gpbo/study.hpp).
+  StudyCost cost();
   /// Extends a running trial's lease; Conflict if it is not running.
   Trial heartbeat(std::int64_t trial_id);
   /// Queues a point for the next ask; validated now (InvalidArgument), nothing written if bad.

@@ -47,6 +47,34 @@ std::optional<Trial> best_trial(const StudyOptions& options, const std::vector<T
 /// value).
 ParetoFront pareto_front(const StudyOptions& options, const std::vector<Trial>& trials);
 
+/// The answer to an intermediate value (Study::report, PersistentStudy::report): the trial with
+/// the value recorded, and whether the study's pruner (StudyOptions::pruner) says to stop it.
+struct PruneAnswer {
+  Trial trial;
+  bool prune = false;
+};
+
+/// How much compute a study used, from its trials' times and intermediate values.
+struct StudyCost {
+  std::int64_t trials = 0;
+  std::int64_t complete = 0;
+  std::int64_t pruned = 0;
+  std::int64_t failed = 0;
+  std::int64_t running = 0;
+  /// Trial-seconds: finished_at - created_at of every finished trial, plus now - created_at of
+  /// every running one.
+  double trial_seconds = 0.0;
+  /// Trials that reported intermediate values.
+  std::int64_t reporting = 0;
+  /// The steps they spent: the sum of each one's last reported step (a step counts units of
+  /// work done: epochs, batches).
+  std::int64_t steps = 0;
+  /// What they would have spent run to the end: each one the largest step any trial reported.
+  std::int64_t steps_full = 0;
+};
+/// The cost of `trials` at time `now` (seconds since the epoch).
+StudyCost study_cost(const std::vector<Trial>& trials, double now);
+
 /// A single-process study. Not thread-safe: one caller at a time.
 /// The largest q of one ask, at every front door (a server's --max-batch may lower it): a
 /// batch of q points costs O(q) fits of fantasies or q Thompson draws, and a runaway q (a
@@ -88,6 +116,18 @@ class Study {
   /// InvalidArgument for another state. Repeating it is a no-op; a trial finished otherwise is a
   /// Conflict unless `skip_if_finished`.
   Trial tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished = false);
+  /// Records an intermediate value of a running trial (its objective at `step`: an epoch, a
+  /// number of samples) and answers whether the pruner (StudyOptions::pruner, engine/pruner.hpp)
+  /// says to stop it. The trial keeps running: a worker that stops tells
+  /// tell_state(id, TrialState::kPruned), and the pruned trial keeps its last intermediate value
+  /// as its value (for the model). Steps strictly increase per trial; a repeat of the last
+  /// (step, value) is a no-op with the same answer. InvalidArgument: a non-finite value, a
+  /// negative step, a step not after the last, a study with several objectives. Conflict: a
+  /// finished trial. NotFound: an unknown id.
+  PruneAnswer report(std::int64_t trial_id, std::int64_t step, double value);
+  /// The pruner's answer for the trial's latest intermediate value (false before any), as
+  /// report() gave it, on the trials as they are now. NotFound: an unknown id.
+  bool should_prune(std::int64_t trial_id) const;
   /// Queues a point to be returned by a coming ask() before any suggestion. Validated against
   /// the space now (InvalidArgument).
   void enqueue(const Params& params);

@@ -12,7 +12,7 @@ import numpy as np
 from . import _gpbo
 
 _TRIAL_FIELDS = ("id", "state", "params", "value", "worker_id", "source", "created_at",
-                 "finished_at", "lease_deadline", "values")
+                 "finished_at", "lease_deadline", "values", "intermediate")
 
 
 def _dumps(obj: Any) -> str:
@@ -53,6 +53,8 @@ class Trial:
     finished_at: float = 0.0
     lease_deadline: float = 0.0
     values: dict | None = None
+    #: The intermediate values the trial reported, ``[[step, value], ...]`` (``report_value``).
+    intermediate: list | None = None
 
     @classmethod
     def _from_dict(cls, d: Mapping[str, Any]) -> "Trial":
@@ -216,6 +218,24 @@ class Study:
     def tell_pruned(self, trial: Trial | int, skip_if_finished: bool = False) -> Trial:
         return _trial(self._study.tell_state(_trial_id(trial), "pruned", skip_if_finished))
 
+    def report_value(self, trial: Trial | int, step: int, value: float) -> bool:
+        """Reports a running trial's intermediate value (the objective at ``step``: an epoch, a
+        number of samples; steps strictly increase per trial) and returns whether the study's
+        pruner (option ``pruner``) says to stop it. A worker that stops tells
+        ``tell_pruned``: the trial keeps its last intermediate value for the model. A
+        non-finite value or a step out of order is ``InvalidArgument``, a finished trial a
+        ``Conflict``."""
+        return self._study.report_value(_trial_id(trial), int(step), float(value))
+
+    def should_prune(self, trial: Trial | int) -> bool:
+        """The pruner's answer for the trial's latest intermediate value (False before any)."""
+        return self._study.should_prune(_trial_id(trial))
+
+    def cost(self) -> dict:
+        """How much compute the study used: trials by state, ``trial_seconds``, and for trials
+        that reported intermediate values the ``steps`` spent against ``steps_full``."""
+        return json.loads(self._study.cost())
+
     def enqueue(self, params: Mapping[str, Any]) -> None:
         """Queues a point for a coming ask, before any suggestion."""
         self._study.enqueue(_params_json(params))
@@ -361,6 +381,17 @@ class StoredStudy:
 
     def heartbeat(self, trial: Trial | int) -> Trial:
         return _trial(self._service.heartbeat(self.name, _trial_id(trial)))
+
+    def report_value(self, trial: Trial | int, step: int, value: float) -> bool:
+        """See ``Study.report_value``; also renews the trial's lease."""
+        return self._service.report_value(self.name, _trial_id(trial), int(step), float(value))
+
+    def should_prune(self, trial: Trial | int) -> bool:
+        return self._service.should_prune(self.name, _trial_id(trial))
+
+    def cost(self) -> dict:
+        """See ``Study.cost``."""
+        return json.loads(self._service.cost(self.name))
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
         self._service.enqueue(self.name, _params_json(params))

@@ -10,6 +10,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -226,6 +227,22 @@ NB_MODULE(_gpbo, m) {
                return 0;
              });
            })
+      .def("report_value",
+           [](PyStudy& s, std::int64_t id, std::int64_t step, double value) {
+             return s.locked([&](gpbo::Study& st) { return st.report(id, step, value).prune; });
+           })
+      .def("should_prune",
+           [](PyStudy& s, std::int64_t id) {
+             return s.locked([&](gpbo::Study& st) { return st.should_prune(id); });
+           })
+      .def("cost",
+           [](PyStudy& s) {
+             const double now =
+                 std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+             return text(gpbo::service::cost_to_json(
+                 s.locked([&](gpbo::Study& st) { return gpbo::study_cost(st.trials(), now); })));
+           })
       .def("report",
            [](PyStudy& s, const std::string& name) {
              return s.locked([&](gpbo::Study& st) { return gpbo::render_report(st, name); });
@@ -363,6 +380,22 @@ NB_MODULE(_gpbo, m) {
            [](PyService& s, const std::string& study, std::int64_t id) {
              Release release;
              return text(gpbo::trial_to_json(s.api->heartbeat(study, id)));
+           })
+      .def("report_value",
+           [](PyService& s, const std::string& study, std::int64_t id, std::int64_t step,
+              double value) {
+             Release release;
+             return s.api->report_value(study, id, step, value).prune;
+           })
+      .def("should_prune",
+           [](PyService& s, const std::string& study, std::int64_t id) {
+             Release release;
+             return s.api->should_prune(study, id);
+           })
+      .def("cost",
+           [](PyService& s, const std::string& study) {
+             Release release;
+             return text(gpbo::service::cost_to_json(s.api->cost(study)));
            })
       .def("enqueue",
            [](PyService& s, const std::string& study, const std::string& params_json) {

@@ -170,6 +170,16 @@ int gpbo_study_heartbeat(gpbo_study* study, int64_t trial_id) {
   });
 }
 
+int gpbo_study_report_value(gpbo_study* study, int64_t trial_id, int64_t step, double value,
+                            int* prune_out) {
+  if (prune_out != nullptr) *prune_out = 0;
+  return guard("gpbo_study_report_value", [&] {
+    require(study, "study");
+    require(prune_out, "prune_out");
+    *prune_out = study->study.report(trial_id, step, value).prune ? 1 : 0;
+  });
+}
+
 int gpbo_study_enqueue(gpbo_study* study, const char* params_json) {
   return guard("gpbo_study_enqueue", [&] {
     require(study, "study");
@@ -213,6 +223,15 @@ int gpbo_study_best(gpbo_study* study, char** trial_json_out) {
       throw gpbo::NotFound("study '" + study->study.name() + "' has no complete (feasible) trial");
     }
     *trial_json_out = copy_out(dump(gpbo::trial_to_json(*best)));
+  });
+}
+
+int gpbo_study_cost(gpbo_study* study, char** cost_json_out) {
+  if (cost_json_out != nullptr) *cost_json_out = nullptr;
+  return guard("gpbo_study_cost", [&] {
+    require(study, "study");
+    require(cost_json_out, "cost_json_out");
+    *cost_json_out = copy_out(dump(gpbo::service::cost_to_json(study->study.cost())));
   });
 }
 

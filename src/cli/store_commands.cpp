@@ -49,6 +49,7 @@ struct StoreArgs {
   std::string worker_id;
   std::string format = "json";
   std::int64_t trial = -1;
+  std::int64_t step = -1;
   std::string value;
   std::string values;
   std::string state;
@@ -153,6 +154,19 @@ void print_table(const std::vector<Trial>& trials) {
     std::printf("%-6lld %-9s %-14s %s\n", static_cast<long long>(t.id), to_string(t.state).c_str(),
                 value.c_str(), params.c_str());
   }
+}
+
+/// The compute a study used, one line: "cost: 12 trials (...), 340.5 trial-seconds; steps 40 of
+/// 120 (33%) spent".
+void print_cost(const StudyCost& c) {
+  std::cout << "cost: " << c.trials << " trials (" << c.complete << " complete, " << c.pruned
+            << " pruned, " << c.failed << " failed, " << c.running << " running), "
+            << c.trial_seconds << " trial-seconds";
+  if (c.reporting > 0) {
+    std::cout << "; steps " << c.steps << " of " << c.steps_full << " ("
+              << (c.steps_full > 0 ? 100 * c.steps / c.steps_full : 100) << "%) spent";
+  }
+  std::cout << "\n";
 }
 
 void print_trials(const std::vector<Trial>& trials, const std::string& format) {
@@ -338,12 +352,28 @@ std::function<int()> add_store_commands(CLI::App& app) {
       "The worker id the trial was asked with (a server's worker token needs it)");
   heartbeat->add_option("--trial", a->trial, "Trial id")->required();
 
+  CLI::App* report_value = with_storage(
+      app.add_subcommand("report-value",
+                         "Report a running trial's intermediate value; answers whether to stop it"),
+      true);
+  report_value->add_option("--trial", a->trial, "Trial id")->required();
+  report_value->add_option("--step", a->step, "Step (epoch, ...): strictly increasing per trial")
+      ->required();
+  report_value->add_option("--value", a->value, "The objective's value at that step")->required();
+  report_value->add_option(
+      "--worker-id", a->worker_id,
+      "The worker id the trial was asked with (a server's worker token needs it)");
+
   CLI::App* enqueue =
       with_storage(app.add_subcommand("enqueue", "Queue a point for the next ask"), true);
   enqueue->add_option("--params", a->params, "Point as a JSON object")->required();
 
   CLI::App* best = with_storage(
-      app.add_subcommand("best", "The best complete (feasible) trial of one objective"), true);
+      app.add_subcommand("best",
+                         "The best complete (feasible) trial of one objective, and the compute "
+                         "the study used"),
+      true);
+  format_flag(best);
   CLI::App* pareto = with_storage(
       app.add_subcommand("pareto", "The Pareto front of the feasible trials, and its hypervolume"),
       true);
@@ -396,8 +426,9 @@ std::function<int()> add_store_commands(CLI::App& app) {
   worker->add_option("--worker-id", a->worker_id, "Worker identity");
 
   return [=]() -> int {
-    if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *enqueue || *worker ||
-          *best || *pareto || *trials || *exp || *log || *import || *report || *verify)) {
+    if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *report_value || *enqueue ||
+          *worker || *best || *pareto || *trials || *exp || *log || *import || *report ||
+          *verify)) {
       return -1;
     }
     const std::string& name = a->study;
@@ -452,6 +483,11 @@ std::function<int()> add_store_commands(CLI::App& app) {
       std::cout << trial_to_json(api->heartbeat(name, a->trial)).dump() << "\n";
       return kOk;
     }
+    if (*report_value) {
+      const PruneAnswer r = api->report_value(name, a->trial, a->step, parse_value(a->value));
+      std::cout << json{{"prune", r.prune}, {"trial", trial_to_json(r.trial)}}.dump() << "\n";
+      return kOk;
+    }
     if (*enqueue) {
       json j;
       try {
@@ -496,7 +532,15 @@ std::function<int()> add_store_commands(CLI::App& app) {
     if (*best) {
       const auto b = api->best(name);
       if (!b) throw NotFound("study '" + name + "' has no complete (feasible) trial");
-      std::cout << trial_to_json(*b).dump() << "\n";
+      const StudyCost cost = api->cost(name);
+      if (a->format == "table") {
+        print_table({*b});
+        print_cost(cost);
+      } else {
+        json out = trial_to_json(*b);
+        out["cost"] = service::cost_to_json(cost);
+        std::cout << out.dump() << "\n";
+      }
       return kOk;
     }
     if (*pareto) {

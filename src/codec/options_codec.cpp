@@ -348,6 +348,28 @@ std::vector<OptionSpec> make_table() {
       "double or float: float32 candidate scoring on a GPU (the CPU scores in double)",
       [](auto& v) -> auto& { return v.study.score_precision; }, parse_score_precision,
       enum_name<ScorePrecision>, "float"));
+  OptionSpec pruner = named<PrunerRule>(
+      "pruner.rule", "study.pruner.rule", "Early stopping of reported trials: median, asha or none",
+      [](auto& v) -> auto& { return v.study.pruner.rule; }, parse_pruner_rule,
+      enum_name<PrunerRule>, "asha");
+  pruner.flag = "--pruner";
+  t.push_back(std::move(pruner));
+  t.push_back(integer(
+      "pruner.startup_trials", "study.pruner.startup_trials",
+      "Median pruner: complete trials before any pruning",
+      [](auto& v) -> auto& { return v.study.pruner.startup_trials; }, 0, 10));
+  t.push_back(integer(
+      "pruner.warmup_steps", "study.pruner.warmup_steps",
+      "Median pruner: no pruning at steps below this",
+      [](auto& v) -> auto& { return v.study.pruner.warmup_steps; }, 0, 3));
+  t.push_back(integer(
+      "pruner.reduction_factor", "study.pruner.reduction_factor",
+      "ASHA: eta, the best 1/eta of a rung go on (>= 2)",
+      [](auto& v) -> auto& { return v.study.pruner.reduction_factor; }, 2, 4));
+  t.push_back(integer(
+      "pruner.min_resource", "study.pruner.min_resource",
+      "ASHA: the step of the first rung (rungs at min_resource * eta^k)",
+      [](auto& v) -> auto& { return v.study.pruner.min_resource; }, 1, 2));
   // ---- PersistenceOptions
   t.push_back(real(
       "lease_seconds", "persistence.lease_seconds",

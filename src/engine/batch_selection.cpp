@@ -10,6 +10,7 @@
 #include "acquisition/qlognei.hpp"
 #include "acquisition/thompson.hpp"
 #include "backend/backend.hpp"
+#include "engine/pruner.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
 #include "gpbo/study.hpp"
@@ -52,7 +53,7 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
   const bool maximize = options_.direction == Direction::kMaximize;
   std::vector<Eigen::Index> done;
   for (std::size_t i = 0; i < trials_.size(); ++i) {
-    if (trials_[i].state == TrialState::kComplete && !(skip && (*skip)[i])) {
+    if (models_value(trials_[i]) && !(skip && (*skip)[i])) {
       done.push_back(static_cast<Eigen::Index>(i));
     }
   }
@@ -173,8 +174,7 @@ std::unique_ptr<PosteriorFactor> Study::condition_on_running(
 
 std::optional<GpHyperparameters> Study::fit_hyperparameters() {
   if (uses_metric_model()) return std::nullopt;
-  const auto complete = [](const Trial& t) { return t.state == TrialState::kComplete; };
-  if (std::none_of(trials_.begin(), trials_.end(), complete)) return std::nullopt;
+  if (std::none_of(trials_.begin(), trials_.end(), models_value)) return std::nullopt;
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
   std::vector<Eigen::Index> rows;

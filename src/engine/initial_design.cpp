@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/pruner.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/study.hpp"
 #include "numerics/sobol.hpp"
@@ -14,10 +15,11 @@ namespace gpbo {
 int default_initial_design_size(int d) { return std::clamp(d + 2, 5, 20); }
 
 bool Study::in_initial_design() const {
-  // Enqueued trials count toward the initial design (as in Optuna); failed ones do not.
+  // Enqueued trials count toward the initial design (as in Optuna); failed ones do not, pruned
+  // ones with a value do (they are modelled).
   std::size_t complete = 0, running = 0;
   for (const Trial& t : trials_) {
-    complete += t.state == TrialState::kComplete;
+    complete += models_value(t);
     running += t.state == TrialState::kRunning;
   }
   return static_cast<int>(complete + running) < n_initial_ || complete == 0;

@@ -7,8 +7,10 @@
 #include <optional>
 
 #include "codec/metrics_json.hpp"
+#include "codec/trial_json.hpp"
 #include "common/clock.hpp"
 #include "engine/ask_plan.hpp"
+#include "engine/pruner.hpp"
 #include "engine/stored_study.hpp"
 #include "engine/tell.hpp"
 #include "engine/warm_model.hpp"
@@ -203,10 +205,53 @@ Trial PersistentStudy::tell_state(std::int64_t trial_id, TrialState state, bool 
     const double now = now_seconds();
     if (!apply_state(&out, state, skip_if_finished, now)) return;
     tx.update_trial(out);
-    tx.append_log(
-        log_entry(now, state == TrialState::kFailed ? "fail" : "prune", out, json::object()));
+    // A pruned trial's kept value (its last intermediate one) goes into the log, for verify.
+    tx.append_log(log_entry(now, state == TrialState::kFailed ? "fail" : "prune", out,
+                            state == TrialState::kPruned ? result_detail(out) : json::object()));
   });
   return out;
+}
+
+PruneAnswer PersistentStudy::report(std::int64_t trial_id, std::int64_t step, double value) {
+  PruneAnswer out;
+  storage_->write(name_, [&](StudyTransaction& tx) {
+    StudyOptions options;
+    PersistenceOptions persistence;
+    study_options_from_json(tx.study().options_json, &options, &persistence);
+    check_reportable(options.metrics);
+    std::vector<Trial> trials = tx.trials();
+    if (trial_id < 0 || trial_id >= static_cast<std::int64_t>(trials.size())) {
+      throw NotFound("study '" + name_ + "' has no trial " + std::to_string(trial_id));
+    }
+    Trial& t = trials[static_cast<std::size_t>(trial_id)];
+    const bool changed = apply_report(&t, step, value);
+    out.trial = t;
+    out.prune = gpbo::should_prune(options.pruner, options.direction, trials, trial_id);
+    if (!changed) return;
+    const double now = now_seconds();
+    renew_lease(&t, persistence, now);
+    out.trial = t;
+    tx.update_trial(t);
+    tx.append_log(
+        log_entry(now, "report", t, json{{"step", step}, {"value", value}, {"prune", out.prune}}));
+  });
+  return out;
+}
+
+bool PersistentStudy::should_prune(std::int64_t trial_id) {
+  bool out = false;
+  storage_->read(name_, [&](StudyTransaction& tx) {
+    const StoredStudy stored = StoredStudy::load(tx.study());
+    out =
+        gpbo::should_prune(stored.options.pruner, stored.options.direction, tx.trials(), trial_id);
+  });
+  return out;
+}
+
+StudyCost PersistentStudy::cost() {
+  std::vector<Trial> all;
+  storage_->read(name_, [&](StudyTransaction& tx) { all = tx.trials(); });
+  return study_cost(all, now_seconds());
 }
 
 Trial PersistentStudy::heartbeat(std::int64_t trial_id) {
@@ -251,6 +296,8 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
       Trial t;
       try {
         t.params = space.canonical(trials[i].params);
+        // Intermediate values come along (checked as a read checks them).
+        t.intermediate = intermediate_from_json(intermediate_to_json(trials[i].intermediate));
         if (trials[i].state == TrialState::kComplete) {
           if (!trials[i].values.empty()) {
             apply_values(&t, metrics, trials[i].values, false, now);
@@ -261,6 +308,11 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
           }
         } else {
           apply_state(&t, trials[i].state, false, now);
+          // A pruned trial's kept value, given without the values it came from.
+          if (t.state == TrialState::kPruned && !t.value && trials[i].value) {
+            check_value(*trials[i].value);
+            t.value = trials[i].value;
+          }
         }
       } catch (const InvalidArgument& e) {
         throw InvalidArgument("add_trials: trial " + std::to_string(i) + ": " + e.what());
@@ -276,6 +328,7 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
       json detail = result_detail(t);
       detail["params"] = params_to_json(t.params);
       detail["state"] = to_string(t.state);
+      if (!t.intermediate.empty()) detail["intermediate"] = intermediate_to_json(t.intermediate);
       tx.append_log(log_entry(now, "import", t, detail));
     }
   });

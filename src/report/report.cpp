@@ -213,6 +213,18 @@ std::string summary(const ReportInput& in, const Facts& f, const ParetoFront* fr
                                   " of compute (the sum of " + std::to_string(f.timed) +
                                   " finished trials' durations)."
                             : "Their durations were not recorded.");
+    // Early stopping: the steps the reporting trials ran, against running each to the end.
+    const StudyCost cost = study_cost(in.trials, 0.0);
+    if (cost.reporting > 0 && cost.steps_full > 0) {
+      s.push_back(std::to_string(cost.reporting) + " trial" + (cost.reporting == 1 ? "" : "s") +
+                  " reported intermediate values and ran " + std::to_string(cost.steps) +
+                  " of the " + std::to_string(cost.steps_full) +
+                  " steps they would have run to "
+                  "the end (" +
+                  std::to_string(100 * cost.steps / cost.steps_full) + "%); " +
+                  std::to_string(f.pruned) + (f.pruned == 1 ? " was" : " were") +
+                  " stopped early.");
+    }
   }
   if (f.feasible.size() >= 2) {
     // Still improving: has the best changed within the last kRecent complete trials?

@@ -71,6 +71,17 @@ Trial LocalStudyService::heartbeat(const std::string& study, std::int64_t trial)
   return entry(study)->study.heartbeat(trial);
 }
 
+PruneAnswer LocalStudyService::report_value(const std::string& study, std::int64_t trial,
+                                            std::int64_t step, double value) {
+  return entry(study)->study.report(trial, step, value);
+}
+
+bool LocalStudyService::should_prune(const std::string& study, std::int64_t trial) {
+  return entry(study)->study.should_prune(trial);
+}
+
+StudyCost LocalStudyService::cost(const std::string& study) { return entry(study)->study.cost(); }
+
 void LocalStudyService::enqueue(const std::string& study, const json& params) {
   const std::shared_ptr<Entry> e = entry(study);
   e->study.enqueue(params_from_json(params, Space::from_json(e->study.info().space_json)));

@@ -252,6 +252,29 @@ Trial RemoteStudyService::heartbeat(const std::string& study, std::int64_t trial
                       trial_from_json);
 }
 
+PruneAnswer RemoteStudyService::report_value(const std::string& study, std::int64_t trial,
+                                             std::int64_t step, double value) {
+  json body = {{"step", step}, {"value", value}};
+  if (!impl_->worker_id.empty()) body["worker_id"] = impl_->worker_id;
+  return impl_->parse(impl_->call("POST", Impl::trial_path(study, trial) + "/intermediate", &body),
+                      [](const json& j) {
+                        PruneAnswer a;
+                        a.prune = j.at("prune").get<bool>();
+                        a.trial = trial_from_json(j.at("trial"));
+                        return a;
+                      });
+}
+
+bool RemoteStudyService::should_prune(const std::string& study, std::int64_t trial) {
+  return impl_->parse(impl_->call("GET", Impl::trial_path(study, trial) + "/prune", nullptr),
+                      [](const json& j) { return j.at("prune").get<bool>(); });
+}
+
+StudyCost RemoteStudyService::cost(const std::string& study) {
+  return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/cost", nullptr),
+                      cost_from_json);
+}
+
 void RemoteStudyService::enqueue(const std::string& study, const json& params) {
   const json body = {{"params", params}};
   impl_->call("POST", Impl::study_path(study) + "/enqueue", &body);

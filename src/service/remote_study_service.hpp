@@ -47,6 +47,10 @@ class RemoteStudyService final : public StudyService {
   Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
                    bool skip_if_finished) override;
   Trial heartbeat(const std::string& study, std::int64_t trial) override;
+  PruneAnswer report_value(const std::string& study, std::int64_t trial, std::int64_t step,
+                           double value) override;
+  bool should_prune(const std::string& study, std::int64_t trial) override;
+  StudyCost cost(const std::string& study) override;
   void enqueue(const std::string& study, const nlohmann::json& params) override;
   std::vector<Trial> add_trials(const std::string& study,
                                 const std::vector<Trial>& trials) override;

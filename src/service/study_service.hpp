@@ -44,6 +44,14 @@ class StudyService {
   virtual Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
                            bool skip_if_finished) = 0;
   virtual Trial heartbeat(const std::string& study, std::int64_t trial) = 0;
+  /// An intermediate value of a running trial, and whether the study's pruner says to stop it
+  /// (PersistentStudy::report).
+  virtual PruneAnswer report_value(const std::string& study, std::int64_t trial, std::int64_t step,
+                                   double value) = 0;
+  /// The pruner's answer for the trial's latest intermediate value (PersistentStudy::should_prune).
+  virtual bool should_prune(const std::string& study, std::int64_t trial) = 0;
+  /// How much compute the study used (PersistentStudy::cost).
+  virtual StudyCost cost(const std::string& study) = 0;
   /// `params` is a point as a JSON object (space/params_json.hpp); validated against the space.
   virtual void enqueue(const std::string& study, const nlohmann::json& params) = 0;
   /// Adds finished trials (PersistentStudy::add_trials); returns them as stored.
@@ -89,6 +97,10 @@ class LocalStudyService final : public StudyService {
   Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
                    bool skip_if_finished) override;
   Trial heartbeat(const std::string& study, std::int64_t trial) override;
+  PruneAnswer report_value(const std::string& study, std::int64_t trial, std::int64_t step,
+                           double value) override;
+  bool should_prune(const std::string& study, std::int64_t trial) override;
+  StudyCost cost(const std::string& study) override;
   void enqueue(const std::string& study, const nlohmann::json& params) override;
   std::vector<Trial> add_trials(const std::string& study,
                                 const std::vector<Trial>& trials) override;

@@ -136,6 +136,39 @@ TEST(CApiBasics, CloseAndFreeAcceptNull) {
   ASSERT_NE(gpbo_last_error(), nullptr);
 }
 
+TEST_P(CApiStore, IntermediateValuesPruneAndCost) {
+  gpbo_study* study = create();
+  const json batch = ask(study, 2, "w1");
+  const std::int64_t id0 = batch["trials"][0]["id"].get<std::int64_t>();
+  const std::int64_t id1 = batch["trials"][1]["id"].get<std::int64_t>();
+  int prune = -1;
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 1, 2.0, &prune), GPBO_OK);
+  EXPECT_EQ(prune, 0);  // the default median rule waits for 5 complete trials
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 2, 1.0, &prune), GPBO_OK);
+  // Bad input: steps out of order, the same step again with another value, a non-finite value,
+  // a NULL out-parameter, an unknown trial.
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 1, 0.5, &prune), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(gpbo_last_error()).find("strictly increase"), std::string::npos);
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 2, 0.5, &prune), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 3, std::nan(""), &prune),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 3, 0.5, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_report_value(study, 99, 1, 0.5, &prune), GPBO_ERR_NOT_FOUND);
+  // A pruned trial keeps its last value; a finished trial takes no more values.
+  EXPECT_STATUS(gpbo_study_tell_state(study, id0, "pruned"), GPBO_OK);
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 3, 0.5, &prune), GPBO_ERR_CONFLICT);
+  EXPECT_STATUS(gpbo_study_tell(study, id1, 3.0), GPBO_OK);
+  char* out = nullptr;
+  EXPECT_STATUS(gpbo_study_cost(study, &out), GPBO_OK);
+  const json cost = take_json(out);
+  EXPECT_EQ(cost.at("pruned"), 1);
+  EXPECT_EQ(cost.at("complete"), 1);
+  EXPECT_EQ(cost.at("steps"), 2);
+  EXPECT_GE(cost.at("trial_seconds").get<double>(), 0.0);
+  EXPECT_STATUS(gpbo_study_cost(study, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  gpbo_study_close(study);
+}
+
 TEST_P(CApiStore, EveryFunctionsHappyPath) {
   gpbo_study* study = create();
 
