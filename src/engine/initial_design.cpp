@@ -26,7 +26,10 @@ bool Study::in_initial_design() const {
 Eigen::VectorXd Study::suggest_initial() {
   // The centre of the box first (as Vizier does), then scrambled Sobol points.
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    Eigen::VectorXd u = design_index_++ == 0
+    // A warm-started study begins at the best point of the earlier study instead.
+    const bool first = design_index_++ == 0;
+    Eigen::VectorXd u = first && !warm_sources_.empty() ? transferred_start()
+                        : first
                             ? Eigen::VectorXd::Constant(space_.encoded_dim(), 0.5)
                             : Eigen::VectorXd(sample_space(space_, *design_, 1).row(0).transpose());
     space_.snap(u);
