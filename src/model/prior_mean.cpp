@@ -106,33 +106,64 @@ std::vector<PriorFit> StackedPrior::fits() const {
   return out;
 }
 
-void StackedPrior::predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean,
-                           Eigen::MatrixXd* dmean) const {
-  predict_below(levels_.size(), Xc, mean, dmean);
+void StackedPrior::predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::MatrixXd* dmean,
+                           Eigen::VectorXd* var, Eigen::MatrixXd* dvar) const {
+  predict_below(levels_.size(), Xc, mean, dmean, var, dvar);
 }
 
+namespace {
+
+Eigen::MatrixXd columns_of(const Eigen::MatrixXd& X, const std::vector<int>& columns) {
+  Eigen::MatrixXd Xs(X.rows(), static_cast<Eigen::Index>(columns.size()));
+  for (std::size_t j = 0; j < columns.size(); ++j) Xs.col(j) = X.col(columns[j]);
+  return Xs;
+}
+
+}  // namespace
+
 void StackedPrior::predict_below(std::size_t top, const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean,
-                                 Eigen::MatrixXd* dmean) const {
+                                 Eigen::MatrixXd* dmean, Eigen::VectorXd* var,
+                                 Eigen::MatrixXd* dvar) const {
   const Eigen::Index m = Xc.rows();
   *mean = Eigen::VectorXd::Zero(m);
   if (dmean) *dmean = Eigen::MatrixXd::Zero(m, Xc.cols());
-  // Level k's mean, in its standardized units: weight_k * (mean below) + its residual GP's mean.
+  if (var) *var = Eigen::VectorXd::Zero(m);
+  if (dvar) *dvar = Eigen::MatrixXd::Zero(m, Xc.cols());
+  // Level k in its standardized units: weight_k * (level below) + its residual GP, a sum of
+  // independent GPs: means add, variances add with the weight squared.
   for (std::size_t k = 0; k < top; ++k) {
     const Level& l = levels_[k];
-    *mean *= l.fit.weight;
-    if (dmean) *dmean *= l.fit.weight;
-    Eigen::MatrixXd Xs(m, static_cast<Eigen::Index>(l.columns.size()));
-    for (std::size_t j = 0; j < l.columns.size(); ++j) Xs.col(j) = Xc.col(l.columns[j]);
-    Eigen::VectorXd f;
-    Eigen::MatrixXd df;
-    l.gp->factor().predict(Xs, &f, nullptr, dmean ? &df : nullptr);
-    *mean += ((f.array() * l.gp->y_scale()) + l.gp->y_mean()).matrix();
-    if (dmean) {
-      for (std::size_t j = 0; j < l.columns.size(); ++j) {
-        dmean->col(l.columns[j]) += l.gp->y_scale() * df.col(static_cast<Eigen::Index>(j));
-      }
+    const double w = l.fit.weight, s = l.gp->y_scale();
+    *mean *= w;
+    if (dmean) *dmean *= w;
+    if (var) *var *= w * w;
+    if (dvar) *dvar *= w * w;
+    const Eigen::MatrixXd Xs = columns_of(Xc, l.columns);
+    Eigen::VectorXd f, v;
+    Eigen::MatrixXd df, dv;
+    l.gp->factor().predict(Xs, &f, var ? &v : nullptr, dmean ? &df : nullptr, dvar ? &dv : nullptr);
+    *mean += ((f.array() * s) + l.gp->y_mean()).matrix();
+    if (var) *var += s * s * v;
+    for (std::size_t j = 0; j < l.columns.size(); ++j) {
+      const auto J = static_cast<Eigen::Index>(j);
+      if (dmean) dmean->col(l.columns[j]) += s * df.col(J);
+      if (dvar) dvar->col(l.columns[j]) += s * s * dv.col(J);
     }
   }
+}
+
+Eigen::MatrixXd StackedPrior::covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const {
+  Eigen::MatrixXd C = Eigen::MatrixXd::Zero(A.rows(), B.rows());
+  for (const Level& l : levels_) {
+    const double w = l.fit.weight, s = l.gp->y_scale();
+    C *= w * w;
+    const Eigen::MatrixXd As = columns_of(A, l.columns);
+    // The same object twice for A == B: the backend then returns an exactly symmetric matrix.
+    C += s * s *
+         (&A == &B ? l.gp->factor().covariance(As, As)
+                   : l.gp->factor().covariance(As, columns_of(B, l.columns)));
+  }
+  return C;
 }
 
 PriorMeanFactor::PriorMeanFactor(std::unique_ptr<PosteriorFactor> inner,
@@ -143,12 +174,19 @@ void PriorMeanFactor::predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean,
                               Eigen::VectorXd* var, Eigen::MatrixXd* dmean,
                               Eigen::MatrixXd* dvar) const {
   inner_->predict(Xc, mean, var, dmean, dvar);
-  if (!mean && !dmean) return;
-  Eigen::VectorXd p;
-  Eigen::MatrixXd dp;
-  prior_->predict(Xc, &p, dmean ? &dp : nullptr);
+  Eigen::VectorXd p, pv;
+  Eigen::MatrixXd dp, dpv;
+  prior_->predict(Xc, &p, dmean ? &dp : nullptr, var ? &pv : nullptr, dvar ? &dpv : nullptr);
+  const double s2 = scale_ * scale_;
   if (mean) *mean += scale_ * p;
   if (dmean) *dmean += scale_ * dp;
+  if (var) *var += s2 * pv;
+  if (dvar) *dvar += s2 * dpv;
+}
+
+Eigen::MatrixXd PriorMeanFactor::covariance(const Eigen::MatrixXd& A,
+                                            const Eigen::MatrixXd& B) const {
+  return inner_->covariance(A, B) + scale_ * scale_ * prior_->covariance(A, B);
 }
 
 void PriorMeanFactor::append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) {

@@ -3,8 +3,11 @@
 // "Google Vizier", sec. 3.3). Each level is a GP fitted to the residuals of its study's
 // standardized values against the mean of the levels below it, scaled by a fitted weight; the
 // new study's GP fits its residuals against the whole stack the same way. The posterior mean is
-// the stack's mean plus the residual GP's; the variance is the residual GP's alone, so the new
-// study's own data decide how sure the model is.
+// the stack's mean plus the residual GP's; the variance is the residual GP's plus the stack's
+// own (each level's posterior variance, scaled by the weights above it), as for a sum of
+// independent GPs: where no study has looked, the model stays unsure however well the prior
+// fits the new study's points, so a region that the earlier studies never explored still gets
+// explored.
 
 #include <Eigen/Core>
 #include <cstdint>
@@ -59,9 +62,13 @@ class StackedPrior {
   void add_level(const Eigen::MatrixXd& X, std::vector<int> columns, const Eigen::VectorXd& y,
                  std::uint64_t seed, const GpHyperparameters* fixed);
   /// The top level's mean at the rows of Xc (m x D, the new space's encoding), in the top
-  /// level's standardized units; `dmean` (m x D), when not null, its gradient. Zero without
-  /// levels.
-  void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::MatrixXd* dmean) const;
+  /// level's standardized units, and its posterior variance; `dmean`, `dvar` (m x D), when not
+  /// null, their gradients. Zero without levels. `var` may be null.
+  void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::MatrixXd* dmean,
+               Eigen::VectorXd* var = nullptr, Eigen::MatrixXd* dvar = nullptr) const;
+  /// The top level's posterior covariance between the rows of A and B (the new space's
+  /// encoding), in its standardized units.
+  Eigen::MatrixXd covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const;
   /// The standard deviation of the top level's values (1 without levels): the scale a new study
   /// with too few values of its own is assumed to share.
   double top_sd() const;
@@ -77,18 +84,19 @@ class StackedPrior {
     std::unique_ptr<GaussianProcess> gp;
     PriorFit fit;
   };
-  /// The mean of levels [0, top) at Xc, as predict().
+  /// The mean and variance of levels [0, top) at Xc, as predict().
   void predict_below(std::size_t top, const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean,
-                     Eigen::MatrixXd* dmean) const;
+                     Eigen::MatrixXd* dmean, Eigen::VectorXd* var, Eigen::MatrixXd* dvar) const;
   GpOptions options_;
   Device device_;
   ScorePrecision scoring_;
   std::vector<Level> levels_;
 };
 
-/// A posterior factor with a prior mean: mean = inner mean + scale * prior(x), in the inner
-/// factor's standardized units; variance, covariance and gradients of the variance are the
-/// inner factor's. Appended observations are the inner factor's residuals. Works with every
+/// A posterior factor with a prior mean: mean = inner mean + scale * prior(x), variance = inner
+/// variance + scale^2 * prior variance (covariance likewise), in the inner factor's
+/// standardized units. Appended observations (fantasies) condition the inner factor only, on
+/// their residuals. Works with every
 /// backend: scoring goes through predict() (the CUDA backend's fused scoring falls back to it
 /// for factors that are not its own).
 class PriorMeanFactor final : public PosteriorFactor {
@@ -99,9 +107,7 @@ class PriorMeanFactor final : public PosteriorFactor {
   double jitter() const override { return inner_->jitter(); }
   void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::VectorXd* var,
                Eigen::MatrixXd* dmean = nullptr, Eigen::MatrixXd* dvar = nullptr) const override;
-  Eigen::MatrixXd covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const override {
-    return inner_->covariance(A, B);
-  }
+  Eigen::MatrixXd covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const override;
   void append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) override;
   std::unique_ptr<PosteriorFactor> clone() const override;
 

@@ -214,7 +214,7 @@ TEST(WarmStartModel, NegatedSourceIsDroppedByTheMarginalLikelihood) {
   EXPECT_NEAR(warm, cold, 1e-6 + 1e-6 * cold);
 }
 
-TEST(WarmStartModel, PriorMeanGradientMatchesFiniteDifferences) {
+TEST(WarmStartModel, PriorMeanAndVarianceGradientsMatchFiniteDifferences) {
   const Space space = unit_square();
   const gpbo::MatchedSource m = gpbo::match_source(space, source_of("same", 30, bowl));
   auto prior = std::make_shared<gpbo::StackedPrior>(gpbo::GpOptions{}, gpbo::Device::cpu(),
@@ -230,15 +230,21 @@ TEST(WarmStartModel, PriorMeanGradientMatchesFiniteDifferences) {
   VectorXd mu, var;
   MatrixXd dmu, dvar;
   f.predict(x, &mu, &var, &dmu, &dvar);
+  // The variance is the inner factor's plus the prior's, and the covariance agrees with it.
+  VectorXd inner_var;
+  gp.factor().predict(x, nullptr, &inner_var);
+  EXPECT_GT(var(0), inner_var(0));
+  EXPECT_NEAR(f.covariance(x, x)(0, 0), var(0), 1e-10);
   for (int j = 0; j < 2; ++j) {
     const double h = 1e-5;
     MatrixXd a = x, b = x;
     a(0, j) += h;
     b(0, j) -= h;
-    VectorXd ma, mb;
-    f.predict(a, &ma, nullptr);
-    f.predict(b, &mb, nullptr);
+    VectorXd ma, mb, va, vb;
+    f.predict(a, &ma, &va);
+    f.predict(b, &mb, &vb);
     EXPECT_NEAR(dmu(0, j), (ma(0) - mb(0)) / (2 * h), 1e-5 * std::max(1.0, std::abs(dmu(0, j))));
+    EXPECT_NEAR(dvar(0, j), (va(0) - vb(0)) / (2 * h), 1e-5 * std::max(1.0, std::abs(dvar(0, j))));
   }
 }
 
