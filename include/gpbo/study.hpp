@@ -130,10 +130,11 @@ class Study {
   /// is one level of a stack of residual GPs (the first at the bottom); the study's own GP fits
   /// the residuals of its values against the stack's mean, with a weight fitted to the data and
   /// dropped when the marginal likelihood prefers the GP alone. The initial design shrinks to
-  /// one point (unless StudyOptions::n_initial is set): the last source's best observation in
-  /// the new space. Call before the first trial. Throws InvalidArgument when the study has
-  /// trials, has constraints or several objectives, or a source matches nothing (see
-  /// check_warm_start).
+  /// three points (unless StudyOptions::n_initial is set): the last source's best observation
+  /// in the new space, then a cold study's design (the centre, Sobol points); when a fit
+  /// refuses the prior (weight 0), that design goes on to a cold study's size. Call before the
+  /// first trial. Throws InvalidArgument when the study has trials, has constraints or several
+  /// objectives, or a source matches nothing (see check_warm_start).
   void warm_start_from(std::vector<WarmStartSource> sources);
   const std::vector<WarmStartSource>& warm_start_sources() const { return warm_sources_; }
   /// The hyperparameters of the transferred prior's levels, bottom first (fitted at the first
@@ -143,7 +144,12 @@ class Study {
   void set_prior_hyperparameters(std::vector<GpHyperparameters> h);
   /// The weight of the transferred prior in the last model fit, in standardized units (about 1:
   /// the new study looks like the earlier ones; 0: no warm start, or the prior was dropped).
-  double transfer_weight() const { return transfer_weight_; }
+  double transfer_weight() const { return transfer_weight_.value_or(0.0); }
+  /// The same, unset before the first model fit of a warm-started study; and its restoration
+  /// (a stored study rebuilt for the next ask). While it is 0 (the earlier studies were refused)
+  /// the initial design goes on to the size a cold study has.
+  const std::optional<double>& last_transfer_weight() const { return transfer_weight_; }
+  void restore_transfer_weight(double w) { transfer_weight_ = w; }
 
   /// The complete trials the last model fit left out as outliers (StudyOptions::robust), by id,
   /// ascending: values the fitted GP found implausible. They stay in trials() and in best().
@@ -285,7 +291,8 @@ class Study {
   // the GP's standardized units, and the standardization of the study's values (the GP's own
   // without a warm start).
   Eigen::VectorXd fit_y_;
-  double transfer_weight_ = 0.0, prior_scale_ = 0.0, model_y_mean_ = 0.0, model_y_scale_ = 1.0;
+  std::optional<double> transfer_weight_;
+  double prior_scale_ = 0.0, model_y_mean_ = 0.0, model_y_scale_ = 1.0;
 };
 
 /// Warps internally maximized values y (higher is better); monotone non-decreasing.

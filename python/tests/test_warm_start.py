@@ -30,7 +30,7 @@ def test_study_learns_from_another_study() -> None:
     source = gpbo.Study(SPACE, seed=1, device="cpu")
     run(source, 15)
     warm = gpbo.Study(SPACE, seed=2, device="cpu", warm_start_from=[source])
-    assert warm.n_initial == 1
+    assert warm.n_initial == 3
     first = warm.ask()
     assert first.params == source.best().params
     warm.tell(first, objective(first.params))
@@ -59,6 +59,7 @@ def test_stored_study_learns_from_a_study_of_its_store(tmp_path) -> None:
     reopened = gpbo.open_study(url, "warm")  # a fresh handle on the same file
     t = reopened.trials()[0]
     reopened.tell(t, objective(t.params))
+    run(reopened, 2)  # the centre and a Sobol point
     assert reopened.ask().source == "model"
 
 

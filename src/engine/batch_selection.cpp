@@ -134,7 +134,7 @@ const Eigen::VectorXd& Study::fit_or_condition(const Eigen::MatrixXd& X, const E
 
 std::unique_ptr<PosteriorFactor> Study::model_factor() const {
   std::unique_ptr<PosteriorFactor> f = gp_->factor().clone();
-  if (!prior_ || transfer_weight_ == 0.0) return f;
+  if (!prior_ || transfer_weight() == 0.0) return f;
   return std::make_unique<PriorMeanFactor>(std::move(f), prior_, prior_scale_);
 }
 

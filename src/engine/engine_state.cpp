@@ -55,6 +55,7 @@ EngineState EngineState::parse(const std::string& text, const Space& space) {
       for (const json& w : j.at("warm_start"))
         s.warm_start.push_back(warm_start_source_from_json(w));
     }
+    if (j.contains("transfer_weight")) s.transfer_weight = j.at("transfer_weight").get<double>();
     if (j.contains("prior_hyper")) {
       for (const json& h : j.at("prior_hyper")) s.prior_hyper.push_back(hyper_from_json(h));
     }
@@ -86,6 +87,7 @@ std::string EngineState::dump() const {
     for (const WarmStartSource& s : warm_start) w.push_back(warm_start_source_to_json(s));
     j["warm_start"] = std::move(w);
   }
+  if (transfer_weight) j["transfer_weight"] = *transfer_weight;
   if (!prior_hyper.empty()) {
     json h = json::array();
     for (const GpHyperparameters& g : prior_hyper) h.push_back(hyper_to_json(g));

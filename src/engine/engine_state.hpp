@@ -35,6 +35,8 @@ struct EngineState {
   /// (Study::warm_start_from), and the fits of the transferred prior's levels.
   std::vector<WarmStartSource> warm_start;
   std::vector<GpHyperparameters> prior_hyper;
+  /// The transferred prior's weight in the last model fit (Study::last_transfer_weight).
+  std::optional<double> transfer_weight;
 
   /// Reads state_json; the points are typed by `space`. InvalidArgument if malformed.
   static EngineState parse(const std::string& text, const Space& space);

@@ -158,7 +158,12 @@ void Study::warm_start_from(std::vector<WarmStartSource> sources) {
   check_warm_start(space_, sources);
   warm_sources_ = std::move(sources);
   prior_.reset();
-  if (!warm_sources_.empty() && options_.n_initial <= 0) n_initial_ = 1;
+  // The source's best point, then Sobol points up to the fewest observations with which the
+  // marginal likelihood can refuse the prior (kMinGateObservations): a source that misleads is
+  // found out before the model relies on it alone.
+  if (!warm_sources_.empty() && options_.n_initial <= 0) {
+    n_initial_ = std::min<int>(n_initial_, static_cast<int>(kMinGateObservations));
+  }
 }
 
 void Study::set_prior_hyperparameters(std::vector<GpHyperparameters> h) {

@@ -41,6 +41,8 @@ check_warm() {  # check_warm WHERE LABEL
   first=$("$GPBO" ask $where --study warm | json "json.dumps(d['trials'][0]['params'], sort_keys=True)")
   [[ $first == "$best" ]] || fail "$label: the first point $first is not the source's best $best"
   "$GPBO" tell $where --study warm --trial 0 --value 1.5 > /dev/null
+  # Two more design points (the centre, a Sobol point), then the model.
+  "$GPBO" worker $where --study warm --function branin -n 2 > /dev/null
   # The source goes away; the warm study keeps its copy and asks the model.
   "$GPBO" delete-study $where --study src > /dev/null
   [[ $("$GPBO" ask $where --study warm | json "d['trials'][0]['source']") == model ]] ||

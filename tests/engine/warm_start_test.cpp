@@ -255,7 +255,7 @@ TEST(WarmStartStudy, StartsAtTheSourcesBestAndBeatsAColdStart) {
   o.device = gpbo::Device::cpu();
   Study warm(unit_square(), o), cold(unit_square(), o);
   warm.warm_start_from({src});
-  EXPECT_EQ(warm.n_initial(), 1);
+  EXPECT_EQ(warm.n_initial(), 3);
   std::size_t best = 0;
   for (std::size_t i = 1; i < src.observations.size(); ++i) {
     if (src.observations[i].value < src.observations[best].value) best = i;
@@ -299,7 +299,7 @@ TEST(WarmStartStored, SurvivesRestartsAndTheSourcesDeletion) {
     storage->delete_study("old");
   }
   std::vector<double> firsts;
-  for (int round = 0; round < 3; ++round) {  // a fresh process each round
+  for (int round = 0; round < 4; ++round) {  // a fresh process each round
     auto storage = std::shared_ptr<gpbo::Storage>(gpbo::Storage::open(url));
     gpbo::PersistentStudy study(storage, "new");
     const gpbo::Trial t = study.ask().front();
@@ -309,10 +309,12 @@ TEST(WarmStartStored, SurvivesRestartsAndTheSourcesDeletion) {
     ASSERT_TRUE(state.contains("warm_start"));
     EXPECT_EQ(state.at("warm_start").at(0).at("study"), "old");
     EXPECT_EQ(state.at("warm_start").at(0).at("observations").size(), 12u);
-    if (round > 0) EXPECT_TRUE(state.contains("prior_hyper"));
-    EXPECT_EQ(t.source, round == 0 ? "initial" : "model");
+    if (round == 3) EXPECT_TRUE(state.contains("prior_hyper"));
+    // The source's best point, the centre, one Sobol point, then the transferred model.
+    EXPECT_EQ(t.source, round < 3 ? "initial" : "model");
+    if (round == 3) EXPECT_GT(state.at("transfer_weight").get<double>(), 0.0);
   }
-  EXPECT_EQ(firsts[0], firsts[2]);
+  EXPECT_EQ(firsts[0], firsts[3]);
 }
 
 TEST(WarmStartJson, ReadsAnExportedStudyAndRefusesMalformedSources) {
