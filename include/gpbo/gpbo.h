@@ -119,6 +119,20 @@ int gpbo_study_create(gpbo_storage* storage, const char* name, const char* space
                       const char* direction, const char* options_json, gpbo_study** out);
 
 /**
+ * Creates a study like gpbo_study_create, warm-started from earlier studies (the README's "Warm
+ * starts"). `warm_start_json`: a JSON array whose items are names of studies in `storage`, or
+ * sources given inline: {"study": "label", "direction": "minimize", "observations":
+ * [{"params": {...}, "value": 1.5}, ...]}. The sources' complete trials are copied into the new
+ * study, matched to its space by parameter name.
+ * Errors: those of gpbo_study_create, and GPBO_ERR_INVALID_ARGUMENT for malformed
+ * `warm_start_json`, a missing source study, the new study named as its own source, or a source
+ * that shares no parameter (or no observation) with the space.
+ */
+int gpbo_study_create_warm(gpbo_storage* storage, const char* name, const char* space_json,
+                           const char* direction, const char* options_json,
+                           const char* warm_start_json, gpbo_study** out);
+
+/**
  * Opens the existing study `name` in `storage`.
  * On success *out is a new study handle the caller closes with gpbo_study_close().
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND (no such study),

@@ -23,6 +23,18 @@ class PersistentStudy {
   static PersistentStudy create(std::shared_ptr<Storage> storage, const std::string& name,
                                 const Space& space, const StudyOptions& options = {},
                                 const PersistenceOptions& persistence = {});
+  /// Creates a study warm-started from earlier ones (Study::warm_start_from): the sources are
+  /// copied into the study, so later trials of a source, or its deletion, change nothing.
+  /// InvalidArgument (nothing written) when a source matches nothing in `space` (check_warm_start)
+  /// or names the new study itself.
+  static PersistentStudy create(std::shared_ptr<Storage> storage, const std::string& name,
+                                const Space& space, const StudyOptions& options,
+                                const PersistenceOptions& persistence,
+                                const std::vector<WarmStartSource>& warm_start);
+  /// A study of `storage` as a warm-start source: its complete trials with a value (the
+  /// objective's, in a study with metrics) and its direction. InvalidArgument when there is no
+  /// such study (a warm start names its sources: a missing one is bad input).
+  static WarmStartSource warm_start_source(Storage& storage, const std::string& name);
   /// A handle on an existing study; NotFound if absent.
   PersistentStudy(std::shared_ptr<Storage> storage, std::string name);
 

@@ -21,6 +21,7 @@
 
 #include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
+#include "codec/warm_start_json.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/options.hpp"
@@ -30,6 +31,7 @@
 #include "service/remote_study_service.hpp"
 #include "service/study_json.hpp"
 #include "service/study_service.hpp"
+#include "service/warm_start_request.hpp"
 #include "space/params_json.hpp"
 
 namespace nb = nanobind;
@@ -243,6 +245,22 @@ NB_MODULE(_gpbo, m) {
              return text(gpbo::service::cost_to_json(
                  s.locked([&](gpbo::Study& st) { return gpbo::study_cost(st.trials(), now); })));
            })
+      .def("warm_start_from",
+           [](PyStudy& s, const std::string& sources_json) {
+             const json j = json::parse(sources_json, nullptr, false);
+             if (j.is_discarded() || !j.is_array()) {
+               throw gpbo::InvalidArgument("warm_start_from: a JSON array of sources is needed");
+             }
+             std::vector<gpbo::WarmStartSource> sources;
+             for (const json& item : j) sources.push_back(gpbo::warm_start_source_from_json(item));
+             s.locked([&](gpbo::Study& st) {
+               st.warm_start_from(sources);
+               return 0;
+             });
+           })
+      .def(
+          "transfer_weight",
+          [](PyStudy& s) { return s.locked([](gpbo::Study& st) { return st.transfer_weight(); }); })
       .def("report",
            [](PyStudy& s, const std::string& name) {
              return s.locked([&](gpbo::Study& st) { return gpbo::render_report(st, name); });
@@ -303,15 +321,26 @@ NB_MODULE(_gpbo, m) {
           },
           nb::arg("url"), nb::arg("token") = "", nb::arg("timeout") = 300.0,
           nb::arg("ca_file") = "", nb::arg("insecure_http") = false, nb::arg("worker_id") = "")
-      .def("create_study",
-           [](PyService& s, const std::string& name, const std::string& space_json,
-              const std::string& options_json) {
-             gpbo::PersistenceOptions p;
-             const gpbo::StudyOptions o = study_options(options_json, &p);
-             const gpbo::Space space = gpbo::Space::from_json(space_json);
-             Release release;
-             return text(gpbo::service::study_to_json(s.api->create_study(name, space, o, p)));
-           })
+      .def(
+          "create_study",
+          [](PyService& s, const std::string& name, const std::string& space_json,
+             const std::string& options_json, const std::string& warm_start_json) {
+            gpbo::PersistenceOptions p;
+            const gpbo::StudyOptions o = study_options(options_json, &p);
+            const gpbo::Space space = gpbo::Space::from_json(space_json);
+            gpbo::service::WarmStartRequest warm;
+            if (!warm_start_json.empty()) {
+              const json w = json::parse(warm_start_json, nullptr, false);
+              if (w.is_discarded()) throw gpbo::InvalidArgument("warm_start: malformed JSON");
+              warm = gpbo::service::warm_start_request_from_json(w);
+            }
+            Release release;
+            return text(gpbo::service::study_to_json(
+                warm.empty() ? s.api->create_study(name, space, o, p)
+                             : s.api->create_warm_started_study(name, space, o, p, warm)));
+          },
+          nb::arg("name"), nb::arg("space_json"), nb::arg("options_json"),
+          nb::arg("warm_start_json") = "")
       .def("get_study",
            [](PyService& s, const std::string& name) {
              gpbo::StudyInfo info;

@@ -17,6 +17,7 @@
 #include "cli/option_flags.hpp"
 #include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
+#include "codec/warm_start_json.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/test_functions.hpp"
@@ -44,6 +45,7 @@ struct StoreArgs {
   std::string space_file;
   OptionFlags options;
   bool skip_if_exists = false;
+  std::string warm_start_from;
   // ask / tell / heartbeat
   int q = 1;
   std::string worker_id;
@@ -133,6 +135,32 @@ double parse_value(const std::string& text) {
                           "' is not a finite number (report a crash with --state fail)");
   }
   return v;
+}
+
+/// --warm-start-from A,file:B.json,C.json: study names, and exported files read now (their
+/// trials are sent with the request; the file's study takes the new study's direction).
+service::WarmStartRequest warm_start_request(const std::string& list, const StudyOptions& o) {
+  service::WarmStartRequest w;
+  if (list.empty()) return w;
+  std::stringstream items(list);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const bool prefixed = item.rfind("file:", 0) == 0;
+    const bool json_file =
+        prefixed || (item.size() > 5 && item.compare(item.size() - 5, 5, ".json") == 0);
+    if (item.empty() || (prefixed && item.size() == 5)) {
+      throw InvalidArgument("--warm-start-from: an empty study name or file in '" + list + "'");
+    }
+    if (!json_file) {
+      w.studies.push_back(item);
+      continue;
+    }
+    const std::string path = prefixed ? item.substr(5) : item;
+    const json j = json::parse(read_file(path), nullptr, false);
+    if (j.is_discarded()) throw InvalidArgument("--warm-start-from: '" + path + "' is not JSON");
+    w.sources.push_back(warm_start_source_from_export(j, o.direction, "file:" + path));
+  }
+  return w;
 }
 
 std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
@@ -322,6 +350,10 @@ std::function<int()> add_store_commands(CLI::App& app) {
   create->add_option("--space", a->space_file, "Search-space JSON file")->required();
   a->options.add_to(*create);
   create->add_flag("--skip-if-exists", a->skip_if_exists, "Succeed if the study already exists");
+  create->add_option("--warm-start-from", a->warm_start_from,
+                     "Earlier studies to learn from, comma-separated: names of studies in the "
+                     "same store (or server), or exported files (file:PATH, or a path ending "
+                     "in .json, as gpbo export -f json writes)");
 
   CLI::App* ask = with_storage(app.add_subcommand("ask", "Suggest trials (RUNNING, leased)"), true);
   ask->add_option("-q,--batch", a->q, "Number of trials")->check(CLI::Range(1, kMaxAskBatch));
@@ -437,9 +469,14 @@ std::function<int()> add_store_commands(CLI::App& app) {
       const Space space = Space::from_json(read_file(a->space_file));
       OptionValues o;
       a->options.apply(&o);
+      const service::WarmStartRequest warm = warm_start_request(a->warm_start_from, o.study);
       const std::shared_ptr<service::StudyService> api = open_api(*a);
       try {
-        api->create_study(name, space, o.study, o.persistence);
+        if (warm.empty()) {
+          api->create_study(name, space, o.study, o.persistence);
+        } else {
+          api->create_warm_started_study(name, space, o.study, o.persistence, warm);
+        }
       } catch (const Conflict&) {
         if (!a->skip_if_exists) throw;
       }

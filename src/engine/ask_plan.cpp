@@ -17,6 +17,11 @@ std::size_t count_complete(const std::vector<Trial>& trials) {
 
 Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials) {
   Study study(stored.space, stored.options);
+  if (!stored.state.warm_start.empty()) {
+    study.warm_start_from(stored.state.warm_start);
+    study.set_prior_hyperparameters(stored.state.prior_hyper);
+    if (stored.state.transfer_weight) study.restore_transfer_weight(*stored.state.transfer_weight);
+  }
   for (const Trial& t : trials) {
     if (t.state == TrialState::kComplete && !stored.options.metrics.empty()) {
       study.add_trial(t.params, t.state, t.values, t.source);
@@ -59,6 +64,8 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
                          plan.state.queue.begin() + static_cast<std::ptrdiff_t>(dequeued));
   plan.state.hyper = study.warm_start();
   plan.state.metric_hyper = study.metric_warm_starts();
+  plan.state.prior_hyper = study.prior_hyperparameters();
+  plan.state.transfer_weight = study.last_transfer_weight();
   const bool modelled = study.last_batch_method() != BatchMethod::kAuto;
   if (modelled) {
     plan.state.outliers = study.outliers();

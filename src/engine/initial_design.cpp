@@ -22,13 +22,21 @@ bool Study::in_initial_design() const {
     complete += models_value(t);
     running += t.state == TrialState::kRunning;
   }
-  return static_cast<int>(complete + running) < n_initial_ || complete == 0;
+  // A warm start whose prior the last fit refused (weight 0) is a cold study: its design goes on.
+  const bool refused = transfer_weight_ && *transfer_weight_ == 0.0 && options_.n_initial <= 0;
+  const int n = refused ? std::max(n_initial_, default_initial_design_size(space_.encoded_dim()))
+                        : n_initial_;
+  return static_cast<int>(complete + running) < n || complete == 0;
 }
 
 Eigen::VectorXd Study::suggest_initial() {
   // The centre of the box first (as Vizier does), then scrambled Sobol points.
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    Eigen::VectorXd u = design_index_++ == 0
+    // A warm-started study begins at the best point of the earlier study, then goes on as a
+    // cold one (the centre, then Sobol points): a refused prior leaves a cold start plus a point.
+    const std::int64_t k = design_index_++ - (warm_sources_.empty() ? 0 : 1);
+    Eigen::VectorXd u = k < 0 ? transferred_start()
+                        : k == 0
                             ? Eigen::VectorXd::Constant(space_.encoded_dim(), 0.5)
                             : Eigen::VectorXd(sample_space(space_, *design_, 1).row(0).transpose());
     space_.snap(u);

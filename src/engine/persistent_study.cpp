@@ -11,6 +11,7 @@
 #include "common/clock.hpp"
 #include "engine/ask_plan.hpp"
 #include "engine/pruner.hpp"
+#include "engine/engine_state.hpp"
 #include "engine/stored_study.hpp"
 #include "engine/tell.hpp"
 #include "engine/warm_model.hpp"
@@ -59,6 +60,30 @@ Trial tell_values(Storage& storage, const std::string& name, std::int64_t trial_
 PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const std::string& name,
                                         const Space& space, const StudyOptions& options,
                                         const PersistenceOptions& persistence) {
+  return create(std::move(storage), name, space, options, persistence, {});
+}
+
+WarmStartSource PersistentStudy::warm_start_source(Storage& storage, const std::string& name) {
+  WarmStartSource s;
+  s.study = name;
+  try {
+    storage.read(name, [&](StudyTransaction& tx) {
+      s.direction = tx.study().direction;
+      for (const Trial& t : tx.trials()) {
+        if (t.state == TrialState::kComplete && t.value)
+          s.observations.push_back({t.params, *t.value});
+      }
+    });
+  } catch (const NotFound&) {
+    throw InvalidArgument("warm start: there is no study '" + name + "' in this store");
+  }
+  return s;
+}
+
+PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const std::string& name,
+                                        const Space& space, const StudyOptions& options,
+                                        const PersistenceOptions& persistence,
+                                        const std::vector<WarmStartSource>& warm_start) {
   if (name.empty() || name.size() > 200) {
     throw InvalidArgument("study name must have 1 to 200 characters");
   }
@@ -72,6 +97,17 @@ PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const 
   info.direction = normalized.direction;
   info.options_json = study_options_to_json(normalized, persistence);
   info.created_at = now_seconds();
+  if (!warm_start.empty()) {
+    for (const WarmStartSource& w : warm_start) {
+      if (w.study == name) {
+        throw InvalidArgument("warm start: study '" + name + "' cannot learn from itself");
+      }
+    }
+    Study(space, normalized).warm_start_from(warm_start);  // every check, before the write
+    EngineState state;
+    state.warm_start = warm_start;
+    info.state_json = state.dump();
+  }
   storage->create_study(info);
   return PersistentStudy(std::move(storage), name);
 }

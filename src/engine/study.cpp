@@ -181,7 +181,7 @@ std::int64_t Study::add_trial(const Params& params, TrialState state, std::optio
     // Keep the design sequence aligned with the restored design points (the centre first,
     // then one Sobol draw each), so the next design point is new rather than a long run of
     // rejected duplicates.
-    if (design_index_++ > 0) design_->draw(1);
+    if (design_index_++ > (warm_sources_.empty() ? 0 : 1)) design_->draw(1);
   }
   push_trial(std::move(p), std::move(u), source.c_str());
   Trial& t = trials_.back();

@@ -611,7 +611,7 @@ struct HttpServer::Impl {
     http->Post(
         "/v1/studies", handler(Role::kAdmin, [this](const httplib::Request& req, const Caller&) {
           const json body = parse_body(req, false);
-          const Fields f(body, {"name", "space", "direction", "options"});
+          const Fields f(body, {"name", "space", "direction", "options", "warm_start"});
           const std::string name = f.string("name", "", true);
           if (name.empty() || name.size() > 200 || name.find('/') != std::string::npos) {
             throw InvalidArgument("the study name must have 1 to 200 characters and no '/'");
@@ -630,6 +630,12 @@ struct HttpServer::Impl {
           }
           if (f.has("direction"))
             set_direction(&options, parse_direction(f.string("direction", "")));
+          if (f.has("warm_start")) {
+            // Names are studies of this server's store; objects are sources sent inline.
+            return Reply{201, study_to_json(api->create_warm_started_study(
+                                  name, space, options, persistence,
+                                  service::warm_start_request_from_json(body.at("warm_start"))))};
+          }
           return Reply{201, study_to_json(api->create_study(name, space, options, persistence))};
         }));
 

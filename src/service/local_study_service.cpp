@@ -33,6 +33,15 @@ StudyInfo LocalStudyService::create_study(const std::string& name, const Space& 
   return PersistentStudy::create(storage_, name, space, options, persistence).info();
 }
 
+StudyInfo LocalStudyService::create_warm_started_study(const std::string& name, const Space& space,
+                                                       const StudyOptions& options,
+                                                       const PersistenceOptions& persistence,
+                                                       const WarmStartRequest& warm) {
+  return PersistentStudy::create(storage_, name, space, options, persistence,
+                                 resolve_warm_start(*storage_, name, warm))
+      .info();
+}
+
 std::vector<StudyInfo> LocalStudyService::list_studies() { return storage_->list_studies(); }
 
 StudyInfo LocalStudyService::get_study(const std::string& name) {

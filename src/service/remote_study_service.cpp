@@ -195,6 +195,18 @@ StudyInfo RemoteStudyService::create_study(const std::string& name, const Space&
   return impl_->parse(impl_->call("POST", "/v1/studies", &body), study_from_json);
 }
 
+StudyInfo RemoteStudyService::create_warm_started_study(const std::string& name, const Space& space,
+                                                        const StudyOptions& options,
+                                                        const PersistenceOptions& persistence,
+                                                        const WarmStartRequest& warm) {
+  const json body = {{"name", name},
+                     {"space", json::parse(space.to_json())},
+                     {"direction", to_string(options.direction)},
+                     {"options", json::parse(study_options_to_json(options, persistence))},
+                     {"warm_start", warm_start_request_to_json(warm)}};
+  return impl_->parse(impl_->call("POST", "/v1/studies", &body), study_from_json);
+}
+
 std::vector<StudyInfo> RemoteStudyService::list_studies() {
   return impl_->parse(impl_->call("GET", "/v1/studies", nullptr), [](const json& reply) {
     if (!reply.contains("studies") || !reply["studies"].is_array()) {

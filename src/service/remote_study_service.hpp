@@ -36,6 +36,10 @@ class RemoteStudyService final : public StudyService {
 
   StudyInfo create_study(const std::string& name, const Space& space, const StudyOptions& options,
                          const PersistenceOptions& persistence) override;
+  StudyInfo create_warm_started_study(const std::string& name, const Space& space,
+                                      const StudyOptions& options,
+                                      const PersistenceOptions& persistence,
+                                      const WarmStartRequest& warm) override;
   std::vector<StudyInfo> list_studies() override;
   StudyInfo get_study(const std::string& name) override;
   void delete_study(const std::string& name) override;

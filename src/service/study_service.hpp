@@ -14,12 +14,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gpbo/error.hpp"
 #include "gpbo/options.hpp"
 #include "gpbo/persistent_study.hpp"
 #include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
 #include "gpbo/trial.hpp"
 #include "gpbo/verify.hpp"
+#include "service/warm_start_request.hpp"
 
 namespace gpbo::service {
 
@@ -31,6 +33,17 @@ class StudyService {
   virtual StudyInfo create_study(const std::string& name, const Space& space,
                                  const StudyOptions& options,
                                  const PersistenceOptions& persistence) = 0;
+  /// Creates a study warm-started from earlier ones (PersistentStudy::create with the sources
+  /// of `warm`, resolved in the store that holds the new study); InvalidArgument for a source
+  /// that is missing, names the new study or matches nothing in `space`. The default (a
+  /// service that stores nothing itself, e.g. a test double) refuses every warm start.
+  virtual StudyInfo create_warm_started_study(const std::string& name, const Space& space,
+                                              const StudyOptions& options,
+                                              const PersistenceOptions& persistence,
+                                              const WarmStartRequest& warm) {
+    if (warm.empty()) return create_study(name, space, options, persistence);
+    throw InvalidArgument("this study service does not support warm starts");
+  }
   virtual std::vector<StudyInfo> list_studies() = 0;
   /// NotFound if absent.
   virtual StudyInfo get_study(const std::string& name) = 0;
@@ -86,6 +99,10 @@ class LocalStudyService final : public StudyService {
 
   StudyInfo create_study(const std::string& name, const Space& space, const StudyOptions& options,
                          const PersistenceOptions& persistence) override;
+  StudyInfo create_warm_started_study(const std::string& name, const Space& space,
+                                      const StudyOptions& options,
+                                      const PersistenceOptions& persistence,
+                                      const WarmStartRequest& warm) override;
   std::vector<StudyInfo> list_studies() override;
   StudyInfo get_study(const std::string& name) override;
   void delete_study(const std::string& name) override;
