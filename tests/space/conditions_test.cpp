@@ -15,6 +15,7 @@
 
 #include "gpbo/error.hpp"
 #include "gpbo/persistent_study.hpp"
+#include "gpbo/report.hpp"
 #include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
 #include "gpbo/study.hpp"
@@ -335,6 +336,21 @@ TEST(SpaceConditions, EnqueueAndImportRefuseWrongActiveSets) {
   study.enqueue(lin);
   const Trial& t = study.ask();
   EXPECT_EQ(t.params, lin);
+}
+
+// The report fits its model to trials of different branches, draws slices only where they
+// are defined and leaves inactive values out of the plots and the table.
+TEST(SpaceConditions, ReportOfAConditionalStudy) {
+  Study study(nested_space(), fast_options(6));
+  for (int i = 0; i < 16; ++i) {
+    const Trial& t = study.ask();
+    study.tell(t.id, objective(t.params));
+  }
+  const std::string html = render_report(study, "cond");
+  EXPECT_EQ(html.find("could not be fitted"), std::string::npos);
+  EXPECT_NE(html.find("A Gaussian process"), std::string::npos);
+  EXPECT_NE(html.find("id=\"slices\""), std::string::npos);
+  EXPECT_NE(html.find("<figure class=\"slice\">"), std::string::npos);
 }
 
 void store_round_trip(const std::string& url) {
