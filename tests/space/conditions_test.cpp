@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "gpbo/error.hpp"
+#include "gpbo/metrics.hpp"
+#include "gpbo/options.hpp"
 #include "gpbo/persistent_study.hpp"
 #include "gpbo/report.hpp"
 #include "gpbo/space.hpp"
@@ -273,7 +275,7 @@ TEST(SpaceConditions, SnapAndDecodeOfAnyVector) {
   EXPECT_EQ(seen.size(), 6u);  // every branch: lin, svm/rbf, svm/poly, rf x {<3, >32, <=32}
 }
 
-// Runs a study and checks every suggestion.
+// Runs a study and checks every suggestion (with metrics, a study of two objectives).
 void run_study(StudyOptions o, int q, int rounds) {
   Study study(nested_space(), o);
   const Space& space = study.space();
@@ -285,7 +287,14 @@ void run_study(StudyOptions o, int q, int rounds) {
       expect_exact(space, t.params);
       models.insert(std::get<std::string>(t.params.at("model")));
     }
-    for (const Trial& t : batch) study.tell(t.id, objective(t.params));
+    for (const Trial& t : batch) {
+      if (o.metrics.objectives.empty()) {
+        study.tell(t.id, objective(t.params));
+      } else {
+        study.tell(t.id, MetricValues{{"loss", objective(t.params)},
+                                      {"cost", std::abs(std::get<double>(t.params.at("x")))}});
+      }
+    }
   }
   EXPECT_GE(models.size(), 2u);
 }
@@ -320,6 +329,31 @@ TEST(SpaceConditions, EverySuggestionSatisfiesTheConditions) {
   tr.trust_region.n_regions = 2;
   tr.batch_method = BatchMethod::kThompson;
   run_study(tr, 4, 4);
+  StudyOptions mo = fast_options(5);
+  mo.metrics.objectives = {{"loss", Direction::kMinimize}, {"cost", Direction::kMinimize}};
+  run_study(with_objective_direction(mo), 2, 7);
+}
+
+// An all-discrete conditional space has exactly its distinct active points: (a, 1), (a, 2),
+// (a, 3) and (b); the walk of a used-up space finds the last ones, then the space is exhausted.
+TEST(SpaceConditions, DiscreteConditionalSpaceIsUsedUpExactly) {
+  Space space;
+  space.add_categorical("m", {"a", "b"})
+      .add_int("k", 1, 3)
+      .set_condition("k", {"m", {"a"}, {}, {}});
+  StudyOptions o = fast_options(0);
+  o.n_initial = 2;
+  Study study(space, o);
+  std::set<std::string> seen;
+  for (int i = 0; i < 4; ++i) {
+    const Trial& t = study.ask();
+    std::string key = std::get<std::string>(t.params.at("m"));
+    if (t.params.count("k")) key += std::to_string(std::get<std::int64_t>(t.params.at("k")));
+    EXPECT_TRUE(seen.insert(key).second) << key;
+    study.tell(t.id, static_cast<double>(i));
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"a1", "a2", "a3", "b"}));
+  EXPECT_THROW(study.ask(), Conflict);
 }
 
 TEST(SpaceConditions, EnqueueAndImportRefuseWrongActiveSets) {
