@@ -337,6 +337,11 @@ def summary(path):
     groups = {}
     for r in rows:
         groups.setdefault((r["problem"], r["method"]), []).append(r)
+    # The best value any run of the problem found: on the sklearn problem many configurations
+    # share the lowest error, so "how many seeds reached it" separates methods a median cannot.
+    best_known = {}
+    for r in rows:
+        best_known[r["problem"]] = min(best_known.get(r["problem"], math.inf), r["best_value"])
     out = []
     for (problem, method), rs in sorted(groups.items()):
         best = sorted(r["best_value"] for r in rs)
@@ -345,6 +350,8 @@ def summary(path):
                     "median_best": statistics.median(best), "q1": q[0], "q3": q[2],
                     "share_best_in_optimal_branch": None if problem != "synthetic" else
                     sum(r["best_branch"] == "hartmann3" for r in rs) / len(rs),
+                    "share_at_best_known": sum(r["best_value"] <= best_known[problem] + 1e-9
+                                               for r in rs) / len(rs),
                     "median_seconds": statistics.median(r["seconds_total"] for r in rs)})
     return out
 
