@@ -225,7 +225,12 @@ void export_csv(const std::vector<Trial>& trials, const Space& space, const Metr
         << "," << json(t.finished_at).dump();
     const json params = params_to_json(t.params);
     for (const ParamSpec& p : space.params()) {
-      const json& v = params.at(p.name);
+      const auto it = params.find(p.name);  // an inactive parameter: an empty field
+      if (it == params.end()) {
+        out << ",";
+        continue;
+      }
+      const json& v = *it;
       out << "," << (v.is_string() ? json(v).dump() : v.dump());
     }
     out << "\n";
@@ -312,7 +317,7 @@ json csv_to_trials(const std::string& text) {
         continue;
       }
       const std::string param = name.rfind("param_", 0) == 0 ? name.substr(6) : name;
-      item["params"][param] = v;
+      if (!v.is_null()) item["params"][param] = v;  // an empty field: an inactive parameter
     }
     trials.push_back(std::move(item));
   }

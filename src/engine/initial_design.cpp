@@ -72,7 +72,7 @@ std::optional<Eigen::VectorXd> Study::first_unused_discrete_point() const {
         point[s.name] = static_cast<std::int64_t>(s.low) + digit[p];
       }
     }
-    const Eigen::VectorXd u = space_.encode(point);
+    const Eigen::VectorXd u = space_.encode(space_.active_only(point));
     if (!is_duplicate(u)) return u;
     for (std::size_t p = 0; p < space_.size() && ++digit[p] == size[p]; ++p) digit[p] = 0;
   }

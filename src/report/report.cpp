@@ -411,6 +411,7 @@ std::string slices(const report::ModelView& m, const ReportInput& in, const Fact
       svg.polyline(mean, "#1d3f73", 2.0, 1.0, "model mean");
     }
     for (const Trial* t : shown) {
+      if (!t->params.count(s.name)) continue;  // inactive in this trial
       svg.circle(x(report::axis_value(*spec, t->params.at(s.name))), y(*t->value), 2.0, "#e67e22",
                  "trial " + std::to_string(t->id) + ": " + num(*t->value, 6), 0.5);
     }
@@ -470,6 +471,7 @@ std::string parallel(const ReportInput& in, const report::ModelView& m, const Fa
     std::vector<std::pair<double, double>> pts;
     for (std::size_t a = 0; a < axes.size(); ++a) {
       const ParamSpec& p = *axes[a];
+      if (!t->params.count(p.name)) continue;  // inactive in this trial: no point on its axis
       double u;
       if (p.type == ParamType::kCategorical) {
         u = p.choices.size() > 1

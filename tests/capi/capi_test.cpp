@@ -474,6 +474,47 @@ TEST_P(CApiStore, BadEnqueueWritesNothing) {
   gpbo_study_close(study);
 }
 
+TEST_P(CApiStore, ConditionalSpaceAsksHoldTheActiveParametersOnly) {
+  const char* space = R"({"params": [
+    {"name": "opt", "type": "categorical", "choices": ["sgd", "adam"]},
+    {"name": "momentum", "type": "float", "low": 0, "high": 1,
+     "condition": {"parent": "opt", "in": ["sgd"]}},
+    {"name": "layers", "type": "int", "low": 1, "high": 4},
+    {"name": "units3", "type": "int", "low": 8, "high": 64,
+     "condition": {"parent": "layers", "low": 3}}]})";
+  gpbo_study* study = nullptr;
+  ASSERT_EQ(gpbo_study_create(storage_, "cond", space, "minimize", kOptions, &study), GPBO_OK)
+      << gpbo_last_error();
+  for (int round = 0; round < 4; ++round) {
+    const json got = ask(study, 2);
+    for (const json& t : got["trials"]) {
+      const json& p = t["params"];
+      EXPECT_EQ(p.contains("momentum"), p["opt"] == "sgd") << p.dump();
+      EXPECT_EQ(p.contains("units3"), p["layers"].get<int>() >= 3) << p.dump();
+      EXPECT_EQ(p.size(), 2u + p.contains("momentum") + p.contains("units3")) << p.dump();
+      EXPECT_STATUS(gpbo_study_tell(study, t["id"].get<std::int64_t>(), p["layers"].get<double>()),
+                    GPBO_OK);
+    }
+  }
+  const std::string before = trials_text(study);
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"opt": "adam", "momentum": 0.5, "layers": 1})"),
+                GPBO_ERR_INVALID_ARGUMENT);  // momentum is inactive
+  EXPECT_NE(std::string(gpbo_last_error()).find("momentum"), std::string::npos);
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"opt": "adam", "layers": 3})"),
+                GPBO_ERR_INVALID_ARGUMENT);  // units3 is active and missing
+  EXPECT_NE(std::string(gpbo_last_error()).find("units3"), std::string::npos);
+  EXPECT_EQ(trials_text(study), before);
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"opt": "adam", "layers": 3, "units3": 9})"), GPBO_OK);
+  gpbo_study_close(study);
+  gpbo_study* bad = nullptr;
+  EXPECT_STATUS(gpbo_study_create(storage_, "bad", R"([
+    {"name": "a", "type": "float", "low": 0, "high": 1},
+    {"name": "b", "type": "float", "low": 0, "high": 1, "condition": {"parent": "a", "low": 0}}])",
+                                  "minimize", kOptions, &bad),
+                GPBO_ERR_INVALID_ARGUMENT);  // a float parent
+  EXPECT_EQ(bad, nullptr);
+}
+
 TEST_P(CApiStore, AddTrialsImportsAHistoryAndTheLogShowsIt) {
   gpbo_study* study = create();
   char* out = nullptr;
