@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "gpbo/error.hpp"
 #include "gpbo/study.hpp"
@@ -284,6 +285,51 @@ std::string outcome(Call&& call) {
   } catch (const std::exception& e) {
     return gpbo::to_string(gpbo::error_kind(e));
   }
+}
+
+TEST(PersistentStudy, AskBatchPlansSeveralWorkersAsksAsOneBatch) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistentStudy study = make_study(storage, "b");
+  for (int i = 0; i < 6; ++i) {  // past the initial design
+    const Trial t = study.ask().front();
+    study.tell(t.id, objective(t.params));
+  }
+  // Worker "held" already runs a trial: it gets that one back, the others new points.
+  const Trial held = study.ask(1, "held").front();
+  const std::vector<std::vector<Trial>> got =
+      study.ask_batch({{1, "a"}, {2, "b"}, {1, "held"}, {1, ""}});
+  ASSERT_EQ(got.size(), 4u);
+  ASSERT_EQ(got[0].size(), 1u);
+  ASSERT_EQ(got[1].size(), 2u);
+  ASSERT_EQ(got[2].size(), 1u);
+  ASSERT_EQ(got[3].size(), 1u);
+  EXPECT_EQ(got[0][0].worker_id, "a");
+  EXPECT_EQ(got[1][0].worker_id, "b");
+  EXPECT_EQ(got[1][1].worker_id, "b");
+  EXPECT_EQ(got[2][0].id, held.id);
+  EXPECT_EQ(got[3][0].worker_id, "");
+  std::set<std::int64_t> ids;
+  for (const std::vector<Trial>& g : got)
+    for (const Trial& t : g) ids.insert(t.id);
+  EXPECT_EQ(ids.size(), 5u);
+  // Stored as asked: the new trials carry their worker ids, and no point repeats.
+  const std::vector<Trial> all = study.trials();
+  ASSERT_EQ(all.size(), 11u);
+  EXPECT_EQ(all[7].worker_id, "a");
+  EXPECT_EQ(all[8].worker_id, "b");
+  EXPECT_EQ(all[9].worker_id, "b");
+  EXPECT_EQ(all[10].worker_id, "");
+  std::set<std::tuple<double, std::int64_t, std::string>> seen;
+  for (const Trial& t : all) {
+    seen.insert({std::get<double>(t.params.at("x")), std::get<std::int64_t>(t.params.at("k")),
+                 std::get<std::string>(t.params.at("c"))});
+  }
+  EXPECT_EQ(seen.size(), all.size());
+
+  EXPECT_THROW(study.ask_batch({}), InvalidArgument);
+  EXPECT_THROW(study.ask_batch({{0, "a"}}), InvalidArgument);
+  EXPECT_THROW(study.ask_batch({{gpbo::kMaxAskBatch, "a"}, {1, "b"}}), InvalidArgument);
+  EXPECT_EQ(study.trials().size(), 11u);
 }
 
 }  // namespace
