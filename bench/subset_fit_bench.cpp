@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
       const History train = draw(f, n, noise, scale, 1000 + static_cast<std::uint64_t>(n));
       const History test = draw(f, 500, noise, scale, 7);
       gpbo::GpOptions full_options, subset_options;
-      full_options.subset_above = 0;  // never: the reference
+      full_options.subset_above = 0;    // never: the reference
       subset_options.subset_above = 1;  // always (the default starts above 2,000)
       if (n > full_cap_above) {
         // The full reference costs O(n^3) per evaluation: one start, few iterations.
@@ -105,9 +105,8 @@ int main(int argc, char** argv) {
           "{\"function\": \"%s\", \"d\": %d, \"noise_sd\": %g, \"n\": %d, \"subset_size\": %d, "
           "\"subset_log_density\": %.4f, \"full_log_density\": %.4f, \"subset_fit_s\": %.2f, "
           "\"full_fit_s\": %.2f, \"full_capped\": %s}\n",
-          f.name().c_str(), f.dim(), noise, n, subset_options.subset_size,
-          log_density(part, test), log_density(full, test), part_s, full_s,
-          n > full_cap_above ? "true" : "false");
+          f.name().c_str(), f.dim(), noise, n, subset_options.subset_size, log_density(part, test),
+          log_density(full, test), part_s, full_s, n > full_cap_above ? "true" : "false");
       std::fflush(stdout);
     }
   }

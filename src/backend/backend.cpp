@@ -1,8 +1,9 @@
 #include "backend/backend.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <numeric>
-#include <unistd.h>
 
 #include "backend/cuda_entry.hpp"
 

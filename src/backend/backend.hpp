@@ -4,8 +4,8 @@
 // Shapes: X is n x d (one observation per row, encoded unit-cube inputs), y has length n,
 // candidate blocks Xc are m x d. All host-side Eigen types; a device backend copies in and out.
 
-#include <cstddef>
 #include <Eigen/Core>
+#include <cstddef>
 #include <memory>
 #include <vector>
 

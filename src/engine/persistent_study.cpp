@@ -113,8 +113,8 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
     total += r.q;
   }
   if (requests.empty() || total > kMaxAskBatch) {
-    throw InvalidArgument("ask: a coalesced batch must ask for 1.." +
-                          std::to_string(kMaxAskBatch) + " points, got " + std::to_string(total));
+    throw InvalidArgument("ask: a coalesced batch must ask for 1.." + std::to_string(kMaxAskBatch) +
+                          " points, got " + std::to_string(total));
   }
   const int q = static_cast<int>(total);
   std::vector<std::size_t> all(requests.size());
@@ -138,10 +138,11 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
     });
     const double now = now_seconds();
     bool settle = false;
-    for (const AskRequest& r : requests) settle = settle || needs_settling(trials, r.worker_id, now);
+    for (const AskRequest& r : requests)
+      settle = settle || needs_settling(trials, r.worker_id, now);
     if (settle) break;
-    AskPlan plan = plan_ask(StoredStudy::load(info), trials, q, requests.front().worker_id, now,
-                            warm_.get());
+    AskPlan plan =
+        plan_ask(StoredStudy::load(info), trials, q, requests.front().worker_id, now, warm_.get());
     std::vector<std::vector<Trial>> shared(requests.size());
     share_out(requests, all, &plan.trials, &shared);
     bool committed = false;

@@ -88,8 +88,8 @@ void GaussianProcess::check_memory(Eigen::Index n) const {
   if (need > limit) {
     char text[320];
     std::snprintf(text, sizeof text,
-                  "GP: %lld observations need about %.1f GiB for the covariance and its factor "
-                  "(3 x 8 n^2 bytes), over the limit of %.1f GiB (option gp.memory_limit_gb; 0 "
+                  "GP: %lld observations need about %.3g GiB for the covariance and its factor "
+                  "(3 x 8 n^2 bytes), over the limit of %.3g GiB (option gp.memory_limit_gb; 0 "
                   "is three quarters of the %s's memory)",
                   static_cast<long long>(n), need / kBytesPerGiB, limit / kBytesPerGiB,
                   backend_->device().kind() == Device::Kind::kCuda ? "GPU" : "host");
@@ -144,8 +144,8 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
 
   // Above subset_above observations the search runs on a subset (model/fit_subset.hpp).
   const Eigen::Index n = X_.rows();
-  const bool subset = options_.subset_above > 0 && n > options_.subset_above &&
-                      options_.subset_size < n;
+  const bool subset =
+      options_.subset_above > 0 && n > options_.subset_above && options_.subset_size < n;
   Eigen::MatrixXd X_sub;
   Eigen::VectorXd y_sub;
   if (subset) {

@@ -85,8 +85,8 @@ std::vector<Trial> LocalStudyService::ask(const std::string& study, int q,
       if (error) {
         batch[i]->error = error;
       } else if (answers[i].empty()) {
-        batch[i]->error = std::make_exception_ptr(
-            Conflict("search space exhausted: no unsuggested point left"));
+        batch[i]->error =
+            std::make_exception_ptr(Conflict("search space exhausted: no unsuggested point left"));
       } else {
         batch[i]->trials = std::move(answers[i]);
       }

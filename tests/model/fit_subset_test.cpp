@@ -147,8 +147,8 @@ TEST(FitMemory, RefusesMoreObservationsThanTheLimitAllowsBeforeAllocating) {
   // could never fit (8 x 10^12 bytes each) with the same clear error, not an allocation failure.
   gpbo::GaussianProcess big(gpbo::GpOptions{}, gpbo::Device::cpu());
   const MatrixXd Xb = MatrixXd::Constant(1000000, 1, 0.5);
-  EXPECT_THROW(big.condition(Xb, VectorXd::Zero(1000000), gpbo::GpHyperparameters{
-                                                              VectorXd::Ones(1), 1.0, 1e-4, 0.0}),
+  EXPECT_THROW(big.condition(Xb, VectorXd::Zero(1000000),
+                             gpbo::GpHyperparameters{VectorXd::Ones(1), 1.0, 1e-4, 0.0}),
                gpbo::InvalidArgument);
   EXPECT_EQ(gpbo::fit_memory_bytes(10000), 2.4e9);
 }
