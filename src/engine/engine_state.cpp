@@ -50,6 +50,7 @@ EngineState EngineState::parse(const std::string& text, const Space& space) {
     }
     if (j.contains("outliers")) s.outliers = j.at("outliers").get<std::vector<std::int64_t>>();
     if (j.contains("hyper")) s.hyper = hyper_from_json(j.at("hyper"));
+    if (j.contains("hyper_n")) s.hyper_n = j.at("hyper_n").get<std::int64_t>();
     if (j.contains("metric_hyper")) {
       for (const auto& [name, h] : j.at("metric_hyper").items()) {
         s.metric_hyper[name] = hyper_from_json(h);
@@ -67,6 +68,7 @@ std::string EngineState::dump() const {
     q.push_back({{"params", params_to_json(p.params)}, {"source", p.source}});
   json j = {{"queue", std::move(q)}};
   if (hyper) j["hyper"] = hyper_to_json(*hyper);
+  if (hyper && hyper_n > 0) j["hyper_n"] = hyper_n;
   if (!metric_hyper.empty()) {
     json m = json::object();
     for (const auto& [name, h] : metric_hyper) m[name] = hyper_to_json(h);

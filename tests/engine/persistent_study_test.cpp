@@ -11,6 +11,7 @@
 #include <thread>
 #include <tuple>
 
+#include "engine/engine_state.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/study.hpp"
 
@@ -330,6 +331,51 @@ TEST(PersistentStudy, AskBatchPlansSeveralWorkersAsksAsOneBatch) {
   EXPECT_THROW(study.ask_batch({{0, "a"}}), InvalidArgument);
   EXPECT_THROW(study.ask_batch({{gpbo::kMaxAskBatch, "a"}, {1, "b"}}), InvalidArgument);
   EXPECT_EQ(study.trials().size(), 11u);
+}
+
+TEST(PersistentStudy, AColdAskKeepsTheStoredHyperparametersUntilTheDataHasGrown) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  StudyOptions o;
+  o.n_initial = 4;
+  o.gp.warm_only_above = 10;
+  Space space;
+  space.add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0);
+  PersistentStudy study = PersistentStudy::create(storage, "h", space, o);
+  const auto f = [](const gpbo::Params& p) {
+    const double x = std::get<double>(p.at("x")), y = std::get<double>(p.at("y"));
+    return std::sin(5.0 * x) + (y - 0.4) * (y - 0.4);
+  };
+  std::vector<Trial> history;
+  for (int i = 0; i < 40; ++i) {  // an imported history of 40 points on a 7 x 7 grid
+    Trial t;
+    t.params = {{"x", (i % 7) / 6.0}, {"y", (i / 7) / 6.0}};
+    t.state = TrialState::kComplete;
+    t.value = f(t.params);
+    history.push_back(t);
+  }
+  study.add_trials(history);
+  const auto state = [&] {
+    return gpbo::EngineState::parse(PersistentStudy(storage, "h").info().state_json, space);
+  };
+  const auto ask_tell = [&] {
+    const Trial t = PersistentStudy(storage, "h").ask().front();  // a cold handle each time
+    study.tell(t.id, f(t.params));
+  };
+  ask_tell();  // the first model ask fits: 40 complete trials
+  const gpbo::EngineState fitted = state();
+  ASSERT_TRUE(fitted.hyper);
+  EXPECT_EQ(fitted.hyper_n, 40);
+  // The refit rule (WarmModelOptions{}: 10% growth) is due at 44: asks at 41..43 condition on
+  // the stored hyperparameters unchanged.
+  for (int n = 41; n <= 43; ++n) {
+    ask_tell();
+    const gpbo::EngineState kept = state();
+    EXPECT_EQ(kept.hyper_n, 40) << "at n = " << n;
+    EXPECT_EQ(kept.hyper->lengthscales, fitted.hyper->lengthscales) << "at n = " << n;
+    EXPECT_EQ(kept.hyper->noise, fitted.hyper->noise) << "at n = " << n;
+  }
+  ask_tell();
+  EXPECT_EQ(state().hyper_n, 44);
 }
 
 }  // namespace
