@@ -28,7 +28,7 @@ JSON
 for label in ${LABELS:-baseline candidate}; do
   if [[ $label == baseline ]]; then GPBO=$1; else GPBO=$2; fi
   rm -f "$tmp/load.db"
-  start_server "$label" "sqlite://$tmp/load.db" 127.0.0.1:0 --threads 80
+  start_server "$label" "sqlite://$tmp/load.db" 127.0.0.1:0 --threads 80 --request-timeout 600
   "$GPBO" create-study --server "$SERVER_URL" --study load --space "$tmp/space.json" \
     --n-initial 20 --seed 1 >/dev/null
   "$LOAD" --url "$SERVER_URL" --study load --clients "$CLIENTS" --rounds "$ROUNDS" \

@@ -37,7 +37,7 @@ struct GpOptions {
   int warm_only_above = 200;
   int warm_max_iterations = 40;
   /// Above `subset_above` observations (0: never) the hyperparameters are fitted on
-  /// `subset_size` of them (the best quarter and a space-filling sample of the rest), and the
+  /// `subset_size` of them (the best quarter and a random sample of the rest), and the
   /// whole data is factored once with them: a likelihood evaluation costs O(subset_size^3)
   /// instead of O(n^3). Then `subset_refine_iterations` L-BFGS-B steps on the full likelihood
   /// start from the subset's answer (0 by default; worth a few where one full evaluation is

@@ -308,7 +308,7 @@ std::vector<OptionSpec> make_table() {
       [](auto& v) -> auto& { return v.study.gp.subset_above; }, 0, 5000));
   t.push_back(integer(
       "gp.subset_size", "study.gp.subset_size",
-      "GP fit: observations in that subset (the best quarter, then space-filling)",
+      "GP fit: observations in that subset (the best quarter, then a random sample)",
       [](auto& v) -> auto& { return v.study.gp.subset_size; }, 10, 1500));
   t.push_back(integer(
       "gp.subset_refine_iterations", "study.gp.subset_refine_iterations",

@@ -149,7 +149,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   Eigen::MatrixXd X_sub;
   Eigen::VectorXd y_sub;
   if (subset) {
-    const std::vector<Eigen::Index> rows = select_fit_subset(X_, y_std_, options_.subset_size);
+    const std::vector<Eigen::Index> rows = select_fit_subset(y_std_, options_.subset_size, seed);
     X_sub.resize(static_cast<Eigen::Index>(rows.size()), d);
     y_sub.resize(static_cast<Eigen::Index>(rows.size()));
     for (std::size_t k = 0; k < rows.size(); ++k) {

@@ -32,51 +32,39 @@ MatrixXd uniform_points(int n, int d, std::uint64_t seed) {
   return X;
 }
 
-/// Largest distance from any row of X to its nearest row among `rows`: how well they cover X.
-double covering_radius(const MatrixXd& X, const std::vector<Eigen::Index>& rows) {
-  double worst = 0.0;
-  for (Eigen::Index i = 0; i < X.rows(); ++i) {
-    double nearest = INFINITY;
-    for (Eigen::Index r : rows) nearest = std::min(nearest, (X.row(i) - X.row(r)).norm());
-    worst = std::max(worst, nearest);
-  }
-  return worst;
-}
-
 TEST(FitSubset, AllRowsWhenTheSubsetIsNotSmaller) {
-  const MatrixXd X = uniform_points(30, 2, 1);
-  const VectorXd y = X.col(0);
-  const std::vector<Eigen::Index> rows = gpbo::select_fit_subset(X, y, 30);
+  const VectorXd y = uniform_points(30, 1, 1).col(0);
+  const std::vector<Eigen::Index> rows = gpbo::select_fit_subset(y, 30, 0);
   ASSERT_EQ(rows.size(), 30u);
   for (int i = 0; i < 30; ++i) EXPECT_EQ(rows[static_cast<std::size_t>(i)], i);
 }
 
-TEST(FitSubset, TakesTheBestQuarterAndCoversTheRest) {
-  // 900 points crowded into a corner and 100 spread over the square: a subset of 100 must keep
-  // the 25 largest values and reach the spread points, which the first 100 rows (all in the
-  // corner) do not.
-  const int n = 1000, m = 100;
-  MatrixXd X = uniform_points(n, 2, 7);
-  X.topRows(900) *= 0.1;
-  VectorXd y(n);
-  for (int i = 0; i < n; ++i) y(i) = -std::pow(X(i, 0) - 0.05, 2) - std::pow(X(i, 1) - 0.05, 2);
-  const std::vector<Eigen::Index> rows = gpbo::select_fit_subset(X, y, m);
+TEST(FitSubset, TakesTheBestQuarterAndAFairSampleOfTheRest) {
+  // 1000 values: a subset of 200 keeps the 50 largest, and the other 150 are drawn evenly from
+  // the rest: rows 0..899 make 90% of it, so about 135 of the 150 (binomial sd 3.7).
+  const int n = 1000, m = 200;
+  const VectorXd y = uniform_points(n, 1, 7).col(0);
+  const std::vector<Eigen::Index> rows = gpbo::select_fit_subset(y, m, 3);
   ASSERT_EQ(rows.size(), static_cast<std::size_t>(m));
   EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
   EXPECT_EQ(std::set<Eigen::Index>(rows.begin(), rows.end()).size(), rows.size());
-
   std::vector<Eigen::Index> order(n);
   for (int i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](Eigen::Index a, Eigen::Index b) { return y(a) > y(b); });
-  for (int k = 0; k < m / 4; ++k) {
-    EXPECT_TRUE(std::binary_search(rows.begin(), rows.end(), order[static_cast<std::size_t>(k)]))
-        << "best row " << order[static_cast<std::size_t>(k)] << " left out";
+  std::set<Eigen::Index> best(order.begin(), order.begin() + m / 4);
+  for (Eigen::Index b : best) {
+    EXPECT_TRUE(std::binary_search(rows.begin(), rows.end(), b)) << "best row " << b;
   }
-  std::vector<Eigen::Index> first(m);
-  for (int i = 0; i < m; ++i) first[static_cast<std::size_t>(i)] = i;
-  EXPECT_LT(covering_radius(X, rows), 0.5 * covering_radius(X, first));
-  EXPECT_EQ(gpbo::select_fit_subset(X, y, m), rows);  // deterministic
+  int low_rows = 0;
+  for (Eigen::Index r : rows) low_rows += !best.count(r) && r < 900;
+  int low_rest = 0;  // rows 0..899 among the non-best rows
+  for (int i = 0; i < n; ++i) low_rest += !best.count(i) && i < 900;
+  const double expected = 150.0 * low_rest / (n - m / 4);
+  EXPECT_NEAR(low_rows, expected, 15.0);
+  // Deterministic for a seed, another sample for another seed.
+  EXPECT_EQ(gpbo::select_fit_subset(y, m, 3), rows);
+  EXPECT_NE(gpbo::select_fit_subset(y, m, 4), rows);
 }
 
 /// Held-out mean log predictive density of a GP (latent variance plus the fitted noise).
