@@ -60,6 +60,19 @@ class PersistentStudy {
   /// running trials, those are returned (lease renewed) instead of new ones. Expired leases are
   /// settled first. Throws Conflict when the space has no unsuggested point left.
   std::vector<Trial> ask(int q = 1, const std::string& worker_id = "");
+  /// One worker's share of a coalesced ask.
+  struct AskRequest {
+    int q = 1;
+    std::string worker_id;
+  };
+  /// Several workers' asks planned as one batch (gpbo serve coalesces the asks waiting on a
+  /// study): one fit and one batch of sum(q) points, each point unlike the others and the
+  /// running trials, handed out in request order, the first q to the first request and so on.
+  /// A request whose worker already holds running trials gets those back, as with ask(). The
+  /// total must be 1..kMaxAskBatch (InvalidArgument). When the space has fewer free points than
+  /// asked for, the last requests get fewer or none (an empty vector); Conflict when none is
+  /// left at all.
+  std::vector<std::vector<Trial>> ask_batch(const std::vector<AskRequest>& requests);
   /// Completes a trial with a finite value, by the rules of Study::tell: a non-finite value is
   /// InvalidArgument (nothing written; report it with tell_state(id, kFailed)); the same value
   /// again is a no-op; a different value, or a trial that already failed or was pruned, is a

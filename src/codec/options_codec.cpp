@@ -302,6 +302,22 @@ std::vector<OptionSpec> make_table() {
       "gp.warm_max_iterations", "study.gp.warm_max_iterations",
       "GP fit: iterations of a warm-start-only refinement",
       [](auto& v) -> auto& { return v.study.gp.warm_max_iterations; }, 1, 20));
+  t.push_back(integer(
+      "gp.subset_above", "study.gp.subset_above",
+      "GP fit: above this many observations, fit the hyperparameters on a subset (0: never)",
+      [](auto& v) -> auto& { return v.study.gp.subset_above; }, 0, 5000));
+  t.push_back(integer(
+      "gp.subset_size", "study.gp.subset_size",
+      "GP fit: observations in that subset (the best quarter, then a random sample)",
+      [](auto& v) -> auto& { return v.study.gp.subset_size; }, 10, 1500));
+  t.push_back(integer(
+      "gp.subset_refine_iterations", "study.gp.subset_refine_iterations",
+      "GP fit: L-BFGS-B steps on all observations after a subset fit",
+      [](auto& v) -> auto& { return v.study.gp.subset_refine_iterations; }, 0, 5));
+  t.push_back(real(
+      "gp.memory_limit_gb", "study.gp.memory_limit_gb",
+      "GP fit: most memory in GiB (0: three quarters of the host's or GPU's)",
+      [](auto& v) -> auto& { return v.study.gp.memory_limit_gb; }, 0.0, false, 8.0));
   t.push_back(real(
       "gp.min_lengthscale", "study.gp.min_lengthscale", "GP fit: smallest lengthscale",
       [](auto& v) -> auto& { return v.study.gp.min_lengthscale; }, 0.0, true, 1e-2));

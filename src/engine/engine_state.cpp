@@ -59,6 +59,7 @@ EngineState EngineState::parse(const std::string& text, const Space& space) {
     if (j.contains("prior_hyper")) {
       for (const json& h : j.at("prior_hyper")) s.prior_hyper.push_back(hyper_from_json(h));
     }
+    if (j.contains("hyper_n")) s.hyper_n = j.at("hyper_n").get<std::int64_t>();
     if (j.contains("metric_hyper")) {
       for (const auto& [name, h] : j.at("metric_hyper").items()) {
         s.metric_hyper[name] = hyper_from_json(h);
@@ -76,6 +77,7 @@ std::string EngineState::dump() const {
     q.push_back({{"params", params_to_json(p.params)}, {"source", p.source}});
   json j = {{"queue", std::move(q)}};
   if (hyper) j["hyper"] = hyper_to_json(*hyper);
+  if (hyper && hyper_n > 0) j["hyper_n"] = hyper_n;
   if (!metric_hyper.empty()) {
     json m = json::object();
     for (const auto& [name, h] : metric_hyper) m[name] = hyper_to_json(h);

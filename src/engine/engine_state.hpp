@@ -26,6 +26,9 @@ struct EngineState {
   };
   std::vector<QueuedPoint> queue;
   std::optional<GpHyperparameters> hyper;
+  /// The complete trials `hyper` was fitted on (0: unknown): a cold ask refits only once the
+  /// data has grown by the refit rule (refit_due) since then.
+  std::int64_t hyper_n = 0;
   /// A study with constraints or several objectives: each metric's last fit, by name.
   std::map<std::string, GpHyperparameters> metric_hyper;
   std::vector<TrustRegionState> trust_regions;

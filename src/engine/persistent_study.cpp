@@ -117,11 +117,48 @@ PersistentStudy::PersistentStudy(std::shared_ptr<Storage> storage, std::string n
   storage_->read(name_, [](StudyTransaction&) {});  // NotFound now rather than at first use
 }
 
-std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
-  if (q < 1 || q > kMaxAskBatch) {
-    throw InvalidArgument("ask: q must be in 1.." + std::to_string(kMaxAskBatch) + ", got " +
-                          std::to_string(q));
+namespace {
+
+/// Hands the plan's trials to the requests in order (at most q each), with their worker ids.
+void share_out(const std::vector<PersistentStudy::AskRequest>& requests,
+               const std::vector<std::size_t>& planned, std::vector<Trial>* trials,
+               std::vector<std::vector<Trial>>* out) {
+  std::size_t next = 0;
+  for (std::size_t r : planned) {
+    const int q = requests[r].q;
+    for (int k = 0; k < q && next < trials->size(); ++k, ++next) {
+      (*trials)[next].worker_id = requests[r].worker_id;
+      (*out)[r].push_back((*trials)[next]);
+    }
   }
+}
+
+}  // namespace
+
+std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
+  std::vector<std::vector<Trial>> out = ask_batch({AskRequest{q, worker_id}});
+  return std::move(out.front());
+}
+
+std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
+    const std::vector<AskRequest>& requests) {
+  long long total = 0;
+  for (const AskRequest& r : requests) {
+    if (r.q < 1 || r.q > kMaxAskBatch) {
+      throw InvalidArgument("ask: q must be in 1.." + std::to_string(kMaxAskBatch) + ", got " +
+                            std::to_string(r.q));
+    }
+    total += r.q;
+  }
+  if (requests.empty() || total > kMaxAskBatch) {
+    throw InvalidArgument("ask: a coalesced batch must ask for 1.." + std::to_string(kMaxAskBatch) +
+                          " points, got " + std::to_string(total));
+  }
+  const int q = static_cast<int>(total);
+  std::vector<std::size_t> all(requests.size());
+  for (std::size_t r = 0; r < requests.size(); ++r) all[r] = r;
+  std::vector<std::vector<Trial>> out(requests.size());
+
   // The GP fit and the acquisition search take most of an ask. Plan them on a read snapshot,
   // outside the write lock, and commit only if no other worker wrote in between. After a lost
   // race, or when leases must be settled first, plan inside the write transaction (which
@@ -138,8 +175,14 @@ std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
       trials = tx.trials();
     });
     const double now = now_seconds();
-    if (needs_settling(trials, worker_id, now)) break;
-    const AskPlan plan = plan_ask(StoredStudy::load(info), trials, q, worker_id, now, warm_.get());
+    bool settle = false;
+    for (const AskRequest& r : requests)
+      settle = settle || needs_settling(trials, r.worker_id, now);
+    if (settle) break;
+    AskPlan plan =
+        plan_ask(StoredStudy::load(info), trials, q, requests.front().worker_id, now, warm_.get());
+    std::vector<std::vector<Trial>> shared(requests.size());
+    share_out(requests, all, &plan.trials, &shared);
     bool committed = false;
     storage_->write(name_, [&](StudyTransaction& tx) {
       committed = tx.trial_count() == static_cast<std::int64_t>(trials.size()) &&
@@ -148,35 +191,45 @@ std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
     });
     if (committed) {
       schedule_refit(count_complete(trials));
-      return plan.trials;
+      return shared;
     }
     if (!plan.model.is_null()) fitted = plan.state.hyper;  // a fresh fit
   }
 
-  std::vector<Trial> out;
   std::size_t n_complete = 0;
   storage_->write(name_, [&](StudyTransaction& tx) {
-    out.clear();  // the transaction may be retried
+    for (std::vector<Trial>& o : out) o.clear();  // the transaction may be retried
     StoredStudy stored = StoredStudy::load(tx.study());
     const double now = now_seconds();
     settle_expired(tx, stored.persistence, &stored.state, now);
     std::vector<Trial> trials = tx.trials();
-    if (!worker_id.empty()) {
-      for (Trial& t : trials) {
-        if (t.state != TrialState::kRunning || t.worker_id != worker_id) continue;
-        renew_lease(&t, stored.persistence, now);
-        tx.update_trial(t);
-        tx.append_log(log_entry(now, "ask", t, {{"resumed", true}}));
-        out.push_back(t);
+    // A worker that already holds running trials gets them back instead of new ones.
+    std::vector<std::size_t> planned;
+    int planned_q = 0;
+    for (std::size_t r = 0; r < requests.size(); ++r) {
+      const std::string& worker_id = requests[r].worker_id;
+      if (!worker_id.empty()) {
+        for (Trial& t : trials) {
+          if (t.state != TrialState::kRunning || t.worker_id != worker_id) continue;
+          renew_lease(&t, stored.persistence, now);
+          tx.update_trial(t);
+          tx.append_log(log_entry(now, "ask", t, {{"resumed", true}}));
+          out[r].push_back(t);
+        }
       }
-      if (!out.empty()) {
-        tx.set_state_json(stored.state.dump());
-        return;
+      if (out[r].empty()) {
+        planned.push_back(r);
+        planned_q += requests[r].q;
       }
     }
-    AskPlan plan = plan_ask(stored, trials, q, worker_id, now, warm_.get(), fitted);
+    if (planned.empty()) {
+      tx.set_state_json(stored.state.dump());
+      return;
+    }
+    AskPlan plan = plan_ask(stored, trials, planned_q, requests[planned.front()].worker_id, now,
+                            warm_.get(), fitted);
+    share_out(requests, planned, &plan.trials, &out);
     apply_plan(tx, plan, now);
-    out = std::move(plan.trials);
     n_complete = count_complete(trials);
   });
   schedule_refit(n_complete);

@@ -56,9 +56,56 @@ void LocalStudyService::delete_study(const std::string& name) {
 
 std::vector<Trial> LocalStudyService::ask(const std::string& study, int q,
                                           const std::string& worker_id) {
+  if (q < 1 || q > kMaxAskBatch) {
+    throw InvalidArgument("ask: q must be in 1.." + std::to_string(kMaxAskBatch) + ", got " +
+                          std::to_string(q));
+  }
   const std::shared_ptr<Entry> e = entry(study);
-  std::lock_guard<std::mutex> lock(e->ask_mutex);
-  return e->study.ask(q, worker_id);
+  Waiter self;
+  self.request = {q, worker_id};
+  std::unique_lock<std::mutex> lock(e->ask_mutex);
+  e->waiting.push_back(&self);
+  while (!self.done) {
+    if (e->planning) {
+      e->ask_done.wait(lock);
+      continue;
+    }
+    // Plan for the asks queued so far, oldest first, as many as one batch holds.
+    e->planning = true;
+    std::vector<Waiter*> batch;
+    int total = 0;
+    while (!e->waiting.empty() && total + e->waiting.front()->request.q <= kMaxAskBatch) {
+      total += e->waiting.front()->request.q;
+      batch.push_back(e->waiting.front());
+      e->waiting.pop_front();
+    }
+    lock.unlock();
+    std::vector<PersistentStudy::AskRequest> requests;
+    for (const Waiter* w : batch) requests.push_back(w->request);
+    std::vector<std::vector<Trial>> answers;
+    std::exception_ptr error;
+    try {
+      answers = e->study.ask_batch(requests);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (error) {
+        batch[i]->error = error;
+      } else if (answers[i].empty()) {
+        batch[i]->error =
+            std::make_exception_ptr(Conflict("search space exhausted: no unsuggested point left"));
+      } else {
+        batch[i]->trials = std::move(answers[i]);
+      }
+      batch[i]->done = true;
+    }
+    e->planning = false;
+    e->ask_done.notify_all();
+  }
+  if (self.error) std::rethrow_exception(self.error);
+  return std::move(self.trials);
 }
 
 Trial LocalStudyService::tell(const std::string& study, std::int64_t trial, double value,

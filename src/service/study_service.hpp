@@ -5,7 +5,10 @@
 // (remote_study_service.hpp: the HTTP client the CLI uses with --server). The CLI's commands are
 // written once, against this interface.
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -134,10 +137,24 @@ class LocalStudyService final : public StudyService {
   PersistentStudy::WarmStats warm_stats(const std::string& study);
 
  private:
+  /// An ask waiting on its study: answered by whichever waiting ask plans next.
+  struct Waiter {
+    PersistentStudy::AskRequest request;
+    std::vector<Trial> trials;
+    std::exception_ptr error;
+    bool done = false;
+  };
   struct Entry {
     explicit Entry(PersistentStudy s) : study(std::move(s)) {}
     PersistentStudy study;
+    /// Asks on one study are coalesced: while one plans, the others queue in `waiting`; the
+    /// next to plan takes every queued ask (up to kMaxAskBatch points) into one batch
+    /// (PersistentStudy::ask_batch), so throughput grows with the number of workers instead
+    /// of their latency.
     std::mutex ask_mutex;
+    std::condition_variable ask_done;
+    std::deque<Waiter*> waiting;
+    bool planning = false;
   };
   /// The study's entry, opened on first use (NotFound if the study does not exist).
   std::shared_ptr<Entry> entry(const std::string& name);
