@@ -772,6 +772,11 @@ class CudaBackend final : public Backend {
 
   Device device() const override { return Device::cuda(res_->device()); }
 
+  std::size_t memory_bytes() const override {
+    CudaResources::Lock lock(*res_);
+    return res_->total_memory();
+  }
+
   double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
                                  const Eigen::MatrixXd& X_in, const Eigen::VectorXd& y,
                                  Eigen::VectorXd* grad) const override {

@@ -105,6 +105,7 @@ void CudaResources::create() {
   GPBO_CUDA_TRY(cudaGetDeviceProperties(&prop, device_));
   static_assert(sizeof(name_) >= sizeof(prop.name), "device name buffer");
   for (std::size_t i = 0; i < sizeof(prop.name); ++i) name_[i] = prop.name[i];
+  total_memory_ = prop.totalGlobalMem;
   int pools = 0;
   GPBO_CUDA_TRY(cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, device_));
   if (pools == 0) {

@@ -52,6 +52,8 @@ class CudaResources {
   cusolverDnParams_t cusolver_params() const { return params_; }
   /// Name of the card, e.g. "NVIDIA H100 80GB HBM3" (valid under a Lock).
   const char* name() const { return name_; }
+  /// The card's global memory in bytes (valid under a Lock).
+  std::size_t total_memory() const { return total_memory_; }
 
   /// A cuSOLVER workspace of at least `count` doubles, grown on demand (valid until the next
   /// call; callers hold a Lock).
@@ -75,6 +77,7 @@ class CudaResources {
   const int device_;
   std::recursive_mutex mutex_;
   bool initialized_ = false;
+  std::size_t total_memory_ = 0;
   cudaStream_t stream_ = nullptr;
   cudaMemPool_t pool_ = nullptr;
   cublasHandle_t cublas_ = nullptr;

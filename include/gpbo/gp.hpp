@@ -4,6 +4,7 @@
 /// hyperparameters are in gpbo/kernel.hpp).
 
 #include <Eigen/Core>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -20,6 +21,10 @@ struct Prediction {
   Eigen::VectorXd mean;
   Eigen::VectorXd stddev;
 };
+
+/// Peak bytes of a fit or factorization of n observations: 3 x 8 n^2 (the pairwise distances,
+/// the covariance and its Cholesky factor, in double).
+double fit_memory_bytes(Eigen::Index n);
 
 /// A GP fitted to (X, y). X rows are points of the unit cube; y is standardized internally, so
 /// any finite scale works (constant y included).
@@ -58,6 +63,11 @@ class GaussianProcess {
 
  private:
   void standardize(const Eigen::VectorXd& y);
+  /// Validates X and y (shapes, finite values, memory) and keeps them, y standardized.
+  void set_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y);
+  std::size_t memory_limit_bytes() const;
+  /// InvalidArgument unless a fit of n observations fits the memory limit.
+  void check_memory(Eigen::Index n) const;
   GpOptions options_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<PosteriorFactor> factor_;

@@ -119,6 +119,20 @@ int gpbo_study_create(gpbo_storage* storage, const char* name, const char* space
                       const char* direction, const char* options_json, gpbo_study** out);
 
 /**
+ * Creates a study like gpbo_study_create, warm-started from earlier studies (the README's "Warm
+ * starts"). `warm_start_json`: a JSON array whose items are names of studies in `storage`, or
+ * sources given inline: {"study": "label", "direction": "minimize", "observations":
+ * [{"params": {...}, "value": 1.5}, ...]}. The sources' complete trials are copied into the new
+ * study, matched to its space by parameter name.
+ * Errors: those of gpbo_study_create, and GPBO_ERR_INVALID_ARGUMENT for malformed
+ * `warm_start_json`, a missing source study, the new study named as its own source, or a source
+ * that shares no parameter (or no observation) with the space.
+ */
+int gpbo_study_create_warm(gpbo_storage* storage, const char* name, const char* space_json,
+                           const char* direction, const char* options_json,
+                           const char* warm_start_json, gpbo_study** out);
+
+/**
  * Opens the existing study `name` in `storage`.
  * On success *out is a new study handle the caller closes with gpbo_study_close().
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND (no such study),
@@ -186,6 +200,19 @@ int gpbo_study_tell_state(gpbo_study* study, int64_t trial_id, const char* state
 int gpbo_study_heartbeat(gpbo_study* study, int64_t trial_id);
 
 /**
+ * Reports running trial `trial_id`'s intermediate value `value` at `step` (an epoch, a number of
+ * samples; steps strictly increase per trial) and renews its lease. On success *prune_out is 1
+ * when the study's pruner (options "pruner": median, asha or none) says to stop the trial (then
+ * tell it "pruned": it keeps its last intermediate value for the model), else 0. A repeat of the
+ * trial's last (step, value) writes nothing. Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument,
+ * a non-finite value, a negative step, a step not after the trial's last, a study with several
+ * objectives; nothing is written), GPBO_ERR_NOT_FOUND, GPBO_ERR_CONFLICT (the trial is finished),
+ * GPBO_ERR_STORAGE.
+ */
+int gpbo_study_report_value(gpbo_study* study, int64_t trial_id, int64_t step, double value,
+                            int* prune_out);
+
+/**
  * Queues a point for the next ask, e.g. {"lr": 0.01, "layers": 4, "opt": "adam"}: every
  * parameter of the space, each with a value of its type inside its bounds or choices, meeting
  * the space's linear constraints.
@@ -217,6 +244,16 @@ int gpbo_study_add_trials(gpbo_study* study, const char* trials_json, char** tri
  * study), GPBO_ERR_STORAGE.
  */
 int gpbo_study_best(gpbo_study* study, char** trial_json_out);
+
+/**
+ * How much compute the study used: {"trials", "complete", "pruned", "failed", "running",
+ * "trial_seconds" (finished_at - created_at summed over finished trials, now - created_at over
+ * running ones), "reporting" (trials with intermediate values), "steps" (their last steps,
+ * summed), "steps_full" (reporting times the largest step any trial reported)}.
+ * On success *cost_json_out is that object, to be released with gpbo_free().
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_cost(gpbo_study* study, char** cost_json_out);
 
 /**
  * The Pareto front of the feasible complete trials (several objectives; with one, the trials

@@ -36,6 +36,20 @@ struct GpOptions {
   /// refined, for at most `warm_max_iterations` iterations (the fit is O(n^3) per step).
   int warm_only_above = 200;
   int warm_max_iterations = 40;
+  /// Above `subset_above` observations (0: never) the hyperparameters are fitted on
+  /// `subset_size` of them (the best quarter and a random sample of the rest), and the
+  /// whole data is factored once with them: a likelihood evaluation costs O(subset_size^3)
+  /// instead of O(n^3). Then `subset_refine_iterations` L-BFGS-B steps on the full likelihood
+  /// start from the subset's answer (0 by default; worth a few where one full evaluation is
+  /// cheap, as on a GPU).
+  int subset_above = 2000;
+  int subset_size = 1000;
+  int subset_refine_iterations = 0;
+  /// The most memory a fit may take, in GiB; 0: three quarters of the backend's memory (the
+  /// host's RAM, or the GPU's). A fit of n observations needs about 3 x 8 n^2 bytes at its peak
+  /// (distances, covariance, factor: 2.4 GB at n = 10,000), the kept factor 8 n^2; more is
+  /// refused with InvalidArgument naming n and the limit, before anything is allocated.
+  double memory_limit_gb = 0.0;
   /// Box of the fit (standardized scale): lengthscales, noise variance and outputscale.
   double min_lengthscale = 5e-3;
   double max_lengthscale = 1e3;

@@ -60,6 +60,29 @@ enum class Strategy { kAuto, kGlobal, kTrustRegion };
 Strategy parse_strategy(const std::string& text);
 std::string to_string(Strategy s);
 
+/// The rule that answers an intermediate value (Study::report) with whether to stop the trial.
+/// kMedian: Optuna's MedianPruner; kAsha: asynchronous successive halving (Li et al. 2020);
+/// kNone: never (the values are still kept). See PrunerOptions.
+enum class PrunerRule { kNone, kMedian, kAsha };
+/// "none", "median", "asha". Throws InvalidArgument.
+PrunerRule parse_pruner_rule(const std::string& text);
+std::string to_string(PrunerRule r);
+
+/// Early stopping (src/engine/pruner.cpp has the rules, README "Early stopping" their words).
+struct PrunerOptions {
+  /// Median by default, with Optuna's defaults: reporting is opt-in, and the answer is advice a
+  /// worker may ignore, so a study that never reports never prunes.
+  PrunerRule rule = PrunerRule::kMedian;
+  /// Median: no pruning until this many trials are complete.
+  int startup_trials = 5;
+  /// Median: no pruning at steps below this one.
+  int warmup_steps = 0;
+  /// ASHA: eta; rungs at min_resource * eta^k, the best 1/eta of a rung go on.
+  int reduction_factor = 3;
+  /// ASHA: the step of the first rung.
+  int min_resource = 1;
+};
+
 /// The engine's options. Every field is carried by the JSON codec below (a test counts them).
 struct StudyOptions {
   /// The objective's direction in the classic study. With metrics each objective has its own,
@@ -91,6 +114,8 @@ struct StudyOptions {
   Device device = Device::automatic();
   /// Precision of the GPU's batched candidate scoring (see ScorePrecision; the CPU ignores it).
   ScorePrecision score_precision = ScorePrecision::kDouble;
+  /// Early stopping of trials that report intermediate values.
+  PrunerOptions pruner;
 };
 
 /// Throws InvalidArgument for options a Study refuses (the checks of its constructor).

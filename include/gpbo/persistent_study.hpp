@@ -23,6 +23,18 @@ class PersistentStudy {
   static PersistentStudy create(std::shared_ptr<Storage> storage, const std::string& name,
                                 const Space& space, const StudyOptions& options = {},
                                 const PersistenceOptions& persistence = {});
+  /// Creates a study warm-started from earlier ones (Study::warm_start_from): the sources are
+  /// copied into the study, so later trials of a source, or its deletion, change nothing.
+  /// InvalidArgument (nothing written) when a source matches nothing in `space` (check_warm_start)
+  /// or names the new study itself.
+  static PersistentStudy create(std::shared_ptr<Storage> storage, const std::string& name,
+                                const Space& space, const StudyOptions& options,
+                                const PersistenceOptions& persistence,
+                                const std::vector<WarmStartSource>& warm_start);
+  /// A study of `storage` as a warm-start source: its complete trials with a value (the
+  /// objective's, in a study with metrics) and its direction. InvalidArgument when there is no
+  /// such study (a warm start names its sources: a missing one is bad input).
+  static WarmStartSource warm_start_source(Storage& storage, const std::string& name);
   /// A handle on an existing study; NotFound if absent.
   PersistentStudy(std::shared_ptr<Storage> storage, std::string name);
 
@@ -52,6 +64,21 @@ class PersistentStudy {
   /// bad fixed values, before anything is written (a worker's resumed trials are returned as
   /// they are).
   std::vector<Trial> ask(int q, const std::string& worker_id, const Params& fixed);
+  /// One worker's share of a coalesced ask.
+  struct AskRequest {
+    int q = 1;
+    std::string worker_id;
+    /// Values pinned for this ask (ask(q, worker_id, fixed)); a batch's requests share them.
+    Params fixed;
+  };
+  /// Several workers' asks planned as one batch (gpbo serve coalesces the asks waiting on a
+  /// study): one fit and one batch of sum(q) points, each point unlike the others and the
+  /// running trials, handed out in request order, the first q to the first request and so on.
+  /// A request whose worker already holds running trials gets those back, as with ask(). The
+  /// total must be 1..kMaxAskBatch and the requests' fixed values equal (InvalidArgument). When the space has fewer free points than
+  /// asked for, the last requests get fewer or none (an empty vector); Conflict when none is
+  /// left at all.
+  std::vector<std::vector<Trial>> ask_batch(const std::vector<AskRequest>& requests);
   /// Completes a trial with a finite value, by the rules of Study::tell: a non-finite value is
   /// InvalidArgument (nothing written; report it with tell_state(id, kFailed)); the same value
   /// again is a no-op; a different value, or a trial that already failed or was pruned, is a
@@ -62,6 +89,15 @@ class PersistentStudy {
   /// Marks a trial FAILED or PRUNED (InvalidArgument for another state), by the rules of
   /// Study::tell_state; Conflict if it is finished otherwise, unless `skip_if_finished`.
   Trial tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished = false);
+  /// Records an intermediate value of a running trial and answers whether to stop it, by the
+  /// rules of Study::report, in one transaction: the value goes into the trial's
+  /// `intermediate` and the log ("report", {"step", "value", "prune"}), and renews the lease as
+  /// a heartbeat does. A repeat of the last (step, value) writes nothing.
+  PruneAnswer report(std::int64_t trial_id, std::int64_t step, double value);
+  /// The pruner's answer for the trial's latest intermediate value (Study::should_prune).
+  bool should_prune(std::int64_t trial_id);
+  /// How much compute the study used so far (study_cost in gpbo/study.hpp).
+  StudyCost cost();
   /// Extends a running trial's lease; Conflict if it is not running.
   Trial heartbeat(std::int64_t trial_id);
   /// Queues a point for the next ask; validated now (InvalidArgument), nothing written if bad.

@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -16,11 +17,23 @@ inline constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
 /// The kind of a parameter.
 enum class ParamType { kFloat, kInt, kCategorical };
 
+/// When a parameter is active (issue 20): its parent's value is one of `in` (a categorical
+/// parent) or lies in [low, high] (an int parent; either bound may be left open, both are
+/// inclusive). A parameter is active only when its parent is active too, so conditions nest to
+/// any depth. The parent must be declared before its child, so conditions never form a cycle.
+/// Float parents are not allowed: a threshold on a continuous value would make the active set
+/// jump inside the continuous search of the acquisition optimizer.
+struct Condition {
+  std::string parent;  ///< empty: the parameter is always active
+  std::vector<std::string> in;
+  std::optional<std::int64_t> low, high;
+};
+
 /// One parameter of a search space. `low`/`high` are inclusive bounds (float, int);
 /// `log` samples and models the parameter on a log scale (requires low > 0);
 /// `step` (float, int; not with log) restricts the values to the grid low + k * step, with
 /// high - low a multiple of step (0: no grid);
-/// `choices` lists the values of a categorical parameter.
+/// `choices` lists the values of a categorical parameter; `condition` makes it conditional.
 struct ParamSpec {
   std::string name;
   ParamType type = ParamType::kFloat;
@@ -29,6 +42,7 @@ struct ParamSpec {
   bool log = false;
   std::vector<std::string> choices;
   double step = 0.0;
+  Condition condition;
 };
 
 /// A parameter's value: double for float, int64 for int, string for categorical.
@@ -96,6 +110,20 @@ class Space {
   /// (bisection); u unchanged when admitted already.
   void pull_toward(Eigen::Ref<Eigen::VectorXd> u,
                    const Eigen::Ref<const Eigen::VectorXd>& from) const;
+  /// Makes parameter `name` conditional on an earlier parameter (src/space/conditions.cpp).
+  /// Throws InvalidArgument naming the parameter when the parent is unknown, declared after it
+  /// or itself, a float, or the condition can never hold (no choice of the parent's, a range
+  /// outside its bounds or grid), or `name` already has a condition.
+  Space& set_condition(const std::string& name, Condition condition);
+  /// True when some parameter is conditional.
+  bool has_conditions() const;
+  /// True when parameter i is active at `p`, a point that holds (at least) the values of the
+  /// active parameters declared before i.
+  bool active(std::size_t i, const Params& p) const;
+  /// `p` without the parameters that are inactive at it.
+  Params active_only(const Params& p) const;
+  /// Per encoded dimension: true when it belongs to a parameter active at decode(u).
+  std::vector<bool> active_dims(const Eigen::Ref<const Eigen::VectorXd>& u) const;
 
   /// Parses the JSON form documented in the README:
   /// {"params": [{"name": "lr", "type": "float", "low": 1e-5, "high": 1e-1, "log": true}, ...],
@@ -118,13 +146,15 @@ class Space {
   /// True when no parameter is continuous (stepped floats are not).
   bool all_discrete() const;
 
-  /// Throws InvalidArgument unless `p` names exactly the space's parameters, each with a value of
-  /// the right type inside its bounds or choices (an integral double is accepted for an int).
+  /// Throws InvalidArgument unless `p` names exactly the space's active parameters, each with a
+  /// value of the right type inside its bounds or choices (an integral double is accepted for an
+  /// int).
   void validate(const Params& p) const;
   /// Validates `p` and returns it with each value in its parameter's own type (double for
   /// float, int64 for int), the values themselves unchanged.
   Params canonical(const Params& p) const;
-  /// Encodes a valid point into [0, 1]^encoded_dim(). Validates first.
+  /// Encodes a valid point into [0, 1]^encoded_dim(). Validates first. An inactive parameter's
+  /// dimensions hold a fixed value (kInactiveNumeric, or all zeros for a categorical).
   Eigen::VectorXd encode(const Params& p) const;
   /// Decodes any vector of length encoded_dim() (values are clamped to [0, 1]; ints rounded,
   /// categoricals by argmax; fixed parameters take their fixed values). decode(encode(p)) == p.
@@ -132,6 +162,10 @@ class Space {
   /// Projects an encoded vector onto the encodings of feasible points: encode(decode(u)), with
   /// the fixed values set and, when that violates a constraint, pulled toward an admitted point
   /// (pull_toward) so that the result is admitted.
+  /// categoricals by argmax; inactive parameters left out). decode(encode(p)) == p.
+  Params decode(const Eigen::Ref<const Eigen::VectorXd>& u) const;
+  /// Projects an encoded vector onto the encodings of feasible points: encode(decode(u)); the
+  /// dimensions of inactive parameters are set to their fixed value.
   void snap(Eigen::Ref<Eigen::VectorXd> u) const;
 
   bool operator==(const Space& other) const;
@@ -159,6 +193,7 @@ class Space {
     double coef;
     double fixed;
   };
+  void impute_inactive(Eigen::Ref<Eigen::VectorXd> u) const;
   std::vector<ParamSpec> params_;
   std::vector<int> offsets_;
   std::vector<bool> discrete_mask_;
@@ -170,6 +205,9 @@ class Space {
   Eigen::VectorXd feasible_u_;            // an admitted point; empty without constraints
   std::vector<std::vector<Term>> terms_;  // one list per constraint, in the terms' name order
 };
+
+/// The encoded value of an inactive float or int parameter: the centre of its unit interval.
+inline constexpr double kInactiveNumeric = 0.5;
 
 /// Human-readable form of a value ("0.5", "3", "adam").
 std::string to_string(const ParamValue& v);

@@ -31,7 +31,8 @@ struct StudyInfo {
 /// One line of a study's append-only provenance log.
 struct LogEntry {
   double time = 0.0;
-  /// "create", "ask", "tell", "fail", "prune", "heartbeat", "expire", "enqueue".
+  /// "create", "ask", "tell", "fail", "prune", "heartbeat", "expire", "enqueue", "import",
+  /// "report" (an intermediate value: {"step", "value", "prune"}).
   std::string event;
   std::int64_t trial_id = -1;
   std::string worker_id;

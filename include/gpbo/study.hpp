@@ -17,6 +17,7 @@
 #include "gpbo/space.hpp"
 #include "gpbo/trial.hpp"
 #include "gpbo/trust_region.hpp"
+#include "gpbo/warm_start.hpp"
 
 namespace gpbo {
 
@@ -24,6 +25,7 @@ class GaussianProcess;
 class MetricModel;
 class PosteriorFactor;
 class SobolSampler;
+class StackedPrior;
 
 /// The result of a study with several objectives: the feasible complete trials that no other
 /// feasible complete trial dominates (at least as good in every objective, better in one), in
@@ -46,6 +48,34 @@ std::optional<Trial> best_trial(const StudyOptions& options, const std::vector<T
 /// The Pareto front of `trials` (with one objective: every trial tied for the best feasible
 /// value).
 ParetoFront pareto_front(const StudyOptions& options, const std::vector<Trial>& trials);
+
+/// The answer to an intermediate value (Study::report, PersistentStudy::report): the trial with
+/// the value recorded, and whether the study's pruner (StudyOptions::pruner) says to stop it.
+struct PruneAnswer {
+  Trial trial;
+  bool prune = false;
+};
+
+/// How much compute a study used, from its trials' times and intermediate values.
+struct StudyCost {
+  std::int64_t trials = 0;
+  std::int64_t complete = 0;
+  std::int64_t pruned = 0;
+  std::int64_t failed = 0;
+  std::int64_t running = 0;
+  /// Trial-seconds: finished_at - created_at of every finished trial, plus now - created_at of
+  /// every running one.
+  double trial_seconds = 0.0;
+  /// Trials that reported intermediate values.
+  std::int64_t reporting = 0;
+  /// The steps they spent: the sum of each one's last reported step (a step counts units of
+  /// work done: epochs, batches).
+  std::int64_t steps = 0;
+  /// What they would have spent run to the end: each one the largest step any trial reported.
+  std::int64_t steps_full = 0;
+};
+/// The cost of `trials` at time `now` (seconds since the epoch).
+StudyCost study_cost(const std::vector<Trial>& trials, double now);
 
 /// A single-process study. Not thread-safe: one caller at a time.
 /// The largest q of one ask, at every front door (a server's --max-batch may lower it): a
@@ -94,6 +124,18 @@ class Study {
   /// InvalidArgument for another state. Repeating it is a no-op; a trial finished otherwise is a
   /// Conflict unless `skip_if_finished`.
   Trial tell_state(std::int64_t trial_id, TrialState state, bool skip_if_finished = false);
+  /// Records an intermediate value of a running trial (its objective at `step`: an epoch, a
+  /// number of samples) and answers whether the pruner (StudyOptions::pruner, engine/pruner.hpp)
+  /// says to stop it. The trial keeps running: a worker that stops tells
+  /// tell_state(id, TrialState::kPruned), and the pruned trial keeps its last intermediate value
+  /// as its value (for the model). Steps strictly increase per trial; a repeat of the last
+  /// (step, value) is a no-op with the same answer. InvalidArgument: a non-finite value, a
+  /// negative step, a step not after the last, a study with several objectives. Conflict: a
+  /// finished trial. NotFound: an unknown id.
+  PruneAnswer report(std::int64_t trial_id, std::int64_t step, double value);
+  /// The pruner's answer for the trial's latest intermediate value (false before any), as
+  /// report() gave it, on the trials as they are now. NotFound: an unknown id.
+  bool should_prune(std::int64_t trial_id) const;
   /// Queues a point to be returned by a coming ask() before any suggestion. Validated against
   /// the space and its constraints now (InvalidArgument).
   void enqueue(const Params& params);
@@ -129,6 +171,31 @@ class Study {
   /// metric's GP (empty before a fit), and warm starts for the next fits, by metric name.
   std::map<std::string, GpHyperparameters> metric_warm_starts() const;
   void set_metric_warm_starts(const std::map<std::string, GpHyperparameters>& hyper);
+
+  /// Warm start (gpbo/warm_start.hpp): the model learns from these earlier studies. Each source
+  /// is one level of a stack of residual GPs (the first at the bottom); the study's own GP fits
+  /// the residuals of its values against the stack's mean, with a weight fitted to the data and
+  /// dropped when the marginal likelihood prefers the GP alone. The initial design shrinks to
+  /// three points (unless StudyOptions::n_initial is set): the last source's best observation
+  /// in the new space, then a cold study's design (the centre, Sobol points); when a fit
+  /// refuses the prior (weight 0), that design goes on to a cold study's size. Call before the
+  /// first trial. Throws InvalidArgument when the study has trials, has constraints or several
+  /// objectives, or a source matches nothing (see check_warm_start).
+  void warm_start_from(std::vector<WarmStartSource> sources);
+  const std::vector<WarmStartSource>& warm_start_sources() const { return warm_sources_; }
+  /// The hyperparameters of the transferred prior's levels, bottom first (fitted at the first
+  /// model-based ask; empty before), and the fits to condition them on instead (a stored study
+  /// keeps them, so its sources are fitted once).
+  const std::vector<GpHyperparameters>& prior_hyperparameters() const { return prior_hyper_; }
+  void set_prior_hyperparameters(std::vector<GpHyperparameters> h);
+  /// The weight of the transferred prior in the last model fit, in standardized units (about 1:
+  /// the new study looks like the earlier ones; 0: no warm start, or the prior was dropped).
+  double transfer_weight() const { return transfer_weight_.value_or(0.0); }
+  /// The same, unset before the first model fit of a warm-started study; and its restoration
+  /// (a stored study rebuilt for the next ask). While it is 0 (the earlier studies were refused)
+  /// the initial design goes on to the size a cold study has.
+  const std::optional<double>& last_transfer_weight() const { return transfer_weight_; }
+  void restore_transfer_weight(double w) { transfer_weight_ = w; }
 
   /// The complete trials the last model fit left out as outliers (StudyOptions::robust), by id,
   /// ascending: values the fitted GP found implausible. They stay in trials() and in best().
@@ -195,8 +262,16 @@ class Study {
   /// to outliers_. X, y and *rows are the data of the final fit.
   std::unique_ptr<PosteriorFactor> fit_model(const Eigen::VectorXd* center, Eigen::MatrixXd* X,
                                              Eigen::VectorXd* y, std::vector<Eigen::Index>* rows);
-  /// Fits or conditions the GP on X, y (the fixed hyperparameters when there are some).
-  void fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y);
+  /// Fits or conditions the GP on X, y (the fixed hyperparameters when there are some); with a
+  /// warm start, on the residuals against the transferred prior. Returns the values the GP was
+  /// given.
+  const Eigen::VectorXd& fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y);
+  /// The GP's factor, with the transferred prior's mean when there is one.
+  std::unique_ptr<PosteriorFactor> model_factor() const;
+  /// The transferred prior, built at its first use (warm_start.cpp).
+  const StackedPrior& transfer_prior();
+  /// The first point of a warm-started study (warm_start.cpp).
+  Eigen::VectorXd transferred_start() const;
   /// Whether StudyOptions::robust checks a fit of n observations for outliers.
   bool checks_outliers(Eigen::Index n) const;
   /// `factor` with the running trials appended at their posterior mean (kriging believer);
@@ -255,6 +330,15 @@ class Study {
   std::map<std::string, GpHyperparameters> metric_warm_;  // until the metric model exists
   std::vector<Eigen::MatrixXd> tr_boxes_;                 // one per region, 2 x D: lower, upper
   std::vector<std::int64_t> outliers_;                    // trial ids, of the last model fit
+  std::vector<WarmStartSource> warm_sources_;
+  std::shared_ptr<StackedPrior> prior_;  // built from warm_sources_ at the first model fit
+  std::vector<GpHyperparameters> prior_hyper_;
+  // The last fit: the values its GP was given, the transferred prior's weight and its scale in
+  // the GP's standardized units, and the standardization of the study's values (the GP's own
+  // without a warm start).
+  Eigen::VectorXd fit_y_;
+  std::optional<double> transfer_weight_;
+  double prior_scale_ = 0.0, model_y_mean_ = 0.0, model_y_scale_ = 1.0;
 };
 
 /// Warps internally maximized values y (higher is better); monotone non-decreasing.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gpbo/metrics.hpp"
 #include "gpbo/space.hpp"
@@ -17,6 +18,15 @@ enum class TrialState { kRunning, kComplete, kFailed, kPruned };
 /// "running", "complete", "failed" (or "fail"), "pruned". Throws InvalidArgument.
 TrialState parse_trial_state(const std::string& text);
 std::string to_string(TrialState s);
+
+/// One intermediate value of a running trial (early stopping): the objective at a step (an
+/// epoch, a number of samples seen), as the trial reported it.
+struct IntermediateValue {
+  std::int64_t step = 0;
+  double value = 0.0;
+  bool operator==(const IntermediateValue& o) const { return step == o.step && value == o.value; }
+  bool operator!=(const IntermediateValue& o) const { return !(*this == o); }
+};
 
 /// One trial. Times are seconds since the Unix epoch (0 when not set).
 struct Trial {
@@ -32,6 +42,9 @@ struct Trial {
   /// In a study with metrics, a complete trial's value of every metric (finite); empty in the
   /// classic study.
   MetricValues values;
+  /// The intermediate values the trial reported while it ran, steps strictly increasing
+  /// (Study::report). A PRUNED trial with some keeps its last one as its `value`.
+  std::vector<IntermediateValue> intermediate;
   /// Where the point came from: "initial" (the Sobol design), "model", "enqueued", "requeued"
   /// (an expired trial's point asked again) or "restored" (added from elsewhere).
   std::string source;

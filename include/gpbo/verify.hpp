@@ -31,7 +31,8 @@ struct VerifyReport {
   std::int64_t seq = -1;
   std::string event;
   /// The trial at fault (-1 if none) and, for kind "trial", the field that differs: "params",
-  /// "state", "value", "values" or "" (a trial missing from the table or from the log).
+  /// "state", "value", "values", "intermediate" or "" (a trial missing from the table or from
+  /// the log).
   std::int64_t trial_id = -1;
   std::string field;
   /// One line saying what is wrong and where ("" when ok).
@@ -41,11 +42,11 @@ struct VerifyReport {
 /// Verifies a study, reading its log and trials in one snapshot: every entry's sequence number
 /// is its position, its prev_hash is the previous entry's hash and its hash is log_entry_hash of
 /// its content; then the log is replayed (ask and import create trials with their params;
-/// tell, fail, prune and expire finish them) and every trial's params, state and value(s) must
-/// equal the trials table's. Stops at the first problem. Throws NotFound for an unknown study
-/// and the store's errors; a damaged study is a report with ok = false, not an exception.
-/// A log rewritten consistently from some entry on (every later hash recomputed) verifies: only
-/// a head kept elsewhere (an export, a copy) pins it.
+/// report adds an intermediate value; tell, fail, prune and expire finish them) and every
+/// trial's params, state, value(s) and intermediate values must equal the trials table's. Stops at
+/// the first problem. Throws NotFound for an unknown study and the store's errors; a damaged study
+/// is a report with ok = false, not an exception. A log rewritten consistently from some entry on
+/// (every later hash recomputed) verifies: only a head kept elsewhere (an export, a copy) pins it.
 VerifyReport verify_study(Storage& storage, const std::string& study);
 
 }  // namespace gpbo

@@ -12,7 +12,7 @@ import numpy as np
 from . import _gpbo
 
 _TRIAL_FIELDS = ("id", "state", "params", "value", "worker_id", "source", "created_at",
-                 "finished_at", "lease_deadline", "values")
+                 "finished_at", "lease_deadline", "values", "intermediate")
 
 
 def _dumps(obj: Any) -> str:
@@ -61,6 +61,8 @@ class Trial:
     finished_at: float = 0.0
     lease_deadline: float = 0.0
     values: dict | None = None
+    #: The intermediate values the trial reported, ``[[step, value], ...]`` (``report_value``).
+    intermediate: list | None = None
 
     @classmethod
     def _from_dict(cls, d: Mapping[str, Any]) -> "Trial":
@@ -169,15 +171,60 @@ def _written(html: str, path: str | None) -> str:
     return html
 
 
+def _warm_source(item: Any, names_allowed: bool) -> Any:
+    """One warm-start source as the JSON the engine reads: a study's name (stored studies
+    only), a ``Study`` or ``StoredStudy`` (its complete trials, copied now), or a source dict
+    {"study", "direction", "observations": [{"params", "value"}]}."""
+    if isinstance(item, str):
+        if not names_allowed:
+            raise _gpbo.InvalidArgument(
+                "warm_start_from: a study in this process learns from Study objects or source "
+                f"dicts, not the name '{item}'")
+        return item
+    if isinstance(item, (Study, StoredStudy)):
+        if isinstance(item, Study):
+            label, direction = "study", item.options["direction"]
+        else:
+            label, direction = item.name, item.info["direction"]
+        return {"study": label, "direction": direction,
+                "observations": [{"params": dict(t.params), "value": t.value}
+                                 for t in item.trials()
+                                 if t.state == "complete" and t.value is not None]}
+    if isinstance(item, Mapping):
+        return dict(item)
+    raise _gpbo.InvalidArgument(f"warm_start_from: cannot learn from {item!r}")
+
+
+def _warm_json(warm_start_from: Any, names_allowed: bool) -> str:
+    if warm_start_from is None:
+        return ""
+    if isinstance(warm_start_from, (str, Mapping, Study, StoredStudy)):
+        warm_start_from = [warm_start_from]
+    return _dumps([_warm_source(w, names_allowed) for w in warm_start_from])
+
+
 class Study:
     """A study in this process (C++ ``gpbo::Study``): a Sobol initial design, then a GP and an
     acquisition function. ``options`` are the keys of the README's "Study options" table, e.g.
     ``Study(space, acquisition="ucb", ucb_beta=9, gp={"n_starts": 5}, device="cpu")``.
     Thread-safe (one call at a time)."""
 
-    def __init__(self, space, direction: str | None = None, seed: int = 0, **options: Any):
+    def __init__(self, space, direction: str | None = None, seed: int = 0,
+                 warm_start_from: Any = None, **options: Any):
+        """``warm_start_from``: earlier studies to learn from (README, "Warm starts"): a
+        ``Study``, a ``StoredStudy`` or a source dict {"study", "direction", "observations":
+        [{"params", "value"}]}, or a list of them; their complete trials are copied now."""
         self._space = _space(space)
         self._study = _gpbo.Study(self._space.to_json(), _options_json(direction, seed, options))
+        warm = _warm_json(warm_start_from, names_allowed=False)
+        if warm:
+            self._study.warm_start_from(warm)
+
+    @property
+    def transfer_weight(self) -> float:
+        """The weight of the earlier studies' prior in the last model fit (0: no warm start,
+        or the marginal likelihood dropped it)."""
+        return self._study.transfer_weight()
 
     @property
     def space(self) -> Space:
@@ -226,6 +273,24 @@ class Study:
 
     def tell_pruned(self, trial: Trial | int, skip_if_finished: bool = False) -> Trial:
         return _trial(self._study.tell_state(_trial_id(trial), "pruned", skip_if_finished))
+
+    def report_value(self, trial: Trial | int, step: int, value: float) -> bool:
+        """Reports a running trial's intermediate value (the objective at ``step``: an epoch, a
+        number of samples; steps strictly increase per trial) and returns whether the study's
+        pruner (option ``pruner``) says to stop it. A worker that stops tells
+        ``tell_pruned``: the trial keeps its last intermediate value for the model. A
+        non-finite value or a step out of order is ``InvalidArgument``, a finished trial a
+        ``Conflict``."""
+        return self._study.report_value(_trial_id(trial), int(step), float(value))
+
+    def should_prune(self, trial: Trial | int) -> bool:
+        """The pruner's answer for the trial's latest intermediate value (False before any)."""
+        return self._study.should_prune(_trial_id(trial))
+
+    def cost(self) -> dict:
+        """How much compute the study used: trials by state, ``trial_seconds``, and for trials
+        that reported intermediate values the ``steps`` spent against ``steps_full``."""
+        return json.loads(self._study.cost())
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
         """Queues a point for a coming ask, before any suggestion."""
@@ -375,6 +440,17 @@ class StoredStudy:
     def heartbeat(self, trial: Trial | int) -> Trial:
         return _trial(self._service.heartbeat(self.name, _trial_id(trial)))
 
+    def report_value(self, trial: Trial | int, step: int, value: float) -> bool:
+        """See ``Study.report_value``; also renews the trial's lease."""
+        return self._service.report_value(self.name, _trial_id(trial), int(step), float(value))
+
+    def should_prune(self, trial: Trial | int) -> bool:
+        return self._service.should_prune(self.name, _trial_id(trial))
+
+    def cost(self) -> dict:
+        """See ``Study.cost``."""
+        return json.loads(self._service.cost(self.name))
+
     def enqueue(self, params: Mapping[str, Any]) -> None:
         self._service.enqueue(self.name, _params_json(params))
 
@@ -433,11 +509,13 @@ class StoredStudy:
 
 
 def _create_or_open(service: Any, name: str, space, direction: str | None, seed: int | None,
-                    options: Mapping[str, Any], load_if_exists: bool) -> StoredStudy:
+                    options: Mapping[str, Any], load_if_exists: bool,
+                    warm_start_from: Any = None) -> StoredStudy:
     if space is not None:
         try:
             service.create_study(name, _space(space).to_json(),
-                                 _options_json(direction, seed, options))
+                                 _options_json(direction, seed, options),
+                                 _warm_json(warm_start_from, names_allowed=True))
         except _gpbo.Conflict:
             if not load_if_exists:
                 raise
@@ -446,13 +524,16 @@ def _create_or_open(service: Any, name: str, space, direction: str | None, seed:
 
 def open_study(storage: str, name: str, space=None, direction: str | None = None,
                seed: int | None = None, load_if_exists: bool = True, warm_model: bool = False,
-               **options: Any) -> StoredStudy:
+               warm_start_from: Any = None, **options: Any) -> StoredStudy:
     """A study in a store: ``sqlite:///path.db``, ``postgresql://...`` or ``memory://``. With
     ``space`` it is created when missing (an existing one is opened unless
     ``load_if_exists=False``); without, it must exist (``NotFound``). ``warm_model=True`` keeps
-    the GP's hyperparameters in this process between asks, as ``gpbo serve`` does."""
+    the GP's hyperparameters in this process between asks, as ``gpbo serve`` does.
+    ``warm_start_from`` (a new study only): earlier studies to learn from, by name in the same
+    store, or as ``Study``/``StoredStudy`` objects or source dicts (README, "Warm starts")."""
     service = _gpbo.Service.local(storage, warm_model)
-    return _create_or_open(service, name, space, direction, seed, options, load_if_exists)
+    return _create_or_open(service, name, space, direction, seed, options, load_if_exists,
+                           warm_start_from)
 
 
 class Client:
@@ -474,9 +555,9 @@ class Client:
 
     def create_study(self, name: str, space, direction: str | None = None,
                      seed: int | None = None, load_if_exists: bool = False,
-                     **options: Any) -> StoredStudy:
+                     warm_start_from: Any = None, **options: Any) -> StoredStudy:
         return _create_or_open(self._service, name, space, direction, seed, options,
-                               load_if_exists)
+                               load_if_exists, warm_start_from)
 
     def studies(self) -> list[dict]:
         return json.loads(self._service.list_studies())["studies"]

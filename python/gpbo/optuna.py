@@ -11,8 +11,9 @@ ones, changing ranges) come from an independent sampler, as Optuna's own GPSampl
 initial design is gpbo's (relative too: the centre of the box, then Sobol points). RUNNING
 trials are conditioned on (their points are shared through the trial's system attributes, so
 threads of one process, processes on one Optuna storage and Ray Tune's concurrent trials never
-get the same point); FAILED and PRUNED trials are not modelled and their points are not
-suggested again. The GP's hyperparameters are kept between calls and warm-start the next fit.
+get the same point); FAILED trials are not modelled and their points are not suggested again;
+a PRUNED trial of one objective is modelled with its last intermediate value (as Optuna's
+GPSampler does, and gpbo's own pruned trials), one without intermediate values as a failed one. The GP's hyperparameters are kept between calls and warm-start the next fit.
 
 Several objectives (``optuna.create_study(directions=[...])``) and constraints (Optuna's
 ``trial.set_constraint(name, value)`` or ``constraints_func``; a value <= 0 is feasible) run on
@@ -257,6 +258,9 @@ class GpboSampler(BaseSampler):
                         state = "complete"
                 elif t.state == TrialState.RUNNING:
                     value, state = None, "running"
+                elif (t.state == TrialState.PRUNED and not metrics and t.intermediate_values
+                      and math.isfinite(t.intermediate_values[max(t.intermediate_values)])):
+                    value, state = t.intermediate_values[max(t.intermediate_values)], "pruned"
                 else:
                     value, state = None, "failed"
                 try:

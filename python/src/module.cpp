@@ -10,6 +10,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 
 #include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
+#include "codec/warm_start_json.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/options.hpp"
@@ -29,6 +31,7 @@
 #include "service/remote_study_service.hpp"
 #include "service/study_json.hpp"
 #include "service/study_service.hpp"
+#include "service/warm_start_request.hpp"
 #include "space/params_json.hpp"
 
 namespace nb = nanobind;
@@ -239,6 +242,38 @@ NB_MODULE(_gpbo, m) {
                return 0;
              });
            })
+      .def("report_value",
+           [](PyStudy& s, std::int64_t id, std::int64_t step, double value) {
+             return s.locked([&](gpbo::Study& st) { return st.report(id, step, value).prune; });
+           })
+      .def("should_prune",
+           [](PyStudy& s, std::int64_t id) {
+             return s.locked([&](gpbo::Study& st) { return st.should_prune(id); });
+           })
+      .def("cost",
+           [](PyStudy& s) {
+             const double now =
+                 std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+             return text(gpbo::service::cost_to_json(
+                 s.locked([&](gpbo::Study& st) { return gpbo::study_cost(st.trials(), now); })));
+           })
+      .def("warm_start_from",
+           [](PyStudy& s, const std::string& sources_json) {
+             const json j = json::parse(sources_json, nullptr, false);
+             if (j.is_discarded() || !j.is_array()) {
+               throw gpbo::InvalidArgument("warm_start_from: a JSON array of sources is needed");
+             }
+             std::vector<gpbo::WarmStartSource> sources;
+             for (const json& item : j) sources.push_back(gpbo::warm_start_source_from_json(item));
+             s.locked([&](gpbo::Study& st) {
+               st.warm_start_from(sources);
+               return 0;
+             });
+           })
+      .def(
+          "transfer_weight",
+          [](PyStudy& s) { return s.locked([](gpbo::Study& st) { return st.transfer_weight(); }); })
       .def("report",
            [](PyStudy& s, const std::string& name) {
              return s.locked([&](gpbo::Study& st) { return gpbo::render_report(st, name); });
@@ -299,15 +334,26 @@ NB_MODULE(_gpbo, m) {
           },
           nb::arg("url"), nb::arg("token") = "", nb::arg("timeout") = 300.0,
           nb::arg("ca_file") = "", nb::arg("insecure_http") = false, nb::arg("worker_id") = "")
-      .def("create_study",
-           [](PyService& s, const std::string& name, const std::string& space_json,
-              const std::string& options_json) {
-             gpbo::PersistenceOptions p;
-             const gpbo::StudyOptions o = study_options(options_json, &p);
-             const gpbo::Space space = gpbo::Space::from_json(space_json);
-             Release release;
-             return text(gpbo::service::study_to_json(s.api->create_study(name, space, o, p)));
-           })
+      .def(
+          "create_study",
+          [](PyService& s, const std::string& name, const std::string& space_json,
+             const std::string& options_json, const std::string& warm_start_json) {
+            gpbo::PersistenceOptions p;
+            const gpbo::StudyOptions o = study_options(options_json, &p);
+            const gpbo::Space space = gpbo::Space::from_json(space_json);
+            gpbo::service::WarmStartRequest warm;
+            if (!warm_start_json.empty()) {
+              const json w = json::parse(warm_start_json, nullptr, false);
+              if (w.is_discarded()) throw gpbo::InvalidArgument("warm_start: malformed JSON");
+              warm = gpbo::service::warm_start_request_from_json(w);
+            }
+            Release release;
+            return text(gpbo::service::study_to_json(
+                warm.empty() ? s.api->create_study(name, space, o, p)
+                             : s.api->create_warm_started_study(name, space, o, p, warm)));
+          },
+          nb::arg("name"), nb::arg("space_json"), nb::arg("options_json"),
+          nb::arg("warm_start_json") = "")
       .def("get_study",
            [](PyService& s, const std::string& name) {
              gpbo::StudyInfo info;
@@ -380,6 +426,22 @@ NB_MODULE(_gpbo, m) {
            [](PyService& s, const std::string& study, std::int64_t id) {
              Release release;
              return text(gpbo::trial_to_json(s.api->heartbeat(study, id)));
+           })
+      .def("report_value",
+           [](PyService& s, const std::string& study, std::int64_t id, std::int64_t step,
+              double value) {
+             Release release;
+             return s.api->report_value(study, id, step, value).prune;
+           })
+      .def("should_prune",
+           [](PyService& s, const std::string& study, std::int64_t id) {
+             Release release;
+             return s.api->should_prune(study, id);
+           })
+      .def("cost",
+           [](PyService& s, const std::string& study) {
+             Release release;
+             return text(gpbo::service::cost_to_json(s.api->cost(study)));
            })
       .def("enqueue",
            [](PyService& s, const std::string& study, const std::string& params_json) {

@@ -270,6 +270,59 @@ def test_stepped_parameters_are_suggested_on_their_grid() -> None:
         gpbo.Space([{"name": "x", "type": "float", "low": 0, "high": 1, "step": 0.3}])
 
 
+CONDITIONAL = {"params": [
+    {"name": "optimizer", "type": "categorical", "choices": ["sgd", "adam"]},
+    {"name": "momentum", "type": "float", "low": 0.0, "high": 0.99,
+     "condition": {"parent": "optimizer", "in": ["sgd"]}},
+    {"name": "layers", "type": "int", "low": 1, "high": 4},
+    {"name": "units3", "type": "int", "low": 16, "high": 256, "log": True,
+     "condition": {"parent": "layers", "low": 3}},
+    {"name": "act3", "type": "categorical", "choices": ["relu", "tanh"],
+     "condition": {"parent": "units3", "high": 64}}]}
+
+
+def _active(p: dict) -> set:
+    want = {"optimizer", "layers"}
+    if p["optimizer"] == "sgd":
+        want.add("momentum")
+    if p["layers"] >= 3:
+        want.add("units3")
+        if p["units3"] <= 64:
+            want.add("act3")
+    return want
+
+
+def _conditional_loss(p: dict) -> float:
+    return 0.1 * p["layers"] + p.get("momentum", 0.5) + (p["act3"] == "tanh" if "act3" in p else 0)
+
+
+def test_conditional_parameters_in_memory_and_in_a_store(tmp_path) -> None:
+    assert gpbo.Space(CONDITIONAL).to_dict() == gpbo.Space(gpbo.Space(CONDITIONAL).to_dict()).to_dict()
+    assert gpbo.Space(CONDITIONAL).to_dict()["params"][3]["condition"] == {"parent": "layers", "low": 3}
+    study = gpbo.Study(CONDITIONAL, seed=4, device="cpu", n_initial=5)
+    stored = gpbo.open_study(f"sqlite:///{tmp_path}/cond.db", "cond", space=CONDITIONAL, seed=4)
+    for s in (study, stored):
+        for _ in range(5):
+            for t in s.ask(2):
+                assert set(t.params) == _active(t.params), t.params
+                s.tell(t, _conditional_loss(t.params))
+        with pytest.raises(gpbo.InvalidArgument, match="'momentum': is inactive"):
+            s.enqueue({"optimizer": "adam", "momentum": 0.5, "layers": 1})
+        with pytest.raises(gpbo.InvalidArgument, match="'units3': missing"):
+            s.enqueue({"optimizer": "adam", "layers": 3})
+        s.enqueue({"optimizer": "adam", "layers": 4, "units3": 100})
+        assert s.ask(1)[0].params == {"optimizer": "adam", "layers": 4, "units3": 100}
+    with pytest.raises(gpbo.InvalidArgument, match="'act3': is inactive"):
+        study.add_trial({"optimizer": "adam", "layers": 2, "act3": "relu"}, 1.0)
+    reopened = gpbo.open_study(f"sqlite:///{tmp_path}/cond.db", "cond")
+    assert reopened.space == gpbo.Space(CONDITIONAL)
+    assert all(set(t.params) == _active(t.params) for t in reopened.trials())
+    with pytest.raises(gpbo.InvalidArgument, match="parameter 'b'.*can never hold"):
+        gpbo.Space([{"name": "a", "type": "int", "low": 1, "high": 3},
+                    {"name": "b", "type": "float", "low": 0, "high": 1,
+                     "condition": {"parent": "a", "low": 5}}])
+
+
 SECTIONS = ("summary", "progress", "importance", "slices", "parallel", "provenance", "top")
 
 

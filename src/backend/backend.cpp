@@ -1,11 +1,19 @@
 #include "backend/backend.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <numeric>
 
 #include "backend/cuda_entry.hpp"
 
 namespace gpbo {
+
+std::size_t Backend::memory_bytes() const {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return std::size_t{16} << 30;  // unknown: assume 16 GiB
+  return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
+}
 
 void Backend::score(const PosteriorFactor& f, const AcquisitionParams& acq,
                     const Eigen::MatrixXd& Xc, Eigen::VectorXd* values,

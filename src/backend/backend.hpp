@@ -5,6 +5,7 @@
 // candidate blocks Xc are m x d. All host-side Eigen types; a device backend copies in and out.
 
 #include <Eigen/Core>
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -41,6 +42,9 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual Device device() const = 0;
+  /// Bytes of the memory the backend's matrices live in: the host's physical memory for the
+  /// CPU, the device's global memory for CUDA (the GP refuses data sets that would not fit).
+  virtual std::size_t memory_bytes() const;
 
   /// Log marginal likelihood of y under GP(mean, k) + noise at the inputs X. When `grad` is not
   /// null it receives d LML / d theta for theta = [log lengthscales (d), log outputscale,

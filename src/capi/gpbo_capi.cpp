@@ -21,6 +21,7 @@
 #include "gpbo/report.hpp"
 #include "gpbo/storage.hpp"
 #include "service/study_json.hpp"
+#include "service/warm_start_request.hpp"
 #include "space/params_json.hpp"
 
 struct gpbo_storage {
@@ -89,8 +90,14 @@ void gpbo_storage_close(gpbo_storage* storage) { delete storage; }
 
 int gpbo_study_create(gpbo_storage* storage, const char* name, const char* space_json,
                       const char* direction, const char* options_json, gpbo_study** out) {
+  return gpbo_study_create_warm(storage, name, space_json, direction, options_json, nullptr, out);
+}
+
+int gpbo_study_create_warm(gpbo_storage* storage, const char* name, const char* space_json,
+                           const char* direction, const char* options_json,
+                           const char* warm_start_json, gpbo_study** out) {
   if (out != nullptr) *out = nullptr;
-  return guard("gpbo_study_create", [&] {
+  return guard(warm_start_json ? "gpbo_study_create_warm" : "gpbo_study_create", [&] {
     require(storage, "storage");
     require(name, "name");
     require(space_json, "space_json");
@@ -108,8 +115,15 @@ int gpbo_study_create(gpbo_storage* storage, const char* name, const char* space
       }
     }
     gpbo::set_direction(&options, gpbo::parse_direction(direction));
+    std::vector<gpbo::WarmStartSource> sources;
+    if (warm_start_json != nullptr) {
+      const json w = json::parse(warm_start_json, nullptr, false);
+      if (w.is_discarded()) throw gpbo::InvalidArgument("warm_start_json: malformed JSON");
+      sources = gpbo::service::resolve_warm_start(*storage->storage, name,
+                                                  gpbo::service::warm_start_request_from_json(w));
+    }
     gpbo::PersistentStudy study =
-        gpbo::PersistentStudy::create(storage->storage, name, space, options, persistence);
+        gpbo::PersistentStudy::create(storage->storage, name, space, options, persistence, sources);
     *out = new gpbo_study{storage->storage, std::move(study)};
   });
 }
@@ -197,6 +211,16 @@ int gpbo_study_heartbeat(gpbo_study* study, int64_t trial_id) {
   });
 }
 
+int gpbo_study_report_value(gpbo_study* study, int64_t trial_id, int64_t step, double value,
+                            int* prune_out) {
+  if (prune_out != nullptr) *prune_out = 0;
+  return guard("gpbo_study_report_value", [&] {
+    require(study, "study");
+    require(prune_out, "prune_out");
+    *prune_out = study->study.report(trial_id, step, value).prune ? 1 : 0;
+  });
+}
+
 int gpbo_study_enqueue(gpbo_study* study, const char* params_json) {
   return guard("gpbo_study_enqueue", [&] {
     require(study, "study");
@@ -240,6 +264,15 @@ int gpbo_study_best(gpbo_study* study, char** trial_json_out) {
       throw gpbo::NotFound("study '" + study->study.name() + "' has no complete (feasible) trial");
     }
     *trial_json_out = copy_out(dump(gpbo::trial_to_json(*best)));
+  });
+}
+
+int gpbo_study_cost(gpbo_study* study, char** cost_json_out) {
+  if (cost_json_out != nullptr) *cost_json_out = nullptr;
+  return guard("gpbo_study_cost", [&] {
+    require(study, "study");
+    require(cost_json_out, "cost_json_out");
+    *cost_json_out = copy_out(dump(gpbo::service::cost_to_json(study->study.cost())));
   });
 }
 

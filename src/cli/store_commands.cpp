@@ -17,6 +17,7 @@
 #include "cli/option_flags.hpp"
 #include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
+#include "codec/warm_start_json.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/test_functions.hpp"
@@ -44,11 +45,13 @@ struct StoreArgs {
   std::string space_file;
   OptionFlags options;
   bool skip_if_exists = false;
+  std::string warm_start_from;
   // ask / tell / heartbeat
   int q = 1;
   std::string worker_id;
   std::string format = "json";
   std::int64_t trial = -1;
+  std::int64_t step = -1;
   std::string value;
   std::string values;
   std::string state;
@@ -135,6 +138,32 @@ double parse_value(const std::string& text) {
   return v;
 }
 
+/// --warm-start-from A,file:B.json,C.json: study names, and exported files read now (their
+/// trials are sent with the request; the file's study takes the new study's direction).
+service::WarmStartRequest warm_start_request(const std::string& list, const StudyOptions& o) {
+  service::WarmStartRequest w;
+  if (list.empty()) return w;
+  std::stringstream items(list);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const bool prefixed = item.rfind("file:", 0) == 0;
+    const bool json_file =
+        prefixed || (item.size() > 5 && item.compare(item.size() - 5, 5, ".json") == 0);
+    if (item.empty() || (prefixed && item.size() == 5)) {
+      throw InvalidArgument("--warm-start-from: an empty study name or file in '" + list + "'");
+    }
+    if (!json_file) {
+      w.studies.push_back(item);
+      continue;
+    }
+    const std::string path = prefixed ? item.substr(5) : item;
+    const json j = json::parse(read_file(path), nullptr, false);
+    if (j.is_discarded()) throw InvalidArgument("--warm-start-from: '" + path + "' is not JSON");
+    w.sources.push_back(warm_start_source_from_export(j, o.direction, "file:" + path));
+  }
+  return w;
+}
+
 std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 void print_table(const std::vector<Trial>& trials) {
@@ -154,6 +183,19 @@ void print_table(const std::vector<Trial>& trials) {
     std::printf("%-6lld %-9s %-14s %s\n", static_cast<long long>(t.id), to_string(t.state).c_str(),
                 value.c_str(), params.c_str());
   }
+}
+
+/// The compute a study used, one line: "cost: 12 trials (...), 340.5 trial-seconds; steps 40 of
+/// 120 (33%) spent".
+void print_cost(const StudyCost& c) {
+  std::cout << "cost: " << c.trials << " trials (" << c.complete << " complete, " << c.pruned
+            << " pruned, " << c.failed << " failed, " << c.running << " running), "
+            << c.trial_seconds << " trial-seconds";
+  if (c.reporting > 0) {
+    std::cout << "; steps " << c.steps << " of " << c.steps_full << " ("
+              << (c.steps_full > 0 ? 100 * c.steps / c.steps_full : 100) << "%) spent";
+  }
+  std::cout << "\n";
 }
 
 void print_trials(const std::vector<Trial>& trials, const std::string& format) {
@@ -184,7 +226,12 @@ void export_csv(const std::vector<Trial>& trials, const Space& space, const Metr
         << "," << json(t.finished_at).dump();
     const json params = params_to_json(t.params);
     for (const ParamSpec& p : space.params()) {
-      const json& v = params.at(p.name);
+      const auto it = params.find(p.name);  // an inactive parameter: an empty field
+      if (it == params.end()) {
+        out << ",";
+        continue;
+      }
+      const json& v = *it;
       out << "," << (v.is_string() ? json(v).dump() : v.dump());
     }
     out << "\n";
@@ -271,7 +318,7 @@ json csv_to_trials(const std::string& text) {
         continue;
       }
       const std::string param = name.rfind("param_", 0) == 0 ? name.substr(6) : name;
-      item["params"][param] = v;
+      if (!v.is_null()) item["params"][param] = v;  // an empty field: an inactive parameter
     }
     trials.push_back(std::move(item));
   }
@@ -309,6 +356,10 @@ std::function<int()> add_store_commands(CLI::App& app) {
   create->add_option("--space", a->space_file, "Search-space JSON file")->required();
   a->options.add_to(*create);
   create->add_flag("--skip-if-exists", a->skip_if_exists, "Succeed if the study already exists");
+  create->add_option("--warm-start-from", a->warm_start_from,
+                     "Earlier studies to learn from, comma-separated: names of studies in the "
+                     "same store (or server), or exported files (file:PATH, or a path ending "
+                     "in .json, as gpbo export -f json writes)");
 
   CLI::App* ask = with_storage(app.add_subcommand("ask", "Suggest trials (RUNNING, leased)"), true);
   ask->add_option("-q,--batch", a->q, "Number of trials")->check(CLI::Range(1, kMaxAskBatch));
@@ -341,12 +392,28 @@ std::function<int()> add_store_commands(CLI::App& app) {
       "The worker id the trial was asked with (a server's worker token needs it)");
   heartbeat->add_option("--trial", a->trial, "Trial id")->required();
 
+  CLI::App* report_value = with_storage(
+      app.add_subcommand("report-value",
+                         "Report a running trial's intermediate value; answers whether to stop it"),
+      true);
+  report_value->add_option("--trial", a->trial, "Trial id")->required();
+  report_value->add_option("--step", a->step, "Step (epoch, ...): strictly increasing per trial")
+      ->required();
+  report_value->add_option("--value", a->value, "The objective's value at that step")->required();
+  report_value->add_option(
+      "--worker-id", a->worker_id,
+      "The worker id the trial was asked with (a server's worker token needs it)");
+
   CLI::App* enqueue =
       with_storage(app.add_subcommand("enqueue", "Queue a point for the next ask"), true);
   enqueue->add_option("--params", a->params, "Point as a JSON object")->required();
 
   CLI::App* best = with_storage(
-      app.add_subcommand("best", "The best complete (feasible) trial of one objective"), true);
+      app.add_subcommand("best",
+                         "The best complete (feasible) trial of one objective, and the compute "
+                         "the study used"),
+      true);
+  format_flag(best);
   CLI::App* pareto = with_storage(
       app.add_subcommand("pareto", "The Pareto front of the feasible trials, and its hypervolume"),
       true);
@@ -399,8 +466,9 @@ std::function<int()> add_store_commands(CLI::App& app) {
   worker->add_option("--worker-id", a->worker_id, "Worker identity");
 
   return [=]() -> int {
-    if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *enqueue || *worker ||
-          *best || *pareto || *trials || *exp || *log || *import || *report || *verify)) {
+    if (!(*create || *studies || *del || *ask || *tell || *heartbeat || *report_value || *enqueue ||
+          *worker || *best || *pareto || *trials || *exp || *log || *import || *report ||
+          *verify)) {
       return -1;
     }
     const std::string& name = a->study;
@@ -409,9 +477,14 @@ std::function<int()> add_store_commands(CLI::App& app) {
       const Space space = Space::from_json(read_file(a->space_file));
       OptionValues o;
       a->options.apply(&o);
+      const service::WarmStartRequest warm = warm_start_request(a->warm_start_from, o.study);
       const std::shared_ptr<service::StudyService> api = open_api(*a);
       try {
-        api->create_study(name, space, o.study, o.persistence);
+        if (warm.empty()) {
+          api->create_study(name, space, o.study, o.persistence);
+        } else {
+          api->create_warm_started_study(name, space, o.study, o.persistence, warm);
+        }
       } catch (const Conflict&) {
         if (!a->skip_if_exists) throw;
       }
@@ -467,6 +540,11 @@ std::function<int()> add_store_commands(CLI::App& app) {
       std::cout << trial_to_json(api->heartbeat(name, a->trial)).dump() << "\n";
       return kOk;
     }
+    if (*report_value) {
+      const PruneAnswer r = api->report_value(name, a->trial, a->step, parse_value(a->value));
+      std::cout << json{{"prune", r.prune}, {"trial", trial_to_json(r.trial)}}.dump() << "\n";
+      return kOk;
+    }
     if (*enqueue) {
       json j;
       try {
@@ -511,7 +589,15 @@ std::function<int()> add_store_commands(CLI::App& app) {
     if (*best) {
       const auto b = api->best(name);
       if (!b) throw NotFound("study '" + name + "' has no complete (feasible) trial");
-      std::cout << trial_to_json(*b).dump() << "\n";
+      const StudyCost cost = api->cost(name);
+      if (a->format == "table") {
+        print_table({*b});
+        print_cost(cost);
+      } else {
+        json out = trial_to_json(*b);
+        out["cost"] = service::cost_to_json(cost);
+        std::cout << out.dump() << "\n";
+      }
       return kOk;
     }
     if (*pareto) {

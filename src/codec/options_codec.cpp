@@ -302,6 +302,22 @@ std::vector<OptionSpec> make_table() {
       "gp.warm_max_iterations", "study.gp.warm_max_iterations",
       "GP fit: iterations of a warm-start-only refinement",
       [](auto& v) -> auto& { return v.study.gp.warm_max_iterations; }, 1, 20));
+  t.push_back(integer(
+      "gp.subset_above", "study.gp.subset_above",
+      "GP fit: above this many observations, fit the hyperparameters on a subset (0: never)",
+      [](auto& v) -> auto& { return v.study.gp.subset_above; }, 0, 5000));
+  t.push_back(integer(
+      "gp.subset_size", "study.gp.subset_size",
+      "GP fit: observations in that subset (the best quarter, then a random sample)",
+      [](auto& v) -> auto& { return v.study.gp.subset_size; }, 10, 1500));
+  t.push_back(integer(
+      "gp.subset_refine_iterations", "study.gp.subset_refine_iterations",
+      "GP fit: L-BFGS-B steps on all observations after a subset fit",
+      [](auto& v) -> auto& { return v.study.gp.subset_refine_iterations; }, 0, 5));
+  t.push_back(real(
+      "gp.memory_limit_gb", "study.gp.memory_limit_gb",
+      "GP fit: most memory in GiB (0: three quarters of the host's or GPU's)",
+      [](auto& v) -> auto& { return v.study.gp.memory_limit_gb; }, 0.0, false, 8.0));
   t.push_back(real(
       "gp.min_lengthscale", "study.gp.min_lengthscale", "GP fit: smallest lengthscale",
       [](auto& v) -> auto& { return v.study.gp.min_lengthscale; }, 0.0, true, 1e-2));
@@ -348,6 +364,28 @@ std::vector<OptionSpec> make_table() {
       "double or float: float32 candidate scoring on a GPU (the CPU scores in double)",
       [](auto& v) -> auto& { return v.study.score_precision; }, parse_score_precision,
       enum_name<ScorePrecision>, "float"));
+  OptionSpec pruner = named<PrunerRule>(
+      "pruner.rule", "study.pruner.rule", "Early stopping of reported trials: median, asha or none",
+      [](auto& v) -> auto& { return v.study.pruner.rule; }, parse_pruner_rule,
+      enum_name<PrunerRule>, "asha");
+  pruner.flag = "--pruner";
+  t.push_back(std::move(pruner));
+  t.push_back(integer(
+      "pruner.startup_trials", "study.pruner.startup_trials",
+      "Median pruner: complete trials before any pruning",
+      [](auto& v) -> auto& { return v.study.pruner.startup_trials; }, 0, 10));
+  t.push_back(integer(
+      "pruner.warmup_steps", "study.pruner.warmup_steps",
+      "Median pruner: no pruning at steps below this",
+      [](auto& v) -> auto& { return v.study.pruner.warmup_steps; }, 0, 3));
+  t.push_back(integer(
+      "pruner.reduction_factor", "study.pruner.reduction_factor",
+      "ASHA: eta, the best 1/eta of a rung go on (>= 2)",
+      [](auto& v) -> auto& { return v.study.pruner.reduction_factor; }, 2, 4));
+  t.push_back(integer(
+      "pruner.min_resource", "study.pruner.min_resource",
+      "ASHA: the step of the first rung (rungs at min_resource * eta^k)",
+      [](auto& v) -> auto& { return v.study.pruner.min_resource; }, 1, 2));
   // ---- PersistenceOptions
   t.push_back(real(
       "lease_seconds", "persistence.lease_seconds",

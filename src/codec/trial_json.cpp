@@ -1,5 +1,6 @@
 #include "codec/trial_json.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "codec/metrics_json.hpp"
@@ -9,6 +10,34 @@
 namespace gpbo {
 
 using nlohmann::json;
+
+json intermediate_to_json(const std::vector<IntermediateValue>& values) {
+  json out = json::array();
+  for (const IntermediateValue& v : values) out.push_back(json::array({v.step, v.value}));
+  return out;
+}
+
+std::vector<IntermediateValue> intermediate_from_json(const json& j) {
+  if (!j.is_array()) throw InvalidArgument("intermediate values must be [[step, value], ...]");
+  std::vector<IntermediateValue> out;
+  for (const json& item : j) {
+    if (!item.is_array() || item.size() != 2 || !item[0].is_number_integer() ||
+        !item[1].is_number()) {
+      throw InvalidArgument("an intermediate value must be [step, value], got " + item.dump());
+    }
+    const IntermediateValue v{item[0].get<std::int64_t>(), item[1].get<double>()};
+    if (v.step < 0 || !std::isfinite(v.value)) {
+      throw InvalidArgument("an intermediate value needs a step >= 0 and a finite value, got " +
+                            item.dump());
+    }
+    if (!out.empty() && v.step <= out.back().step) {
+      throw InvalidArgument("intermediate values: steps must strictly increase, got " +
+                            std::to_string(v.step) + " after " + std::to_string(out.back().step));
+    }
+    out.push_back(v);
+  }
+  return out;
+}
 
 json trial_to_json(const Trial& t) {
   json out = {{"id", t.id},
@@ -21,6 +50,7 @@ json trial_to_json(const Trial& t) {
               {"finished_at", t.finished_at},
               {"lease_deadline", t.lease_deadline}};
   if (!t.values.empty()) out["values"] = metric_values_to_json(t.values);
+  if (!t.intermediate.empty()) out["intermediate"] = intermediate_to_json(t.intermediate);
   return out;
 }
 
@@ -43,6 +73,7 @@ Trial trial_from_json(const json& j) {
     t.finished_at = j.at("finished_at").get<double>();
     t.lease_deadline = j.at("lease_deadline").get<double>();
     if (j.contains("values")) t.values = metric_values_from_json(j.at("values"));
+    if (j.contains("intermediate")) t.intermediate = intermediate_from_json(j.at("intermediate"));
     return t;
   } catch (const json::exception& e) {
     throw InvalidArgument(std::string("malformed trial JSON: ") + e.what());
@@ -85,8 +116,13 @@ std::vector<Trial> finished_trials_from_json(const json& j, const Space* space) 
       if (t.state == TrialState::kComplete && !has_value && !has_values) {
         throw InvalidArgument("a complete trial needs a \"value\" (or \"values\")");
       }
-      if (t.state != TrialState::kComplete && (has_value || has_values)) {
+      // A pruned trial may keep its last intermediate value (gpbo/trial.hpp).
+      if ((t.state != TrialState::kComplete && has_values) ||
+          (t.state != TrialState::kComplete && t.state != TrialState::kPruned && has_value)) {
         throw InvalidArgument("a " + to_string(t.state) + " trial has no \"value\"");
+      }
+      if (item.contains("intermediate")) {
+        t.intermediate = intermediate_from_json(item.at("intermediate"));
       }
       for (const char* key : {"created_at", "finished_at"}) {
         if (!item.contains(key)) continue;
@@ -111,6 +147,7 @@ json finished_trials_to_json(const std::vector<Trial>& trials) {
     json item = {{"params", params_to_json(t.params)}, {"state", to_string(t.state)}};
     if (t.value) item["value"] = *t.value;
     if (!t.values.empty()) item["values"] = metric_values_to_json(t.values);
+    if (!t.intermediate.empty()) item["intermediate"] = intermediate_to_json(t.intermediate);
     if (t.created_at > 0.0) item["created_at"] = t.created_at;
     if (t.finished_at > 0.0) item["finished_at"] = t.finished_at;
     arr.push_back(std::move(item));

@@ -12,6 +12,12 @@
 
 namespace gpbo {
 
+/// A trial's intermediate values: [[step, value], ...], steps ascending (also the stores' form).
+nlohmann::json intermediate_to_json(const std::vector<IntermediateValue>& values);
+/// Reads that form back; InvalidArgument unless each item is [integer step >= 0, finite number]
+/// and the steps strictly increase.
+std::vector<IntermediateValue> intermediate_from_json(const nlohmann::json& j);
+
 nlohmann::json trial_to_json(const Trial& t);
 /// {"trials": [...]}
 nlohmann::json trials_to_json(const std::vector<Trial>& trials);

@@ -32,6 +32,8 @@ constexpr EnumName<NoiseModel> kNoiseModels[] = {{NoiseModel::kAuto, "auto"},
 
 constexpr EnumName<RobustMode> kRobustModes[] = {
     {RobustMode::kAuto, "auto"}, {RobustMode::kOn, "on"}, {RobustMode::kOff, "off"}};
+constexpr EnumName<PrunerRule> kPrunerRules[] = {
+    {PrunerRule::kNone, "none"}, {PrunerRule::kMedian, "median"}, {PrunerRule::kAsha, "asha"}};
 constexpr EnumName<OutputWarping> kOutputWarpings[] = {{OutputWarping::kNone, "none"},
                                                        {OutputWarping::kHalfRank, "halfrank"},
                                                        {OutputWarping::kLog, "log"},
@@ -97,6 +99,10 @@ RobustMode parse_robust_mode(const std::string& t) {
   return enum_from_string(kRobustModes, t, "robust mode");
 }
 std::string to_string(RobustMode v) { return enum_to_string(kRobustModes, v); }
+PrunerRule parse_pruner_rule(const std::string& t) {
+  return enum_from_string(kPrunerRules, t, "pruner");
+}
+std::string to_string(PrunerRule v) { return enum_to_string(kPrunerRules, v); }
 OutputWarping parse_output_warping(const std::string& t) {
   return enum_from_string(kOutputWarpings, t, "output warping");
 }

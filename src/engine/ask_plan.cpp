@@ -17,6 +17,11 @@ std::size_t count_complete(const std::vector<Trial>& trials) {
 
 Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials) {
   Study study(stored.space, stored.options);
+  if (!stored.state.warm_start.empty()) {
+    study.warm_start_from(stored.state.warm_start);
+    study.set_prior_hyperparameters(stored.state.prior_hyper);
+    if (stored.state.transfer_weight) study.restore_transfer_weight(*stored.state.transfer_weight);
+  }
   for (const Trial& t : trials) {
     if (t.state == TrialState::kComplete && !stored.options.metrics.empty()) {
       study.add_trial(t.params, t.state, t.values, t.source);
@@ -34,12 +39,25 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
                  const std::optional<GpHyperparameters>& fixed, const Params& fixed_values) {
   Study study = rebuild_study(stored, trials);
   const std::optional<GpHyperparameters> kept = warm ? warm->hyper() : std::nullopt;
+  const std::size_t n_complete = count_complete(trials);
+  // A cold ask (the CLI, a restarted server) on a long history conditions on the stored
+  // hyperparameters until the data has grown by the refit rule, as a warm model does: each
+  // refit there is an O(n^3) search, each conditioning one factorization.
+  const bool stored_current =
+      stored.state.hyper && stored.state.hyper_n > 0 &&
+      n_complete >= static_cast<std::size_t>(stored.options.gp.warm_only_above) &&
+      !refit_due(static_cast<std::size_t>(stored.state.hyper_n), n_complete, WarmModelOptions{});
+  bool refits = false;
   if (kept) {
     study.fix_hyperparameters(*kept);
   } else if (fixed) {
-    study.fix_hyperparameters(*fixed);
-  } else if (stored.state.hyper) {
-    study.set_warm_start(*stored.state.hyper);
+    study.fix_hyperparameters(*fixed);  // fitted moments ago by a plan that lost its race
+    refits = true;
+  } else if (stored_current) {
+    study.fix_hyperparameters(*stored.state.hyper);
+  } else {
+    if (stored.state.hyper) study.set_warm_start(*stored.state.hyper);
+    refits = true;
   }
   if (!stored.state.metric_hyper.empty()) study.set_metric_warm_starts(stored.state.metric_hyper);
   for (const EngineState::QueuedPoint& p : stored.state.queue) study.enqueue(p.params);
@@ -59,7 +77,10 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
                          plan.state.queue.begin() + static_cast<std::ptrdiff_t>(dequeued));
   plan.state.hyper = study.warm_start();
   plan.state.metric_hyper = study.metric_warm_starts();
+  plan.state.prior_hyper = study.prior_hyperparameters();
+  plan.state.transfer_weight = study.last_transfer_weight();
   const bool modelled = study.last_batch_method() != BatchMethod::kAuto;
+  if (modelled && refits) plan.state.hyper_n = static_cast<std::int64_t>(n_complete);
   if (modelled) {
     plan.state.outliers = study.outliers();
     const StudyOptions& o = study.options();

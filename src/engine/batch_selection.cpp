@@ -10,10 +10,12 @@
 #include "acquisition/qlognei.hpp"
 #include "acquisition/thompson.hpp"
 #include "backend/backend.hpp"
+#include "engine/pruner.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
 #include "gpbo/study.hpp"
 #include "model/outliers.hpp"
+#include "model/prior_mean.hpp"
 #include "optim/acquisition_optimizer.hpp"
 #include "optim/trust_region.hpp"
 
@@ -52,7 +54,7 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
   const bool maximize = options_.direction == Direction::kMaximize;
   std::vector<Eigen::Index> done;
   for (std::size_t i = 0; i < trials_.size(); ++i) {
-    if (trials_[i].state == TrialState::kComplete && !(skip && (*skip)[i])) {
+    if (models_value(trials_[i]) && !(skip && (*skip)[i])) {
       done.push_back(static_cast<Eigen::Index>(i));
     }
   }
@@ -100,13 +102,41 @@ void Study::keep_nearest(std::vector<Eigen::Index>* rows, const Eigen::VectorXd&
   std::sort(rows->begin(), rows->end());
 }
 
-void Study::fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
-  if (hyper_fixed_ && last_hyper_ && last_hyper_->lengthscales.size() == space_.encoded_dim()) {
-    gp_->condition(X, y, *last_hyper_);
+const Eigen::VectorXd& Study::fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
+  const bool fixed =
+      hyper_fixed_ && last_hyper_ && last_hyper_->lengthscales.size() == space_.encoded_dim();
+  if (!warm_sources_.empty()) {
+    const StackedPrior& prior = transfer_prior();
+    Eigen::VectorXd p;
+    prior.predict(X, &p, nullptr);
+    const PriorFit f =
+        fit_on_prior(gp_.get(), X, y, p, prior.top_sd(), rng_(),
+                     last_hyper_ ? &*last_hyper_ : nullptr, fixed ? &*last_hyper_ : nullptr);
+    // y = mu + sd * (weight * p + r), and the GP standardizes r: in its units the mean is
+    // weight * p / y_scale plus its own.
+    transfer_weight_ = f.weight;
+    prior_scale_ = f.weight / gp_->y_scale();
+    model_y_mean_ = f.mu + f.sd * gp_->y_mean();
+    model_y_scale_ = f.sd * gp_->y_scale();
+    fit_y_ = f.residuals;
   } else {
-    gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
+    if (fixed) {
+      gp_->condition(X, y, *last_hyper_);
+    } else {
+      gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
+    }
+    model_y_mean_ = gp_->y_mean();
+    model_y_scale_ = gp_->y_scale();
+    fit_y_ = y;
   }
   last_hyper_ = gp_->hyperparameters();
+  return fit_y_;
+}
+
+std::unique_ptr<PosteriorFactor> Study::model_factor() const {
+  std::unique_ptr<PosteriorFactor> f = gp_->factor().clone();
+  if (!prior_ || transfer_weight() == 0.0) return f;
+  return std::make_unique<PriorMeanFactor>(std::move(f), prior_, prior_scale_);
 }
 
 bool Study::checks_outliers(Eigen::Index n) const {
@@ -125,13 +155,13 @@ std::unique_ptr<PosteriorFactor> Study::fit_model(const Eigen::VectorXd* center,
                                                   Eigen::VectorXd* y,
                                                   std::vector<Eigen::Index>* rows) {
   *rows = training_data(X, y, center);
-  fit_or_condition(*X, *y);
+  const Eigen::VectorXd* fitted = &fit_or_condition(*X, *y);
   // Each round leaves out what the last fit found implausible and fits again: a large outlier
   // inflates the fitted noise and can hide a smaller one until it is gone. Every fit starts
   // from all the data, so a value flagged once comes back when later trials support it.
   std::vector<bool> skip;
   for (int round = 0; round < kOutlierRounds && checks_outliers(X->rows()); ++round) {
-    const std::vector<Eigen::Index> flagged = find_outliers(*gp_, *X, *y);
+    const std::vector<Eigen::Index> flagged = find_outliers(*gp_, *X, *fitted);
     if (flagged.empty()) break;
     skip.resize(trials_.size(), false);
     for (Eigen::Index j : flagged) {
@@ -140,11 +170,11 @@ std::unique_ptr<PosteriorFactor> Study::fit_model(const Eigen::VectorXd* center,
       outliers_.push_back(trials_[static_cast<std::size_t>(i)].id);
     }
     *rows = training_data(X, y, center, &skip);
-    fit_or_condition(*X, *y);
+    fitted = &fit_or_condition(*X, *y);
   }
   std::sort(outliers_.begin(), outliers_.end());
   outliers_.erase(std::unique(outliers_.begin(), outliers_.end()), outliers_.end());
-  return gp_->factor().clone();
+  return model_factor();
 }
 
 std::unique_ptr<PosteriorFactor> Study::condition_on_running(
@@ -166,15 +196,14 @@ std::unique_ptr<PosteriorFactor> Study::condition_on_running(
     // keep rewarding points whose mean already beats it, however certain they are.
     if (best_f) *best_f = std::max(*best_f, mu.maxCoeff());
   } catch (const NumericalError&) {
-    factor = gp_->factor().clone();  // keep going without fantasies rather than fail the ask
+    factor = model_factor();  // keep going without fantasies rather than fail the ask
   }
   return factor;
 }
 
 std::optional<GpHyperparameters> Study::fit_hyperparameters() {
   if (uses_metric_model()) return std::nullopt;
-  const auto complete = [](const Trial& t) { return t.state == TrialState::kComplete; };
-  if (std::none_of(trials_.begin(), trials_.end(), complete)) return std::nullopt;
+  if (std::none_of(trials_.begin(), trials_.end(), models_value)) return std::nullopt;
   Eigen::MatrixXd X;
   Eigen::VectorXd y;
   std::vector<Eigen::Index> rows;
@@ -212,7 +241,7 @@ void Study::suggest_from_model(int k) {
   const bool noisy =
       options_.noise == NoiseModel::kNoisy ||
       (options_.noise == NoiseModel::kAuto && h.noise > kNoisyShare * (h.noise + h.outputscale));
-  Eigen::VectorXd score = (y.array() - gp_->y_mean()) / gp_->y_scale();
+  Eigen::VectorXd score = (y.array() - model_y_mean_) / model_y_scale_;
   if (noisy) factor->predict(X, &score, nullptr);
   acq.best_f = score.maxCoeff();
   factor = condition_on_running(std::move(factor), &acq.best_f);
@@ -339,8 +368,8 @@ void Study::suggest_from_trust_regions(int k) {
     if (!factor || done != last_done) {
       std::vector<Eigen::Index> used;
       factor = condition_on_running(fit_model(&s.center, &X, &y, &used), nullptr);
-      y_mean = gp_->y_mean();
-      y_scale = gp_->y_scale();
+      y_mean = model_y_mean_;
+      y_scale = model_y_scale_;
       last_done = done;
     }
     tr_boxes_[r] = trust_region_bounds(space_, s.center, last_hyper_->lengthscales, s.length);

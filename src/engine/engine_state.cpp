@@ -1,5 +1,6 @@
 #include "engine/engine_state.hpp"
 
+#include "codec/warm_start_json.hpp"
 #include "gpbo/error.hpp"
 #include "space/params_json.hpp"
 
@@ -50,6 +51,15 @@ EngineState EngineState::parse(const std::string& text, const Space& space) {
     }
     if (j.contains("outliers")) s.outliers = j.at("outliers").get<std::vector<std::int64_t>>();
     if (j.contains("hyper")) s.hyper = hyper_from_json(j.at("hyper"));
+    if (j.contains("warm_start")) {
+      for (const json& w : j.at("warm_start"))
+        s.warm_start.push_back(warm_start_source_from_json(w));
+    }
+    if (j.contains("transfer_weight")) s.transfer_weight = j.at("transfer_weight").get<double>();
+    if (j.contains("prior_hyper")) {
+      for (const json& h : j.at("prior_hyper")) s.prior_hyper.push_back(hyper_from_json(h));
+    }
+    if (j.contains("hyper_n")) s.hyper_n = j.at("hyper_n").get<std::int64_t>();
     if (j.contains("metric_hyper")) {
       for (const auto& [name, h] : j.at("metric_hyper").items()) {
         s.metric_hyper[name] = hyper_from_json(h);
@@ -67,12 +77,24 @@ std::string EngineState::dump() const {
     q.push_back({{"params", params_to_json(p.params)}, {"source", p.source}});
   json j = {{"queue", std::move(q)}};
   if (hyper) j["hyper"] = hyper_to_json(*hyper);
+  if (hyper && hyper_n > 0) j["hyper_n"] = hyper_n;
   if (!metric_hyper.empty()) {
     json m = json::object();
     for (const auto& [name, h] : metric_hyper) m[name] = hyper_to_json(h);
     j["metric_hyper"] = std::move(m);
   }
   if (!outliers.empty()) j["outliers"] = outliers;
+  if (!warm_start.empty()) {
+    json w = json::array();
+    for (const WarmStartSource& s : warm_start) w.push_back(warm_start_source_to_json(s));
+    j["warm_start"] = std::move(w);
+  }
+  if (transfer_weight) j["transfer_weight"] = *transfer_weight;
+  if (!prior_hyper.empty()) {
+    json h = json::array();
+    for (const GpHyperparameters& g : prior_hyper) h.push_back(hyper_to_json(g));
+    j["prior_hyper"] = std::move(h);
+  }
   std::vector<json> regions;
   for (const TrustRegionState& r : trust_regions) {
     regions.push_back(json::parse(trust_region_state_to_json(r)));

@@ -13,6 +13,7 @@
 #include "gpbo/kernel.hpp"
 #include "gpbo/space.hpp"
 #include "gpbo/trust_region.hpp"
+#include "gpbo/warm_start.hpp"
 
 namespace gpbo {
 
@@ -25,16 +26,26 @@ struct EngineState {
   };
   std::vector<QueuedPoint> queue;
   std::optional<GpHyperparameters> hyper;
+  /// The complete trials `hyper` was fitted on (0: unknown): a cold ask refits only once the
+  /// data has grown by the refit rule (refit_due) since then.
+  std::int64_t hyper_n = 0;
   /// A study with constraints or several objectives: each metric's last fit, by name.
   std::map<std::string, GpHyperparameters> metric_hyper;
   std::vector<TrustRegionState> trust_regions;
   /// The trial ids the last model fit left out as outliers (Study::outliers()).
   std::vector<std::int64_t> outliers;
+  /// The earlier studies the study was warm-started from, copied at its creation
+  /// (Study::warm_start_from), and the fits of the transferred prior's levels.
+  std::vector<WarmStartSource> warm_start;
+  std::vector<GpHyperparameters> prior_hyper;
+  /// The transferred prior's weight in the last model fit (Study::last_transfer_weight).
+  std::optional<double> transfer_weight;
 
   /// Reads state_json; the points are typed by `space`. InvalidArgument if malformed.
   static EngineState parse(const std::string& text, const Space& space);
   /// The JSON text: {"queue": [{"params", "source"}], "hyper": {...}, "metric_hyper": {"acc":
-  /// {...}}, "trust_region": {...}}
+  /// {...}}, "trust_region": {...}, "warm_start": [{"study", "direction", "observations"}],
+  /// "prior_hyper": [{...}]}
   /// (one region in the single-object form earlier versions read; "trust_regions": [...] for
   /// several).
   std::string dump() const;

@@ -7,8 +7,11 @@
 #include <optional>
 
 #include "codec/metrics_json.hpp"
+#include "codec/trial_json.hpp"
 #include "common/clock.hpp"
 #include "engine/ask_plan.hpp"
+#include "engine/pruner.hpp"
+#include "engine/engine_state.hpp"
 #include "engine/stored_study.hpp"
 #include "engine/tell.hpp"
 #include "engine/warm_model.hpp"
@@ -57,6 +60,30 @@ Trial tell_values(Storage& storage, const std::string& name, std::int64_t trial_
 PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const std::string& name,
                                         const Space& space, const StudyOptions& options,
                                         const PersistenceOptions& persistence) {
+  return create(std::move(storage), name, space, options, persistence, {});
+}
+
+WarmStartSource PersistentStudy::warm_start_source(Storage& storage, const std::string& name) {
+  WarmStartSource s;
+  s.study = name;
+  try {
+    storage.read(name, [&](StudyTransaction& tx) {
+      s.direction = tx.study().direction;
+      for (const Trial& t : tx.trials()) {
+        if (t.state == TrialState::kComplete && t.value)
+          s.observations.push_back({t.params, *t.value});
+      }
+    });
+  } catch (const NotFound&) {
+    throw InvalidArgument("warm start: there is no study '" + name + "' in this store");
+  }
+  return s;
+}
+
+PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const std::string& name,
+                                        const Space& space, const StudyOptions& options,
+                                        const PersistenceOptions& persistence,
+                                        const std::vector<WarmStartSource>& warm_start) {
   if (name.empty() || name.size() > 200) {
     throw InvalidArgument("study name must have 1 to 200 characters");
   }
@@ -70,6 +97,17 @@ PersistentStudy PersistentStudy::create(std::shared_ptr<Storage> storage, const 
   info.direction = normalized.direction;
   info.options_json = study_options_to_json(normalized, persistence);
   info.created_at = now_seconds();
+  if (!warm_start.empty()) {
+    for (const WarmStartSource& w : warm_start) {
+      if (w.study == name) {
+        throw InvalidArgument("warm start: study '" + name + "' cannot learn from itself");
+      }
+    }
+    Study(space, normalized).warm_start_from(warm_start);  // every check, before the write
+    EngineState state;
+    state.warm_start = warm_start;
+    info.state_json = state.dump();
+  }
   storage->create_study(info);
   return PersistentStudy(std::move(storage), name);
 }
@@ -79,16 +117,59 @@ PersistentStudy::PersistentStudy(std::shared_ptr<Storage> storage, std::string n
   storage_->read(name_, [](StudyTransaction&) {});  // NotFound now rather than at first use
 }
 
+namespace {
+
+/// Hands the plan's trials to the requests in order (at most q each), with their worker ids.
+void share_out(const std::vector<PersistentStudy::AskRequest>& requests,
+               const std::vector<std::size_t>& planned, std::vector<Trial>* trials,
+               std::vector<std::vector<Trial>>* out) {
+  std::size_t next = 0;
+  for (std::size_t r : planned) {
+    const int q = requests[r].q;
+    for (int k = 0; k < q && next < trials->size(); ++k, ++next) {
+      (*trials)[next].worker_id = requests[r].worker_id;
+      (*out)[r].push_back((*trials)[next]);
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
   return ask(q, worker_id, Params{});
 }
 
 std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id,
-                                        const Params& fixed_values) {
-  if (q < 1 || q > kMaxAskBatch) {
-    throw InvalidArgument("ask: q must be in 1.." + std::to_string(kMaxAskBatch) + ", got " +
-                          std::to_string(q));
+                                        const Params& fixed) {
+  std::vector<std::vector<Trial>> out = ask_batch({AskRequest{q, worker_id, fixed}});
+  return std::move(out.front());
+}
+
+std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
+    const std::vector<AskRequest>& requests) {
+  long long total = 0;
+  for (const AskRequest& r : requests) {
+    if (r.q < 1 || r.q > kMaxAskBatch) {
+      throw InvalidArgument("ask: q must be in 1.." + std::to_string(kMaxAskBatch) + ", got " +
+                            std::to_string(r.q));
+    }
+    total += r.q;
   }
+  if (requests.empty() || total > kMaxAskBatch) {
+    throw InvalidArgument("ask: a coalesced batch must ask for 1.." + std::to_string(kMaxAskBatch) +
+                          " points, got " + std::to_string(total));
+  }
+  const Params& fixed_values = requests.front().fixed;
+  for (const AskRequest& r : requests) {
+    if (r.fixed != fixed_values) {
+      throw InvalidArgument("ask: the requests of a coalesced batch must fix the same values");
+    }
+  }
+  const int q = static_cast<int>(total);
+  std::vector<std::size_t> all(requests.size());
+  for (std::size_t r = 0; r < requests.size(); ++r) all[r] = r;
+  std::vector<std::vector<Trial>> out(requests.size());
+
   // The GP fit and the acquisition search take most of an ask. Plan them on a read snapshot,
   // outside the write lock, and commit only if no other worker wrote in between. After a lost
   // race, or when leases must be settled first, plan inside the write transaction (which
@@ -106,10 +187,16 @@ std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id,
     });
     const double now = now_seconds();
     const StoredStudy stored = StoredStudy::load(info);
-    if (!fixed_values.empty()) stored.space.with_fixed(fixed_values);  // throws before any write
-    if (needs_settling(trials, worker_id, now)) break;
-    const AskPlan plan =
-        plan_ask(stored, trials, q, worker_id, now, warm_.get(), std::nullopt, fixed_values);
+    // Bad fixed values throw here, before any write.
+    if (!fixed_values.empty()) stored.space.with_fixed(fixed_values);
+    bool settle = false;
+    for (const AskRequest& r : requests)
+      settle = settle || needs_settling(trials, r.worker_id, now);
+    if (settle) break;
+    AskPlan plan = plan_ask(stored, trials, q, requests.front().worker_id, now, warm_.get(),
+                            std::nullopt, fixed_values);
+    std::vector<std::vector<Trial>> shared(requests.size());
+    share_out(requests, all, &plan.trials, &shared);
     bool committed = false;
     storage_->write(name_, [&](StudyTransaction& tx) {
       committed = tx.trial_count() == static_cast<std::int64_t>(trials.size()) &&
@@ -118,36 +205,46 @@ std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id,
     });
     if (committed) {
       schedule_refit(count_complete(trials));
-      return plan.trials;
+      return shared;
     }
     if (!plan.model.is_null()) fitted = plan.state.hyper;  // a fresh fit
   }
 
-  std::vector<Trial> out;
   std::size_t n_complete = 0;
   storage_->write(name_, [&](StudyTransaction& tx) {
-    out.clear();  // the transaction may be retried
+    for (std::vector<Trial>& o : out) o.clear();  // the transaction may be retried
     StoredStudy stored = StoredStudy::load(tx.study());
     if (!fixed_values.empty()) stored.space.with_fixed(fixed_values);  // before any write
     const double now = now_seconds();
     settle_expired(tx, stored.persistence, &stored.state, now);
     std::vector<Trial> trials = tx.trials();
-    if (!worker_id.empty()) {
-      for (Trial& t : trials) {
-        if (t.state != TrialState::kRunning || t.worker_id != worker_id) continue;
-        renew_lease(&t, stored.persistence, now);
-        tx.update_trial(t);
-        tx.append_log(log_entry(now, "ask", t, {{"resumed", true}}));
-        out.push_back(t);
+    // A worker that already holds running trials gets them back instead of new ones.
+    std::vector<std::size_t> planned;
+    int planned_q = 0;
+    for (std::size_t r = 0; r < requests.size(); ++r) {
+      const std::string& worker_id = requests[r].worker_id;
+      if (!worker_id.empty()) {
+        for (Trial& t : trials) {
+          if (t.state != TrialState::kRunning || t.worker_id != worker_id) continue;
+          renew_lease(&t, stored.persistence, now);
+          tx.update_trial(t);
+          tx.append_log(log_entry(now, "ask", t, {{"resumed", true}}));
+          out[r].push_back(t);
+        }
       }
-      if (!out.empty()) {
-        tx.set_state_json(stored.state.dump());
-        return;
+      if (out[r].empty()) {
+        planned.push_back(r);
+        planned_q += requests[r].q;
       }
     }
-    AskPlan plan = plan_ask(stored, trials, q, worker_id, now, warm_.get(), fitted, fixed_values);
+    if (planned.empty()) {
+      tx.set_state_json(stored.state.dump());
+      return;
+    }
+    AskPlan plan = plan_ask(stored, trials, planned_q, requests[planned.front()].worker_id, now,
+                            warm_.get(), fitted, fixed_values);
+    share_out(requests, planned, &plan.trials, &out);
     apply_plan(tx, plan, now);
-    out = std::move(plan.trials);
     n_complete = count_complete(trials);
   });
   schedule_refit(n_complete);
@@ -212,10 +309,53 @@ Trial PersistentStudy::tell_state(std::int64_t trial_id, TrialState state, bool 
     const double now = now_seconds();
     if (!apply_state(&out, state, skip_if_finished, now)) return;
     tx.update_trial(out);
-    tx.append_log(
-        log_entry(now, state == TrialState::kFailed ? "fail" : "prune", out, json::object()));
+    // A pruned trial's kept value (its last intermediate one) goes into the log, for verify.
+    tx.append_log(log_entry(now, state == TrialState::kFailed ? "fail" : "prune", out,
+                            state == TrialState::kPruned ? result_detail(out) : json::object()));
   });
   return out;
+}
+
+PruneAnswer PersistentStudy::report(std::int64_t trial_id, std::int64_t step, double value) {
+  PruneAnswer out;
+  storage_->write(name_, [&](StudyTransaction& tx) {
+    StudyOptions options;
+    PersistenceOptions persistence;
+    study_options_from_json(tx.study().options_json, &options, &persistence);
+    check_reportable(options.metrics);
+    std::vector<Trial> trials = tx.trials();
+    if (trial_id < 0 || trial_id >= static_cast<std::int64_t>(trials.size())) {
+      throw NotFound("study '" + name_ + "' has no trial " + std::to_string(trial_id));
+    }
+    Trial& t = trials[static_cast<std::size_t>(trial_id)];
+    const bool changed = apply_report(&t, step, value);
+    out.trial = t;
+    out.prune = gpbo::should_prune(options.pruner, options.direction, trials, trial_id);
+    if (!changed) return;
+    const double now = now_seconds();
+    renew_lease(&t, persistence, now);
+    out.trial = t;
+    tx.update_trial(t);
+    tx.append_log(
+        log_entry(now, "report", t, json{{"step", step}, {"value", value}, {"prune", out.prune}}));
+  });
+  return out;
+}
+
+bool PersistentStudy::should_prune(std::int64_t trial_id) {
+  bool out = false;
+  storage_->read(name_, [&](StudyTransaction& tx) {
+    const StoredStudy stored = StoredStudy::load(tx.study());
+    out =
+        gpbo::should_prune(stored.options.pruner, stored.options.direction, tx.trials(), trial_id);
+  });
+  return out;
+}
+
+StudyCost PersistentStudy::cost() {
+  std::vector<Trial> all;
+  storage_->read(name_, [&](StudyTransaction& tx) { all = tx.trials(); });
+  return study_cost(all, now_seconds());
 }
 
 Trial PersistentStudy::heartbeat(std::int64_t trial_id) {
@@ -261,6 +401,8 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
       Trial t;
       try {
         t.params = space.canonical(trials[i].params);
+        // Intermediate values come along (checked as a read checks them).
+        t.intermediate = intermediate_from_json(intermediate_to_json(trials[i].intermediate));
         if (trials[i].state == TrialState::kComplete) {
           if (!trials[i].values.empty()) {
             apply_values(&t, metrics, trials[i].values, false, now);
@@ -271,6 +413,11 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
           }
         } else {
           apply_state(&t, trials[i].state, false, now);
+          // A pruned trial's kept value, given without the values it came from.
+          if (t.state == TrialState::kPruned && !t.value && trials[i].value) {
+            check_value(*trials[i].value);
+            t.value = trials[i].value;
+          }
         }
       } catch (const InvalidArgument& e) {
         throw InvalidArgument("add_trials: trial " + std::to_string(i) + ": " + e.what());
@@ -286,6 +433,7 @@ std::vector<Trial> PersistentStudy::add_trials(const std::vector<Trial>& trials)
       json detail = result_detail(t);
       detail["params"] = params_to_json(t.params);
       detail["state"] = to_string(t.state);
+      if (!t.intermediate.empty()) detail["intermediate"] = intermediate_to_json(t.intermediate);
       tx.append_log(log_entry(now, "import", t, detail));
     }
   });

@@ -10,6 +10,7 @@
 #include "backend/backend.hpp"
 #include "common/clock.hpp"
 #include "engine/metric_model.hpp"
+#include "engine/pruner.hpp"
 #include "engine/tell.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
@@ -146,6 +147,18 @@ Trial Study::tell_state(std::int64_t trial_id, TrialState state, bool skip_if_fi
   return t;
 }
 
+PruneAnswer Study::report(std::int64_t trial_id, std::int64_t step, double value) {
+  check_reportable(options_.metrics);
+  Trial& t = find(trial_id);
+  apply_report(&t, step, value);
+  return {t, should_prune(trial_id)};
+}
+
+bool Study::should_prune(std::int64_t trial_id) const {
+  trial(trial_id);  // NotFound
+  return gpbo::should_prune(options_.pruner, options_.direction, trials_, trial_id);
+}
+
 std::int64_t Study::add_trial(const Params& params, TrialState state, const MetricValues& values,
                               const std::string& source) {
   if (state != TrialState::kComplete) return add_trial(params, state, std::nullopt, source);
@@ -169,12 +182,13 @@ std::int64_t Study::add_trial(const Params& params, TrialState state, std::optio
     // Keep the design sequence aligned with the restored design points (the centre first,
     // then one Sobol draw each), so the next design point is new rather than a long run of
     // rejected duplicates.
-    if (design_index_++ > 0) design_->draw(1);
+    if (design_index_++ > (warm_sources_.empty() ? 0 : 1)) design_->draw(1);
   }
   push_trial(std::move(p), std::move(u), source.c_str());
   Trial& t = trials_.back();
   t.state = state;
-  if (state == TrialState::kComplete) t.value = value;
+  // A pruned trial may carry its last intermediate value (models_value in engine/pruner.hpp).
+  if (state == TrialState::kComplete || state == TrialState::kPruned) t.value = value;
   return t.id;
 }
 

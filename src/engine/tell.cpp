@@ -110,7 +110,41 @@ bool apply_state(Trial* t, TrialState state, bool skip_if_finished, double now) 
   if (t->state != TrialState::kRunning) return finished(*t, skip_if_finished);
   t->state = state;
   t->finished_at = now;
+  // What the model learns from a pruned trial: its last value (Optuna's GPSampler does the same).
+  if (state == TrialState::kPruned && !t->intermediate.empty()) {
+    t->value = t->intermediate.back().value;
+  }
   return true;
+}
+
+bool apply_report(Trial* t, std::int64_t step, double value) {
+  if (!std::isfinite(value)) {
+    throw InvalidArgument("report: the intermediate value must be a finite number");
+  }
+  if (step < 0) {
+    throw InvalidArgument("report: the step must be >= 0, got " + std::to_string(step));
+  }
+  if (t->state != TrialState::kRunning) {
+    throw Conflict(already_finished(*t) + ": intermediate values are reported while it runs");
+  }
+  if (!t->intermediate.empty()) {
+    const IntermediateValue& last = t->intermediate.back();
+    if (last.step == step && last.value == value) return false;
+    if (step <= last.step) {
+      throw InvalidArgument("report: trial " + std::to_string(t->id) + " already reported step " +
+                            std::to_string(last.step) + "; steps must strictly increase, got " +
+                            std::to_string(step));
+    }
+  }
+  t->intermediate.push_back({step, value});
+  return true;
+}
+
+void check_reportable(const Metrics& metrics) {
+  if (metrics.multi_objective()) {
+    throw InvalidArgument(
+        "report: intermediate values are one objective's; this study has several objectives");
+  }
 }
 
 }  // namespace gpbo

@@ -2,6 +2,7 @@
 // The rules of a result reported for a trial, written once for Study and PersistentStudy so
 // that both answer every tell the same way.
 
+#include <cstdint>
 #include <string>
 
 #include "gpbo/metrics.hpp"
@@ -41,7 +42,17 @@ MetricValues values_of(const Metrics& metrics, double value);
 bool apply_values(Trial* t, const Metrics& metrics, const MetricValues& values,
                   bool skip_if_finished, double now);
 
-/// Finishes `t` as FAILED or PRUNED (InvalidArgument for another state), by the same rules.
+/// Finishes `t` as FAILED or PRUNED (InvalidArgument for another state), by the same rules. A
+/// trial PRUNED after reporting intermediate values keeps its last one as its value.
 bool apply_state(Trial* t, TrialState state, bool skip_if_finished, double now);
+
+/// Adds the intermediate value (`step`, `value`) to running trial `t`. Returns true when `t`
+/// changed; false for a repeat of its last report (a retried request). InvalidArgument for a
+/// non-finite value, a negative step, or a step not after the trial's last one; Conflict for a
+/// finished trial. Nothing changes when it throws.
+bool apply_report(Trial* t, std::int64_t step, double value);
+/// InvalidArgument unless the study measures one objective: intermediate values are the
+/// objective's.
+void check_reportable(const Metrics& metrics);
 
 }  // namespace gpbo

@@ -28,13 +28,17 @@ WarmModel::Stats WarmModel::stats() const {
   return stats_;
 }
 
+bool refit_due(std::size_t n_fit, std::size_t n_complete, const WarmModelOptions& options) {
+  if (n_complete <= n_fit) return false;
+  const double grown = std::ceil(options.refit_growth * static_cast<double>(n_fit));
+  const auto due = static_cast<std::size_t>(
+      std::clamp(grown, 1.0, static_cast<double>(std::max(1, options.refit_every))));
+  return n_complete - n_fit >= due;
+}
+
 void WarmModel::maybe_refit(std::size_t n_complete, std::function<void()> job) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!hyper_ || refitting_ || n_complete <= n_fit_) return;
-  const double grown = std::ceil(options_.refit_growth * static_cast<double>(n_fit_));
-  const auto due = static_cast<std::size_t>(
-      std::clamp(grown, 1.0, static_cast<double>(std::max(1, options_.refit_every))));
-  if (n_complete - n_fit_ < due) return;
+  if (!hyper_ || refitting_ || !refit_due(n_fit_, n_complete, options_)) return;
   if (worker_.joinable()) worker_.join();  // the previous refit has finished
   refitting_ = true;
   worker_ = std::thread([this, job = std::move(job)] {

@@ -14,6 +14,10 @@
 
 namespace gpbo {
 
+/// Whether hyperparameters fitted on `n_fit` complete trials are due a refit at `n_complete`:
+/// the data grew by ceil(refit_growth * n_fit) trials, at least 1 and at most refit_every.
+bool refit_due(std::size_t n_fit, std::size_t n_complete, const WarmModelOptions& options);
+
 class WarmModel {
  public:
   struct Stats {

@@ -1,12 +1,15 @@
 #include "gpbo/gp.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "backend/backend.hpp"
 #include "gpbo/error.hpp"
+#include "model/fit_subset.hpp"
 #include "model/priors.hpp"
 #include "numerics/lbfgsb.hpp"
 
@@ -35,8 +38,14 @@ GpHyperparameters unpack(const Eigen::VectorXd& t) {
 }
 
 constexpr double kMeanBound = 10.0;  // |constant mean| on the standardized scale
+constexpr double kBytesPerGiB = 1073741824.0;
 
 }  // namespace
+
+double fit_memory_bytes(Eigen::Index n) {
+  const double nd = static_cast<double>(n);
+  return 3.0 * 8.0 * nd * nd;
+}
 
 GaussianProcess::GaussianProcess(GpOptions options, Device device, ScorePrecision scoring)
     : options_(options), backend_(make_backend(device, scoring)) {}
@@ -67,20 +76,46 @@ void GaussianProcess::standardize(const Eigen::VectorXd& y) {
   y_std_ = ((z - mean) / sd).matrix();
 }
 
-void GaussianProcess::condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
-                                const GpHyperparameters& h) {
+std::size_t GaussianProcess::memory_limit_bytes() const {
+  if (options_.memory_limit_gb > 0.0) {
+    return static_cast<std::size_t>(std::min(options_.memory_limit_gb * kBytesPerGiB, 1e18));
+  }
+  return backend_->memory_bytes() / 4 * 3;
+}
+
+void GaussianProcess::check_memory(Eigen::Index n) const {
+  const double need = fit_memory_bytes(n), limit = static_cast<double>(memory_limit_bytes());
+  if (need > limit) {
+    char text[320];
+    std::snprintf(text, sizeof text,
+                  "GP: %lld observations need about %.3g GiB for the covariance and its factor "
+                  "(3 x 8 n^2 bytes), over the limit of %.3g GiB (option gp.memory_limit_gb; 0 "
+                  "is three quarters of the %s's memory)",
+                  static_cast<long long>(n), need / kBytesPerGiB, limit / kBytesPerGiB,
+                  backend_->device().kind() == Device::Kind::kCuda ? "GPU" : "host");
+    throw InvalidArgument(text);
+  }
+}
+
+void GaussianProcess::set_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
   if (X.rows() == 0 || X.rows() != y.size()) {
     throw InvalidArgument("GP: X has " + std::to_string(X.rows()) + " rows but y has " +
                           std::to_string(y.size()) + " values (need at least one)");
   }
+  if (!X.allFinite() || !y.allFinite()) throw InvalidArgument("GP: X and y must be finite");
+  check_memory(X.rows());
+  X_ = X;
+  standardize(y);
+}
+
+void GaussianProcess::condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                const GpHyperparameters& h) {
   if (h.lengthscales.size() != X.cols()) {
     throw InvalidArgument(
         "GP: hyperparameters are for d = " + std::to_string(h.lengthscales.size()) + ", X has " +
         std::to_string(X.cols()) + " columns");
   }
-  if (!X.allFinite() || !y.allFinite()) throw InvalidArgument("GP: X and y must be finite");
-  X_ = X;
-  standardize(y);
+  set_data(X, y);
   hyper_ = h;
   factor_ = backend_->factor(options_.kernel, hyper_, X_, y_std_);
 }
@@ -94,7 +129,8 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   defaults.lengthscales = Eigen::VectorXd::Constant(d, ls_prior.mode());
   defaults.noise = noise_pr.mode();
   defaults.outputscale = 1.0;
-  condition(X, y, defaults);  // validates shapes and standardizes y
+  set_data(X, y);  // validates shapes and memory, standardizes y
+  factor_.reset();
 
   Eigen::VectorXd lb(d + 3), ub(d + 3);
   lb.head(d).setConstant(std::log(options_.min_lengthscale));
@@ -106,12 +142,30 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   lb(d + 2) = -kMeanBound;
   ub(d + 2) = kMeanBound;
 
+  // Above subset_above observations the search runs on a subset (model/fit_subset.hpp).
+  const Eigen::Index n = X_.rows();
+  const bool subset =
+      options_.subset_above > 0 && n > options_.subset_above && options_.subset_size < n;
+  Eigen::MatrixXd X_sub;
+  Eigen::VectorXd y_sub;
+  if (subset) {
+    const std::vector<Eigen::Index> rows = select_fit_subset(y_std_, options_.subset_size, seed);
+    X_sub.resize(static_cast<Eigen::Index>(rows.size()), d);
+    y_sub.resize(static_cast<Eigen::Index>(rows.size()));
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      X_sub.row(static_cast<Eigen::Index>(k)) = X_.row(rows[k]);
+      y_sub(static_cast<Eigen::Index>(k)) = y_std_(rows[k]);
+    }
+  }
+  const Eigen::MatrixXd* X_fit = subset ? &X_sub : &X_;
+  const Eigen::VectorXd* y_fit = subset ? &y_sub : &y_std_;
+
   // Negative log posterior: -(LML + log priors) on the standardized scale.
   const BoxObjective objective = [&](const Eigen::VectorXd& t, Eigen::VectorXd& g) {
     const GpHyperparameters h = unpack(t);
     double lp;
     try {
-      lp = backend_->log_marginal_likelihood(options_.kernel, h, X_, y_std_, &g);
+      lp = backend_->log_marginal_likelihood(options_.kernel, h, *X_fit, *y_fit, &g);
     } catch (const NumericalError&) {
       return std::numeric_limits<double>::infinity();
     }
@@ -133,7 +187,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   if (warm) starts.push_back(pack(*warm_start));
   BoxOptions box;
   box.max_iterations = options_.max_iterations;
-  if (warm && X.rows() >= options_.warm_only_above) {
+  if (warm && X_fit->rows() >= options_.warm_only_above) {
     box.max_iterations = options_.warm_max_iterations;
   } else {
     starts.push_back(pack(defaults));
@@ -155,6 +209,15 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   }
   if (!std::isfinite(best.value)) {
     throw NumericalError("GP fit: no hyperparameters give a positive-definite covariance");
+  }
+  if (subset && options_.subset_refine_iterations > 0) {
+    // A few steps on the whole data from the subset's answer; kept only if they succeed.
+    X_fit = &X_;
+    y_fit = &y_std_;
+    BoxOptions refine = box;
+    refine.max_iterations = options_.subset_refine_iterations;
+    BoxResult r = minimize_in_box(objective, best.x, lb, ub, refine);
+    if (std::isfinite(r.value)) best = std::move(r);
   }
   hyper_ = unpack(best.x);
   log_posterior_ = -best.value;

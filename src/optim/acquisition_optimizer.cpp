@@ -117,13 +117,16 @@ AcquisitionCandidates refine_best(const RankFunction& rank, const AcquisitionFun
     // gradient separates and each call scores R points at once.
     Eigen::VectorXd lb(R * D), ub(R * D), x0(R * D);
     for (int r = 0; r < R; ++r) {
+      // The dimensions of inactive parameters stay at their fixed value, like discrete ones
+      // (parents are discrete, so the refinement never changes which parameters are active).
+      const std::vector<bool> active = space.active_dims(refined.row(r).transpose());
       for (int j = 0; j < D; ++j) {
+        const bool fixed = discrete[j] || !active[j];
         // Raw candidates lie in the box; the clamp only guards L-BFGS-B against rounding.
-        const double v =
-            discrete[j] ? refined(r, j) : std::clamp(refined(r, j), box(0, j), box(1, j));
+        const double v = fixed ? refined(r, j) : std::clamp(refined(r, j), box(0, j), box(1, j));
         x0(r * D + j) = v;
-        lb(r * D + j) = discrete[j] ? v : box(0, j);
-        ub(r * D + j) = discrete[j] ? v : box(1, j);
+        lb(r * D + j) = fixed ? v : box(0, j);
+        ub(r * D + j) = fixed ? v : box(1, j);
       }
     }
     Eigen::MatrixXd Xr(R, D), G;

@@ -99,8 +99,17 @@ ModelView model_view(const Space& space, const std::vector<const Trial*>& comple
   std::stable_sort(view.importance.begin(), view.importance.end(),
                    [](const Importance& a, const Importance& b) { return a.share > b.share; });
 
-  for (std::size_t k = 0; k < view.importance.size() && k < kMaxSlices; ++k) {
+  // A slice varies one parameter of the best point; it is undefined for a parameter inactive
+  // there, and for a parent, whose values switch other parameters on and off.
+  const auto sliceable = [&](const std::string& name) {
+    if (!best.count(name)) return false;
+    return std::none_of(space.params().begin(), space.params().end(),
+                        [&](const ParamSpec& s) { return s.condition.parent == name; });
+  };
+  for (std::size_t k = 0, n = 0; k < view.importance.size() && n < kMaxSlices; ++k) {
     const std::string& name = view.importance[k].name;
+    if (!sliceable(name)) continue;
+    ++n;
     const ParamSpec* spec = nullptr;
     for (const ParamSpec& s : space.params()) {
       if (s.name == name) spec = &s;

@@ -213,6 +213,18 @@ std::string summary(const ReportInput& in, const Facts& f, const ParetoFront* fr
                                   " of compute (the sum of " + std::to_string(f.timed) +
                                   " finished trials' durations)."
                             : "Their durations were not recorded.");
+    // Early stopping: the steps the reporting trials ran, against running each to the end.
+    const StudyCost cost = study_cost(in.trials, 0.0);
+    if (cost.reporting > 0 && cost.steps_full > 0) {
+      s.push_back(std::to_string(cost.reporting) + " trial" + (cost.reporting == 1 ? "" : "s") +
+                  " reported intermediate values and ran " + std::to_string(cost.steps) +
+                  " of the " + std::to_string(cost.steps_full) +
+                  " steps they would have run to "
+                  "the end (" +
+                  std::to_string(100 * cost.steps / cost.steps_full) + "%); " +
+                  std::to_string(f.pruned) + (f.pruned == 1 ? " was" : " were") +
+                  " stopped early.");
+    }
   }
   if (f.feasible.size() >= 2) {
     // Still improving: has the best changed within the last kRecent complete trials?
@@ -399,6 +411,7 @@ std::string slices(const report::ModelView& m, const ReportInput& in, const Fact
       svg.polyline(mean, "#1d3f73", 2.0, 1.0, "model mean");
     }
     for (const Trial* t : shown) {
+      if (!t->params.count(s.name)) continue;  // inactive in this trial
       svg.circle(x(report::axis_value(*spec, t->params.at(s.name))), y(*t->value), 2.0, "#e67e22",
                  "trial " + std::to_string(t->id) + ": " + num(*t->value, 6), 0.5);
     }
@@ -458,6 +471,7 @@ std::string parallel(const ReportInput& in, const report::ModelView& m, const Fa
     std::vector<std::pair<double, double>> pts;
     for (std::size_t a = 0; a < axes.size(); ++a) {
       const ParamSpec& p = *axes[a];
+      if (!t->params.count(p.name)) continue;  // inactive in this trial: no point on its axis
       double u;
       if (p.type == ParamType::kCategorical) {
         u = p.choices.size() > 1

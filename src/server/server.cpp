@@ -611,7 +611,7 @@ struct HttpServer::Impl {
     http->Post(
         "/v1/studies", handler(Role::kAdmin, [this](const httplib::Request& req, const Caller&) {
           const json body = parse_body(req, false);
-          const Fields f(body, {"name", "space", "direction", "options"});
+          const Fields f(body, {"name", "space", "direction", "options", "warm_start"});
           const std::string name = f.string("name", "", true);
           if (name.empty() || name.size() > 200 || name.find('/') != std::string::npos) {
             throw InvalidArgument("the study name must have 1 to 200 characters and no '/'");
@@ -630,6 +630,12 @@ struct HttpServer::Impl {
           }
           if (f.has("direction"))
             set_direction(&options, parse_direction(f.string("direction", "")));
+          if (f.has("warm_start")) {
+            // Names are studies of this server's store; objects are sources sent inline.
+            return Reply{201, study_to_json(api->create_warm_started_study(
+                                  name, space, options, persistence,
+                                  service::warm_start_request_from_json(body.at("warm_start"))))};
+          }
           return Reply{201, study_to_json(api->create_study(name, space, options, persistence))};
         }));
 
@@ -701,6 +707,37 @@ struct HttpServer::Impl {
                  return Reply{200, trial_to_json(api->heartbeat(req.matches[1], id))};
                }));
 
+    http->Post(trial + "/intermediate",
+               handler(Role::kWorker, [this](const httplib::Request& req, const Caller& caller) {
+                 const json body = parse_body(req, false);
+                 const Fields f(body, {"step", "value", "worker_id"});
+                 if (!f.has("step")) throw InvalidArgument("field 'step' is required");
+                 if (!f.at("step").is_number_integer()) {
+                   throw InvalidArgument("field 'step' must be an integer");
+                 }
+                 const std::int64_t step = f.integer("step", 0);
+                 if (!f.has("value") || !f.at("value").is_number()) {
+                   throw InvalidArgument("field 'value' must be a number");
+                 }
+                 const double value = f.at("value").get<double>();
+                 if (!std::isfinite(value)) throw InvalidArgument("field 'value' must be finite");
+                 const std::int64_t id = trial_id(req.matches[2]);
+                 check_holder(caller, req.matches[1], id, f.string("worker_id", ""));
+                 const PruneAnswer a = api->report_value(req.matches[1], id, step, value);
+                 return Reply{200, json{{"prune", a.prune}, {"trial", trial_to_json(a.trial)}}};
+               }));
+
+    http->Get(
+        trial + "/prune", handler(Role::kRead, [this](const httplib::Request& req, const Caller&) {
+          return Reply{
+              200, json{{"prune", api->should_prune(req.matches[1], trial_id(req.matches[2]))}}};
+        }));
+
+    http->Get(study + "/cost",
+              handler(Role::kRead, [this](const httplib::Request& req, const Caller&) {
+                return Reply{200, service::cost_to_json(api->cost(req.matches[1]))};
+              }));
+
     http->Get(
         trial, handler(Role::kRead, [this](const httplib::Request& req, const Caller&) {
           return Reply{200, trial_to_json(api->trial(req.matches[1], trial_id(req.matches[2])))};
@@ -720,7 +757,9 @@ struct HttpServer::Impl {
                 const std::string name = req.matches[1];
                 const auto best = api->best(name);
                 if (!best) throw NotFound("study '" + name + "' has no complete (feasible) trial");
-                return Reply{200, trial_to_json(*best)};
+                json out = trial_to_json(*best);
+                out["cost"] = service::cost_to_json(api->cost(name));
+                return Reply{200, out};
               }));
 
     http->Get(study + "/pareto",

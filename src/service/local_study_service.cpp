@@ -33,6 +33,15 @@ StudyInfo LocalStudyService::create_study(const std::string& name, const Space& 
   return PersistentStudy::create(storage_, name, space, options, persistence).info();
 }
 
+StudyInfo LocalStudyService::create_warm_started_study(const std::string& name, const Space& space,
+                                                       const StudyOptions& options,
+                                                       const PersistenceOptions& persistence,
+                                                       const WarmStartRequest& warm) {
+  return PersistentStudy::create(storage_, name, space, options, persistence,
+                                 resolve_warm_start(*storage_, name, warm))
+      .info();
+}
+
 std::vector<StudyInfo> LocalStudyService::list_studies() { return storage_->list_studies(); }
 
 StudyInfo LocalStudyService::get_study(const std::string& name) {
@@ -47,6 +56,10 @@ void LocalStudyService::delete_study(const std::string& name) {
 
 std::vector<Trial> LocalStudyService::ask(const std::string& study, int q,
                                           const std::string& worker_id, const json& fixed) {
+  if (q < 1 || q > kMaxAskBatch) {
+    throw InvalidArgument("ask: q must be in 1.." + std::to_string(kMaxAskBatch) + ", got " +
+                          std::to_string(q));
+  }
   const std::shared_ptr<Entry> e = entry(study);
   Params values;
   if (!fixed.is_object()) {
@@ -55,9 +68,55 @@ std::vector<Trial> LocalStudyService::ask(const std::string& study, int q,
   if (!fixed.empty()) {
     const Space space = Space::from_json(e->study.info().space_json);
     values = decode_params(fixed, &space);
+    space.with_fixed(values);  // bad values fail this ask alone, not a batch
   }
-  std::lock_guard<std::mutex> lock(e->ask_mutex);
-  return e->study.ask(q, worker_id, values);
+  Waiter self;
+  self.request = {q, worker_id, std::move(values)};
+  std::unique_lock<std::mutex> lock(e->ask_mutex);
+  e->waiting.push_back(&self);
+  while (!self.done) {
+    if (e->planning) {
+      e->ask_done.wait(lock);
+      continue;
+    }
+    // Plan for the asks queued so far, oldest first, as many as one batch holds and as long as
+    // they fix the same values.
+    e->planning = true;
+    std::vector<Waiter*> batch;
+    int total = 0;
+    while (!e->waiting.empty() && total + e->waiting.front()->request.q <= kMaxAskBatch &&
+           (batch.empty() || e->waiting.front()->request.fixed == batch.front()->request.fixed)) {
+      total += e->waiting.front()->request.q;
+      batch.push_back(e->waiting.front());
+      e->waiting.pop_front();
+    }
+    lock.unlock();
+    std::vector<PersistentStudy::AskRequest> requests;
+    for (const Waiter* w : batch) requests.push_back(w->request);
+    std::vector<std::vector<Trial>> answers;
+    std::exception_ptr error;
+    try {
+      answers = e->study.ask_batch(requests);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (error) {
+        batch[i]->error = error;
+      } else if (answers[i].empty()) {
+        batch[i]->error =
+            std::make_exception_ptr(Conflict("search space exhausted: no unsuggested point left"));
+      } else {
+        batch[i]->trials = std::move(answers[i]);
+      }
+      batch[i]->done = true;
+    }
+    e->planning = false;
+    e->ask_done.notify_all();
+  }
+  if (self.error) std::rethrow_exception(self.error);
+  return std::move(self.trials);
 }
 
 Trial LocalStudyService::tell(const std::string& study, std::int64_t trial, double value,
@@ -78,6 +137,17 @@ Trial LocalStudyService::tell_state(const std::string& study, std::int64_t trial
 Trial LocalStudyService::heartbeat(const std::string& study, std::int64_t trial) {
   return entry(study)->study.heartbeat(trial);
 }
+
+PruneAnswer LocalStudyService::report_value(const std::string& study, std::int64_t trial,
+                                            std::int64_t step, double value) {
+  return entry(study)->study.report(trial, step, value);
+}
+
+bool LocalStudyService::should_prune(const std::string& study, std::int64_t trial) {
+  return entry(study)->study.should_prune(trial);
+}
+
+StudyCost LocalStudyService::cost(const std::string& study) { return entry(study)->study.cost(); }
 
 void LocalStudyService::enqueue(const std::string& study, const json& params) {
   const std::shared_ptr<Entry> e = entry(study);

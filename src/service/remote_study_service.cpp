@@ -195,6 +195,18 @@ StudyInfo RemoteStudyService::create_study(const std::string& name, const Space&
   return impl_->parse(impl_->call("POST", "/v1/studies", &body), study_from_json);
 }
 
+StudyInfo RemoteStudyService::create_warm_started_study(const std::string& name, const Space& space,
+                                                        const StudyOptions& options,
+                                                        const PersistenceOptions& persistence,
+                                                        const WarmStartRequest& warm) {
+  const json body = {{"name", name},
+                     {"space", json::parse(space.to_json())},
+                     {"direction", to_string(options.direction)},
+                     {"options", json::parse(study_options_to_json(options, persistence))},
+                     {"warm_start", warm_start_request_to_json(warm)}};
+  return impl_->parse(impl_->call("POST", "/v1/studies", &body), study_from_json);
+}
+
 std::vector<StudyInfo> RemoteStudyService::list_studies() {
   return impl_->parse(impl_->call("GET", "/v1/studies", nullptr), [](const json& reply) {
     if (!reply.contains("studies") || !reply["studies"].is_array()) {
@@ -251,6 +263,29 @@ Trial RemoteStudyService::heartbeat(const std::string& study, std::int64_t trial
   if (!impl_->worker_id.empty()) body["worker_id"] = impl_->worker_id;
   return impl_->parse(impl_->call("POST", Impl::trial_path(study, trial) + "/heartbeat", &body),
                       trial_from_json);
+}
+
+PruneAnswer RemoteStudyService::report_value(const std::string& study, std::int64_t trial,
+                                             std::int64_t step, double value) {
+  json body = {{"step", step}, {"value", value}};
+  if (!impl_->worker_id.empty()) body["worker_id"] = impl_->worker_id;
+  return impl_->parse(impl_->call("POST", Impl::trial_path(study, trial) + "/intermediate", &body),
+                      [](const json& j) {
+                        PruneAnswer a;
+                        a.prune = j.at("prune").get<bool>();
+                        a.trial = trial_from_json(j.at("trial"));
+                        return a;
+                      });
+}
+
+bool RemoteStudyService::should_prune(const std::string& study, std::int64_t trial) {
+  return impl_->parse(impl_->call("GET", Impl::trial_path(study, trial) + "/prune", nullptr),
+                      [](const json& j) { return j.at("prune").get<bool>(); });
+}
+
+StudyCost RemoteStudyService::cost(const std::string& study) {
+  return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/cost", nullptr),
+                      cost_from_json);
 }
 
 void RemoteStudyService::enqueue(const std::string& study, const json& params) {

@@ -36,6 +36,10 @@ class RemoteStudyService final : public StudyService {
 
   StudyInfo create_study(const std::string& name, const Space& space, const StudyOptions& options,
                          const PersistenceOptions& persistence) override;
+  StudyInfo create_warm_started_study(const std::string& name, const Space& space,
+                                      const StudyOptions& options,
+                                      const PersistenceOptions& persistence,
+                                      const WarmStartRequest& warm) override;
   std::vector<StudyInfo> list_studies() override;
   StudyInfo get_study(const std::string& name) override;
   void delete_study(const std::string& name) override;
@@ -48,6 +52,10 @@ class RemoteStudyService final : public StudyService {
   Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
                    bool skip_if_finished) override;
   Trial heartbeat(const std::string& study, std::int64_t trial) override;
+  PruneAnswer report_value(const std::string& study, std::int64_t trial, std::int64_t step,
+                           double value) override;
+  bool should_prune(const std::string& study, std::int64_t trial) override;
+  StudyCost cost(const std::string& study) override;
   void enqueue(const std::string& study, const nlohmann::json& params) override;
   std::vector<Trial> add_trials(const std::string& study,
                                 const std::vector<Trial>& trials) override;

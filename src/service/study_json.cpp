@@ -133,4 +133,28 @@ ParetoFront pareto_from_json(const json& j) {
   }
 }
 
+json cost_to_json(const StudyCost& c) {
+  return {{"trials", c.trials},       {"complete", c.complete}, {"pruned", c.pruned},
+          {"failed", c.failed},       {"running", c.running},   {"trial_seconds", c.trial_seconds},
+          {"reporting", c.reporting}, {"steps", c.steps},       {"steps_full", c.steps_full}};
+}
+
+StudyCost cost_from_json(const json& j) {
+  try {
+    StudyCost c;
+    c.trials = j.at("trials").get<std::int64_t>();
+    c.complete = j.at("complete").get<std::int64_t>();
+    c.pruned = j.at("pruned").get<std::int64_t>();
+    c.failed = j.at("failed").get<std::int64_t>();
+    c.running = j.at("running").get<std::int64_t>();
+    c.trial_seconds = j.at("trial_seconds").get<double>();
+    c.reporting = j.at("reporting").get<std::int64_t>();
+    c.steps = j.at("steps").get<std::int64_t>();
+    c.steps_full = j.at("steps_full").get<std::int64_t>();
+    return c;
+  } catch (const json::exception& e) {
+    throw InvalidArgument(std::string("malformed cost JSON: ") + e.what());
+  }
+}
+
 }  // namespace gpbo::service

@@ -35,4 +35,10 @@ nlohmann::json pareto_to_json(const ParetoFront& front, const Metrics& metrics);
 /// Reads that form back; InvalidArgument if malformed.
 ParetoFront pareto_from_json(const nlohmann::json& j);
 
+/// {"trials", "complete", "pruned", "failed", "running", "trial_seconds", "reporting", "steps",
+/// "steps_full"} (StudyCost in gpbo/study.hpp).
+nlohmann::json cost_to_json(const StudyCost& cost);
+/// Reads that form back; InvalidArgument if malformed.
+StudyCost cost_from_json(const nlohmann::json& j);
+
 }  // namespace gpbo::service

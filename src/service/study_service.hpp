@@ -5,7 +5,10 @@
 // (remote_study_service.hpp: the HTTP client the CLI uses with --server). The CLI's commands are
 // written once, against this interface.
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -14,12 +17,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gpbo/error.hpp"
 #include "gpbo/options.hpp"
 #include "gpbo/persistent_study.hpp"
 #include "gpbo/space.hpp"
 #include "gpbo/storage.hpp"
 #include "gpbo/trial.hpp"
 #include "gpbo/verify.hpp"
+#include "service/warm_start_request.hpp"
 
 namespace gpbo::service {
 
@@ -31,6 +36,17 @@ class StudyService {
   virtual StudyInfo create_study(const std::string& name, const Space& space,
                                  const StudyOptions& options,
                                  const PersistenceOptions& persistence) = 0;
+  /// Creates a study warm-started from earlier ones (PersistentStudy::create with the sources
+  /// of `warm`, resolved in the store that holds the new study); InvalidArgument for a source
+  /// that is missing, names the new study or matches nothing in `space`. The default (a
+  /// service that stores nothing itself, e.g. a test double) refuses every warm start.
+  virtual StudyInfo create_warm_started_study(const std::string& name, const Space& space,
+                                              const StudyOptions& options,
+                                              const PersistenceOptions& persistence,
+                                              const WarmStartRequest& warm) {
+    if (warm.empty()) return create_study(name, space, options, persistence);
+    throw InvalidArgument("this study service does not support warm starts");
+  }
   virtual std::vector<StudyInfo> list_studies() = 0;
   /// NotFound if absent.
   virtual StudyInfo get_study(const std::string& name) = 0;
@@ -47,6 +63,14 @@ class StudyService {
   virtual Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
                            bool skip_if_finished) = 0;
   virtual Trial heartbeat(const std::string& study, std::int64_t trial) = 0;
+  /// An intermediate value of a running trial, and whether the study's pruner says to stop it
+  /// (PersistentStudy::report).
+  virtual PruneAnswer report_value(const std::string& study, std::int64_t trial, std::int64_t step,
+                                   double value) = 0;
+  /// The pruner's answer for the trial's latest intermediate value (PersistentStudy::should_prune).
+  virtual bool should_prune(const std::string& study, std::int64_t trial) = 0;
+  /// How much compute the study used (PersistentStudy::cost).
+  virtual StudyCost cost(const std::string& study) = 0;
   /// `params` is a point as a JSON object (space/params_json.hpp); validated against the space.
   virtual void enqueue(const std::string& study, const nlohmann::json& params) = 0;
   /// Adds finished trials (PersistentStudy::add_trials); returns them as stored.
@@ -81,6 +105,10 @@ class LocalStudyService final : public StudyService {
 
   StudyInfo create_study(const std::string& name, const Space& space, const StudyOptions& options,
                          const PersistenceOptions& persistence) override;
+  StudyInfo create_warm_started_study(const std::string& name, const Space& space,
+                                      const StudyOptions& options,
+                                      const PersistenceOptions& persistence,
+                                      const WarmStartRequest& warm) override;
   std::vector<StudyInfo> list_studies() override;
   StudyInfo get_study(const std::string& name) override;
   void delete_study(const std::string& name) override;
@@ -93,6 +121,10 @@ class LocalStudyService final : public StudyService {
   Trial tell_state(const std::string& study, std::int64_t trial, TrialState state,
                    bool skip_if_finished) override;
   Trial heartbeat(const std::string& study, std::int64_t trial) override;
+  PruneAnswer report_value(const std::string& study, std::int64_t trial, std::int64_t step,
+                           double value) override;
+  bool should_prune(const std::string& study, std::int64_t trial) override;
+  StudyCost cost(const std::string& study) override;
   void enqueue(const std::string& study, const nlohmann::json& params) override;
   std::vector<Trial> add_trials(const std::string& study,
                                 const std::vector<Trial>& trials) override;
@@ -109,10 +141,24 @@ class LocalStudyService final : public StudyService {
   PersistentStudy::WarmStats warm_stats(const std::string& study);
 
  private:
+  /// An ask waiting on its study: answered by whichever waiting ask plans next.
+  struct Waiter {
+    PersistentStudy::AskRequest request;
+    std::vector<Trial> trials;
+    std::exception_ptr error;
+    bool done = false;
+  };
   struct Entry {
     explicit Entry(PersistentStudy s) : study(std::move(s)) {}
     PersistentStudy study;
+    /// Asks on one study are coalesced: while one plans, the others queue in `waiting`; the
+    /// next to plan takes every queued ask (up to kMaxAskBatch points) into one batch
+    /// (PersistentStudy::ask_batch), so throughput grows with the number of workers instead
+    /// of their latency.
     std::mutex ask_mutex;
+    std::condition_variable ask_done;
+    std::deque<Waiter*> waiting;
+    bool planning = false;
   };
   /// The study's entry, opened on first use (NotFound if the study does not exist).
   std::shared_ptr<Entry> entry(const std::string& name);

@@ -14,6 +14,7 @@
 
 #include "gpbo/error.hpp"
 #include "space/linear_constraints.hpp"
+#include "space/conditions.hpp"
 
 namespace gpbo {
 namespace {
@@ -192,8 +193,19 @@ std::int64_t json_int(const std::string& name, const std::string& key, const Jso
   fail(name, "\"" + key + "\" must be an integer within +-2^53 (got " + j.dump() + ")");
 }
 
-// Parses params[index] and adds it to `space` through the public, validating add_* calls.
+void parse_param_spec(const Json& j, std::size_t index, Space& space);
+
+// Parses params[index] and adds it to `space` through the public, validating add_* calls (and
+// set_condition for a conditional one).
 void parse_param(const Json& j, std::size_t index, Space& space) {
+  parse_param_spec(j, index, space);
+  if (const auto it = j.find("condition"); it != j.end()) {
+    const std::string& name = space.params().back().name;
+    space.set_condition(name, condition_from_json(name, *it));
+  }
+}
+
+void parse_param_spec(const Json& j, std::size_t index, Space& space) {
   const std::string where = "space JSON: params[" + std::to_string(index) + "]";
   if (!j.is_object()) throw InvalidArgument(where + " is not an object");
   const auto name_it = j.find("name");
@@ -209,13 +221,13 @@ void parse_param(const Json& j, std::size_t index, Space& space) {
   const bool categorical = type == "categorical";
   for (const auto& item : j.items()) {
     const std::string& key = item.key();
-    if (key == "name" || key == "type") continue;
+    if (key == "name" || key == "type" || key == "condition") continue;
     const bool numeric_key = key == "low" || key == "high" || key == "log" || key == "step";
     if (numeric_key && categorical) fail(name, "\"" + key + "\" is not allowed for categorical");
     if (key == "choices" && !categorical) fail(name, "\"choices\" is only for categorical");
     if (!numeric_key && key != "choices")
       fail(name, "unknown key \"" + key + "\" (allowed: name, type, " +
-                     (categorical ? "choices)" : "low, high, log, step)"));
+                     (categorical ? "choices" : "low, high, log, step") + ", condition)");
   }
   if (categorical) {
     const auto it = j.find("choices");
@@ -370,6 +382,7 @@ std::string Space::to_json() const {
       p["log"] = s.log;
       if (s.step > 0.0) p["step"] = s.step;
     }
+    if (!s.condition.parent.empty()) p["condition"] = condition_to_json(s.condition);
     list.push_back(std::move(p));
   }
   Ordered doc;
@@ -385,9 +398,20 @@ bool Space::all_discrete() const {
 }
 
 void Space::validate(const Params& p) const {
-  for (const ParamSpec& s : params_) {
+  // In declaration order: a child's activity depends on its parent, checked before it.
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const ParamSpec& s = params_[i];
     const auto it = p.find(s.name);
-    if (it == p.end()) fail(s.name, "missing from the point");
+    if (!active(i, p)) {
+      if (it != p.end())
+        fail(s.name, "is inactive at this point (its condition " + condition_text(s.condition) +
+                         " does not hold) and must be left out");
+      continue;
+    }
+    if (it == p.end())
+      fail(s.name, s.condition.parent.empty() ? "missing from the point"
+                                              : "missing from the point (active because " +
+                                                    condition_text(s.condition) + ")");
     switch (s.type) {
       case ParamType::kFloat:
         value_float(s, it->second);
@@ -411,7 +435,9 @@ Params Space::canonical(const Params& p) const {
   validate(p);
   Params out;
   for (const ParamSpec& s : params_) {
-    const ParamValue& v = p.at(s.name);
+    const auto it = p.find(s.name);
+    if (it == p.end()) continue;  // inactive
+    const ParamValue& v = it->second;
     switch (s.type) {
       case ParamType::kFloat:
         out[s.name] = value_float(s, v);
@@ -432,7 +458,12 @@ Eigen::VectorXd Space::encode(const Params& p) const {
   Eigen::VectorXd u = Eigen::VectorXd::Zero(encoded_dim_);
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const ParamSpec& s = params_[i];
-    const ParamValue& v = p.at(s.name);
+    const auto it = p.find(s.name);
+    if (it == p.end()) {  // inactive: its fixed value
+      if (s.type != ParamType::kCategorical) u[offsets_[i]] = kInactiveNumeric;
+      continue;
+    }
+    const ParamValue& v = it->second;
     switch (s.type) {
       case ParamType::kFloat: {
         const double x = value_float(s, v);
@@ -460,6 +491,7 @@ Params Space::decode(const Eigen::Ref<const Eigen::VectorXd>& u) const {
   Params out;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const ParamSpec& s = params_[i];
+    if (!active(i, out)) continue;  // parents come first, so `out` holds them
     switch (s.type) {
       case ParamType::kFloat:
         out[s.name] = s.step > 0.0 ? grid_value(s, grid_from_unit(s, u[offsets_[i]]))
@@ -517,12 +549,15 @@ void Space::snap_params(Eigen::Ref<Eigen::VectorXd> u) const {
       }
     }
   }
+  if (has_conditions()) impute_inactive(u);
 }
 
 bool Space::operator==(const Space& other) const {
   const auto same = [](const ParamSpec& a, const ParamSpec& b) {
     return a.name == b.name && a.type == b.type && a.low == b.low && a.high == b.high &&
-           a.log == b.log && a.choices == b.choices && a.step == b.step;
+           a.log == b.log && a.choices == b.choices && a.step == b.step &&
+           a.condition.parent == b.condition.parent && a.condition.in == b.condition.in &&
+           a.condition.low == b.condition.low && a.condition.high == b.condition.high;
   };
   const auto same_constraint = [](const LinearConstraint& a, const LinearConstraint& b) {
     return a.terms == b.terms && a.bound == b.bound && a.greater == b.greater;

@@ -82,6 +82,10 @@ void migrate_step(SqlConnection& c, int from) {
       chain_existing_log(c);
       c.exec("CREATE UNIQUE INDEX log_by_seq ON log (study_id, seq)");
       return;
+    case 3:
+      // Early stopping: a trial's intermediate values, [[step, value], ...] (NULL: none).
+      c.exec("ALTER TABLE trials ADD COLUMN intermediate_json TEXT");
+      return;
     default:
       break;
   }
@@ -124,7 +128,7 @@ constexpr const char* kStudyColumns =
     "id, name, space_json, direction, options_json, state_json, created_at";
 constexpr const char* kTrialColumns =
     "number, params_json, state, value, worker_id, source, created_at, finished_at, "
-    "heartbeat_at, lease_deadline, values_json";
+    "heartbeat_at, lease_deadline, values_json, intermediate_json";
 
 std::pair<std::int64_t, StudyInfo> study_row(const SqlRows& r, int row) {
   StudyInfo info;
@@ -227,8 +231,8 @@ class SqlTransaction final : public StudyTransaction {
     }
     c_.exec(
         "INSERT INTO trials (study_id, number, params_json, state, value, worker_id, source, "
-        "created_at, finished_at, heartbeat_at, lease_deadline, values_json) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "created_at, finished_at, heartbeat_at, lease_deadline, values_json, intermediate_json) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         values);
   }
 
@@ -237,7 +241,8 @@ class SqlTransaction final : public StudyTransaction {
     const SqlRows r = c_.exec(
         "UPDATE trials SET params_json = $3, state = $4, value = $5, worker_id = $6, "
         "source = $7, created_at = $8, finished_at = $9, heartbeat_at = $10, "
-        "lease_deadline = $11, values_json = $12 WHERE study_id = $1 AND number = $2",
+        "lease_deadline = $11, values_json = $12, intermediate_json = $13 "
+        "WHERE study_id = $1 AND number = $2",
         trial_values(trial));
     if (r.changed == 0) throw NotFound(where(trial.id) + " does not exist");
   }
@@ -284,6 +289,13 @@ class SqlTransaction final : public StudyTransaction {
           throw StorageError(where(t.id) + ": " + e.what());
         }
       }
+      if (!r.is_null(i, 11)) {
+        try {
+          t.intermediate = storage_detail::intermediate_from_text(r.text(i, 11));
+        } catch (const Error& e) {
+          throw StorageError(where(t.id) + ": " + e.what());
+        }
+      }
       out.push_back(std::move(t));
     }
     return out;
@@ -305,15 +317,27 @@ class SqlTransaction final : public StudyTransaction {
     return *space_;
   }
 
-  /// $1..$12 of the INSERT and UPDATE statements; validates the trial first.
+  /// $1..$13 of the INSERT and UPDATE statements; validates the trial first.
   std::vector<SqlValue> trial_values(const Trial& t) {
     const std::string params = check_trial(t, space(), info_.name);
     const SqlValue values = t.values.empty()
                                 ? SqlValue(std::monostate{})
                                 : SqlValue(storage_detail::metric_values_to_text(t.values));
-    return {study_id_,         t.id,           params,           to_string(t.state),
-            nullable(t.value), t.worker_id,    t.source,         t.created_at,
-            t.finished_at,     t.heartbeat_at, t.lease_deadline, values};
+    return {study_id_,
+            t.id,
+            params,
+            to_string(t.state),
+            nullable(t.value),
+            t.worker_id,
+            t.source,
+            t.created_at,
+            t.finished_at,
+            t.heartbeat_at,
+            t.lease_deadline,
+            values,
+            t.intermediate.empty()
+                ? SqlValue(std::monostate{})
+                : SqlValue(storage_detail::intermediate_to_text(t.intermediate))};
   }
 
   SqlConnection& c_;

@@ -21,7 +21,7 @@ namespace gpbo {
 class SqlStorage final : public Storage {
  public:
   /// The schema version this code writes; older schemas are upgraded on open.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   /// Takes the connection and creates or upgrades the schema. Throws StorageError, naming the
   /// store, when its tables are someone else's or its version is newer; nothing is written then.

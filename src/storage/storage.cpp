@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "codec/metrics_json.hpp"
+#include "codec/trial_json.hpp"
 #include "common/clock.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
@@ -74,6 +75,20 @@ MetricValues metric_values_from_text(const std::string& text) {
   }
 }
 
+std::string intermediate_to_text(const std::vector<IntermediateValue>& values) {
+  return json_text(intermediate_to_json(values));
+}
+
+std::vector<IntermediateValue> intermediate_from_text(const std::string& text) {
+  try {
+    return intermediate_from_json(Json::parse(text));
+  } catch (const Json::exception& e) {
+    throw StorageError(std::string("stored intermediate values are not JSON: ") + e.what());
+  } catch (const InvalidArgument& e) {
+    throw StorageError(std::string("stored intermediate values: ") + e.what());
+  }
+}
+
 Space stored_space(const StudyInfo& info) {
   try {
     return Space::from_json(info.space_json);
@@ -87,6 +102,11 @@ std::string check_trial(const Trial& trial, const Space& space, const std::strin
   if (trial.id < 0) throw InvalidArgument(where + ": negative trial id");
   if (trial.value) check_finite(*trial.value, where, "value");
   for (const auto& [name, v] : trial.values) check_finite(v, where, "value of '" + name + "'");
+  try {
+    intermediate_from_json(intermediate_to_json(trial.intermediate));  // the checks of a read
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(where + ": " + e.what());
+  }
   check_finite(trial.created_at, where, "created_at");
   check_finite(trial.finished_at, where, "finished_at");
   check_finite(trial.heartbeat_at, where, "heartbeat_at");

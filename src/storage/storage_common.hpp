@@ -37,6 +37,12 @@ std::string metric_values_to_text(const MetricValues& values);
 /// Reads it back; StorageError when it is not such an object of finite numbers.
 MetricValues metric_values_from_text(const std::string& text);
 
+/// The intermediate_json column: [[step, value], ...] (doubles in their shortest exact form).
+std::string intermediate_to_text(const std::vector<IntermediateValue>& values);
+/// Reads it back; StorageError unless it is such an array, steps strictly increasing and
+/// values finite.
+std::vector<IntermediateValue> intermediate_from_text(const std::string& text);
+
 /// Parses a study's stored space; StorageError when it does not parse (a damaged store).
 Space stored_space(const StudyInfo& info);
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "codec/trial_json.hpp"
 #include "gpbo/error.hpp"
 #include "space/params_json.hpp"
 #include "storage/storage_common.hpp"
@@ -22,6 +23,7 @@ struct Replayed {
   TrialState state = TrialState::kRunning;
   std::optional<double> value;
   MetricValues values;
+  std::vector<IntermediateValue> intermediate;
 };
 
 VerifyReport entry_problem(VerifyReport r, std::int64_t position, const LogEntry& e,
@@ -115,7 +117,9 @@ VerifyReport verify_study(Storage& storage, const std::string& study) {
     const std::string& ev = e.event;
     const bool finishes = ev == "tell" || ev == "fail" || ev == "prune" || ev == "expire";
     // "create" and "enqueue" touch no trial.
-    if (!finishes && ev != "import" && ev != "ask" && ev != "heartbeat") continue;
+    if (!finishes && ev != "import" && ev != "ask" && ev != "heartbeat" && ev != "report") {
+      continue;
+    }
     try {
       const json detail = json::parse(e.detail_json);
       // A new trial (an ask that resumes a running trial has no params).
@@ -134,6 +138,9 @@ VerifyReport verify_study(Storage& storage, const std::string& study) {
           if (detail.contains("values")) {
             t.values = storage_detail::metric_values_from_text(detail.at("values").dump());
           }
+          if (detail.contains("intermediate")) {
+            t.intermediate = intermediate_from_json(detail.at("intermediate"));
+          }
         }
         replayed.emplace(e.trial_id, std::move(t));
         continue;
@@ -151,8 +158,13 @@ VerifyReport verify_study(Storage& storage, const std::string& study) {
         if (detail.contains("values")) {
           t.values = storage_detail::metric_values_from_text(detail.at("values").dump());
         }
+      } else if (ev == "report") {
+        t.intermediate.push_back(
+            {detail.at("step").get<std::int64_t>(), detail.at("value").get<double>()});
       } else if (ev == "prune") {
         t.state = TrialState::kPruned;
+        // Since schema 4 a pruned trial keeps its last intermediate value, logged here.
+        if (detail.contains("value")) t.value = detail.at("value").get<double>();
       } else if (ev == "fail" || ev == "expire") {
         t.state = TrialState::kFailed;
       }
@@ -189,6 +201,12 @@ VerifyReport verify_study(Storage& storage, const std::string& study) {
                            "values are " + storage_detail::metric_values_to_text(t.values) +
                                " in the table, " +
                                storage_detail::metric_values_to_text(want.values) + " in the log");
+    }
+    if (t.intermediate != want.intermediate) {
+      return trial_problem(r, t.id, "intermediate",
+                           "intermediate values are " +
+                               intermediate_to_json(t.intermediate).dump() + " in the table, " +
+                               intermediate_to_json(want.intermediate).dump() + " in the log");
     }
     replayed.erase(it);
   }

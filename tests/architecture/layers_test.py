@@ -13,7 +13,7 @@ import sys
 # Bottom to top: each layer and the layers it includes directly (what those include follows).
 LAYERS = [
     ("vocabulary", "include/gpbo: error, device, kernel, acquisition, trust_region, metrics, "
-                   "options, trial, space", []),
+                   "options, trial, space, warm_start", []),
     ("common", "names of the vocabulary's enums, clock, text and JSON helpers", ["vocabulary"]),
     ("numerics", "Sobol sequences, L-BFGS-B", ["common"]),
     ("space", "parameters, encoding, the params codec", ["common"]),

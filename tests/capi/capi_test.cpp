@@ -136,6 +136,39 @@ TEST(CApiBasics, CloseAndFreeAcceptNull) {
   ASSERT_NE(gpbo_last_error(), nullptr);
 }
 
+TEST_P(CApiStore, IntermediateValuesPruneAndCost) {
+  gpbo_study* study = create();
+  const json batch = ask(study, 2, "w1");
+  const std::int64_t id0 = batch["trials"][0]["id"].get<std::int64_t>();
+  const std::int64_t id1 = batch["trials"][1]["id"].get<std::int64_t>();
+  int prune = -1;
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 1, 2.0, &prune), GPBO_OK);
+  EXPECT_EQ(prune, 0);  // the default median rule waits for 5 complete trials
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 2, 1.0, &prune), GPBO_OK);
+  // Bad input: steps out of order, the same step again with another value, a non-finite value,
+  // a NULL out-parameter, an unknown trial.
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 1, 0.5, &prune), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(gpbo_last_error()).find("strictly increase"), std::string::npos);
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 2, 0.5, &prune), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 3, std::nan(""), &prune),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 3, 0.5, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_report_value(study, 99, 1, 0.5, &prune), GPBO_ERR_NOT_FOUND);
+  // A pruned trial keeps its last value; a finished trial takes no more values.
+  EXPECT_STATUS(gpbo_study_tell_state(study, id0, "pruned"), GPBO_OK);
+  EXPECT_STATUS(gpbo_study_report_value(study, id0, 3, 0.5, &prune), GPBO_ERR_CONFLICT);
+  EXPECT_STATUS(gpbo_study_tell(study, id1, 3.0), GPBO_OK);
+  char* out = nullptr;
+  EXPECT_STATUS(gpbo_study_cost(study, &out), GPBO_OK);
+  const json cost = take_json(out);
+  EXPECT_EQ(cost.at("pruned"), 1);
+  EXPECT_EQ(cost.at("complete"), 1);
+  EXPECT_EQ(cost.at("steps"), 2);
+  EXPECT_GE(cost.at("trial_seconds").get<double>(), 0.0);
+  EXPECT_STATUS(gpbo_study_cost(study, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  gpbo_study_close(study);
+}
+
 TEST_P(CApiStore, EveryFunctionsHappyPath) {
   gpbo_study* study = create();
 
@@ -481,6 +514,47 @@ TEST_P(CApiStore, BadEnqueueWritesNothing) {
   const json got = ask(study);
   EXPECT_EQ(got["trials"][0]["source"], "initial");
   gpbo_study_close(study);
+}
+
+TEST_P(CApiStore, ConditionalSpaceAsksHoldTheActiveParametersOnly) {
+  const char* space = R"({"params": [
+    {"name": "opt", "type": "categorical", "choices": ["sgd", "adam"]},
+    {"name": "momentum", "type": "float", "low": 0, "high": 1,
+     "condition": {"parent": "opt", "in": ["sgd"]}},
+    {"name": "layers", "type": "int", "low": 1, "high": 4},
+    {"name": "units3", "type": "int", "low": 8, "high": 64,
+     "condition": {"parent": "layers", "low": 3}}]})";
+  gpbo_study* study = nullptr;
+  ASSERT_EQ(gpbo_study_create(storage_, "cond", space, "minimize", kOptions, &study), GPBO_OK)
+      << gpbo_last_error();
+  for (int round = 0; round < 4; ++round) {
+    const json got = ask(study, 2);
+    for (const json& t : got["trials"]) {
+      const json& p = t["params"];
+      EXPECT_EQ(p.contains("momentum"), p["opt"] == "sgd") << p.dump();
+      EXPECT_EQ(p.contains("units3"), p["layers"].get<int>() >= 3) << p.dump();
+      EXPECT_EQ(p.size(), 2u + p.contains("momentum") + p.contains("units3")) << p.dump();
+      EXPECT_STATUS(gpbo_study_tell(study, t["id"].get<std::int64_t>(), p["layers"].get<double>()),
+                    GPBO_OK);
+    }
+  }
+  const std::string before = trials_text(study);
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"opt": "adam", "momentum": 0.5, "layers": 1})"),
+                GPBO_ERR_INVALID_ARGUMENT);  // momentum is inactive
+  EXPECT_NE(std::string(gpbo_last_error()).find("momentum"), std::string::npos);
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"opt": "adam", "layers": 3})"),
+                GPBO_ERR_INVALID_ARGUMENT);  // units3 is active and missing
+  EXPECT_NE(std::string(gpbo_last_error()).find("units3"), std::string::npos);
+  EXPECT_EQ(trials_text(study), before);
+  EXPECT_STATUS(gpbo_study_enqueue(study, R"({"opt": "adam", "layers": 3, "units3": 9})"), GPBO_OK);
+  gpbo_study_close(study);
+  gpbo_study* bad = nullptr;
+  EXPECT_STATUS(gpbo_study_create(storage_, "bad", R"([
+    {"name": "a", "type": "float", "low": 0, "high": 1},
+    {"name": "b", "type": "float", "low": 0, "high": 1, "condition": {"parent": "a", "low": 0}}])",
+                                  "minimize", kOptions, &bad),
+                GPBO_ERR_INVALID_ARGUMENT);  // a float parent
+  EXPECT_EQ(bad, nullptr);
 }
 
 TEST_P(CApiStore, AddTrialsImportsAHistoryAndTheLogShowsIt) {

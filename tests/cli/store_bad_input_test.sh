@@ -290,6 +290,20 @@ elif ! one_line_message; then
 fi
 echo "ok $cases: a storage path that is a directory -> exit $rc"
 
+# ------------------------------------------------------------------------------- memory
+# A model over the memory limit is refused before anything is allocated or written.
+run create-study --storage "$STORE" --study mem --space "$tmp/space.json" --n-initial 2 \
+  --gp-memory-limit-gb 1e-9
+for i in 0 1; do
+  run ask --storage "$STORE" --study mem
+  run tell --storage "$STORE" --study mem --trial "$i" --value "$i"
+done
+expect 2 no "ask when the model needs more memory than --gp-memory-limit-gb" -- \
+  ask --storage "$STORE" --study mem
+[[ "$err" == *"gp.memory_limit_gb"* ]] || fail "the memory refusal names the option: $err"
+expect 2 no "create-study with a negative --gp-memory-limit-gb" -- \
+  create-study --storage "$STORE" --study mem2 --space "$tmp/space.json" --gp-memory-limit-gb -1
+
 # ---------------------------------------------------------------------------- create twice
 expect 3 no "create-study of an existing study" -- \
   create-study --storage "$STORE" --study "$STUDY" --space "$tmp/space.json"

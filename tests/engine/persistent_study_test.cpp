@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <tuple>
 
+#include "engine/engine_state.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/study.hpp"
 
@@ -284,6 +286,96 @@ std::string outcome(Call&& call) {
   } catch (const std::exception& e) {
     return gpbo::to_string(gpbo::error_kind(e));
   }
+}
+
+TEST(PersistentStudy, AskBatchPlansSeveralWorkersAsksAsOneBatch) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  PersistentStudy study = make_study(storage, "b");
+  for (int i = 0; i < 6; ++i) {  // past the initial design
+    const Trial t = study.ask().front();
+    study.tell(t.id, objective(t.params));
+  }
+  // Worker "held" already runs a trial: it gets that one back, the others new points.
+  const Trial held = study.ask(1, "held").front();
+  const std::vector<std::vector<Trial>> got =
+      study.ask_batch({{1, "a"}, {2, "b"}, {1, "held"}, {1, ""}});
+  ASSERT_EQ(got.size(), 4u);
+  ASSERT_EQ(got[0].size(), 1u);
+  ASSERT_EQ(got[1].size(), 2u);
+  ASSERT_EQ(got[2].size(), 1u);
+  ASSERT_EQ(got[3].size(), 1u);
+  EXPECT_EQ(got[0][0].worker_id, "a");
+  EXPECT_EQ(got[1][0].worker_id, "b");
+  EXPECT_EQ(got[1][1].worker_id, "b");
+  EXPECT_EQ(got[2][0].id, held.id);
+  EXPECT_EQ(got[3][0].worker_id, "");
+  std::set<std::int64_t> ids;
+  for (const std::vector<Trial>& g : got)
+    for (const Trial& t : g) ids.insert(t.id);
+  EXPECT_EQ(ids.size(), 5u);
+  // Stored as asked: the new trials carry their worker ids, and no point repeats.
+  const std::vector<Trial> all = study.trials();
+  ASSERT_EQ(all.size(), 11u);
+  EXPECT_EQ(all[7].worker_id, "a");
+  EXPECT_EQ(all[8].worker_id, "b");
+  EXPECT_EQ(all[9].worker_id, "b");
+  EXPECT_EQ(all[10].worker_id, "");
+  std::set<std::tuple<double, std::int64_t, std::string>> seen;
+  for (const Trial& t : all) {
+    seen.insert({std::get<double>(t.params.at("x")), std::get<std::int64_t>(t.params.at("k")),
+                 std::get<std::string>(t.params.at("c"))});
+  }
+  EXPECT_EQ(seen.size(), all.size());
+
+  EXPECT_THROW(study.ask_batch({}), InvalidArgument);
+  EXPECT_THROW(study.ask_batch({{0, "a"}}), InvalidArgument);
+  EXPECT_THROW(study.ask_batch({{gpbo::kMaxAskBatch, "a"}, {1, "b"}}), InvalidArgument);
+  EXPECT_EQ(study.trials().size(), 11u);
+}
+
+TEST(PersistentStudy, AColdAskKeepsTheStoredHyperparametersUntilTheDataHasGrown) {
+  std::shared_ptr<Storage> storage = Storage::open("memory://");
+  StudyOptions o;
+  o.n_initial = 4;
+  o.gp.warm_only_above = 10;
+  Space space;
+  space.add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0);
+  PersistentStudy study = PersistentStudy::create(storage, "h", space, o);
+  const auto f = [](const gpbo::Params& p) {
+    const double x = std::get<double>(p.at("x")), y = std::get<double>(p.at("y"));
+    return std::sin(5.0 * x) + (y - 0.4) * (y - 0.4);
+  };
+  std::vector<Trial> history;
+  for (int i = 0; i < 40; ++i) {  // an imported history of 40 points on a 7 x 7 grid
+    Trial t;
+    t.params = {{"x", (i % 7) / 6.0}, {"y", (i / 7) / 6.0}};
+    t.state = TrialState::kComplete;
+    t.value = f(t.params);
+    history.push_back(t);
+  }
+  study.add_trials(history);
+  const auto state = [&] {
+    return gpbo::EngineState::parse(PersistentStudy(storage, "h").info().state_json, space);
+  };
+  const auto ask_tell = [&] {
+    const Trial t = PersistentStudy(storage, "h").ask().front();  // a cold handle each time
+    study.tell(t.id, f(t.params));
+  };
+  ask_tell();  // the first model ask fits: 40 complete trials
+  const gpbo::EngineState fitted = state();
+  ASSERT_TRUE(fitted.hyper);
+  EXPECT_EQ(fitted.hyper_n, 40);
+  // The refit rule (WarmModelOptions{}: 10% growth) is due at 44: asks at 41..43 condition on
+  // the stored hyperparameters unchanged.
+  for (int n = 41; n <= 43; ++n) {
+    ask_tell();
+    const gpbo::EngineState kept = state();
+    EXPECT_EQ(kept.hyper_n, 40) << "at n = " << n;
+    EXPECT_EQ(kept.hyper->lengthscales, fitted.hyper->lengthscales) << "at n = " << n;
+    EXPECT_EQ(kept.hyper->noise, fitted.hyper->noise) << "at n = " << n;
+  }
+  ask_tell();
+  EXPECT_EQ(state().hyper_n, 44);
 }
 
 }  // namespace

@@ -545,20 +545,24 @@ TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
     const char* path;
     const char* body;
   };
-  const std::vector<Call> calls = {{"GET", "/v1/studies", ""},
-                                   {"POST", "/v1/studies", "{}"},
-                                   {"GET", "/v1/studies/demo", ""},
-                                   {"DELETE", "/v1/studies/demo", ""},
-                                   {"POST", "/v1/studies/demo/ask", "{}"},
-                                   {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": 1})"},
-                                   {"POST", "/v1/studies/demo/trials/0/heartbeat", ""},
-                                   {"POST", "/v1/studies/demo/enqueue", "{}"},
-                                   {"GET", "/v1/studies/demo/best", ""},
-                                   {"GET", "/v1/studies/demo/trials", ""},
-                                   {"GET", "/v1/studies/demo/trials/0", ""},
-                                   {"GET", "/v1/studies/demo/report", ""},
-                                   {"GET", "/v1/studies/demo/pareto", ""},
-                                   {"GET", "/v1/studies/demo/outliers", ""}};
+  const std::vector<Call> calls = {
+      {"GET", "/v1/studies", ""},
+      {"POST", "/v1/studies", "{}"},
+      {"GET", "/v1/studies/demo", ""},
+      {"DELETE", "/v1/studies/demo", ""},
+      {"POST", "/v1/studies/demo/ask", "{}"},
+      {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": 1})"},
+      {"POST", "/v1/studies/demo/trials/0/heartbeat", ""},
+      {"POST", "/v1/studies/demo/trials/0/intermediate", R"({"step": 1, "value": 1})"},
+      {"GET", "/v1/studies/demo/trials/0/prune", ""},
+      {"GET", "/v1/studies/demo/cost", ""},
+      {"POST", "/v1/studies/demo/enqueue", "{}"},
+      {"GET", "/v1/studies/demo/best", ""},
+      {"GET", "/v1/studies/demo/trials", ""},
+      {"GET", "/v1/studies/demo/trials/0", ""},
+      {"GET", "/v1/studies/demo/report", ""},
+      {"GET", "/v1/studies/demo/pareto", ""},
+      {"GET", "/v1/studies/demo/outliers", ""}};
   for (const Call& c : calls) {
     for (const httplib::Headers& h : {httplib::Headers{}, wrong, basic}) {
       SCOPED_TRACE(std::string(c.method) + " " + c.path);
@@ -645,7 +649,11 @@ TEST_P(ServerStores, EachRoleIsRefusedOutsideItsEndpoints) {
       {"GET", "/v1/studies/demo/trials/0", "", Role::kRead},
       {"GET", "/v1/studies/demo/log", "", Role::kRead},
       {"GET", "/v1/studies/demo/report", "", Role::kRead},
+      {"GET", "/v1/studies/demo/cost", "", Role::kRead},
+      {"GET", "/v1/studies/demo/trials/0/prune", "", Role::kRead},
       {"POST", "/v1/studies/demo/ask", R"({"worker_id": "w"})", Role::kWorker},
+      {"POST", "/v1/studies/demo/trials/0/intermediate",
+       R"({"step": 1, "value": 2.5, "worker_id": "w"})", Role::kWorker},
       {"POST", "/v1/studies/demo/trials/0/heartbeat", R"({"worker_id": "w"})", Role::kWorker},
       {"POST", "/v1/studies/demo/trials/0/tell", R"({"value": 1, "worker_id": "w"})",
        Role::kWorker},
@@ -756,6 +764,10 @@ TEST_P(ServerStores, AWorkerTokenReportsOnlyItsOwnTrials) {
           .status,
       403);
   EXPECT_EQ(request(p, "POST", "/v1/studies/own/trials/0/heartbeat", "", worker).status, 403);
+  EXPECT_EQ(request(p, "POST", "/v1/studies/own/trials/0/intermediate",
+                    R"({"step": 1, "value": 1, "worker_id": "b"})", worker)
+                .status,
+            403);
   EXPECT_EQ(s.snapshot(), before);
   // Its own worker id, or a trial no worker id holds: allowed; an admin may tell any trial.
   EXPECT_EQ(

@@ -125,6 +125,11 @@ class ThrowingService final : public service::StudyService {
   }
   Trial tell_state(const std::string&, std::int64_t, TrialState, bool) override { fail(); }
   Trial heartbeat(const std::string&, std::int64_t) override { fail(); }
+  PruneAnswer report_value(const std::string&, std::int64_t, std::int64_t, double) override {
+    fail();
+  }
+  bool should_prune(const std::string&, std::int64_t) override { fail(); }
+  StudyCost cost(const std::string&) override { fail(); }
   void enqueue(const std::string&, const json&) override { fail(); }
   std::vector<Trial> add_trials(const std::string&, const std::vector<Trial>&) override { fail(); }
   std::optional<Trial> best(const std::string&) override { fail(); }

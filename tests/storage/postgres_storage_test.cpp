@@ -258,12 +258,12 @@ TEST_F(StoragePostgres, SchemaIsVersionOne) {
 
 TEST_F(StoragePostgres, NewerSchemaVersionIsRefused) {
   open()->create_study(study_info("s"));
-  schema_->sql("UPDATE schema_version SET version = 4");
+  schema_->sql("UPDATE schema_version SET version = 5");
   const std::string message = storage_error_of([&] { open(); });
-  EXPECT_NE(message.find("database schema version 4 is newer than this gpbo supports (3)"),
+  EXPECT_NE(message.find("database schema version 5 is newer than this gpbo supports (4)"),
             std::string::npos)
       << message;
-  EXPECT_EQ(schema_->sql("SELECT version FROM schema_version"), "4");  // left alone
+  EXPECT_EQ(schema_->sql("SELECT version FROM schema_version"), "5");  // left alone
 }
 
 TEST_F(StoragePostgres, ForeignTablesAreRefusedUntouched) {

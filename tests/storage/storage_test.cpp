@@ -281,6 +281,30 @@ TEST_P(StorageConformance, MetricValuesRoundTripExactly) {
   expect_same(read_trials(s, "s")[0], t);
 }
 
+TEST_P(StorageConformance, IntermediateValuesRoundTripExactly) {
+  Storage& s = *storage_;
+  s.create_study(study_info("s"));
+  Trial t = make_trial(0);
+  s.write("s", [&](StudyTransaction& tx) { tx.insert_trial(t); });
+  t.intermediate = {{0, 0.1 + 0.2}, {3, -1e-300}, {1000000000000, 12345678.9}};
+  s.write("s", [&](StudyTransaction& tx) { tx.update_trial(t); });
+  EXPECT_EQ(read_trials(s, "s")[0].intermediate, t.intermediate);
+  EXPECT_EQ(s.log("s").size(), 1u);  // the store logs nothing of its own
+  if (shared_by_opens()) {
+    std::vector<Trial> again;
+    open()->read("s", [&](StudyTransaction& tx) { again = tx.trials(); });
+    EXPECT_EQ(again[0].intermediate, t.intermediate);
+  }
+  // Steps out of order, a repeated step, a non-finite value: refused, nothing written.
+  for (const std::vector<IntermediateValue>& bad : std::vector<std::vector<IntermediateValue>>{
+           {{2, 1.0}, {1, 1.0}}, {{2, 1.0}, {2, 1.0}}, {{1, std::nan("")}}, {{-1, 1.0}}}) {
+    Trial b = t;
+    b.intermediate = bad;
+    EXPECT_THROW(s.write("s", [&](StudyTransaction& tx) { tx.update_trial(b); }), InvalidArgument);
+  }
+  EXPECT_EQ(read_trials(s, "s")[0].intermediate, t.intermediate);
+}
+
 TEST_P(StorageConformance, ThrowingFunctionRollsBackEverything) {
   Storage& s = *storage_;
   s.create_study(study_info("s"));
@@ -658,12 +682,12 @@ TEST_F(StorageSqlite, AFileOfSchemaVersionOneUpgradesAndItsStudyGoesOn) {
 
 TEST_F(StorageSqlite, NewerSchemaVersionIsRefused) {
   open()->create_study(study_info("s"));
-  raw_sql(file(), "UPDATE schema_version SET version = 4");
+  raw_sql(file(), "UPDATE schema_version SET version = 5");
   const std::string message = message_of<StorageError>([&] { open(); });
-  EXPECT_NE(message.find("database schema version 4 is newer than this gpbo supports (3)"),
+  EXPECT_NE(message.find("database schema version 5 is newer than this gpbo supports (4)"),
             std::string::npos)
       << message;
-  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "4");  // left alone
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "5");  // left alone
 }
 
 TEST_F(StorageSqlite, CorruptFileIsRefusedUntouched) {

@@ -316,7 +316,8 @@ TEST_F(ChainUpgrade, AVersionOneFileIsChainedOnOpenAndVerifies) {
   copy_fixture("schema_v1.db");
   ASSERT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "1");
   std::shared_ptr<Storage> s = open();
-  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"),
+            std::to_string(SqlStorage::kSchemaVersion));
   EXPECT_EQ(raw_sql(file(), "SELECT COUNT(*) FROM log WHERE hash IS NULL"), "0");
   PersistentStudy study(s, "old");
   VerifyReport r = study.verify();
@@ -342,7 +343,8 @@ TEST_F(ChainUpgrade, AVersionTwoFileIsChainedOnOpenAndVerifies) {
   copy_fixture("schema_v2.db");
   ASSERT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "2");
   std::shared_ptr<Storage> s = open();
-  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(raw_sql(file(), "SELECT version FROM schema_version"),
+            std::to_string(SqlStorage::kSchemaVersion));
   PersistentStudy metrics(s, "metrics");
   VerifyReport r = metrics.verify();
   EXPECT_TRUE(r.ok) << r.message;

@@ -48,6 +48,7 @@ using cudaMemPool_t = EmulatedMemPool*;
 
 struct cudaDeviceProp {
   char name[256];
+  size_t totalGlobalMem;
 };
 
 struct cudaMemLocation {

@@ -581,6 +581,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   if (device != 0 || prop == nullptr)
     return fail(cudaErrorInvalidDevice, "cudaGetDeviceProperties");
   std::snprintf(prop->name, sizeof prop->name, "gpbo device emulation (host memory)");
+  prop->totalGlobalMem = std::size_t{16} << 30;  // as a 16 GiB card
   return cudaSuccess;
 }
 

@@ -1,0 +1,117 @@
+// Hyperparameters from a subset against the full fit (GpOptions::subset_above): held-out log
+// predictive density and fit time on histories of Hartmann6 and Levy-10, with and without
+// noise. One JSON line per case on stdout. Above n = 3,000 the full reference is capped at one
+// start of 30 L-BFGS-B iterations (each evaluation is O(n^3)); the subset fit is not capped.
+//
+//   subset_fit_bench [n ...]            (default: 2000 5000)
+//   GPBO_SUBSET_CASES=hartmann6:0,levy:0.1 subset_fit_bench 2000
+//
+// A history mimics a study's: half uniform points, half Gaussian around the optimum (sd 0.1 of
+// the box), the values standardized to unit variance, noise with the given sd added. The fit
+// maximizes, so y is the negated value. Held-out: 500 points drawn the same way.
+#include <Eigen/Core>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gpbo/gp.hpp"
+#include "gpbo/test_functions.hpp"
+
+namespace {
+
+struct History {
+  Eigen::MatrixXd X;
+  Eigen::VectorXd y;
+};
+
+History draw(const gpbo::TestFunction& f, int n, double noise, double scale, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::normal_distribution<double> z(0.0, 1.0);
+  const int d = f.dim();
+  const Eigen::VectorXd lo = f.lower(), width = f.upper() - f.lower();
+  const Eigen::VectorXd opt = ((f.optimizer() - lo).array() / width.array()).matrix();
+  History h{Eigen::MatrixXd(n, d), Eigen::VectorXd(n)};
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < d; ++j) {
+      h.X(i, j) = i % 2 ? u(rng) : std::clamp(opt(j) + 0.1 * z(rng), 0.0, 1.0);
+    }
+    const Eigen::VectorXd x = lo + (h.X.row(i).transpose().array() * width.array()).matrix();
+    h.y(i) = -f(x) / scale + noise * z(rng);
+  }
+  return h;
+}
+
+double log_density(const gpbo::GaussianProcess& gp, const History& test) {
+  const gpbo::Prediction p = gp.predict(test.X);
+  const double noise = gp.hyperparameters().noise * gp.y_scale() * gp.y_scale();
+  double sum = 0.0;
+  for (Eigen::Index i = 0; i < test.X.rows(); ++i) {
+    const double var = p.stddev(i) * p.stddev(i) + noise, r = test.y(i) - p.mean(i);
+    sum += -0.5 * (std::log(2.0 * M_PI * var) + r * r / var);
+  }
+  return sum / static_cast<double>(test.X.rows());
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> sizes;
+  for (int i = 1; i < argc; ++i) sizes.push_back(std::atoi(argv[i]));
+  if (sizes.empty()) sizes = {2000, 5000};
+  std::string cases = "hartmann6:0,hartmann6:0.1,levy:0,levy:0.1";
+  // Above this n the full fit runs one start of at most full_cap_iterations iterations.
+  const int full_cap_above = 3000, full_cap_iterations = 30;
+  if (const char* c = std::getenv("GPBO_SUBSET_CASES")) cases = c;
+  std::stringstream list(cases);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    const std::string name = item.substr(0, item.find(':'));
+    const double noise = std::stod(item.substr(item.find(':') + 1));
+    const gpbo::TestFunction f = gpbo::TestFunction::make(name, name == "levy" ? 10 : 0);
+    // Unit-variance values: the scale of f over uniform points.
+    const History probe = draw(f, 2000, 0.0, 1.0, 99);
+    const double mean = probe.y.mean();
+    const double scale = std::sqrt((probe.y.array() - mean).square().mean());
+    for (int n : sizes) {
+      const History train = draw(f, n, noise, scale, 1000 + static_cast<std::uint64_t>(n));
+      const History test = draw(f, 500, noise, scale, 7);
+      gpbo::GpOptions full_options, subset_options;
+      full_options.subset_above = 0;    // never: the reference
+      subset_options.subset_above = 1;  // always (the default starts above 2,000)
+      if (n > full_cap_above) {
+        // The full reference costs O(n^3) per evaluation: one start, few iterations.
+        full_options.n_starts = 1;
+        full_options.max_iterations = full_cap_iterations;
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      gpbo::GaussianProcess part(subset_options, gpbo::Device::cpu());
+      part.fit(train.X, train.y, 1);
+      const double part_s = seconds_since(t0);
+      // GPBO_SUBSET_ONLY=1: the subset fit alone (the full fit's figures are 0).
+      const bool subset_only = std::getenv("GPBO_SUBSET_ONLY") != nullptr;
+      t0 = std::chrono::steady_clock::now();
+      gpbo::GaussianProcess full(full_options, gpbo::Device::cpu());
+      if (!subset_only) full.fit(train.X, train.y, 1);
+      const double full_s = seconds_since(t0);
+      std::printf(
+          "{\"function\": \"%s\", \"d\": %d, \"noise_sd\": %g, \"n\": %d, \"subset_size\": %d, "
+          "\"subset_log_density\": %.4f, \"full_log_density\": %.4f, \"subset_fit_s\": %.2f, "
+          "\"full_fit_s\": %.2f, \"full_capped\": %s}\n",
+          f.name().c_str(), f.dim(), noise, n, subset_options.subset_size, log_density(part, test),
+          subset_only ? 0.0 : log_density(full, test), part_s, full_s,
+          n > full_cap_above ? "true" : "false");
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,159 @@
+// Hyperparameters fitted on a subset (model/fit_subset.hpp, GpOptions::subset_above) and the
+// memory limit of a fit (GpOptions::memory_limit_gb).
+#include "model/fit_subset.hpp"
+
+#include <gtest/gtest.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "gpbo/error.hpp"
+#include "gpbo/gp.hpp"
+#include "gpbo/study.hpp"
+
+namespace {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+MatrixXd uniform_points(int n, int d, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  MatrixXd X(n, d);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < d; ++j) X(i, j) = u(rng);
+  return X;
+}
+
+TEST(FitSubset, AllRowsWhenTheSubsetIsNotSmaller) {
+  const VectorXd y = uniform_points(30, 1, 1).col(0);
+  const std::vector<Eigen::Index> rows = gpbo::select_fit_subset(y, 30, 0);
+  ASSERT_EQ(rows.size(), 30u);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(rows[static_cast<std::size_t>(i)], i);
+}
+
+TEST(FitSubset, TakesTheBestQuarterAndAFairSampleOfTheRest) {
+  // 1000 values: a subset of 200 keeps the 50 largest, and the other 150 are drawn evenly from
+  // the rest: rows 0..899 make 90% of it, so about 135 of the 150 (binomial sd 3.7).
+  const int n = 1000, m = 200;
+  const VectorXd y = uniform_points(n, 1, 7).col(0);
+  const std::vector<Eigen::Index> rows = gpbo::select_fit_subset(y, m, 3);
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(m));
+  EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
+  EXPECT_EQ(std::set<Eigen::Index>(rows.begin(), rows.end()).size(), rows.size());
+  std::vector<Eigen::Index> order(n);
+  for (int i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Eigen::Index a, Eigen::Index b) { return y(a) > y(b); });
+  std::set<Eigen::Index> best(order.begin(), order.begin() + m / 4);
+  for (Eigen::Index b : best) {
+    EXPECT_TRUE(std::binary_search(rows.begin(), rows.end(), b)) << "best row " << b;
+  }
+  int low_rows = 0;
+  for (Eigen::Index r : rows) low_rows += !best.count(r) && r < 900;
+  int low_rest = 0;  // rows 0..899 among the non-best rows
+  for (int i = 0; i < n; ++i) low_rest += !best.count(i) && i < 900;
+  const double expected = 150.0 * low_rest / (n - m / 4);
+  EXPECT_NEAR(low_rows, expected, 15.0);
+  // Deterministic for a seed, another sample for another seed.
+  EXPECT_EQ(gpbo::select_fit_subset(y, m, 3), rows);
+  EXPECT_NE(gpbo::select_fit_subset(y, m, 4), rows);
+}
+
+/// Held-out mean log predictive density of a GP (latent variance plus the fitted noise).
+double held_out_log_density(const gpbo::GaussianProcess& gp, const MatrixXd& Xt,
+                            const VectorXd& yt) {
+  const gpbo::Prediction p = gp.predict(Xt);
+  const double noise = gp.hyperparameters().noise * gp.y_scale() * gp.y_scale();
+  double sum = 0.0;
+  for (Eigen::Index i = 0; i < Xt.rows(); ++i) {
+    const double var = p.stddev(i) * p.stddev(i) + noise, r = yt(i) - p.mean(i);
+    sum += -0.5 * (std::log(2.0 * M_PI * var) + r * r / var);
+  }
+  return sum / static_cast<double>(Xt.rows());
+}
+
+TEST(FitSubset, PredictsHeldOutPointsAlmostAsWellAsTheFullFit) {
+  const int n = 450, d = 3;
+  const MatrixXd X = uniform_points(n + 200, d, 11);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0.0, 0.05);
+  VectorXd y(n + 200);
+  for (int i = 0; i < n + 200; ++i) {
+    y(i) = std::sin(4.0 * X(i, 0)) * std::cos(3.0 * X(i, 1)) + 0.5 * X(i, 2) + noise(rng);
+  }
+  gpbo::GpOptions full_options;
+  gpbo::GpOptions subset_options;
+  subset_options.subset_above = 200;
+  subset_options.subset_size = 150;
+  gpbo::GaussianProcess full(full_options, gpbo::Device::cpu());
+  gpbo::GaussianProcess part(subset_options, gpbo::Device::cpu());
+  full.fit(X.topRows(n), y.head(n), 3);
+  part.fit(X.topRows(n), y.head(n), 3);
+  ASSERT_EQ(part.factor().size(), n);  // every observation conditions the posterior
+  const double lp_full = held_out_log_density(full, X.bottomRows(200), y.tail(200));
+  const double lp_part = held_out_log_density(part, X.bottomRows(200), y.tail(200));
+  // Per held-out point, within 0.1 nats of the full fit (the noise alone is worth ~1.4 nats).
+  EXPECT_GT(lp_part, lp_full - 0.1) << "full " << lp_full << ", subset " << lp_part;
+  std::printf("held-out log density: full %.4f, subset %.4f\n", lp_full, lp_part);
+  // The margin tells a fitted model from an unfitted one (lengthscales 0.2, noise 1e-2).
+  gpbo::GaussianProcess unfitted(full_options, gpbo::Device::cpu());
+  unfitted.condition(X.topRows(n), y.head(n),
+                     gpbo::GpHyperparameters{VectorXd::Constant(d, 0.2), 1.0, 1e-2, 0.0});
+  EXPECT_LT(held_out_log_density(unfitted, X.bottomRows(200), y.tail(200)), lp_full - 0.1);
+  // And the hyperparameters differ: the subset path really ran.
+  EXPECT_GT((part.hyperparameters().lengthscales - full.hyperparameters().lengthscales)
+                .cwiseAbs()
+                .maxCoeff(),
+            0.0);
+}
+
+TEST(FitMemory, RefusesMoreObservationsThanTheLimitAllowsBeforeAllocating) {
+  gpbo::GpOptions options;
+  options.memory_limit_gb = 1e-5;  // about 10.7 kB: 3 x 8 x 20^2 = 9.6 kB fits, 22^2 does not
+  gpbo::GaussianProcess gp(options, gpbo::Device::cpu());
+  const MatrixXd X = uniform_points(22, 2, 3);
+  const VectorXd y = X.col(0);
+  try {
+    gp.fit(X, y);
+    FAIL() << "a fit over the memory limit was accepted";
+  } catch (const gpbo::InvalidArgument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("22 observations"), std::string::npos) << what;
+    EXPECT_NE(what.find("gp.memory_limit_gb"), std::string::npos) << what;
+  }
+  EXPECT_NO_THROW(gp.fit(X.topRows(20), y.head(20)));
+
+  // The default limit (three quarters of the host's memory) refuses a history whose matrices
+  // could never fit (8 x 10^12 bytes each) with the same clear error, not an allocation failure.
+  gpbo::GaussianProcess big(gpbo::GpOptions{}, gpbo::Device::cpu());
+  const MatrixXd Xb = MatrixXd::Constant(1000000, 1, 0.5);
+  EXPECT_THROW(big.condition(Xb, VectorXd::Zero(1000000),
+                             gpbo::GpHyperparameters{VectorXd::Ones(1), 1.0, 1e-4, 0.0}),
+               gpbo::InvalidArgument);
+  EXPECT_EQ(gpbo::fit_memory_bytes(10000), 2.4e9);
+}
+
+TEST(FitMemory, AStudyOverTheLimitFailsTheAskClearly) {
+  gpbo::Space space;
+  space.add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0);
+  gpbo::StudyOptions options;
+  options.n_initial = 25;
+  options.gp.memory_limit_gb = 1e-5;
+  gpbo::Study study(space, options);
+  for (int i = 0; i < 25; ++i) {
+    const gpbo::Trial t = study.ask();
+    study.tell(t.id, std::get<double>(t.params.at("x")));
+  }
+  EXPECT_THROW(study.ask(), gpbo::InvalidArgument);
+  EXPECT_EQ(study.trials().size(), 25u);  // nothing half-added
+}
+
+}  // namespace
