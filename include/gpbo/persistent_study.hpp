@@ -75,9 +75,9 @@ class PersistentStudy {
   /// study): one fit and one batch of sum(q) points, each point unlike the others and the
   /// running trials, handed out in request order, the first q to the first request and so on.
   /// A request whose worker already holds running trials gets those back, as with ask(). The
-  /// total must be 1..kMaxAskBatch and the requests' fixed values equal (InvalidArgument). When the space has fewer free points than
-  /// asked for, the last requests get fewer or none (an empty vector); Conflict when none is
-  /// left at all.
+  /// total must be 1..kMaxAskBatch and the requests' fixed values equal (InvalidArgument). When the
+  /// space has fewer free points than asked for, the last requests get fewer or none (an empty
+  /// vector); Conflict when none is left at all.
   std::vector<std::vector<Trial>> ask_batch(const std::vector<AskRequest>& requests);
   /// Completes a trial with a finite value, by the rules of Study::tell: a non-finite value is
   /// InvalidArgument (nothing written; report it with tell_state(id, kFailed)); the same value

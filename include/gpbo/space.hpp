@@ -157,15 +157,13 @@ class Space {
   /// dimensions hold a fixed value (kInactiveNumeric, or all zeros for a categorical).
   Eigen::VectorXd encode(const Params& p) const;
   /// Decodes any vector of length encoded_dim() (values are clamped to [0, 1]; ints rounded,
-  /// categoricals by argmax; fixed parameters take their fixed values). decode(encode(p)) == p.
+  /// categoricals by argmax; fixed parameters take their fixed values; inactive parameters left
+  /// out). decode(encode(p)) == p.
   Params decode(const Eigen::Ref<const Eigen::VectorXd>& u) const;
   /// Projects an encoded vector onto the encodings of feasible points: encode(decode(u)), with
-  /// the fixed values set and, when that violates a constraint, pulled toward an admitted point
-  /// (pull_toward) so that the result is admitted.
-  /// categoricals by argmax; inactive parameters left out). decode(encode(p)) == p.
-  Params decode(const Eigen::Ref<const Eigen::VectorXd>& u) const;
-  /// Projects an encoded vector onto the encodings of feasible points: encode(decode(u)); the
-  /// dimensions of inactive parameters are set to their fixed value.
+  /// the dimensions of inactive parameters at their fixed value, the fixed values set and, when
+  /// that violates a constraint, pulled toward an admitted point (pull_toward) so that the
+  /// result is admitted.
   void snap(Eigen::Ref<Eigen::VectorXd> u) const;
 
   bool operator==(const Space& other) const;

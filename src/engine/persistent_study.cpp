@@ -10,8 +10,8 @@
 #include "codec/trial_json.hpp"
 #include "common/clock.hpp"
 #include "engine/ask_plan.hpp"
-#include "engine/pruner.hpp"
 #include "engine/engine_state.hpp"
+#include "engine/pruner.hpp"
 #include "engine/stored_study.hpp"
 #include "engine/tell.hpp"
 #include "engine/warm_model.hpp"
@@ -139,8 +139,7 @@ std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id) {
   return ask(q, worker_id, Params{});
 }
 
-std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id,
-                                        const Params& fixed) {
+std::vector<Trial> PersistentStudy::ask(int q, const std::string& worker_id, const Params& fixed) {
   std::vector<std::vector<Trial>> out = ask_batch({AskRequest{q, worker_id, fixed}});
   return std::move(out.front());
 }

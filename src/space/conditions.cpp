@@ -100,6 +100,10 @@ Space& Space::set_condition(const std::string& name, Condition c) {
   if (child < 0) throw InvalidArgument("unknown parameter '" + name + "' (not in the space)");
   ParamSpec& spec = params_[static_cast<std::size_t>(child)];
   if (!spec.condition.parent.empty()) fail(name, "already has a condition");
+  for (const LinearConstraint& lc : constraints_) {
+    if (lc.terms.count(name)) fail(name, "is in a linear constraint, so it cannot be conditional");
+  }
+  if (fixed_.count(name)) fail(name, "has a fixed value, so it cannot be conditional");
   if (c.parent.empty()) fail(name, "condition needs a parent");
   if (c.parent == name) fail(name, "a parameter cannot be conditioned on itself");
   const std::ptrdiff_t parent = index_of(c.parent);

@@ -43,6 +43,9 @@ Space& Space::add_constraint(const LinearConstraint& c) {
     if (it->type == ParamType::kCategorical)
       throw InvalidArgument(at + ": parameter '" + name +
                             "' is categorical (constraints take float and int parameters)");
+    if (!it->condition.parent.empty())
+      throw InvalidArgument(at + ": parameter '" + name +
+                            "' is conditional (constraints take parameters that always exist)");
     // A constraint linear in the value is not linear in a log parameter's encoding, and the
     // bisection of pull_toward relies on straight lines in the cube.
     if (it->log)
@@ -65,13 +68,25 @@ Space& Space::add_constraint(const LinearConstraint& c) {
 Space Space::with_fixed(const Params& values) const {
   if (values.empty()) return *this;
   Params merged = fixed_;
-  for (const auto& [name, value] : values) merged[name] = value;
+  for (const auto& [name, value] : values) {
+    bool known = false;
+    for (const ParamSpec& s : params_) known = known || s.name == name;
+    if (!known) throw InvalidArgument("fixed values: unknown parameter '" + name + "'");
+    for (const ParamSpec& s : params_) {
+      if (s.name == name && !s.condition.parent.empty()) {
+        throw InvalidArgument("fixed values: parameter '" + name +
+                              "' is conditional (only parameters that always exist can be fixed; "
+                              "fix its parent instead)");
+      }
+    }
+    merged[name] = value;
+  }
   // Check the values as a whole point would be checked: the centre with the fixed values set.
   Params point = decode(Eigen::VectorXd::Constant(encoded_dim_, 0.5));
   for (const auto& [name, value] : merged) point[name] = value;
   Params canon;
   try {
-    canon = canonical(point);
+    canon = canonical(has_conditions() ? active_only(point) : point);
   } catch (const InvalidArgument& e) {
     throw InvalidArgument(std::string("fixed values: ") + e.what());
   }
@@ -170,11 +185,14 @@ void Space::snap_unconstrained(Eigen::Ref<Eigen::VectorXd> u) const {
   snap_params(u);
   for (std::size_t j = 0; j < fixed_mask_.size(); ++j)
     if (fixed_mask_[j]) u[static_cast<Eigen::Index>(j)] = fixed_u_[static_cast<Eigen::Index>(j)];
+  if (!fixed_.empty() && has_conditions()) impute_inactive(u);
 }
 
 void Space::restrict(Eigen::Ref<Eigen::VectorXd> u) const {
   for (std::size_t j = 0; j < fixed_mask_.size(); ++j)
     if (fixed_mask_[j]) u[static_cast<Eigen::Index>(j)] = fixed_u_[static_cast<Eigen::Index>(j)];
+  // A fixed parent decides which of its children are active.
+  if (!fixed_.empty() && has_conditions()) impute_inactive(u);
   if (!constraints_.empty() && !meets_constraints(u)) pull_toward(u, feasible_u_);
 }
 

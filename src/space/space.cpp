@@ -13,8 +13,8 @@
 #include <set>
 
 #include "gpbo/error.hpp"
-#include "space/linear_constraints.hpp"
 #include "space/conditions.hpp"
+#include "space/linear_constraints.hpp"
 
 namespace gpbo {
 namespace {

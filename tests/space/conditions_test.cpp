@@ -336,6 +336,35 @@ TEST(SpaceConditions, EverySuggestionSatisfiesTheConditions) {
 
 // An all-discrete conditional space has exactly its distinct active points: (a, 1), (a, 2),
 // (a, 3) and (b); the walk of a used-up space finds the last ones, then the space is exhausted.
+TEST(SpaceConditions, FixedValuesAndConstraintsWithConditions) {
+  // A constraint or a fixed value on a conditional parameter is refused either way round.
+  Space space = nested_space();
+  EXPECT_THROW(space.add_constraint({{{"C", 1.0}}, 10.0, false}), InvalidArgument);
+  EXPECT_THROW(space.add_constraint({{{"layers", 1.0}, {"x", 1.0}}, 3.0, false}), InvalidArgument);
+  EXPECT_THROW(space.with_fixed({{"kernel", std::string("poly")}}), InvalidArgument);
+  Space flat;
+  flat.add_categorical("m", {"a", "b"}).add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0);
+  flat.add_constraint({{{"x", 1.0}, {"y", 1.0}}, 1.0, false});
+  Condition on_b;
+  on_b.parent = "m";
+  on_b.in = {"b"};
+  EXPECT_THROW(Space(flat).set_condition("x", on_b), InvalidArgument);
+
+  // Fixing a parent decides its children: with model fixed to svm every suggestion holds C and
+  // kernel, and the constraint on x holds.
+  space.add_constraint({{{"x", 1.0}}, 0.5, false});
+  StudyOptions o;
+  o.n_initial = 5;
+  Study study(space, o);
+  for (int i = 0; i < 12; ++i) {
+    const Trial t = study.ask(1, {{"model", std::string("svm")}}).front();
+    expect_exact(space, t.params);
+    EXPECT_EQ(std::get<std::string>(t.params.at("model")), "svm");
+    EXPECT_LE(std::get<double>(t.params.at("x")), 0.5);
+    study.tell(t.id, objective(t.params));
+  }
+}
+
 TEST(SpaceConditions, DiscreteConditionalSpaceIsUsedUpExactly) {
   Space space;
   space.add_categorical("m", {"a", "b"})
