@@ -4,19 +4,20 @@
 #   bash tests/server/serve_fault_test.sh <gpbo binary> <serve_load binary>
 #
 # A "holder" worker asks for a trial through the CLI and keeps it running. serve_load then runs
-# 16 clients x 80 ask/tell rounds with retries on (a request without a reply is sent again) and
-# logs every acknowledged tell. After 1.5 s the server is SIGKILLed, and restarted 1 s later on the
+# 16 clients x 250 ask/tell rounds with retries on (a request without a reply is sent again) and
+# logs every acknowledged tell (enough rounds to outlast both kills: the server coalesces asks,
+# so the rounds go fast). After 1.5 s the server is SIGKILLed, and restarted 1 s later on the
 # same SQLite file and port; this happens twice. Checks: serve_load finishes and its check passes
-# (every acknowledged tell is stored with its value, every client holds exactly 80 complete
+# (every acknowledged tell is stored with its value, every client holds exactly 250 complete
 # trials with distinct params and its own values, so an ask whose reply was lost in the crash
 # was handed back to its retrying worker rather than left running), it needed retries (the kill
 # hit it under load), the holder's ask after the restarts returns its same running trial, the
-# study holds 16 x 80 + 1 trials, and the last server stops with exit 0 on SIGTERM.
+# study holds 16 x 250 + 1 trials, and the last server stops with exit 0 on SIGTERM.
 set -euo pipefail
 GPBO=$1
 LOAD=$2
 CLIENTS=16
-ROUNDS=80
+ROUNDS=250
 TOTAL=$((CLIENTS * ROUNDS + 1))
 tmp=$(mktemp -d)
 SERVER_PID=""
