@@ -310,9 +310,11 @@ class GpboSampler(BaseSampler):
     @staticmethod
     def _claimed_earlier(study: OptunaStudy, trial: FrozenTrial,
                          params: dict[str, Any]) -> dict[str, Any] | None:
-        """The point of an earlier RUNNING trial that holds `params` too, if any."""
-        for t in study._get_trials(deepcopy=False, states=(TrialState.RUNNING,),
-                                   use_cache=False):
+        """The point of an earlier trial that holds `params` too, if any: a RUNNING one, or one
+        that finished after this process read the study (a fast objective can finish between
+        another process's choice and its check)."""
+        states = (TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+        for t in study._get_trials(deepcopy=False, states=states, use_cache=False):
             if t.number < trial.number:
                 theirs = _relative_params(t)
                 if all(name in theirs and theirs[name] == v for name, v in params.items()):
