@@ -35,7 +35,6 @@ best_branch, branch_counts, seconds_total.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -46,6 +45,9 @@ import time
 import warnings
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_cli  # noqa: E402
 
 # ---------------------------------------------------------------- the synthetic problem
 SPHERE_SHIFT = (1.5, -2.0, 0.5, 3.0)
@@ -357,32 +359,21 @@ def summary(path):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = bench_cli.parser()
     p.add_argument("--problems", default="synthetic,sklearn")
     p.add_argument("--methods", default="gpbo,gpbo-flat,gp,tpe,smac")
-    p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--budget", type=int, help="override the problem's budget (smoke tests)")
-    p.add_argument("--jsonl")
-    p.add_argument("--summary")
     a = p.parse_args()
-    if a.summary:
-        for row in summary(a.summary):
-            print(json.dumps(row))
+    if bench_cli.print_summary(a, summary):
         return
     if a.budget:
         for k, v in PROBLEMS.items():
             PROBLEMS[k] = v[:5] + (a.budget,) + v[6:]
-    out = open(a.jsonl, "a") if a.jsonl else None
+    rows = bench_cli.Rows(a)
     for problem in a.problems.split(","):
-        for seed in range(a.first_seed, a.first_seed + a.seeds):
+        for seed in bench_cli.seeds(a):
             for method in a.methods.split(","):
-                row = run(problem, method, seed)
-                line = json.dumps(row)
-                print(line, flush=True)
-                if out:
-                    out.write(line + "\n")
-                    out.flush()
+                rows.emit(run(problem, method, seed))
 
 
 if __name__ == "__main__":

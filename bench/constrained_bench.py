@@ -26,7 +26,6 @@ n_infeasible (evaluations outside the constraint), seconds_total.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
@@ -37,6 +36,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_cli  # noqa: E402
 from optuna_regret import hartmann6  # noqa: E402
 
 DIM = 6
@@ -142,27 +142,17 @@ def summary(path):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = bench_cli.parser()
     p.add_argument("--methods", default="gpbo,gp-penalty,gp-cf,tpe-penalty,tpe-cf,random")
     p.add_argument("--bounds", default="3")
-    p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--first-seed", type=int, default=0)
-    p.add_argument("--jsonl")
-    p.add_argument("--summary")
     a = p.parse_args()
-    if a.summary:
-        for row in summary(a.summary):
-            print(json.dumps(row))
+    if bench_cli.print_summary(a, summary):
         return
-    out = open(a.jsonl, "a") if a.jsonl else None
+    rows = bench_cli.Rows(a)
     for bound in [float(b) for b in a.bounds.split(",")]:
         for method in a.methods.split(","):
-            for seed in range(a.first_seed, a.first_seed + a.seeds):
-                line = json.dumps(run(method, seed, bound))
-                print(line, flush=True)
-                if out:
-                    out.write(line + "\n")
-                    out.flush()
+            for seed in bench_cli.seeds(a):
+                rows.emit(run(method, seed, bound))
 
 
 if __name__ == "__main__":

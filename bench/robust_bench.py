@@ -20,7 +20,6 @@ n_outliers_flagged (gpbo only, at the end), seconds_total.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
@@ -31,6 +30,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_cli  # noqa: E402
 from optuna_regret import hartmann6, levy  # noqa: E402
 
 # name: (function, bounds, optimum, budget)
@@ -118,32 +118,21 @@ def summary(path):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = bench_cli.parser()
     p.add_argument("--functions", default="hartmann6,levy10")
     p.add_argument("--methods", default="gpbo,gpbo-off,gp,tpe")
-    p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--clean", choices=["both", "only", "no"], default="both",
                    help="also run without corruption (both), only clean, or only corrupted")
-    p.add_argument("--jsonl")
-    p.add_argument("--summary")
     a = p.parse_args()
-    if a.summary:
-        for row in summary(a.summary):
-            print(json.dumps(row))
+    if bench_cli.print_summary(a, summary):
         return
     modes = {"both": [True, False], "only": [False], "no": [True]}[a.clean]
-    out = open(a.jsonl, "a") if a.jsonl else None
+    rows = bench_cli.Rows(a)
     for fn in a.functions.split(","):
         for corrupted in modes:
             for method in a.methods.split(","):
-                for seed in range(a.first_seed, a.first_seed + a.seeds):
-                    row = run(fn, method, seed, corrupted)
-                    line = json.dumps(row)
-                    print(line, flush=True)
-                    if out:
-                        out.write(line + "\n")
-                        out.flush()
+                for seed in bench_cli.seeds(a):
+                    rows.emit(run(fn, method, seed, corrupted))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ transfer_weight (warm, after the last ask), seconds_total, seconds_per_ask (medi
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -38,6 +37,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_cli  # noqa: E402
 from optuna_regret import hartmann6, levy  # noqa: E402
 
 H6_MIN = -3.32237
@@ -125,28 +125,18 @@ def summary(path):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = bench_cli.parser()
     p.add_argument("--problems", default="hartmann6-shift,levy10-scale,hartmann6-negated")
-    p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--source-budget", type=int, default=50)
     p.add_argument("--budget", type=int, default=40)
-    p.add_argument("--jsonl")
-    p.add_argument("--summary")
     a = p.parse_args()
-    if a.summary:
-        for row in summary(a.summary):
-            print(json.dumps(row))
+    if bench_cli.print_summary(a, summary):
         return
-    out = open(a.jsonl, "a") if a.jsonl else None
-    for seed in range(a.first_seed, a.first_seed + a.seeds):
+    rows = bench_cli.Rows(a)
+    for seed in bench_cli.seeds(a):
         for problem in a.problems.split(","):
             for row in run_seed(problem, seed, a.source_budget, a.budget):
-                line = json.dumps(row)
-                print(line, flush=True)
-                if out:
-                    out.write(line + "\n")
-                    out.flush()
+                rows.emit(row)
 
 
 if __name__ == "__main__":
