@@ -32,8 +32,9 @@ for label in ${LABELS:-baseline candidate}; do
   "$GPBO" create-study --server "$SERVER_URL" --study load --space "$tmp/space.json" \
     --n-initial 20 --seed 1 >/dev/null
   "$LOAD" --url "$SERVER_URL" --study load --clients "$CLIENTS" --rounds "$ROUNDS" \
-    --expect-total $((CLIENTS * ROUNDS)) >"$tmp/$label.json" || true
-  stop_server "$SERVER_PID"
+    --expect-total $((CLIENTS * ROUNDS)) >"$tmp/$label.json" 2>"$tmp/$label.err" ||
+    { echo "$label: serve_load failed:" >&2; tail -3 "$tmp/$label.err" >&2; }
+  stop_server "$SERVER_PID" || echo "$label: gpbo serve did not stop on SIGTERM" >&2
   SERVER_PID=""
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['binary']=sys.argv[2]; d['load_average']=open('/proc/loadavg').read().split()[0]; print(json.dumps(d, sort_keys=True))" "$tmp/$label.json" "$label"
 done
