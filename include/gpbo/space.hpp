@@ -83,15 +83,16 @@ class Space {
   /// Adds a linear constraint (see LinearConstraint; add it after the parameters it names).
   /// Suggestions satisfy every constraint exactly (the sum taken in the terms' name order);
   /// enqueued points must satisfy them within 1e-9 relative; told and restored points need not.
-  /// Throws InvalidArgument for an unknown, categorical or log parameter, a non-finite or zero
-  /// coefficient, a non-finite bound, or constraints (with the fixed values) that leave no point:
-  /// see linear_constraints.cpp for the search that looks for one.
+  /// Throws InvalidArgument for an unknown, categorical, log or conditional parameter, a
+  /// non-finite or zero coefficient, a non-finite bound, or constraints (with the fixed values)
+  /// that leave no point: see linear_constraints.cpp for the search that looks for one.
   Space& add_constraint(const LinearConstraint& c);
   const std::vector<LinearConstraint>& constraints() const { return constraints_; }
   /// A copy of the space whose suggestions pin `values` (merged over the space's own fixed
   /// values; `values` win). The encoding is unchanged: a model fitted on every trial searches
-  /// the sub-space. Throws InvalidArgument for an unknown parameter, a value outside its
-  /// bounds, grid or choices, or values that leave no point satisfying the constraints.
+  /// the sub-space. Throws InvalidArgument for an unknown or conditional parameter (fix its
+  /// parent instead), a value outside its bounds, grid or choices, or values that leave no point
+  /// satisfying the constraints.
   Space with_fixed(const Params& values) const;
   /// The values every suggestion carries (canonical types); empty when none.
   const Params& fixed() const { return fixed_; }
@@ -113,7 +114,8 @@ class Space {
   /// Makes parameter `name` conditional on an earlier parameter (src/space/conditions.cpp).
   /// Throws InvalidArgument naming the parameter when the parent is unknown, declared after it
   /// or itself, a float, or the condition can never hold (no choice of the parent's, a range
-  /// outside its bounds or grid), or `name` already has a condition.
+  /// outside its bounds or grid), or `name` already has a condition, a fixed value or a term in
+  /// a linear constraint.
   Space& set_condition(const std::string& name, Condition condition);
   /// True when some parameter is conditional.
   bool has_conditions() const;
