@@ -10,7 +10,6 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -22,6 +21,7 @@
 #include "codec/metrics_json.hpp"
 #include "codec/trial_json.hpp"
 #include "codec/warm_start_json.hpp"
+#include "common/clock.hpp"
 #include "common/json_text.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/options.hpp"
@@ -252,9 +252,7 @@ NB_MODULE(_gpbo, m) {
            })
       .def("cost",
            [](PyStudy& s) {
-             const double now =
-                 std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+             const double now = gpbo::now_seconds();
              return text(gpbo::service::cost_to_json(
                  s.locked([&](gpbo::Study& st) { return gpbo::study_cost(st.trials(), now); })));
            })

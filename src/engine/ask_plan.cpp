@@ -95,7 +95,7 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
     if (kept) {
       warm->count_warm_ask();
     } else {
-      warm->record_fit(*plan.state.hyper, count_complete(trials));
+      warm->record_fit(*plan.state.hyper, n_complete);
     }
   }
   plan.state.trust_regions = study.trust_regions();
