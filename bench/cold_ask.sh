@@ -2,8 +2,10 @@
 # Cold asks on a long history: a SQLite store with an imported history of N trials of a
 # 20-float study (values of a smooth function of the points), then three asks, each its own
 # `gpbo ask` process (the CLI on a store: no warm model), with a tell after each. Prints one
-# JSON line per ask with its seconds. The first ask fits (no stored hyperparameters); the
-# next two condition on the stored ones (README, "Large studies").
+# JSON line per ask with its seconds and the engine's split (load, fit, factor, acquisition;
+# the rest of the wall time is the process: start, store, output). The first ask fits (no
+# stored hyperparameters); the next two condition on the stored ones (README, "Large
+# studies").
 #
 #   bash bench/cold_ask.sh <gpbo binary> [N ...]        (default: 5000 10000)
 set -euo pipefail
@@ -35,6 +37,11 @@ PY
     end=$(date +%s.%N)
     id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["trials"][0]["id"])' <<<"$out")
     "$GPBO" tell --storage "$db" --study s --trial "$id" --value 1.0 >/dev/null
-    python3 -c "import json,sys; print(json.dumps({'n': $n, 'd': 20, 'ask': $i, 'seconds': round($end - $start, 2), 'stored_hyperparameters': $i > 1, 'load_average': float(open('/proc/loadavg').read().split()[0])}))"
+    # The engine's split of this ask, from its log entry (detail.model.seconds).
+    split=$("$GPBO" log --storage "$db" --study s | python3 -c '
+import json, sys
+asks = [e for e in json.load(sys.stdin)["log"] if e["event"] == "ask"]
+print(json.dumps({k: round(v, 2) for k, v in asks[-1]["detail"]["model"]["seconds"].items()}))')
+    python3 -c "import json,sys; print(json.dumps({'n': $n, 'd': 20, 'ask': $i, 'seconds': round($end - $start, 2), 'split': $split, 'stored_hyperparameters': $i > 1, 'load_average': float(open('/proc/loadavg').read().split()[0])}))"
   done
 done

@@ -5,10 +5,16 @@
 //
 //   subset_fit_bench [n ...]            (default: 2000 5000)
 //   GPBO_SUBSET_CASES=hartmann6:0,levy:0.1 subset_fit_bench 2000
+//   GPBO_FIT_COMPARE=screen subset_fit_bench 500 1000 2000
+//
+// GPBO_FIT_COMPARE=screen compares instead the first fit of a long history as it runs by
+// default (the starts screened on GpOptions::warm_only_above points, the winner refined on all
+// of them) with every start run on all the points, both on the whole data (no subset).
 //
 // A history mimics a study's: half uniform points, half Gaussian around the optimum (sd 0.1 of
 // the box), the values standardized to unit variance, noise with the given sd added. The fit
 // maximizes, so y is the negated value. Held-out: 500 points drawn the same way.
+// GPBO_FIT_UNIFORM=1 draws every point uniformly (a random history, as bench/optuna_speed.py's).
 #include <Eigen/Core>
 #include <chrono>
 #include <cmath>
@@ -34,12 +40,13 @@ History draw(const gpbo::TestFunction& f, int n, double noise, double scale, std
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::normal_distribution<double> z(0.0, 1.0);
   const int d = f.dim();
+  const bool uniform = std::getenv("GPBO_FIT_UNIFORM") != nullptr;
   const Eigen::VectorXd lo = f.lower(), width = f.upper() - f.lower();
   const Eigen::VectorXd opt = ((f.optimizer() - lo).array() / width.array()).matrix();
   History h{Eigen::MatrixXd(n, d), Eigen::VectorXd(n)};
   for (int i = 0; i < n; ++i) {
     for (int j = 0; j < d; ++j) {
-      h.X(i, j) = i % 2 ? u(rng) : std::clamp(opt(j) + 0.1 * z(rng), 0.0, 1.0);
+      h.X(i, j) = i % 2 || uniform ? u(rng) : std::clamp(opt(j) + 0.1 * z(rng), 0.0, 1.0);
     }
     const Eigen::VectorXd x = lo + (h.X.row(i).transpose().array() * width.array()).matrix();
     h.y(i) = -f(x) / scale + noise * z(rng);
@@ -85,6 +92,28 @@ int main(int argc, char** argv) {
     for (int n : sizes) {
       const History train = draw(f, n, noise, scale, 1000 + static_cast<std::uint64_t>(n));
       const History test = draw(f, 500, noise, scale, 7);
+      if (const char* c = std::getenv("GPBO_FIT_COMPARE"); c && std::string(c) == "screen") {
+        gpbo::GpOptions screened, every_start;
+        screened.subset_above = every_start.subset_above = 0;
+        every_start.warm_only_above = n + 1;  // the starts never screened
+        auto t0 = std::chrono::steady_clock::now();
+        gpbo::GaussianProcess a(screened, gpbo::Device::cpu());
+        a.fit(train.X, train.y, 1);
+        const double a_s = seconds_since(t0);
+        t0 = std::chrono::steady_clock::now();
+        gpbo::GaussianProcess b(every_start, gpbo::Device::cpu());
+        b.fit(train.X, train.y, 1);
+        const double b_s = seconds_since(t0);
+        std::printf(
+            "{\"function\": \"%s\", \"d\": %d, \"noise_sd\": %g, \"n\": %d, \"screen_size\": %d, "
+            "\"screened_log_density\": %.4f, \"every_start_log_density\": %.4f, "
+            "\"screened_log_posterior\": %.2f, \"every_start_log_posterior\": %.2f, "
+            "\"screened_fit_s\": %.2f, \"every_start_fit_s\": %.2f}\n",
+            f.name().c_str(), f.dim(), noise, n, screened.warm_only_above, log_density(a, test),
+            log_density(b, test), a.log_posterior(), b.log_posterior(), a_s, b_s);
+        std::fflush(stdout);
+        continue;
+      }
       gpbo::GpOptions full_options, subset_options;
       full_options.subset_above = 0;    // never: the reference
       subset_options.subset_above = 1;  // always (the default starts above 2,000)

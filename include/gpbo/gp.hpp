@@ -56,6 +56,14 @@ class GaussianProcess {
   double y_scale() const { return y_scale_; }
   bool fitted() const { return factor_ != nullptr; }
 
+  /// Wall seconds of the last fit() or condition(): the hyperparameter search (0 for
+  /// condition()) and the factorization of the whole data with its answer.
+  struct Seconds {
+    double search = 0.0;
+    double factor = 0.0;
+  };
+  const Seconds& last_seconds() const { return seconds_; }
+
   /// The fitted posterior on the standardized scale (for acquisition code).
   const PosteriorFactor& factor() const;
   const Backend& backend() const { return *backend_; }
@@ -75,6 +83,7 @@ class GaussianProcess {
   Eigen::MatrixXd X_;
   Eigen::VectorXd y_std_;
   double y_mean_ = 0.0, y_scale_ = 1.0, log_posterior_ = 0.0;
+  Seconds seconds_;
 };
 
 }  // namespace gpbo

@@ -34,6 +34,9 @@ struct GpOptions {
   int max_iterations = 150;
   /// With a warm start and at least `warm_only_above` observations, only the warm start is
   /// refined, for at most `warm_max_iterations` iterations (the fit is O(n^3) per step).
+  /// Without one (a first fit on a long history), the n_starts starts are compared on
+  /// `warm_only_above` of the observations (the best quarter and a random rest) and only the
+  /// winner is refined on all of them, for at most `warm_max_iterations` iterations.
   int warm_only_above = 200;
   int warm_max_iterations = 40;
   /// Above `subset_above` observations (0: never) the hyperparameters are fitted on

@@ -77,6 +77,19 @@ struct StudyCost {
 /// The cost of `trials` at time `now` (seconds since the epoch).
 StudyCost study_cost(const std::vector<Trial>& trials, double now);
 
+/// Where the wall time of one ask went. An ask from the queue or the initial design spends
+/// (almost) all of it outside the model.
+struct AskSplit {
+  /// Hyperparameter searches (MAP fits, outlier rounds, the warm-start prior's weight); 0 when
+  /// the ask conditions on kept hyperparameters.
+  double fit = 0.0;
+  /// Factorizations of the whole data with the chosen hyperparameters.
+  double factor = 0.0;
+  /// The rest: the candidate search, batch selection, fantasies of running trials.
+  double acquisition = 0.0;
+  double total = 0.0;
+};
+
 /// A single-process study. Not thread-safe: one caller at a time.
 /// The largest q of one ask, at every front door (a server's --max-batch may lower it): a
 /// batch of q points costs O(q) fits of fantasies or q Thompson draws, and a runaway q (a
@@ -213,6 +226,8 @@ class Study {
   int n_initial() const { return n_initial_; }
   /// Wall-clock seconds of every ask() so far, in order.
   const std::vector<double>& ask_seconds() const { return ask_seconds_; }
+  /// Where the last ask()'s wall time went (AskSplit); zeros before any.
+  const AskSplit& last_ask_split() const { return last_split_; }
   /// The device the surrogate runs on (auto resolved).
   Device device() const;
   /// The batch method the last model-based ask used (kAuto before any).
@@ -319,6 +334,7 @@ class Study {
   std::vector<Eigen::VectorXd> encoded_;  // encoded params of trials_, same order
   std::deque<Params> queue_;
   std::vector<double> ask_seconds_;
+  AskSplit last_split_;
   std::int64_t design_index_ = 0;
   std::unique_ptr<SobolSampler> design_;
   std::unique_ptr<GaussianProcess> gp_;

@@ -248,6 +248,12 @@ class Study:
         """The engine's own wall-clock seconds of every ask so far (without the binding)."""
         return list(self._study.ask_seconds())
 
+    @property
+    def last_ask_split(self) -> dict:
+        """Where the last ask's seconds went: {"fit", "factor", "acquisition", "total"} (the
+        hyperparameter search, factoring the data, the rest of the model path)."""
+        return dict(self._study.last_ask_split())
+
     def ask(self, q: int | None = None,
             fixed: Mapping[str, Any] | None = None) -> Trial | list[Trial]:
         """The next point as a RUNNING trial, or with ``q`` a list of q distinct points (fewer

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -184,6 +185,9 @@ class GpboSampler(BaseSampler):
         # Hyperparameters of the last fit, per search space: the next fit starts there.
         self._hyper: dict[str, dict] = {}
         self._reseeds = 0
+        # Where the last relative sample's seconds went: "load" (reading the study's trials
+        # into the engine), then the engine's "fit", "factor", "acquisition" and "total".
+        self.last_ask_split: dict[str, float] = {}
 
     # Picklable (Ray Tune ships its search algorithm to workers): the lock is made again.
     def __getstate__(self) -> dict:
@@ -215,6 +219,7 @@ class GpboSampler(BaseSampler):
         # One relative sample at a time in this process: a thread's point is written to its
         # trial before the next thread reads the running trials.
         with self._lock:
+            load_start = time.perf_counter()
             codec = _Codec(search_space)
             states = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.FAIL, TrialState.PRUNED)
             trials = [t for t in study._get_trials(deepcopy=False, states=states, use_cache=False)
@@ -279,6 +284,7 @@ class GpboSampler(BaseSampler):
                 else:
                     engine.fix_hyperparameters(kept["h"])
             engine.reseed(n + 1000003 * self._reseeds)
+            load_seconds = time.perf_counter() - load_start
             try:
                 suggested = engine.ask()
             except _api._gpbo.Conflict:
@@ -286,6 +292,7 @@ class GpboSampler(BaseSampler):
                 # independent sampler repeats one, as Optuna's samplers may.
                 return {name: self._independent.sample_independent(study, trial, name, d)
                         for name, d in search_space.items()}
+            self.last_ask_split = dict(engine.last_ask_split, load=load_seconds)
             hyper = None if metrics else engine.hyperparameters
             if hyper is not None and refit:
                 self._hyper[key] = {"h": hyper, "n_fit": n_complete}

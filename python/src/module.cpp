@@ -5,11 +5,13 @@
 // classes. The GIL is released while an ask, a fit or a store call runs.
 #include <nanobind/eigen/dense.h>
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -223,6 +225,14 @@ NB_MODULE(_gpbo, m) {
            })
       .def("ask_seconds",
            [](PyStudy& s) { return s.locked([](gpbo::Study& st) { return st.ask_seconds(); }); })
+      .def("last_ask_split",
+           [](PyStudy& s) {
+             const gpbo::AskSplit a = s.locked([](gpbo::Study& st) { return st.last_ask_split(); });
+             return std::map<std::string, double>{{"fit", a.fit},
+                                                  {"factor", a.factor},
+                                                  {"acquisition", a.acquisition},
+                                                  {"total", a.total}};
+           })
       .def("warm_start",
            [](PyStudy& s) -> std::optional<std::pair<Eigen::VectorXd, Eigen::Vector3d>> {
              const auto h = s.locked([](gpbo::Study& st) { return st.warm_start(); });

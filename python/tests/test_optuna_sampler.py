@@ -46,6 +46,19 @@ def test_it_optimizes_and_is_reproducible() -> None:
     assert runs[0] == runs[1]
 
 
+def test_the_time_split_of_the_last_sample_adds_up() -> None:
+    sampler = GpboSampler(seed=1, device="cpu", n_initial=5)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(branin, n_trials=5)
+    assert sampler.last_ask_split["fit"] == 0.0  # the initial design: no model
+    study.optimize(branin, n_trials=1)
+    split = sampler.last_ask_split
+    assert set(split) == {"load", "fit", "factor", "acquisition", "total"}
+    assert split["fit"] > 0 and split["factor"] > 0 and split["load"] > 0
+    assert math.isclose(split["fit"] + split["factor"] + split["acquisition"], split["total"],
+                        rel_tol=1e-9)
+
+
 def test_every_parameter_type_comes_back_as_optuna_expects() -> None:
     def objective(trial: optuna.Trial) -> float:
         a = trial.suggest_float("a", -1, 1)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/clock.hpp"
 #include "engine/warm_model.hpp"
 #include "space/params_json.hpp"
 
@@ -37,7 +38,9 @@ Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials)
 AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, int q,
                  const std::string& worker_id, double now, WarmModel* warm,
                  const std::optional<GpHyperparameters>& fixed, const Params& fixed_values) {
+  const Stopwatch watch;
   Study study = rebuild_study(stored, trials);
+  const double rebuild_seconds = watch.seconds();
   const std::optional<GpHyperparameters> kept = warm ? warm->hyper() : std::nullopt;
   const std::size_t n_complete = count_complete(trials);
   // A cold ask (the CLI, a restarted server) on a long history conditions on the stored
@@ -90,6 +93,11 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
                   {"acquisition", to_string(o.acquisition)},
                   {"kernel", to_string(o.gp.kernel)},
                   {"score_precision", to_string(o.score_precision)}};
+    const AskSplit& split = study.last_ask_split();
+    plan.model["seconds"] = {{"load", rebuild_seconds},
+                             {"fit", split.fit},
+                             {"factor", split.factor},
+                             {"acquisition", split.acquisition}};
   }
   if (warm && modelled && plan.state.hyper) {
     if (kept) {
@@ -100,6 +108,11 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
   }
   plan.state.trust_regions = study.trust_regions();
   return plan;
+}
+
+void add_load_seconds(AskPlan* plan, double seconds) {
+  if (!plan->model.is_null())
+    plan->model["seconds"]["load"] = plan->model["seconds"]["load"].get<double>() + seconds;
 }
 
 void apply_plan(StudyTransaction& tx, const AskPlan& plan, double now) {

@@ -23,8 +23,9 @@ struct AskPlan {
   std::vector<Trial> trials;
   /// The engine state after the ask.
   EngineState state;
-  /// What the model-based trials ran with (device, acquisition, batch method, ...), for their
-  /// log entries; null when no trial came from the model.
+  /// What the model-based trials ran with (device, acquisition, batch method, ...) and where the
+  /// ask's time went ("seconds": load, fit, factor, acquisition), for their log entries; null
+  /// when no trial came from the model.
   nlohmann::json model;
 };
 
@@ -43,6 +44,10 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
                  const std::string& worker_id, double now, WarmModel* warm,
                  const std::optional<GpHyperparameters>& fixed = std::nullopt,
                  const Params& fixed_values = {});
+
+/// Adds the seconds spent reading the study's data to the split the plan's model logs
+/// ("seconds": {"load", "fit", "factor", "acquisition"}, AskSplit).
+void add_load_seconds(AskPlan* plan, double seconds);
 
 /// Writes the plan's trials, their "ask" log entries and the engine state.
 void apply_plan(StudyTransaction& tx, const AskPlan& plan, double now);

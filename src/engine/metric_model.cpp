@@ -118,6 +118,7 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
   }
   noisy_ = options_.noise == NoiseModel::kNoisy;
   std::mt19937_64 seeds(seed);
+  factor_seconds_ = 0.0;
   for (Eigen::Index k = 0; k < M; ++k) {
     Metric& m = *metrics_[static_cast<std::size_t>(k)];
     Eigen::VectorXd y(n);
@@ -136,6 +137,7 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
                 m.hyper && m.hyper->lengthscales.size() == X.cols() ? &*m.hyper : nullptr);
     }
     m.hyper = m.gp->hyperparameters();
+    factor_seconds_ += m.gp->last_seconds().factor;
     m.factor = m.gp->factor().clone();
     observed_.col(k) = (y.array() - m.gp->y_mean()) / m.gp->y_scale();
     const GpHyperparameters& h = *m.hyper;

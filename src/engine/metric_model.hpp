@@ -43,6 +43,8 @@ class MetricModel {
   /// trial complete, with every metric), warm-started from the last fit's hyperparameters.
   /// With `fixed` hyperparameters for a metric, conditions on them instead.
   void fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>& trials, std::uint64_t seed);
+  /// Wall seconds the last fit() spent factoring the metrics' data (the rest was searches).
+  double factor_seconds() const { return factor_seconds_; }
 
   /// Conditions every metric on points whose results are pending (running trials, earlier points
   /// of this batch) at their posterior means (kriging believer); a point believed feasible joins
@@ -106,6 +108,7 @@ class MetricModel {
   BoxDecomposition boxes_;         // several objectives (up to three)
   std::unique_ptr<LogEhvi> ehvi_;  // over boxes_
   Eigen::VectorXd reference_;      // several objectives, model space
+  double factor_seconds_ = 0.0;
 };
 
 }  // namespace gpbo

@@ -3,6 +3,7 @@
 // sequential greedy maximization of the acquisition or by Thompson sampling over all metrics.
 #include <algorithm>
 
+#include "common/clock.hpp"
 #include "engine/metric_model.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/study.hpp"
@@ -59,7 +60,10 @@ Eigen::MatrixXd Study::fit_metric_model(const Eigen::VectorXd* center) {
     done.push_back(&trials_[i]);
     X.row(static_cast<Eigen::Index>(j)) = encoded_[i].transpose();
   }
+  const Stopwatch watch;
   metric_model_->fit(X, done, rng_());
+  last_split_.factor += metric_model_->factor_seconds();
+  last_split_.fit += std::max(0.0, watch.seconds() - metric_model_->factor_seconds());
   return X;
 }
 

@@ -180,10 +180,12 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
   for (int attempt = 0; attempt < kOptimisticAsks; ++attempt) {
     StudyInfo info;
     std::vector<Trial> trials;
+    const Stopwatch read_watch;
     storage_->read(name_, [&](StudyTransaction& tx) {
       info = tx.study();
       trials = tx.trials();
     });
+    const double read_seconds = read_watch.seconds();
     const double now = now_seconds();
     const StoredStudy stored = StoredStudy::load(info);
     // Bad fixed values throw here, before any write.
@@ -194,6 +196,7 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
     if (settle) break;
     AskPlan plan = plan_ask(stored, trials, q, requests.front().worker_id, now, warm_.get(),
                             std::nullopt, fixed_values);
+    add_load_seconds(&plan, read_seconds);
     std::vector<std::vector<Trial>> shared(requests.size());
     share_out(requests, all, &plan.trials, &shared);
     bool committed = false;
@@ -216,7 +219,9 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
     if (!fixed_values.empty()) stored.space.with_fixed(fixed_values);  // before any write
     const double now = now_seconds();
     settle_expired(tx, stored.persistence, &stored.state, now);
+    const Stopwatch read_watch;
     std::vector<Trial> trials = tx.trials();
+    const double read_seconds = read_watch.seconds();
     // A worker that already holds running trials gets them back instead of new ones.
     std::vector<std::size_t> planned;
     int planned_q = 0;
@@ -242,6 +247,7 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
     }
     AskPlan plan = plan_ask(stored, trials, planned_q, requests[planned.front()].worker_id, now,
                             warm_.get(), fitted, fixed_values);
+    add_load_seconds(&plan, read_seconds);
     share_out(requests, planned, &plan.trials, &out);
     apply_plan(tx, plan, now);
     n_complete = count_complete(trials);

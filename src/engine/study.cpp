@@ -3,6 +3,7 @@
 // initial_design.cpp, the trust regions' lifecycle in trust_region_lifecycle.cpp.
 #include "gpbo/study.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -76,6 +77,7 @@ std::vector<Trial> Study::ask(int q) {
                           std::to_string(q));
   }
   const auto start = std::chrono::steady_clock::now();
+  last_split_ = {};
   const std::size_t first = trials_.size();
   int remaining = q;
   while (remaining > 0 && !queue_.empty()) {
@@ -99,6 +101,8 @@ std::vector<Trial> Study::ask(int q) {
   for (std::size_t i = first; i < trials_.size(); ++i) trials_[i].created_at = now;
   ask_seconds_.push_back(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  last_split_.total = ask_seconds_.back();
+  last_split_.acquisition = std::max(0.0, last_split_.total - last_split_.fit - last_split_.factor);
   return {trials_.begin() + static_cast<std::ptrdiff_t>(first), trials_.end()};
 }
 

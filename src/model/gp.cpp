@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "common/clock.hpp"
 #include "gpbo/error.hpp"
 #include "model/fit_subset.hpp"
 #include "model/priors.hpp"
@@ -117,7 +118,9 @@ void GaussianProcess::condition(const Eigen::MatrixXd& X, const Eigen::VectorXd&
   }
   set_data(X, y);
   hyper_ = h;
+  const Stopwatch watch;
   factor_ = backend_->factor(options_.kernel, hyper_, X_, y_std_);
+  seconds_ = {0.0, watch.seconds()};
 }
 
 void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, std::uint64_t seed,
@@ -129,6 +132,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   defaults.lengthscales = Eigen::VectorXd::Constant(d, ls_prior.mode());
   defaults.noise = noise_pr.mode();
   defaults.outputscale = 1.0;
+  Stopwatch watch;
   set_data(X, y);  // validates shapes and memory, standardizes y
   factor_.reset();
 
@@ -184,6 +188,11 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
 
   std::vector<Eigen::VectorXd> starts;
   const bool warm = warm_start && warm_start->lengthscales.size() == d;
+  // Without a warm start on a long history, the starts are compared on a subset of
+  // warm_only_above points (the basin a start falls into shows on a fair sample, at a fraction
+  // of the cost), and only the winner goes on, as a warm start would, on the data to fit.
+  const bool screen =
+      !warm && options_.warm_only_above > 0 && X_fit->rows() > options_.warm_only_above;
   if (warm) starts.push_back(pack(*warm_start));
   BoxOptions box;
   box.max_iterations = options_.max_iterations;
@@ -202,10 +211,34 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
     }
   }
 
+  const Eigen::MatrixXd* X_data = X_fit;
+  const Eigen::VectorXd* y_data = y_fit;
+  Eigen::MatrixXd X_screen;
+  Eigen::VectorXd y_screen;
+  if (screen) {
+    const std::vector<Eigen::Index> rows =
+        select_fit_subset(*y_fit, options_.warm_only_above, seed ^ 0x5c4ee9ULL);
+    X_screen.resize(static_cast<Eigen::Index>(rows.size()), d);
+    y_screen.resize(static_cast<Eigen::Index>(rows.size()));
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      X_screen.row(static_cast<Eigen::Index>(k)) = X_fit->row(rows[k]);
+      y_screen(static_cast<Eigen::Index>(k)) = (*y_fit)(rows[k]);
+    }
+    X_fit = &X_screen;
+    y_fit = &y_screen;
+  }
   BoxResult best{pack(defaults), std::numeric_limits<double>::infinity(), 0};
   for (const Eigen::VectorXd& t0 : starts) {
     BoxResult r = minimize_in_box(objective, t0.cwiseMax(lb).cwiseMin(ub), lb, ub, box);
     if (r.value < best.value) best = std::move(r);
+  }
+  if (screen) {
+    X_fit = X_data;
+    y_fit = y_data;
+    BoxOptions go_on = box;
+    go_on.max_iterations = options_.warm_max_iterations;
+    const Eigen::VectorXd t0 = std::isfinite(best.value) ? best.x : pack(defaults);
+    best = minimize_in_box(objective, t0, lb, ub, go_on);
   }
   if (!std::isfinite(best.value)) {
     throw NumericalError("GP fit: no hyperparameters give a positive-definite covariance");
@@ -221,7 +254,10 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   }
   hyper_ = unpack(best.x);
   log_posterior_ = -best.value;
+  seconds_.search = watch.seconds();
+  watch.restart();
   factor_ = backend_->factor(options_.kernel, hyper_, X_, y_std_);
+  seconds_.factor = watch.seconds();
 }
 
 Prediction GaussianProcess::predict(const Eigen::MatrixXd& Xc) const {

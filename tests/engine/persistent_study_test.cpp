@@ -478,4 +478,15 @@ TEST(PersistentStudy, AddTrialsImportsAHistoryInOneTransaction) {
   EXPECT_EQ(next.at(0).id, 6);
   EXPECT_EQ(next.at(0).source, "model");
   ASSERT_TRUE(study.best().has_value());
+  // Its log entry says where the ask's time went (AskSplit, plus reading the data).
+  const std::vector<gpbo::LogEntry> log = study.log();
+  const auto ask = std::find_if(log.rbegin(), log.rend(),
+                                [](const gpbo::LogEntry& e) { return e.event == "ask"; });
+  ASSERT_NE(ask, log.rend());
+  const nlohmann::json seconds = nlohmann::json::parse(ask->detail_json).at("model").at("seconds");
+  for (const char* part : {"load", "fit", "factor", "acquisition"}) {
+    ASSERT_TRUE(seconds.contains(part)) << part;
+    EXPECT_GE(seconds[part].get<double>(), 0.0) << part;
+  }
+  EXPECT_GT(seconds["fit"].get<double>(), 0.0);  // a first model ask fits
 }

@@ -119,6 +119,27 @@ TEST(StudyTest, FixedHyperparametersAreConditionedOnNotRefitted) {
   EXPECT_NE(refit->lengthscales, h.lengthscales);
 }
 
+TEST(StudyTest, TheAskSplitAddsUpAndSeesNoSearchOnFixedHyperparameters) {
+  StudyOptions o;
+  o.n_initial = 5;
+  Study fitted(mixed_space(), o);
+  run(fitted, mixed_objective, 5);
+  EXPECT_EQ(fitted.last_ask_split().fit, 0.0);  // the initial design: no model
+  run(fitted, mixed_objective, 1);
+  const gpbo::AskSplit a = fitted.last_ask_split();
+  EXPECT_GT(a.fit, 0.0);
+  EXPECT_GT(a.factor, 0.0);
+  EXPECT_GT(a.acquisition, 0.0);
+  EXPECT_DOUBLE_EQ(a.total, fitted.ask_seconds().back());
+  EXPECT_NEAR(a.fit + a.factor + a.acquisition, a.total, 1e-12);
+
+  Study fixed(mixed_space(), o);
+  fixed.fix_hyperparameters(*fitted.fit_hyperparameters());
+  run(fixed, mixed_objective, 6);
+  EXPECT_EQ(fixed.last_ask_split().fit, 0.0);  // conditioned: no search
+  EXPECT_GT(fixed.last_ask_split().factor, 0.0);
+}
+
 TEST(StudyTest, DifferentSeedsGiveDifferentSuggestions) {
   StudyOptions o;
   o.seed = 7;

@@ -1,5 +1,6 @@
-// Hyperparameters fitted on a subset (model/fit_subset.hpp, GpOptions::subset_above) and the
-// memory limit of a fit (GpOptions::memory_limit_gb).
+// Hyperparameters fitted on a subset (model/fit_subset.hpp, GpOptions::subset_above), the
+// starts of a first fit screened on one (GpOptions::warm_only_above), and the memory limit of a
+// fit (GpOptions::memory_limit_gb).
 #include "model/fit_subset.hpp"
 
 #include <gtest/gtest.h>
@@ -113,6 +114,33 @@ TEST(FitSubset, PredictsHeldOutPointsAlmostAsWellAsTheFullFit) {
                 .cwiseAbs()
                 .maxCoeff(),
             0.0);
+}
+
+TEST(FitScreen, AFirstFitOnALongHistoryFindsWhatEveryStartOnAllPointsFinds) {
+  // Above warm_only_above observations a fit without a warm start compares its starts on a
+  // subset and refines the winner on all the points: the same optimum, at a fraction of the
+  // cost (bench/subset_fit_bench.cpp, GPBO_FIT_COMPARE=screen).
+  const int n = 400, d = 3;
+  const MatrixXd X = uniform_points(n, d, 21);
+  std::mt19937_64 rng(8);
+  std::normal_distribution<double> noise(0.0, 0.05);
+  VectorXd y(n);
+  for (int i = 0; i < n; ++i) {
+    y(i) = std::sin(4.0 * X(i, 0)) * std::cos(3.0 * X(i, 1)) + 0.5 * X(i, 2) + noise(rng);
+  }
+  gpbo::GpOptions screened, every_start;
+  screened.warm_only_above = 100;
+  every_start.warm_only_above = n + 1;
+  gpbo::GaussianProcess a(screened, gpbo::Device::cpu());
+  gpbo::GaussianProcess b(every_start, gpbo::Device::cpu());
+  a.fit(X, y, 4);
+  b.fit(X, y, 4);
+  // The log posterior is of all n points in both (a fit left on the subset would be far off).
+  EXPECT_NEAR(a.log_posterior(), b.log_posterior(), 1e-3 * std::abs(b.log_posterior()));
+  EXPECT_NEAR(a.hyperparameters().noise, b.hyperparameters().noise,
+              0.05 * b.hyperparameters().noise);
+  EXPECT_GT(a.last_seconds().search, 0.0);
+  EXPECT_GT(a.last_seconds().factor, 0.0);
 }
 
 TEST(FitMemory, RefusesMoreObservationsThanTheLimitAllowsBeforeAllocating) {
