@@ -3,6 +3,7 @@
 // initial_design.cpp, the trust regions' lifecycle in trust_region_lifecycle.cpp.
 #include "gpbo/study.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -11,6 +12,7 @@
 #include "common/clock.hpp"
 #include "engine/metric_model.hpp"
 #include "engine/pruner.hpp"
+#include "engine/resident_factor.hpp"
 #include "engine/tell.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
@@ -90,7 +92,13 @@ std::vector<Trial> Study::ask(int q) {
       push_trial(suggest_initial(), "initial");
       --remaining;
     }
-    if (remaining > 0) suggest_from_model(remaining);
+    if (remaining > 0) {
+      model_seconds_ = {};
+      const double model_start = steady_seconds();
+      suggest_from_model(remaining);
+      model_seconds_.acquisition = std::max(
+          0.0, steady_seconds() - model_start - model_seconds_.fit - model_seconds_.factor);
+    }
   } catch (const Conflict&) {
     if (trials_.size() == first) throw;
     // Fewer free points than asked for: return what there is (the caller sees the count).
