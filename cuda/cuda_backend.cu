@@ -494,9 +494,98 @@ class CudaPosteriorFactor final : public PosteriorFactor {
   }
 
   void append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) override {
+    if (Xnew.rows() == 0) return;
+    CudaResources::Lock lock(*res_);
+    const Stream st = res_->stream();
+    const int n = n_, k = static_cast<int>(Xnew.rows());
+    DeviceBuffer<double> resid(std::size_t(n) + k, st);
+    if (n > 0) {
+      GPBO_CUDA_TRY(cudaMemcpyAsync(resid.data(), resid_.data(), sizeof(double) * n,
+                                    cudaMemcpyDeviceToDevice, st));
+    }
+    const Eigen::VectorXd tail = (ynew.array() - h_.mean).matrix();
+    GPBO_CUDA_TRY(cudaMemcpyAsync(resid.data() + n, tail.data(), sizeof(double) * k,
+                                  cudaMemcpyHostToDevice, st));
+    append_rows(Xnew);
+    resid_ = std::move(resid);
+    update_alpha();
+    GPBO_CUDA_TRY(cudaStreamSynchronize(st));
+  }
+
+  void extend(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& y) override {
+    if (y.size() != n_ + Xnew.rows()) {
+      throw InvalidArgument("posterior factor: " + std::to_string(y.size()) + " values for " +
+                            std::to_string(n_ + Xnew.rows()) + " rows");
+    }
+    CudaResources::Lock lock(*res_);
+    const Stream st = res_->stream();
+    const Eigen::VectorXd resid = (y.array() - h_.mean).matrix();
+    DeviceBuffer<double> dresid = upload(resid.data(), std::size_t(resid.size()), st);
+    append_rows(Xnew);
+    resid_ = std::move(dresid);
+    L32_ = DeviceBuffer<float>();
+    alpha32_ = DeviceBuffer<float>();
+    update_alpha();
+    GPBO_CUDA_TRY(cudaStreamSynchronize(st));
+  }
+
+  void truncate(int m) override {
+    if (m < 0 || m > n_) {
+      throw InvalidArgument("posterior factor: cannot keep " + std::to_string(m) + " of " +
+                            std::to_string(n_) + " rows");
+    }
+    if (m == n_) return;
+    CudaResources::Lock lock(*res_);
+    const Stream st = res_->stream();
+    // The leading m x m block of L and the first m rows of X (column-major, ld n_ -> ld m).
+    DeviceBuffer<double> L(std::size_t(m) * m, st), X(std::size_t(m) * d_, st), resid(m, st);
+    if (m > 0) {
+      GPBO_CUDA_TRY(cudaMemcpy2DAsync(L.data(), sizeof(double) * m, L_.data(), sizeof(double) * n_,
+                                      sizeof(double) * m, m, cudaMemcpyDeviceToDevice, st));
+      GPBO_CUDA_TRY(cudaMemcpy2DAsync(X.data(), sizeof(double) * m, X_.data(), sizeof(double) * n_,
+                                      sizeof(double) * m, d_, cudaMemcpyDeviceToDevice, st));
+      GPBO_CUDA_TRY(cudaMemcpyAsync(resid.data(), resid_.data(), sizeof(double) * m,
+                                    cudaMemcpyDeviceToDevice, st));
+    }
+    L_ = std::move(L);
+    X_ = std::move(X);
+    resid_ = std::move(resid);
+    n_ = m;
+    L32_ = DeviceBuffer<float>();
+    alpha32_ = DeviceBuffer<float>();
+    update_alpha();
+    GPBO_CUDA_TRY(cudaStreamSynchronize(st));
+  }
+
+  Eigen::MatrixXd inputs() const override {
+    CudaResources::Lock lock(*res_);
+    Eigen::MatrixXd X(n_, d_);
+    if (n_ > 0) X_.download(X.data(), std::size_t(n_) * d_);
+    return X;
+  }
+
+  std::unique_ptr<PosteriorFactor> clone() const override {
+    CudaResources::Lock lock(*res_);
+    const Stream st = res_->stream();
+    auto c = std::make_unique<CudaPosteriorFactor>(res_, kernel_, h_);
+    c->n_ = n_;
+    c->d_ = d_;
+    c->jitter_ = jitter_;
+    c->X_ = copy(X_);
+    c->L_ = copy(L_);
+    c->resid_ = copy(resid_);
+    c->alpha_ = copy(alpha_);
+    c->inv_l_ = copy(inv_l_);
+    GPBO_CUDA_TRY(cudaStreamSynchronize(st));
+    return c;
+  }
+
+ private:
+  /// Appends rows to X and to the factor, not to the values (the caller sets resid_ and
+  /// re-solves). Caller holds the lock. A failure leaves the factor unchanged.
+  void append_rows(const Eigen::MatrixXd& Xnew) {
     const int k = static_cast<int>(Xnew.rows());
     if (k == 0) return;
-    CudaResources::Lock lock(*res_);
     const Stream st = res_->stream();
     const int n = n_, N = n_ + k, d = d_;
     const DeviceBuffer<double> dXnew = upload(Xnew.data(), std::size_t(k) * d, st);
@@ -548,41 +637,13 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     GPBO_CUDA_TRY(cudaMemcpy2DAsync(X.data() + n, sizeof(double) * N, dXnew.data(),
                                     sizeof(double) * k, sizeof(double) * k, d,
                                     cudaMemcpyDeviceToDevice, st));
-    DeviceBuffer<double> resid(N, st);
-    if (n > 0) {
-      GPBO_CUDA_TRY(cudaMemcpyAsync(resid.data(), resid_.data(), sizeof(double) * n,
-                                    cudaMemcpyDeviceToDevice, st));
-    }
-    const Eigen::VectorXd tail = (ynew.array() - h_.mean).matrix();
-    GPBO_CUDA_TRY(cudaMemcpyAsync(resid.data() + n, tail.data(), sizeof(double) * k,
-                                  cudaMemcpyHostToDevice, st));
     L_ = std::move(L);
     X_ = std::move(X);
-    resid_ = std::move(resid);
     n_ = N;
     L32_ = DeviceBuffer<float>();
     alpha32_ = DeviceBuffer<float>();
-    update_alpha();
-    GPBO_CUDA_TRY(cudaStreamSynchronize(st));
   }
 
-  std::unique_ptr<PosteriorFactor> clone() const override {
-    CudaResources::Lock lock(*res_);
-    const Stream st = res_->stream();
-    auto c = std::make_unique<CudaPosteriorFactor>(res_, kernel_, h_);
-    c->n_ = n_;
-    c->d_ = d_;
-    c->jitter_ = jitter_;
-    c->X_ = copy(X_);
-    c->L_ = copy(L_);
-    c->resid_ = copy(resid_);
-    c->alpha_ = copy(alpha_);
-    c->inv_l_ = copy(inv_l_);
-    GPBO_CUDA_TRY(cudaStreamSynchronize(st));
-    return c;
-  }
-
- private:
   DeviceBuffer<double> copy(const DeviceBuffer<double>& b) const {
     DeviceBuffer<double> c(b.size(), res_->stream());
     if (!b.empty()) {

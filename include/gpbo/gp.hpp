@@ -44,6 +44,15 @@ class GaussianProcess {
            const GpHyperparameters* warm_start = nullptr);
   /// Conditions on fixed hyperparameters without optimizing them.
   void condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const GpHyperparameters& h);
+  /// The same from `kept`, a factor of this GP's backend under `h` whose rows are the first
+  /// kept->size() rows of X: the other rows are appended (O(n^2) each) and the weights re-solved
+  /// for y (two triangular solves) instead of a new O(n^3) factorization. Throws InvalidArgument
+  /// when kept has more rows than X, and what condition() throws.
+  void condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const GpHyperparameters& h,
+                 std::unique_ptr<PosteriorFactor> kept);
+  /// Hands the fitted posterior over to the caller (a warm model keeps it for the next ask);
+  /// the GP is unfitted afterwards. Throws InvalidArgument before a fit.
+  std::unique_ptr<PosteriorFactor> release_factor();
 
   /// Posterior of the latent function at the rows of Xc (m x d). Requires a fit.
   Prediction predict(const Eigen::MatrixXd& Xc) const;

@@ -144,6 +144,19 @@ int gpbo_study_open(gpbo_storage* storage, const char* name, gpbo_study** out);
 void gpbo_study_close(gpbo_study* study);
 
 /**
+ * Keeps this handle's model warm between its asks, as gpbo serve does (for a long-lived
+ * process that holds the handle): the GP's hyperparameters and the Cholesky factor made with
+ * them stay in memory, so an ask appends the trials completed since (O(n^2) each) instead of
+ * refitting and factoring all of them; the hyperparameters are refitted on a background thread
+ * once the complete trials have grown by `refit_growth` (a share of the last fit's size; 0.1 in
+ * gpbo serve) or by `refit_every` trials (25), whichever comes first. The first model-based ask
+ * fits in the foreground. Closing the handle waits for a running refit.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL study, refit_growth negative or not finite,
+ * refit_every < 1).
+ */
+int gpbo_study_keep_model_warm(gpbo_study* study, double refit_growth, int refit_every);
+
+/**
  * Suggests `q` points as RUNNING trials leased to `worker_id` (may be NULL: anonymous). A
  * worker that already holds running trials gets those back (lease renewed) instead of new
  * ones; expired leases are settled first. Fewer than q trials come back when fewer distinct
@@ -268,7 +281,8 @@ int gpbo_study_pareto(gpbo_study* study, char** pareto_json_out);
  * The study's append-only log, oldest first: every creation, suggestion, result, heartbeat,
  * expiry and enqueued point. The "ask" entry of a model-based suggestion records what the model
  * ran with ({"model": {"device", "strategy", "batch_method", "acquisition", "kernel",
- * "score_precision"}}).
+ * "score_precision", "resident", "seconds"}}: "seconds" is {"load", "fit", "factor",
+ * "acquisition"}, "resident" whether the factor was extended from an earlier ask's).
  * On success *log_json_out is {"log": [{"time", "event", "trial_id", "worker_id", "detail",
  * "writer", "seq", "prev_hash", "hash"}, ...]}, to be released with gpbo_free(). Each entry
  * carries the SHA-256 of the one before (prev_hash) and its own (hash): see gpbo_study_verify.

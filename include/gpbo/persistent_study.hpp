@@ -40,17 +40,24 @@ class PersistentStudy {
 
   const std::string& name() const { return name_; }
 
-  /// Keeps the GP hyperparameters in memory between asks (for one long-lived process that
-  /// holds this object, such as gpbo serve): an ask conditions the GP on them (one Cholesky
-  /// factorization) instead of refitting, and a refit runs on a background thread when the
-  /// data has grown (see WarmModelOptions), without blocking asks. The first model-based ask
-  /// fits in the foreground. Copies of this object share the warm model.
+  /// Keeps the GP hyperparameters and the Cholesky factor made with them in memory between
+  /// asks (for one long-lived process that holds this object, such as gpbo serve): an ask
+  /// conditions the GP on them instead of refitting, appending the trials completed since to
+  /// the resident factor (O(n^2) each) and re-solving for the values (two triangular solves)
+  /// rather than factoring all n trials (O(n^3)). A refit runs on a background thread when the
+  /// data has grown (see WarmModelOptions), without blocking asks; it ends with one
+  /// factorization under the new hyperparameters, which replaces the resident factor. The
+  /// first model-based ask fits in the foreground. Studies with constraints or several
+  /// objectives, warm-started studies and several trust regions keep the hyperparameters only.
+  /// Copies of this object share the warm model.
   void keep_model_warm(const WarmModelOptions& options = {});
-  /// Warm-model counters: hyperparameter fits done (foreground and background), and asks that
-  /// used kept hyperparameters. Zeros without keep_model_warm().
+  /// Warm-model counters: hyperparameter fits done (foreground and background), asks that
+  /// used kept hyperparameters, and those of them that extended the resident factor. Zeros
+  /// without keep_model_warm().
   struct WarmStats {
     std::int64_t fits = 0;
     std::int64_t warm_asks = 0;
+    std::int64_t resident_asks = 0;
   };
   WarmStats warm_stats() const;
   /// Waits for a running background refit (tests, clean shutdown).

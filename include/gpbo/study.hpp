@@ -24,6 +24,7 @@ namespace gpbo {
 class GaussianProcess;
 class MetricModel;
 class PosteriorFactor;
+struct ResidentFactor;
 class SobolSampler;
 class StackedPrior;
 
@@ -88,6 +89,9 @@ struct AskSplit {
   /// The rest: the candidate search, batch selection, fantasies of running trials.
   double acquisition = 0.0;
   double total = 0.0;
+  /// Whether `factor` extended a factor kept from an earlier ask (Study::keep_resident_factor):
+  /// appends for the trials completed since and a re-solve, not a factorization.
+  bool resident = false;
 };
 
 /// A single-process study. Not thread-safe: one caller at a time.
@@ -175,6 +179,18 @@ class Study {
     last_hyper_ = h;
     hyper_fixed_ = true;
   }
+  /// For a long-lived process that keeps the posterior between asks (the warm model of
+  /// PersistentStudy::keep_model_warm): `kept` is the factor an earlier ask or refit left (null
+  /// when there is none). While the hyperparameters are fixed (fix_hyperparameters) and equal
+  /// to the kept factor's, and the factor's rows are complete trials still modelled with the
+  /// same inputs, the next model fit appends the trials completed since and re-solves for the
+  /// values instead of factoring all of them; otherwise it factors as usual. Either way the study
+  /// then keeps the factor of its last model fit (fantasies dropped) for take_resident_factor().
+  /// Applies to single-objective studies without a warm start, outside multi-region trust
+  /// regions; others ignore it.
+  void keep_resident_factor(std::unique_ptr<ResidentFactor> kept);
+  /// The factor kept by the last model fit (or fit_hyperparameters()), null if none.
+  std::unique_ptr<ResidentFactor> take_resident_factor();
   /// Fits the GP's hyperparameters to the complete trials (MAP, warm-started from the last fit)
   /// without suggesting anything, and keeps them as the warm start. nullopt while no trial is
   /// complete, and in a study with constraints or several objectives (one GP per metric, see
@@ -277,12 +293,28 @@ class Study {
   /// to outliers_. X, y and *rows are the data of the final fit.
   std::unique_ptr<PosteriorFactor> fit_model(const Eigen::VectorXd* center, Eigen::MatrixXd* X,
                                              Eigen::VectorXd* y, std::vector<Eigen::Index>* rows);
-  /// Fits or conditions the GP on X, y (the fixed hyperparameters when there are some); with a
-  /// warm start, on the residuals against the transferred prior. Returns the values the GP was
-  /// given.
-  const Eigen::VectorXd& fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y);
+  /// Fits or conditions the GP on X, y (the fixed hyperparameters when there are some, from
+  /// `kept` when given: see usable_resident); with a warm start, on the residuals against the
+  /// transferred prior. Returns the values the GP was given.
+  const Eigen::VectorXd& fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                          std::unique_ptr<PosteriorFactor> kept = nullptr);
+  /// Whether the study keeps its factor between asks (keep_resident_factor, and a model the
+  /// resident factor applies to).
+  bool keeps_resident() const;
+  /// The kept factor, when it can condition the training data `rows` (trial indices), X and y:
+  /// same hyperparameters, and every kept row among `rows` with the same inputs. Its rows then
+  /// come first in rows, X and y (the others follow in trial order). Null otherwise.
+  std::unique_ptr<PosteriorFactor> usable_resident(std::vector<Eigen::Index>* rows,
+                                                   Eigen::MatrixXd* X, Eigen::VectorXd* y);
+  /// Keeps `factor` (the GP's, under last_hyper_) as the resident factor of the trials `rows`,
+  /// after dropping the rows appended beyond them (fantasies).
+  void keep_resident(std::unique_ptr<PosteriorFactor> factor,
+                     const std::vector<Eigen::Index>& rows);
   /// The GP's factor, with the transferred prior's mean when there is one.
   std::unique_ptr<PosteriorFactor> model_factor() const;
+  /// The model's factor at the end of fit_model: the GP's own (released to the caller) when the
+  /// study keeps it between asks, else model_factor().
+  std::unique_ptr<PosteriorFactor> take_model_factor();
   /// The transferred prior, built at its first use (warm_start.cpp).
   const StackedPrior& transfer_prior();
   /// The first point of a warm-started study (warm_start.cpp).
@@ -340,6 +372,8 @@ class Study {
   std::unique_ptr<GaussianProcess> gp_;
   std::optional<GpHyperparameters> last_hyper_;
   bool hyper_fixed_ = false;
+  bool keep_resident_ = false;
+  std::unique_ptr<ResidentFactor> resident_;  // in: from the warm model; out: the last fit's
   BatchMethod last_batch_method_ = BatchMethod::kAuto;
   std::vector<TrustRegionState> regions_;
   std::unique_ptr<MetricModel> metric_model_;

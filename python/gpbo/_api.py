@@ -534,7 +534,8 @@ def open_study(storage: str, name: str, space=None, direction: str | None = None
     """A study in a store: ``sqlite:///path.db``, ``postgresql://...`` or ``memory://``. With
     ``space`` it is created when missing (an existing one is opened unless
     ``load_if_exists=False``); without, it must exist (``NotFound``). ``warm_model=True`` keeps
-    the GP's hyperparameters in this process between asks, as ``gpbo serve`` does.
+    the GP's hyperparameters and its Cholesky factor in this process between asks, as ``gpbo
+    serve`` does: an ask appends the trials completed since instead of factoring all of them.
     ``warm_start_from`` (a new study only): earlier studies to learn from, by name in the same
     store, or as ``Study``/``StoredStudy`` objects or source dicts (README, "Warm starts")."""
     service = _gpbo.Service.local(storage, warm_model)

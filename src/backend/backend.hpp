@@ -28,12 +28,31 @@ class PosteriorFactor {
   /// not null, receive their gradients in x.
   virtual void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::VectorXd* var,
                        Eigen::MatrixXd* dmean = nullptr, Eigen::MatrixXd* dvar = nullptr) const = 0;
+  /// Posterior mean at the rows of Xc and an upper bound of the latent variance, cheaper than
+  /// predict(): screens candidates for an acquisition that grows with the variance
+  /// (Backend::top_k). The default is predict()'s exact variance, its own bound.
+  virtual void predict_bound(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean,
+                             Eigen::VectorXd* var_bound) const {
+    predict(Xc, mean, var_bound);
+  }
   /// Posterior covariance of the latent function between the rows of A (a x d) and B (b x d):
   /// k(A, B) - k(A, X) K^{-1} k(X, B), an a x b matrix (joint draws, batch acquisitions).
   virtual Eigen::MatrixXd covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const = 0;
   /// Conditions on extra observations by appending rows to the Cholesky factor (no refit).
   /// Throws NumericalError if the extended matrix is not positive definite.
   virtual void append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) = 0;
+  /// Appends the rows Xnew (k x d) as append() does, then conditions on `y`, new values for all
+  /// size() + k rows (old rows first): the factor depends on the inputs and hyperparameters
+  /// only, so new values cost two triangular solves, O(n^2). k may be 0 (new values only).
+  /// Throws InvalidArgument when y has the wrong length, NumericalError as append() does; on a
+  /// throw the factor is unchanged.
+  virtual void extend(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& y) = 0;
+  /// Keeps the first n rows (drops fantasies appended after them): the factor of the first n
+  /// rows is exactly the leading block of the longer one. The weights are re-solved for the
+  /// kept values. Throws InvalidArgument unless 0 <= n <= size().
+  virtual void truncate(int n) = 0;
+  /// The conditioned inputs, size() x d, in row order (appended rows last).
+  virtual Eigen::MatrixXd inputs() const = 0;
   virtual std::unique_ptr<PosteriorFactor> clone() const = 0;
 };
 
@@ -70,8 +89,11 @@ class Backend {
 
   /// Indices of the `k` best rows of Xc (m x d) by acquisition value, best first, ties in row
   /// order (a stable sort), and their values in `values` (length min(k, m)) when not null. The
-  /// default scores in chunks with score() and sorts on the host; the CUDA backend scores and
-  /// sorts on the device and copies back only the k winners.
+  /// default scores in chunks with score() and sorts on the host; for an acquisition that grows
+  /// with the variance (LogEI, EI, UCB) on a large factor it first bounds every row's value
+  /// (PosteriorFactor::predict_bound) and scores rows in the order of their bounds until no
+  /// bound left can reach the k-th value: the same answer, fewer O(n^2) variances. The CUDA
+  /// backend scores and sorts on the device and copies back only the k winners.
   virtual std::vector<Eigen::Index> top_k(const PosteriorFactor& f, const AcquisitionParams& acq,
                                           const Eigen::MatrixXd& Xc, int k,
                                           Eigen::VectorXd* values) const;

@@ -140,6 +140,16 @@ int gpbo_study_open(gpbo_storage* storage, const char* name, gpbo_study** out) {
 
 void gpbo_study_close(gpbo_study* study) { delete study; }
 
+int gpbo_study_keep_model_warm(gpbo_study* study, double refit_growth, int refit_every) {
+  return guard("gpbo_study_keep_model_warm", [&] {
+    require(study, "study");
+    gpbo::WarmModelOptions options;
+    options.refit_growth = refit_growth;
+    options.refit_every = refit_every;
+    study->study.keep_model_warm(options);
+  });
+}
+
 int gpbo_study_ask(gpbo_study* study, int q, const char* worker_id, char** trials_json_out) {
   if (trials_json_out != nullptr) *trials_json_out = nullptr;
   return guard("gpbo_study_ask", [&] {

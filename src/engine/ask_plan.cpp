@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/clock.hpp"
+#include "engine/resident_factor.hpp"
 #include "engine/warm_model.hpp"
 #include "space/params_json.hpp"
 
@@ -64,8 +65,10 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
   }
   if (!stored.state.metric_hyper.empty()) study.set_metric_warm_starts(stored.state.metric_hyper);
   for (const EngineState::QueuedPoint& p : stored.state.queue) study.enqueue(p.params);
+  if (warm) study.keep_resident_factor(warm->take_factor());
 
   AskPlan plan;
+  plan.load_seconds = rebuild_seconds;
   plan.state = stored.state;
   std::size_t dequeued = 0;
   for (Trial t : study.ask(q, fixed_values)) {
@@ -93,32 +96,31 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
                   {"acquisition", to_string(o.acquisition)},
                   {"kernel", to_string(o.gp.kernel)},
                   {"score_precision", to_string(o.score_precision)}};
-    const AskSplit& split = study.last_ask_split();
-    plan.model["seconds"] = {{"load", rebuild_seconds},
-                             {"fit", split.fit},
-                             {"factor", split.factor},
-                             {"acquisition", split.acquisition}};
+    plan.split = study.last_ask_split();
   }
-  if (warm && modelled && plan.state.hyper) {
-    if (kept) {
-      warm->count_warm_ask();
-    } else {
-      warm->record_fit(*plan.state.hyper, n_complete);
-    }
+  if (warm && modelled && plan.state.hyper && !kept) {
+    warm->record_fit(*plan.state.hyper, n_complete, study.take_resident_factor());
+  } else if (warm) {
+    if (modelled && plan.state.hyper) warm->count_warm_ask(study.last_ask_split().resident);
+    warm->keep_factor(study.take_resident_factor());  // or back, unused
   }
   plan.state.trust_regions = study.trust_regions();
   return plan;
 }
 
-void add_load_seconds(AskPlan* plan, double seconds) {
-  if (!plan->model.is_null())
-    plan->model["seconds"]["load"] = plan->model["seconds"]["load"].get<double>() + seconds;
-}
-
 void apply_plan(StudyTransaction& tx, const AskPlan& plan, double now) {
+  json model = plan.model;
+  if (!model.is_null()) {
+    const AskSplit& s = plan.split;
+    model["seconds"] = {{"load", plan.load_seconds},
+                        {"fit", s.fit},
+                        {"factor", s.factor},
+                        {"acquisition", s.acquisition}};
+    model["resident"] = s.resident;
+  }
   for (const Trial& t : plan.trials) {
     json detail = {{"params", params_to_json(t.params)}};
-    if (t.source == "model" && !plan.model.is_null()) detail["model"] = plan.model;
+    if (t.source == "model" && !model.is_null()) detail["model"] = model;
     tx.insert_trial(t);
     tx.append_log(log_entry(now, "ask", t, detail));
   }

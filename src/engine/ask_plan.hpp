@@ -27,6 +27,10 @@ struct AskPlan {
   /// ask's time went ("seconds": load, fit, factor, acquisition), for their log entries; null
   /// when no trial came from the model.
   nlohmann::json model;
+  /// Seconds spent reading and rebuilding the study (the caller adds its read of the store),
+  /// and the model's own split (Study::last_ask_split); written into `model` by apply_plan.
+  double load_seconds = 0.0;
+  AskSplit split;
 };
 
 /// The number of complete trials.
@@ -37,19 +41,18 @@ std::size_t count_complete(const std::vector<Trial>& trials);
 Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials);
 
 /// Plans an ask of q points leased to `worker_id`. With a warm model holding hyperparameters,
-/// or `fixed` ones, the GP is conditioned on them instead of refitted. Writes nothing; records
-/// the fit or the warm ask in `warm`. `fixed_values` pins parameters for this ask
+/// or `fixed` ones, the GP is conditioned on them instead of refitted (from the warm model's
+/// resident factor when it has one). Writes nothing; records the fit or the warm ask in `warm`
+/// and gives it the ask's factor. `fixed_values` pins parameters for this ask
 /// (Study::ask(q, fixed)).
 AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, int q,
                  const std::string& worker_id, double now, WarmModel* warm,
                  const std::optional<GpHyperparameters>& fixed = std::nullopt,
                  const Params& fixed_values = {});
 
-/// Adds the seconds spent reading the study's data to the split the plan's model logs
-/// ("seconds": {"load", "fit", "factor", "acquisition"}, AskSplit).
-void add_load_seconds(AskPlan* plan, double seconds);
-
-/// Writes the plan's trials, their "ask" log entries and the engine state.
+/// Writes the plan's trials, their "ask" log entries (with the model's settings and the seconds
+/// of the ask's stages: {"load", "fit", "factor", "acquisition"}, and "resident": whether the
+/// factor was extended from an earlier ask's) and the engine state.
 void apply_plan(StudyTransaction& tx, const AskPlan& plan, double now);
 
 }  // namespace gpbo

@@ -12,6 +12,7 @@
 #include "backend/backend.hpp"
 #include "common/clock.hpp"
 #include "engine/pruner.hpp"
+#include "engine/resident_factor.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"
 #include "gpbo/study.hpp"
@@ -103,7 +104,8 @@ void Study::keep_nearest(std::vector<Eigen::Index>* rows, const Eigen::VectorXd&
   std::sort(rows->begin(), rows->end());
 }
 
-const Eigen::VectorXd& Study::fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
+const Eigen::VectorXd& Study::fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                               std::unique_ptr<PosteriorFactor> kept) {
   const Stopwatch watch;
   const bool fixed =
       hyper_fixed_ && last_hyper_ && last_hyper_->lengthscales.size() == space_.encoded_dim();
@@ -123,7 +125,8 @@ const Eigen::VectorXd& Study::fit_or_condition(const Eigen::MatrixXd& X, const E
     fit_y_ = f.residuals;
   } else {
     if (fixed) {
-      gp_->condition(X, y, *last_hyper_);
+      last_split_.resident = kept != nullptr;
+      gp_->condition(X, y, *last_hyper_, std::move(kept));
     } else {
       gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
     }
@@ -146,6 +149,81 @@ std::unique_ptr<PosteriorFactor> Study::model_factor() const {
   return std::make_unique<PriorMeanFactor>(std::move(f), prior_, prior_scale_);
 }
 
+std::unique_ptr<PosteriorFactor> Study::take_model_factor() {
+  // A resident factor is the GP's own: no O(n^2) copy per ask.
+  return keeps_resident() ? gp_->release_factor() : model_factor();
+}
+
+void Study::keep_resident_factor(std::unique_ptr<ResidentFactor> kept) {
+  keep_resident_ = true;
+  resident_ = std::move(kept);
+}
+
+std::unique_ptr<ResidentFactor> Study::take_resident_factor() { return std::move(resident_); }
+
+bool Study::keeps_resident() const {
+  // A warm start's factor carries the transferred prior, the metric model one GP per metric,
+  // and several trust regions several local models: none of them is kept.
+  return keep_resident_ && warm_sources_.empty() && !uses_metric_model() &&
+         !(strategy() == Strategy::kTrustRegion && options_.trust_region.n_regions > 1);
+}
+
+std::unique_ptr<PosteriorFactor> Study::usable_resident(std::vector<Eigen::Index>* rows,
+                                                        Eigen::MatrixXd* X, Eigen::VectorXd* y) {
+  const std::unique_ptr<ResidentFactor> r = std::move(resident_);  // used at most once
+  if (!keeps_resident() || !r || !r->factor || !hyper_fixed_ || !last_hyper_ ||
+      !same_hyperparameters(r->hyper, *last_hyper_)) {
+    return nullptr;
+  }
+  const std::size_t k = r->trial_ids.size();
+  if (static_cast<int>(k) != r->factor->size() || k > rows->size()) return nullptr;
+  // The kept rows first, in the factor's order (trials can complete out of order), then the
+  // trials completed since, in trial order. Row order changes nothing in the posterior.
+  std::vector<Eigen::Index> pos(trials_.size(), -1);
+  for (std::size_t j = 0; j < rows->size(); ++j) pos[(*rows)[j]] = static_cast<Eigen::Index>(j);
+  std::vector<Eigen::Index> order;
+  order.reserve(rows->size());
+  std::vector<bool> used(rows->size(), false);
+  for (std::int64_t id : r->trial_ids) {
+    if (id < 0 || id >= static_cast<std::int64_t>(trials_.size())) return nullptr;
+    const Eigen::Index j = pos[static_cast<std::size_t>(id)];
+    if (j < 0 || used[static_cast<std::size_t>(j)]) return nullptr;  // no longer modelled
+    used[static_cast<std::size_t>(j)] = true;
+    order.push_back(j);
+  }
+  for (std::size_t j = 0; j < rows->size(); ++j) {
+    if (!used[j]) order.push_back(static_cast<Eigen::Index>(j));
+  }
+  Eigen::MatrixXd Xp(X->rows(), X->cols());
+  Eigen::VectorXd yp(y->size());
+  std::vector<Eigen::Index> rp(rows->size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Eigen::Index o = order[i], ii = static_cast<Eigen::Index>(i);
+    Xp.row(ii) = X->row(o);
+    yp(ii) = (*y)(o);
+    rp[i] = (*rows)[static_cast<std::size_t>(o)];
+  }
+  // The same inputs, bit for bit: whatever the ids say, a factor is only reused for the points
+  // it was made from.
+  if (r->factor->inputs() != Xp.topRows(static_cast<Eigen::Index>(k))) return nullptr;
+  *X = std::move(Xp);
+  *y = std::move(yp);
+  *rows = std::move(rp);
+  return std::move(r->factor);
+}
+
+void Study::keep_resident(std::unique_ptr<PosteriorFactor> factor,
+                          const std::vector<Eigen::Index>& rows) {
+  if (!keeps_resident() || !factor || !last_hyper_) return;
+  factor->truncate(static_cast<int>(rows.size()));  // drops the fantasies
+  auto r = std::make_unique<ResidentFactor>();
+  r->hyper = *last_hyper_;
+  r->trial_ids.reserve(rows.size());
+  for (Eigen::Index i : rows) r->trial_ids.push_back(trials_[static_cast<std::size_t>(i)].id);
+  r->factor = std::move(factor);
+  resident_ = std::move(r);
+}
+
 bool Study::checks_outliers(Eigen::Index n) const {
   switch (options_.robust) {
     case RobustMode::kOff:
@@ -162,7 +240,8 @@ std::unique_ptr<PosteriorFactor> Study::fit_model(const Eigen::VectorXd* center,
                                                   Eigen::VectorXd* y,
                                                   std::vector<Eigen::Index>* rows) {
   *rows = training_data(X, y, center);
-  const Eigen::VectorXd* fitted = &fit_or_condition(*X, *y);
+  std::unique_ptr<PosteriorFactor> kept = usable_resident(rows, X, y);
+  const Eigen::VectorXd* fitted = &fit_or_condition(*X, *y, std::move(kept));
   // Each round leaves out what the last fit found implausible and fits again: a large outlier
   // inflates the fitted noise and can hide a smaller one until it is gone. Every fit starts
   // from all the data, so a value flagged once comes back when later trials support it.
@@ -181,7 +260,7 @@ std::unique_ptr<PosteriorFactor> Study::fit_model(const Eigen::VectorXd* center,
   }
   std::sort(outliers_.begin(), outliers_.end());
   outliers_.erase(std::unique(outliers_.begin(), outliers_.end()), outliers_.end());
-  return model_factor();
+  return take_model_factor();
 }
 
 std::unique_ptr<PosteriorFactor> Study::condition_on_running(
@@ -203,7 +282,8 @@ std::unique_ptr<PosteriorFactor> Study::condition_on_running(
     // keep rewarding points whose mean already beats it, however certain they are.
     if (best_f) *best_f = std::max(*best_f, mu.maxCoeff());
   } catch (const NumericalError&) {
-    factor = model_factor();  // keep going without fantasies rather than fail the ask
+    // Keep going without fantasies rather than fail the ask (a failed append leaves the factor
+    // as it was).
   }
   return factor;
 }
@@ -217,7 +297,7 @@ std::optional<GpHyperparameters> Study::fit_hyperparameters() {
   const bool local = strategy() == Strategy::kTrustRegion && !regions_.empty();
   const bool fixed = std::exchange(hyper_fixed_, false);  // a refit, whatever was kept
   outliers_.clear();
-  fit_model(local ? &regions_[0].center : nullptr, &X, &y, &rows);
+  keep_resident(fit_model(local ? &regions_[0].center : nullptr, &X, &y, &rows), rows);
   hyper_fixed_ = fixed;
   return last_hyper_;
 }
@@ -240,6 +320,19 @@ void Study::suggest_from_model(int k) {
   outliers_.clear();
   std::unique_ptr<PosteriorFactor> factor =
       fit_model(tr ? &regions_[0].center : nullptr, &X, &y, &done);
+  // However the batch ends, the factor (its fantasies dropped) stays for the next ask.
+  struct KeepResident {
+    Study* study;
+    std::unique_ptr<PosteriorFactor>* factor;
+    const std::vector<Eigen::Index>* rows;
+    ~KeepResident() {
+      try {
+        study->keep_resident(std::move(*factor), *rows);
+      } catch (const std::exception&) {
+        // Not kept: the next ask factors from scratch.
+      }
+    }
+  } keep{this, &factor, &done};
   const GpHyperparameters& h = *last_hyper_;
 
   AcquisitionParams acq;

@@ -12,6 +12,7 @@
 #include "engine/ask_plan.hpp"
 #include "engine/engine_state.hpp"
 #include "engine/pruner.hpp"
+#include "engine/resident_factor.hpp"
 #include "engine/stored_study.hpp"
 #include "engine/tell.hpp"
 #include "engine/warm_model.hpp"
@@ -185,9 +186,9 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
       info = tx.study();
       trials = tx.trials();
     });
-    const double read_seconds = read_watch.seconds();
     const double now = now_seconds();
     const StoredStudy stored = StoredStudy::load(info);
+    const double read_seconds = read_watch.seconds();
     // Bad fixed values throw here, before any write.
     if (!fixed_values.empty()) stored.space.with_fixed(fixed_values);
     bool settle = false;
@@ -196,7 +197,7 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
     if (settle) break;
     AskPlan plan = plan_ask(stored, trials, q, requests.front().worker_id, now, warm_.get(),
                             std::nullopt, fixed_values);
-    add_load_seconds(&plan, read_seconds);
+    plan.load_seconds += read_seconds;
     std::vector<std::vector<Trial>> shared(requests.size());
     share_out(requests, all, &plan.trials, &shared);
     bool committed = false;
@@ -215,11 +216,11 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
   std::size_t n_complete = 0;
   storage_->write(name_, [&](StudyTransaction& tx) {
     for (std::vector<Trial>& o : out) o.clear();  // the transaction may be retried
+    const Stopwatch read_watch;
     StoredStudy stored = StoredStudy::load(tx.study());
     if (!fixed_values.empty()) stored.space.with_fixed(fixed_values);  // before any write
     const double now = now_seconds();
     settle_expired(tx, stored.persistence, &stored.state, now);
-    const Stopwatch read_watch;
     std::vector<Trial> trials = tx.trials();
     const double read_seconds = read_watch.seconds();
     // A worker that already holds running trials gets them back instead of new ones.
@@ -247,7 +248,7 @@ std::vector<std::vector<Trial>> PersistentStudy::ask_batch(
     }
     AskPlan plan = plan_ask(stored, trials, planned_q, requests[planned.front()].worker_id, now,
                             warm_.get(), fitted, fixed_values);
-    add_load_seconds(&plan, read_seconds);
+    plan.load_seconds += read_seconds;
     share_out(requests, planned, &plan.trials, &out);
     apply_plan(tx, plan, now);
     n_complete = count_complete(trials);
@@ -264,7 +265,7 @@ void PersistentStudy::keep_model_warm(const WarmModelOptions& options) {
 PersistentStudy::WarmStats PersistentStudy::warm_stats() const {
   if (!warm_) return {};
   const WarmModel::Stats s = warm_->stats();
-  return {s.fits, s.warm_asks};
+  return {s.fits, s.warm_asks, s.resident_asks};
 }
 
 void PersistentStudy::wait_for_refit() const {
@@ -285,8 +286,11 @@ void PersistentStudy::schedule_refit(std::size_t n_complete) {
       });
       Study study = rebuild_study(StoredStudy::load(info), trials);
       if (const auto h = warm->hyper()) study.set_warm_start(*h);
+      // The fit ends with one factorization of every complete trial under the new
+      // hyperparameters: it replaces the resident factor, and the next asks extend it.
+      study.keep_resident_factor(nullptr);
       if (const auto fitted = study.fit_hyperparameters()) {
-        warm->record_fit(*fitted, count_complete(trials));
+        warm->record_fit(*fitted, count_complete(trials), study.take_resident_factor());
       }
     } catch (const std::exception&) {
       // Keep the hyperparameters we have; the next ask that finds a refit due tries again.

@@ -12,6 +12,7 @@
 #include "common/clock.hpp"
 #include "engine/metric_model.hpp"
 #include "engine/pruner.hpp"
+#include "engine/resident_factor.hpp"
 #include "engine/tell.hpp"
 #include "gpbo/error.hpp"
 #include "gpbo/gp.hpp"

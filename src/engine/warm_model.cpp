@@ -11,16 +11,34 @@ std::optional<GpHyperparameters> WarmModel::hyper() const {
   return hyper_;
 }
 
-void WarmModel::record_fit(const GpHyperparameters& h, std::size_t n_complete) {
+void WarmModel::record_fit(const GpHyperparameters& h, std::size_t n_complete,
+                           std::unique_ptr<ResidentFactor> resident) {
+  std::unique_ptr<ResidentFactor> old;  // freed outside the lock
   std::lock_guard<std::mutex> lock(mu_);
   hyper_ = h;
   n_fit_ = n_complete;
+  old = std::move(resident_);
+  if (resident && same_hyperparameters(resident->hyper, h)) resident_ = std::move(resident);
   ++stats_.fits;
 }
 
-void WarmModel::count_warm_ask() {
+std::unique_ptr<ResidentFactor> WarmModel::take_factor() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::move(resident_);
+}
+
+void WarmModel::keep_factor(std::unique_ptr<ResidentFactor> resident) {
+  if (!resident || !resident->factor) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!hyper_ || !same_hyperparameters(resident->hyper, *hyper_)) return;
+  if (resident_ && resident_->trial_ids.size() >= resident->trial_ids.size()) return;
+  std::swap(resident_, resident);  // the one replaced is freed after the lock, below
+}
+
+void WarmModel::count_warm_ask(bool resident) {
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.warm_asks;
+  if (resident) ++stats_.resident_asks;
 }
 
 WarmModel::Stats WarmModel::stats() const {

@@ -1,6 +1,7 @@
 #pragma once
 // The in-memory model state of PersistentStudy::keep_model_warm(): the kept hyperparameters, the
-// data size they were fitted at, and at most one background refit at a time.
+// data size they were fitted at, the resident factor made with them (engine/resident_factor.hpp)
+// and at most one background refit at a time.
 
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/resident_factor.hpp"
 #include "gpbo/kernel.hpp"
 #include "gpbo/options.hpp"
 
@@ -23,6 +25,8 @@ class WarmModel {
   struct Stats {
     std::int64_t fits = 0;
     std::int64_t warm_asks = 0;
+    /// Asks that extended the resident factor instead of factoring all trials.
+    std::int64_t resident_asks = 0;
   };
 
   explicit WarmModel(const WarmModelOptions& options) : options_(options) {}
@@ -33,9 +37,18 @@ class WarmModel {
 
   /// The kept hyperparameters, if any.
   std::optional<GpHyperparameters> hyper() const;
-  /// Keeps `h`, fitted on `n_complete` trials.
-  void record_fit(const GpHyperparameters& h, std::size_t n_complete);
-  void count_warm_ask();
+  /// Keeps `h`, fitted on `n_complete` trials, and `resident`, the factor made with it (when
+  /// given): both replace what was kept (a background refit's swap).
+  void record_fit(const GpHyperparameters& h, std::size_t n_complete,
+                  std::unique_ptr<ResidentFactor> resident = nullptr);
+  /// The resident factor, handed to one ask at a time (null when none is kept, or another ask
+  /// holds it); give it back with keep_factor().
+  std::unique_ptr<ResidentFactor> take_factor();
+  /// Keeps `resident` after an ask, unless it was made with other hyperparameters than the kept
+  /// ones (a refit swapped them meanwhile) or a factor of more rows is already kept.
+  void keep_factor(std::unique_ptr<ResidentFactor> resident);
+  /// Counts an ask on the kept hyperparameters; `resident`: it extended the resident factor.
+  void count_warm_ask(bool resident = false);
   Stats stats() const;
   /// Starts `job` on the background thread when a refit is due for `n_complete` trials (grown
   /// by refit_growth or refit_every since the last fit) and none is running.
@@ -47,6 +60,7 @@ class WarmModel {
   const WarmModelOptions options_;
   mutable std::mutex mu_;
   std::optional<GpHyperparameters> hyper_;
+  std::unique_ptr<ResidentFactor> resident_;
   std::size_t n_fit_ = 0;
   bool refitting_ = false;
   std::thread worker_;

@@ -123,6 +123,30 @@ void GaussianProcess::condition(const Eigen::MatrixXd& X, const Eigen::VectorXd&
   seconds_ = {0.0, watch.seconds()};
 }
 
+void GaussianProcess::condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                const GpHyperparameters& h, std::unique_ptr<PosteriorFactor> kept) {
+  if (!kept) {
+    condition(X, y, h);
+    return;
+  }
+  if (h.lengthscales.size() != X.cols() || kept->size() > X.rows()) {
+    throw InvalidArgument("GP: a kept factor of " + std::to_string(kept->size()) +
+                          " rows does not fit " + std::to_string(X.rows()) + " x " +
+                          std::to_string(X.cols()) + " data");
+  }
+  factor_.reset();
+  set_data(X, y);
+  hyper_ = h;
+  const Eigen::Index k = kept->size();
+  kept->extend(X_.bottomRows(X_.rows() - k), y_std_);
+  factor_ = std::move(kept);
+}
+
+std::unique_ptr<PosteriorFactor> GaussianProcess::release_factor() {
+  if (!factor_) throw InvalidArgument("GP: no posterior before fit()");
+  return std::move(factor_);
+}
+
 void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, std::uint64_t seed,
                           const GpHyperparameters* warm_start) {
   const int d = static_cast<int>(X.cols());

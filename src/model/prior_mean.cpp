@@ -184,6 +184,15 @@ void PriorMeanFactor::predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean,
   if (dvar) *dvar += s2 * dpv;
 }
 
+void PriorMeanFactor::predict_bound(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean,
+                                    Eigen::VectorXd* var_bound) const {
+  inner_->predict_bound(Xc, mean, var_bound);
+  Eigen::VectorXd p, pv;
+  prior_->predict(Xc, &p, nullptr, var_bound ? &pv : nullptr, nullptr);
+  if (mean) *mean += scale_ * p;
+  if (var_bound) *var_bound += scale_ * scale_ * pv;
+}
+
 Eigen::MatrixXd PriorMeanFactor::covariance(const Eigen::MatrixXd& A,
                                             const Eigen::MatrixXd& B) const {
   return inner_->covariance(A, B) + scale_ * scale_ * prior_->covariance(A, B);
@@ -193,6 +202,19 @@ void PriorMeanFactor::append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd&
   Eigen::VectorXd p;
   prior_->predict(Xnew, &p, nullptr);
   inner_->append(Xnew, ynew - scale_ * p);
+}
+
+void PriorMeanFactor::extend(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& y) {
+  const Eigen::MatrixXd old = inner_->inputs();
+  if (y.size() != old.rows() + Xnew.rows() || (Xnew.rows() > 0 && Xnew.cols() != old.cols())) {
+    throw InvalidArgument("posterior factor: extend needs one value per row and d columns");
+  }
+  Eigen::MatrixXd X(y.size(), old.cols());
+  X.topRows(old.rows()) = old;
+  X.bottomRows(Xnew.rows()) = Xnew;
+  Eigen::VectorXd p;
+  prior_->predict(X, &p, nullptr);
+  inner_->extend(Xnew, y - scale_ * p);
 }
 
 std::unique_ptr<PosteriorFactor> PriorMeanFactor::clone() const {

@@ -107,8 +107,13 @@ class PriorMeanFactor final : public PosteriorFactor {
   double jitter() const override { return inner_->jitter(); }
   void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::VectorXd* var,
                Eigen::MatrixXd* dmean = nullptr, Eigen::MatrixXd* dvar = nullptr) const override;
+  void predict_bound(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean,
+                     Eigen::VectorXd* var_bound) const override;
   Eigen::MatrixXd covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const override;
   void append(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& ynew) override;
+  void extend(const Eigen::MatrixXd& Xnew, const Eigen::VectorXd& y) override;
+  void truncate(int n) override { inner_->truncate(n); }
+  Eigen::MatrixXd inputs() const override { return inner_->inputs(); }
   std::unique_ptr<PosteriorFactor> clone() const override;
 
  private:

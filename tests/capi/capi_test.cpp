@@ -266,6 +266,32 @@ TEST_P(CApiStore, ModelBasedAsksAfterTheInitialDesign) {
   gpbo_study_close(study);
 }
 
+TEST_P(CApiStore, WarmModelKeepsTheFactorBetweenAsks) {
+  gpbo_study* study = create("warm", R"({"seed": 2, "n_initial": 4})");
+  EXPECT_STATUS(gpbo_study_keep_model_warm(nullptr, 0.1, 25), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_keep_model_warm(study, -1.0, 25), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_keep_model_warm(study, 0.1, 0), GPBO_ERR_INVALID_ARGUMENT);
+  // No refit in this test (growth 10, every 1000 trials): every model ask after the first
+  // extends the factor the first one made.
+  EXPECT_STATUS(gpbo_study_keep_model_warm(study, 10.0, 1000), GPBO_OK);
+  for (int i = 0; i < 8; ++i) {
+    const json t = ask(study, 1, "w").at("trials").at(0);
+    const double x = t["params"]["x"].get<double>();
+    EXPECT_STATUS(gpbo_study_tell(study, t["id"].get<std::int64_t>(), x * x), GPBO_OK);
+  }
+  char* out = nullptr;
+  EXPECT_STATUS(gpbo_study_log(study, &out), GPBO_OK);
+  const json log = take_json(out);
+  std::vector<bool> resident;
+  for (const json& e : log.at("log")) {
+    if (e.at("event") == "ask" && e.at("detail").contains("model")) {
+      resident.push_back(e["detail"]["model"].at("resident").get<bool>());
+    }
+  }
+  EXPECT_EQ(resident, (std::vector<bool>{false, true, true, true}));
+  gpbo_study_close(study);
+}
+
 TEST_P(CApiStore, AskFixedPinsValuesAndConstraintsHold) {
   const char* space =
       R"({"params": [{"name": "x", "type": "float", "low": 0.0, "high": 2.0},
