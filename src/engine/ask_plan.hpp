@@ -26,6 +26,9 @@ struct AskPlan {
   /// What the model-based trials ran with (device, acquisition, batch method, ...), for their
   /// log entries; null when no trial came from the model.
   nlohmann::json model;
+  /// Drift: the shifts this ask's model fit found (logged as "shift" entries).
+  std::vector<DriftCheck> shifts;
+  double shift_threshold = 0.0;
 };
 
 /// The number of complete trials.
