@@ -42,6 +42,12 @@ class GaussianProcess {
   /// data, NumericalError if no factorization succeeds.
   void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, std::uint64_t seed = 0,
            const GpHyperparameters* warm_start = nullptr);
+  /// Whether the last input column is time (StudyOptions::drift): its lengthscale then has its
+  /// own prior, which prefers a function that does not change over the span of the data
+  /// (model/priors.hpp, time_lengthscale_prior); the other columns keep the prior of d - 1
+  /// dimensions. Off by default.
+  void set_time_input(bool last_column_is_time) { time_input_ = last_column_is_time; }
+  bool time_input() const { return time_input_; }
   /// Conditions on fixed hyperparameters without optimizing them.
   void condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const GpHyperparameters& h);
   /// The same from `kept`, a factor of this GP's backend under `h` whose rows are the first
@@ -93,6 +99,7 @@ class GaussianProcess {
   Eigen::VectorXd y_std_;
   double y_mean_ = 0.0, y_scale_ = 1.0, log_posterior_ = 0.0;
   Seconds seconds_;
+  bool time_input_ = false;
 };
 
 }  // namespace gpbo

@@ -251,7 +251,8 @@ int gpbo_study_add_trials(gpbo_study* study, const char* trials_json, char** tri
 /**
  * The best complete trial (lowest value when minimizing, highest when maximizing; with outcome
  * constraints, the best feasible one).
- * On success *trial_json_out is one trial object, to be released with gpbo_free().
+ * On success *trial_json_out is one trial object, to be released with gpbo_free(); with drift
+ * on it carries "drift" (see gpbo_study_drift).
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument; a study with several objectives, see
  * gpbo_study_pareto), GPBO_ERR_NOT_FOUND (no trial is complete (and feasible) yet, or no such
  * study), GPBO_ERR_STORAGE.
@@ -325,6 +326,17 @@ int gpbo_study_trials(gpbo_study* study, char** trials_json_out);
  * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
  */
 int gpbo_study_outliers(gpbo_study* study, char** outliers_json_out);
+
+/**
+ * Drift (the study option "drift"): the re-evaluations of the incumbent judged so far and the
+ * shifts among them (re-evaluations whose standardized residual against the model's prediction
+ * exceeded drift.shift_threshold). On success *drift_json_out is {"mode", "shift_threshold",
+ * "reevaluations", "checks": [{"trial", "z", "shift"}], "shifts": [id, ...]}, to be released
+ * with gpbo_free(). gpbo_study_best's trial carries the same object as "drift" when drift is
+ * on.
+ * Errors: GPBO_ERR_INVALID_ARGUMENT (NULL argument), GPBO_ERR_NOT_FOUND, GPBO_ERR_STORAGE.
+ */
+int gpbo_study_drift(gpbo_study* study, char** drift_json_out);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -83,6 +83,33 @@ struct PrunerOptions {
   int min_resource = 1;
 };
 
+/// Whether the objective may change over time (issue 19, part 2; README "Drift"). kOff: the
+/// model treats every observation alike (most objectives are static). kAuto: the GP gets a
+/// time input, the trial's completion order, with its own lengthscale fitted under a prior that
+/// prefers a static function, so older observations weigh less only when the data say so; the
+/// incumbent is re-evaluated now and then and a re-evaluation far off the model's prediction is
+/// recorded as a shift (see DriftOptions). With drift the model sees the values unwarped
+/// (output_warping is not applied: it ranks values over the whole history, mixing periods).
+enum class DriftMode { kOff, kAuto };
+/// "off", "auto". Throws InvalidArgument.
+DriftMode parse_drift_mode(const std::string& text);
+std::string to_string(DriftMode m);
+
+/// Re-tuning when the objective changes over time (src/engine/drift.cpp).
+struct DriftOptions {
+  /// Off by default: most objectives are static, and drift spends evaluations on
+  /// re-evaluations.
+  DriftMode mode = DriftMode::kOff;
+  /// With drift on, the model-based trial whose id + 1 is a multiple of this re-evaluates the
+  /// incumbent (at most one per batch); 0: never. 10 spends a tenth of the model-based
+  /// evaluations on checking that the best configuration is still as good.
+  int reevaluate_every = 10;
+  /// A re-evaluation whose standardized leave-one-out residual |z| exceeds this is a shift. 3:
+  /// under Gaussian noise and a well-specified model a stationary objective crosses it with
+  /// probability 0.27% per re-evaluation (two-sided).
+  double shift_threshold = 3.0;
+};
+
 /// The engine's options. Every field is carried by the JSON codec below (a test counts them).
 struct StudyOptions {
   /// The objective's direction in the classic study. With metrics each objective has its own,
@@ -116,6 +143,8 @@ struct StudyOptions {
   ScorePrecision score_precision = ScorePrecision::kDouble;
   /// Early stopping of trials that report intermediate values.
   PrunerOptions pruner;
+  /// Objectives that change over time.
+  DriftOptions drift;
 };
 
 /// Throws InvalidArgument for options a Study refuses (the checks of its constructor).

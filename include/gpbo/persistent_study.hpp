@@ -126,6 +126,10 @@ class PersistentStudy {
   /// The ids of the complete trials the last model-based ask left out as outliers
   /// (StudyOptions::robust, Study::outliers()), ascending; kept in the study's state.
   std::vector<std::int64_t> outliers();
+  /// Drift (StudyOptions::drift): the re-evaluations the model-based asks have judged so far,
+  /// shifts among them (Study::drift_checks()); kept in the study's state, and each shift
+  /// logged as a "shift" entry by the ask that found it.
+  std::vector<DriftCheck> drift_checks();
   /// Trial `trial_id` (one row read); NotFound if there is none.
   Trial trial(std::int64_t trial_id);
   StudyInfo info();

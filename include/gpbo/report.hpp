@@ -35,6 +35,8 @@ struct ReportInput {
   double created_at = 0.0;
   /// The trials the model left out as outliers at the last model-based ask (Study::outliers()).
   std::vector<std::int64_t> outliers;
+  /// Drift: the re-evaluations judged so far (Study::drift_checks()).
+  std::vector<DriftCheck> drift_checks;
 };
 
 /// The HTML page. Never throws for a study's content (an empty study, only failed trials, one

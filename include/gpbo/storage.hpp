@@ -32,7 +32,9 @@ struct StudyInfo {
 struct LogEntry {
   double time = 0.0;
   /// "create", "ask", "tell", "fail", "prune", "heartbeat", "expire", "enqueue", "import",
-  /// "report" (an intermediate value: {"step", "value", "prune"}).
+  /// "report" (an intermediate value: {"step", "value", "prune"}), "shift" (drift: a
+  /// re-evaluation off the model's prediction, {"z", "threshold"}; written by the ask whose fit
+  /// found it).
   std::string event;
   std::int64_t trial_id = -1;
   std::string worker_id;

@@ -230,6 +230,14 @@ class Study {
   /// ascending: values the fitted GP found implausible. They stay in trials() and in best().
   const std::vector<std::int64_t>& outliers() const { return outliers_; }
 
+  /// Drift (StudyOptions::drift): every re-evaluation judged so far, in the order judged; the
+  /// shifts are those with `shift`. A stored study keeps them in its state and restores them.
+  const std::vector<DriftCheck>& drift_checks() const { return drift_checks_; }
+  void restore_drift_checks(std::vector<DriftCheck> checks) { drift_checks_ = std::move(checks); }
+  /// Restores when a trial finished (a study rebuilt from a store): the drift model orders the
+  /// observations by completion. NotFound for an unknown id.
+  void restore_finished_at(std::int64_t trial_id, double finished_at);
+
   /// The best complete trial (with constraints, the best feasible one), if any: best_trial().
   std::optional<Trial> best() const;
   /// The feasible complete trials no other one dominates: pareto_front().
@@ -287,6 +295,25 @@ class Study {
   /// A trust region's local data: of `rows` (trial indices, ascending), keeps the
   /// trust_region.max_points nearest `center` when there are more, in ascending order.
   void keep_nearest(std::vector<Eigen::Index>* rows, const Eigen::VectorXd& center) const;
+  /// Drift (drift.cpp): whether the model has a time input.
+  bool drift_on() const { return options_.drift.mode != DriftMode::kOff; }
+  /// The GP's inputs: X, with drift a last column of the rows' completion times (the trial's
+  /// rank among the modelled trials by finished_at then id, over their count: in [0, 1), and
+  /// now = 1).
+  Eigen::MatrixXd model_inputs(const Eigen::MatrixXd& X,
+                               const std::vector<Eigen::Index>& rows) const;
+  /// The number of columns the GP sees.
+  int model_dim() const { return space_.encoded_dim() + (drift_on() ? 1 : 0); }
+  /// Whether a batch of k model-based trials from here re-evaluates the incumbent: one of their
+  /// ids + 1 is a multiple of drift.reevaluate_every.
+  bool reevaluation_due(int k) const;
+  /// Adds a re-evaluation of trial index `i` (source "reevaluation") unless a running trial
+  /// holds its configuration; returns whether it did.
+  bool reevaluate(std::size_t i);
+  /// Judges the complete re-evaluations among `rows` not judged yet, by the leave-one-out
+  /// residuals of the GP just fitted on Xg (the model's inputs) and y.
+  void judge_reevaluations(const Eigen::MatrixXd& Xg, const Eigen::VectorXd& y,
+                           const std::vector<Eigen::Index>& rows);
   /// Fits (or, with fixed hyperparameters, conditions) the GP on the training data (see
   /// training_data) and returns a copy of its factor. With StudyOptions::robust, the trials the
   /// fit finds implausible are left out and the GP fitted again, for a few rounds; they are added
@@ -389,6 +416,7 @@ class Study {
   Eigen::VectorXd fit_y_;
   std::optional<double> transfer_weight_;
   double prior_scale_ = 0.0, model_y_mean_ = 0.0, model_y_scale_ = 1.0;
+  std::vector<DriftCheck> drift_checks_;
 };
 
 /// Warps internally maximized values y (higher is better); monotone non-decreasing.

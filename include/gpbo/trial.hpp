@@ -46,7 +46,8 @@ struct Trial {
   /// (Study::report). A PRUNED trial with some keeps its last one as its `value`.
   std::vector<IntermediateValue> intermediate;
   /// Where the point came from: "initial" (the Sobol design), "model", "enqueued", "requeued"
-  /// (an expired trial's point asked again) or "restored" (added from elsewhere).
+  /// (an expired trial's point asked again), "reevaluation" (drift: the incumbent evaluated
+  /// again, StudyOptions::drift) or "restored" (added from elsewhere).
   std::string source;
   /// Who asked for it (a stored study's worker id; empty when anonymous).
   std::string worker_id;
@@ -55,6 +56,18 @@ struct Trial {
   double heartbeat_at = 0.0;
   /// A RUNNING trial of a stored study whose lease_deadline has passed is expired.
   double lease_deadline = 0.0;
+};
+
+/// A re-evaluation of the incumbent judged by the drift check (StudyOptions::drift): at the
+/// first model fit after it completed, its standardized leave-one-out residual z = (value -
+/// prediction) / predictive sd, the prediction and sd those of the fitted GP from every other
+/// observation with the time input held equal for all (what the model would predict had
+/// nothing changed), in the model's standardized units; positive when the value came out
+/// higher than predicted. A shift when |z| > drift.shift_threshold.
+struct DriftCheck {
+  std::int64_t trial_id = 0;
+  double z = 0.0;
+  bool shift = false;
 };
 
 }  // namespace gpbo

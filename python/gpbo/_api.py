@@ -132,6 +132,8 @@ def _space(space: Space | Mapping[str, Any] | Sequence[Mapping[str, Any]] | str)
 
 def _options_json(direction: str | None, seed: int | None, options: Mapping[str, Any]) -> str:
     document = {k: _plain(v) for k, v in options.items()}
+    if isinstance(document.get("drift"), str):  # drift="auto" for {"mode": "auto"}
+        document["drift"] = {"mode": document["drift"]}
     if direction is not None:  # with metrics, each objective has its own
         document["direction"] = direction
     if seed is not None:
@@ -345,6 +347,12 @@ class Study:
         ``robust``): values the GP found implausible. They are kept, never deleted."""
         return list(self._study.outliers())
 
+    def drift(self) -> dict:
+        """Drift (option ``drift``): ``{"mode", "shift_threshold", "reevaluations", "checks":
+        [{"trial", "z", "shift"}], "shifts": [trial ids]}``, the re-evaluations of the incumbent
+        judged so far and the shifts among them."""
+        return json.loads(self._study.drift())
+
     def trials(self) -> list[Trial]:
         return _trials(self._study.trials())
 
@@ -491,6 +499,11 @@ class StoredStudy:
         """Ids of the trials the last model-based ask left out as outliers (option ``robust``);
         they are kept, never deleted."""
         return list(self._service.outliers(self.name))
+
+    def drift(self) -> dict:
+        """Drift (option ``drift``): the re-evaluations judged so far and the shifts among them,
+        as ``Study.drift``; each shift is also a "shift" entry of the study's log."""
+        return json.loads(self._service.drift(self.name))
 
     def trials(self) -> list[Trial]:
         return _trials(self._service.trials(self.name))

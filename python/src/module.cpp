@@ -186,6 +186,12 @@ NB_MODULE(_gpbo, m) {
            })
       .def("outliers",
            [](PyStudy& s) { return s.locked([](gpbo::Study& st) { return st.outliers(); }); })
+      .def("drift",
+           [](PyStudy& s) {
+             return s.locked([](gpbo::Study& st) {
+               return text(gpbo::service::drift_to_json(st.options().drift, st.drift_checks()));
+             });
+           })
       .def("reseed",
            [](PyStudy& s, std::uint64_t stream) {
              s.locked([&](gpbo::Study& st) {
@@ -422,6 +428,11 @@ NB_MODULE(_gpbo, m) {
            [](PyService& s, const std::string& study) {
              Release release;
              return s.api->outliers(study);
+           })
+      .def("drift",
+           [](PyService& s, const std::string& study) {
+             Release release;
+             return text(s.api->drift(study));
            })
       .def("tell_state",
            [](PyService& s, const std::string& study, std::int64_t id, const std::string& state,

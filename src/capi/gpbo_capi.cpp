@@ -60,6 +60,14 @@ std::string trials_json(const std::vector<gpbo::Trial>& trials) {
   return dump(gpbo::trials_to_json(trials));
 }
 
+/// The study's drift checks under its options (service::drift_to_json).
+json drift_json(gpbo_study& study) {
+  gpbo::StudyOptions options;
+  gpbo::PersistenceOptions persistence;
+  gpbo::study_options_from_json(study.study.info().options_json, &options, &persistence);
+  return gpbo::service::drift_to_json(options.drift, study.study.drift_checks());
+}
+
 }  // namespace
 
 std::string& gpbo::capi::last_error() {
@@ -273,7 +281,19 @@ int gpbo_study_best(gpbo_study* study, char** trial_json_out) {
     if (!best) {
       throw gpbo::NotFound("study '" + study->study.name() + "' has no complete (feasible) trial");
     }
-    *trial_json_out = copy_out(dump(gpbo::trial_to_json(*best)));
+    json out = gpbo::trial_to_json(*best);
+    json d = drift_json(*study);
+    if (d.at("mode") != "off") out["drift"] = std::move(d);
+    *trial_json_out = copy_out(dump(out));
+  });
+}
+
+int gpbo_study_drift(gpbo_study* study, char** drift_json_out) {
+  if (drift_json_out != nullptr) *drift_json_out = nullptr;
+  return guard("gpbo_study_drift", [&] {
+    require(study, "study");
+    require(drift_json_out, "drift_json_out");
+    *drift_json_out = copy_out(dump(drift_json(*study)));
   });
 }
 

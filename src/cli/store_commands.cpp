@@ -198,6 +198,20 @@ void print_cost(const StudyCost& c) {
   std::cout << "\n";
 }
 
+/// "drift: 4 re-evaluations, shift threshold 3; shifts at trials 29, 59" (service::drift_to_json).
+void print_drift(const json& d) {
+  std::cout << "drift: " << d.at("reevaluations").get<std::int64_t>()
+            << " re-evaluations judged, shift threshold " << d.at("shift_threshold").dump() << "; ";
+  const json& shifts = d.at("shifts");
+  if (shifts.empty()) {
+    std::cout << "no shift";
+  } else {
+    std::cout << "shifts at trial" << (shifts.size() > 1 ? "s " : " ");
+    for (std::size_t i = 0; i < shifts.size(); ++i) std::cout << (i ? ", " : "") << shifts[i];
+  }
+  std::cout << "\n";
+}
+
 void print_trials(const std::vector<Trial>& trials, const std::string& format) {
   if (format == "table") {
     print_table(trials);
@@ -590,12 +604,16 @@ std::function<int()> add_store_commands(CLI::App& app) {
       const auto b = api->best(name);
       if (!b) throw NotFound("study '" + name + "' has no complete (feasible) trial");
       const StudyCost cost = api->cost(name);
+      const json drift = api->drift(name);
+      const bool drifts = drift.at("mode") != "off";
       if (a->format == "table") {
         print_table({*b});
         print_cost(cost);
+        if (drifts) print_drift(drift);
       } else {
         json out = trial_to_json(*b);
         out["cost"] = service::cost_to_json(cost);
+        if (drifts) out["drift"] = drift;
         std::cout << out.dump() << "\n";
       }
       return kOk;

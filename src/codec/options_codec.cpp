@@ -386,6 +386,22 @@ std::vector<OptionSpec> make_table() {
       "pruner.min_resource", "study.pruner.min_resource",
       "ASHA: the step of the first rung (rungs at min_resource * eta^k)",
       [](auto& v) -> auto& { return v.study.pruner.min_resource; }, 1, 2));
+  OptionSpec drift = named<DriftMode>(
+      "drift.mode", "study.drift.mode",
+      "An objective that changes over time: auto (a time input, re-evaluations, shift "
+      "detection) or off",
+      [](auto& v) -> auto& { return v.study.drift.mode; }, parse_drift_mode, enum_name<DriftMode>,
+      "auto");
+  drift.flag = "--drift";
+  t.push_back(std::move(drift));
+  t.push_back(integer(
+      "drift.reevaluate_every", "study.drift.reevaluate_every",
+      "Drift: every k-th trial re-evaluates the incumbent (0: never)",
+      [](auto& v) -> auto& { return v.study.drift.reevaluate_every; }, 0, 5));
+  t.push_back(real(
+      "drift.shift_threshold", "study.drift.shift_threshold",
+      "Drift: a re-evaluation whose standardized residual exceeds this is a shift",
+      [](auto& v) -> auto& { return v.study.drift.shift_threshold; }, 0.0, true, 4.0));
   // ---- PersistenceOptions
   t.push_back(real(
       "lease_seconds", "persistence.lease_seconds",
@@ -557,6 +573,13 @@ void check_study_options(const StudyOptions& o) {
       throw InvalidArgument(
           "study options: batch_method qlognei is for one objective without constraints; with "
           "metrics use auto, greedy or thompson");
+    }
+  }
+  if (o.drift.mode != DriftMode::kOff) {
+    if (!o.metrics.empty() && (o.metrics.multi_objective() || !o.metrics.constraints.empty())) {
+      throw InvalidArgument(
+          "study options: drift serves one objective without outcome constraints; with several "
+          "objectives or constraints set drift to off");
     }
   }
   if (o.trust_region.n_regions > 1 && o.batch_method != BatchMethod::kAuto &&

@@ -34,6 +34,8 @@ constexpr EnumName<RobustMode> kRobustModes[] = {
     {RobustMode::kAuto, "auto"}, {RobustMode::kOn, "on"}, {RobustMode::kOff, "off"}};
 constexpr EnumName<PrunerRule> kPrunerRules[] = {
     {PrunerRule::kNone, "none"}, {PrunerRule::kMedian, "median"}, {PrunerRule::kAsha, "asha"}};
+constexpr EnumName<DriftMode> kDriftModes[] = {{DriftMode::kOff, "off"},
+                                               {DriftMode::kAuto, "auto"}};
 constexpr EnumName<OutputWarping> kOutputWarpings[] = {{OutputWarping::kNone, "none"},
                                                        {OutputWarping::kHalfRank, "halfrank"},
                                                        {OutputWarping::kLog, "log"},
@@ -103,6 +105,10 @@ PrunerRule parse_pruner_rule(const std::string& t) {
   return enum_from_string(kPrunerRules, t, "pruner");
 }
 std::string to_string(PrunerRule v) { return enum_to_string(kPrunerRules, v); }
+DriftMode parse_drift_mode(const std::string& t) {
+  return enum_from_string(kDriftModes, t, "drift");
+}
+std::string to_string(DriftMode v) { return enum_to_string(kDriftModes, v); }
 OutputWarping parse_output_warping(const std::string& t) {
   return enum_from_string(kOutputWarpings, t, "output warping");
 }

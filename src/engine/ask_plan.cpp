@@ -31,6 +31,10 @@ Study rebuild_study(const StoredStudy& stored, const std::vector<Trial>& trials)
       study.add_trial(t.params, t.state, t.value, t.source);
     }
   }
+  for (const Trial& t : trials) {
+    if (t.finished_at != 0.0) study.restore_finished_at(t.id, t.finished_at);
+  }
+  study.restore_drift_checks(stored.state.drift_checks);
   if (!stored.state.trust_regions.empty()) study.set_trust_regions(stored.state.trust_regions);
   study.reseed(static_cast<std::uint64_t>(trials.size()));
   return study;
@@ -70,6 +74,7 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
   AskPlan plan;
   plan.load_seconds = rebuild_seconds;
   plan.state = stored.state;
+  plan.shift_threshold = stored.options.drift.shift_threshold;
   std::size_t dequeued = 0;
   for (Trial t : study.ask(q, fixed_values)) {
     // Enqueued points come out in queue order; keep the queue's own label (requeued or not).
@@ -105,6 +110,10 @@ AskPlan plan_ask(const StoredStudy& stored, const std::vector<Trial>& trials, in
     warm->keep_factor(study.take_resident_factor());  // or back, unused
   }
   plan.state.trust_regions = study.trust_regions();
+  plan.state.drift_checks = study.drift_checks();
+  for (std::size_t i = stored.state.drift_checks.size(); i < plan.state.drift_checks.size(); ++i) {
+    if (plan.state.drift_checks[i].shift) plan.shifts.push_back(plan.state.drift_checks[i]);
+  }
   return plan;
 }
 
@@ -123,6 +132,10 @@ void apply_plan(StudyTransaction& tx, const AskPlan& plan, double now) {
     if (t.source == "model" && !model.is_null()) detail["model"] = model;
     tx.insert_trial(t);
     tx.append_log(log_entry(now, "ask", t, detail));
+  }
+  for (const DriftCheck& c : plan.shifts) {
+    const Trial t = tx.trial(c.trial_id);
+    tx.append_log(log_entry(now, "shift", t, {{"z", c.z}, {"threshold", plan.shift_threshold}}));
   }
   tx.set_state_json(plan.state.dump());
 }

@@ -31,6 +31,9 @@ struct AskPlan {
   /// and the model's own split (Study::last_ask_split); written into `model` by apply_plan.
   double load_seconds = 0.0;
   AskSplit split;
+  /// Drift: the shifts this ask's model fit found (logged as "shift" entries).
+  std::vector<DriftCheck> shifts;
+  double shift_threshold = 0.0;
 };
 
 /// The number of complete trials.

@@ -18,6 +18,7 @@
 #include "gpbo/study.hpp"
 #include "model/outliers.hpp"
 #include "model/prior_mean.hpp"
+#include "model/time_slice.hpp"
 #include "optim/acquisition_optimizer.hpp"
 #include "optim/trust_region.hpp"
 
@@ -54,6 +55,9 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
                                                const Eigen::VectorXd* center,
                                                const std::vector<bool>* skip) const {
   const bool maximize = options_.direction == Direction::kMaximize;
+  // With drift the values keep their levels: a warping ranks them over the whole history,
+  // which mixes periods and flattens a change of level into a change of rank.
+  const OutputWarping warping = drift_on() ? OutputWarping::kNone : options_.output_warping;
   std::vector<Eigen::Index> done;
   for (std::size_t i = 0; i < trials_.size(); ++i) {
     if (models_value(trials_[i]) && !(skip && (*skip)[i])) {
@@ -70,7 +74,7 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
       const double v = *trials_[done[j]].value;
       all(static_cast<Eigen::Index>(j)) = maximize ? v : -v;
     }
-    all = warp_outputs(to_safe_magnitude(all), options_.output_warping, options_.warp_strength,
+    all = warp_outputs(to_safe_magnitude(all), warping, options_.warp_strength,
                        options_.robust != RobustMode::kOff);
     warped.assign(trials_.size(), 0.0);
     for (std::size_t j = 0; j < done.size(); ++j)
@@ -85,7 +89,7 @@ std::vector<Eigen::Index> Study::training_data(Eigen::MatrixXd* X, Eigen::Vector
     (*y)(j) = warp_all ? warped[done[j]] : maximize ? v : -v;
   }
   if (!warp_all) {
-    *y = warp_outputs(to_safe_magnitude(*y), options_.output_warping, options_.warp_strength,
+    *y = warp_outputs(to_safe_magnitude(*y), warping, options_.warp_strength,
                       options_.robust != RobustMode::kOff);
   }
   return done;
@@ -107,8 +111,7 @@ void Study::keep_nearest(std::vector<Eigen::Index>* rows, const Eigen::VectorXd&
 const Eigen::VectorXd& Study::fit_or_condition(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
                                                std::unique_ptr<PosteriorFactor> kept) {
   const Stopwatch watch;
-  const bool fixed =
-      hyper_fixed_ && last_hyper_ && last_hyper_->lengthscales.size() == space_.encoded_dim();
+  const bool fixed = hyper_fixed_ && last_hyper_ && last_hyper_->lengthscales.size() == model_dim();
   if (!warm_sources_.empty()) {
     const StackedPrior& prior = transfer_prior();
     Eigen::VectorXd p;
@@ -145,6 +148,7 @@ const Eigen::VectorXd& Study::fit_or_condition(const Eigen::MatrixXd& X, const E
 
 std::unique_ptr<PosteriorFactor> Study::model_factor() const {
   std::unique_ptr<PosteriorFactor> f = gp_->factor().clone();
+  if (drift_on()) return std::make_unique<TimeSliceFactor>(std::move(f), 1.0);  // now
   if (!prior_ || transfer_weight() == 0.0) return f;
   return std::make_unique<PriorMeanFactor>(std::move(f), prior_, prior_scale_);
 }
@@ -163,8 +167,9 @@ std::unique_ptr<ResidentFactor> Study::take_resident_factor() { return std::move
 
 bool Study::keeps_resident() const {
   // A warm start's factor carries the transferred prior, the metric model one GP per metric,
-  // and several trust regions several local models: none of them is kept.
-  return keep_resident_ && warm_sources_.empty() && !uses_metric_model() &&
+  // several trust regions several local models, and with drift every row's time moves as the
+  // study grows: none of them is kept.
+  return keep_resident_ && warm_sources_.empty() && !uses_metric_model() && !drift_on() &&
          !(strategy() == Strategy::kTrustRegion && options_.trust_region.n_regions > 1);
 }
 
@@ -241,13 +246,16 @@ std::unique_ptr<PosteriorFactor> Study::fit_model(const Eigen::VectorXd* center,
                                                   std::vector<Eigen::Index>* rows) {
   *rows = training_data(X, y, center);
   std::unique_ptr<PosteriorFactor> kept = usable_resident(rows, X, y);
-  const Eigen::VectorXd* fitted = &fit_or_condition(*X, *y, std::move(kept));
+  // With drift the GP sees a time column too; X stays the space's encoding for the callers.
+  Eigen::MatrixXd Xg = model_inputs(*X, *rows);
+  const Eigen::VectorXd* fitted = &fit_or_condition(Xg, *y, std::move(kept));
+  if (drift_on()) judge_reevaluations(Xg, *fitted, *rows);
   // Each round leaves out what the last fit found implausible and fits again: a large outlier
   // inflates the fitted noise and can hide a smaller one until it is gone. Every fit starts
   // from all the data, so a value flagged once comes back when later trials support it.
   std::vector<bool> skip;
   for (int round = 0; round < kOutlierRounds && checks_outliers(X->rows()); ++round) {
-    const std::vector<Eigen::Index> flagged = find_outliers(*gp_, *X, *fitted);
+    const std::vector<Eigen::Index> flagged = find_outliers(*gp_, Xg, *fitted);
     if (flagged.empty()) break;
     skip.resize(trials_.size(), false);
     for (Eigen::Index j : flagged) {
@@ -256,7 +264,8 @@ std::unique_ptr<PosteriorFactor> Study::fit_model(const Eigen::VectorXd* center,
       outliers_.push_back(trials_[static_cast<std::size_t>(i)].id);
     }
     *rows = training_data(X, y, center, &skip);
-    fitted = &fit_or_condition(*X, *y);
+    Xg = model_inputs(*X, *rows);
+    fitted = &fit_or_condition(Xg, *y);
   }
   std::sort(outliers_.begin(), outliers_.end());
   outliers_.erase(std::unique(outliers_.begin(), outliers_.end()), outliers_.end());
@@ -341,15 +350,21 @@ void Study::suggest_from_model(int k) {
   const bool noisy =
       options_.noise == NoiseModel::kNoisy ||
       (options_.noise == NoiseModel::kAuto && h.noise > kNoisyShare * (h.noise + h.outputscale));
+  // With drift an observed value may be stale: the incumbent is the best posterior mean now.
   Eigen::VectorXd score = (y.array() - model_y_mean_) / model_y_scale_;
-  if (noisy) factor->predict(X, &score, nullptr);
+  if (noisy || drift_on()) factor->predict(X, &score, nullptr);
   acq.best_f = score.maxCoeff();
-  factor = condition_on_running(std::move(factor), &acq.best_f);
-
   std::vector<Eigen::Index> order(done.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](Eigen::Index a, Eigen::Index b) { return score(a) > score(b); });
+  // At most one re-evaluation of the incumbent per batch; it is running, so conditioned on.
+  if (!order.empty() && reevaluation_due(k) &&
+      reevaluate(static_cast<std::size_t>(done[static_cast<std::size_t>(order[0])]))) {
+    --k;
+  }
+  factor = condition_on_running(std::move(factor), &acq.best_f);
+
   const int n_anchor = std::min<int>(options_.optimizer.anchors, static_cast<int>(order.size()));
   Eigen::MatrixXd anchors(n_anchor, D);
   for (int a = 0; a < n_anchor; ++a) anchors.row(a) = X.row(order[a]);
@@ -363,9 +378,10 @@ void Study::suggest_from_model(int k) {
     if (options_.batch_method == BatchMethod::kAuto) last_batch_method_ = BatchMethod::kThompson;
     tr_boxes_.resize(1);
     tr_boxes_[0] =
-        trust_region_bounds(space_, regions_[0].center, h.lengthscales, regions_[0].length);
+        trust_region_bounds(space_, regions_[0].center, h.lengthscales.head(D), regions_[0].length);
     n_region = trust_region_candidate_count(k);
   }
+  if (k == 0) return;  // the batch was the re-evaluation
   const auto raw_candidates = [&](const AcquisitionOptimizerOptions& o) {
     return tr ? trust_region_candidates(space_, regions_[0].center, tr_boxes_[0], n_region, rng_)
               : candidate_set(space_, anchors, o, rng_);
@@ -472,7 +488,8 @@ void Study::suggest_from_trust_regions(int k) {
       y_scale = model_y_scale_;
       last_done = done;
     }
-    tr_boxes_[r] = trust_region_bounds(space_, s.center, last_hyper_->lengthscales, s.length);
+    tr_boxes_[r] = trust_region_bounds(
+        space_, s.center, last_hyper_->lengthscales.head(space_.encoded_dim()), s.length);
     C[r] = free_rows(trust_region_candidates(space_, s.center, tr_boxes_[r], n_each, rng_));
     if (C[r].rows() == 0) continue;
     // Draws on the common (warped, maximized) scale, so that regions can be compared.

@@ -49,6 +49,12 @@ EngineState EngineState::parse(const std::string& text, const Space& space) {
     for (const json& r : regions) {
       s.trust_regions.push_back(trust_region_state_from_json(r.dump(), space.encoded_dim()));
     }
+    if (j.contains("drift_checks")) {
+      for (const json& c : j.at("drift_checks")) {
+        s.drift_checks.push_back({c.at("trial").get<std::int64_t>(), c.at("z").get<double>(),
+                                  c.at("shift").get<bool>()});
+      }
+    }
     if (j.contains("outliers")) s.outliers = j.at("outliers").get<std::vector<std::int64_t>>();
     if (j.contains("hyper")) s.hyper = hyper_from_json(j.at("hyper"));
     if (j.contains("warm_start")) {
@@ -84,6 +90,12 @@ std::string EngineState::dump() const {
     j["metric_hyper"] = std::move(m);
   }
   if (!outliers.empty()) j["outliers"] = outliers;
+  if (!drift_checks.empty()) {
+    json d = json::array();
+    for (const DriftCheck& c : drift_checks)
+      d.push_back({{"trial", c.trial_id}, {"z", c.z}, {"shift", c.shift}});
+    j["drift_checks"] = std::move(d);
+  }
   if (!warm_start.empty()) {
     json w = json::array();
     for (const WarmStartSource& s : warm_start) w.push_back(warm_start_source_to_json(s));

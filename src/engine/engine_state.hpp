@@ -12,6 +12,7 @@
 
 #include "gpbo/kernel.hpp"
 #include "gpbo/space.hpp"
+#include "gpbo/trial.hpp"
 #include "gpbo/trust_region.hpp"
 #include "gpbo/warm_start.hpp"
 
@@ -41,11 +42,14 @@ struct EngineState {
   /// The transferred prior's weight in the last model fit (Study::last_transfer_weight).
   std::optional<double> transfer_weight;
 
+  /// Drift: the re-evaluations judged so far (Study::drift_checks), shifts among them.
+  std::vector<DriftCheck> drift_checks;
+
   /// Reads state_json; the points are typed by `space`. InvalidArgument if malformed.
   static EngineState parse(const std::string& text, const Space& space);
   /// The JSON text: {"queue": [{"params", "source"}], "hyper": {...}, "metric_hyper": {"acc":
   /// {...}}, "trust_region": {...}, "warm_start": [{"study", "direction", "observations"}],
-  /// "prior_hyper": [{...}]}
+  /// "prior_hyper": [{...}], "drift_checks": [{"trial", "z", "shift"}]}
   /// (one region in the single-object form earlier versions read; "trust_regions": [...] for
   /// several).
   std::string dump() const;

@@ -457,6 +457,13 @@ std::optional<Trial> PersistentStudy::best() {
   return out;
 }
 
+std::vector<DriftCheck> PersistentStudy::drift_checks() {
+  std::vector<DriftCheck> out;
+  storage_->read(
+      name_, [&](StudyTransaction& tx) { out = StoredStudy::load(tx.study()).state.drift_checks; });
+  return out;
+}
+
 std::vector<std::int64_t> PersistentStudy::outliers() {
   std::vector<std::int64_t> out;
   storage_->read(name_,

@@ -30,6 +30,7 @@ Study::Study(Space space, StudyOptions options)
                                       : default_initial_design_size(space_.encoded_dim());
   design_ = std::make_unique<SobolSampler>(space_.encoded_dim(), rng_());
   gp_ = std::make_unique<GaussianProcess>(options_.gp, options_.device, options_.score_precision);
+  gp_->set_time_input(drift_on());
 }
 
 Study::~Study() = default;

@@ -155,6 +155,11 @@ void Study::warm_start_from(std::vector<WarmStartSource> sources) {
     throw InvalidArgument(
         "warm start: studies with outcome constraints or several objectives are not supported");
   }
+  if (drift_on() && !sources.empty()) {
+    throw InvalidArgument(
+        "warm start: a study with drift cannot be warm-started (earlier studies have no time "
+        "on this study's clock); set drift to off");
+  }
   check_warm_start(space_, sources);
   warm_sources_ = std::move(sources);
   prior_.reset();

@@ -151,9 +151,15 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
                           const GpHyperparameters* warm_start) {
   const int d = static_cast<int>(X.cols());
   GpHyperparameters defaults;
-  const LogNormalPrior ls_prior = lengthscale_prior(d), noise_pr = noise_prior(),
-                       scale_pr = outputscale_prior();
+  // With a time input the last column has its own prior; the others keep that of d - 1.
+  const bool timed = time_input_ && d > 1;
+  const LogNormalPrior ls_prior = lengthscale_prior(timed ? d - 1 : d), noise_pr = noise_prior(),
+                       scale_pr = outputscale_prior(), time_pr = time_lengthscale_prior();
+  const auto prior_of = [&](int j) -> const LogNormalPrior& {
+    return timed && j == d - 1 ? time_pr : ls_prior;
+  };
   defaults.lengthscales = Eigen::VectorXd::Constant(d, ls_prior.mode());
+  if (timed) defaults.lengthscales(d - 1) = time_pr.mode();
   defaults.noise = noise_pr.mode();
   defaults.outputscale = 1.0;
   Stopwatch watch;
@@ -199,7 +205,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
     }
     double dp;
     for (int j = 0; j < d; ++j) {
-      lp += ls_prior.log_density(t(j), &dp);
+      lp += prior_of(j).log_density(t(j), &dp);
       g(j) += dp;
     }
     lp += scale_pr.log_density(t(d), &dp);
@@ -229,7 +235,8 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
     while (static_cast<int>(starts.size()) < options_.n_starts + (warm ? 1 : 0)) {
       Eigen::VectorXd t = pack(defaults);
       for (int j = 0; j < d; ++j)
-        t(j) = ls_prior.mu - ls_prior.sigma * ls_prior.sigma + ls_prior.sigma * normal(rng);
+        t(j) = prior_of(j).mu - prior_of(j).sigma * prior_of(j).sigma +
+               prior_of(j).sigma * normal(rng);
       t(d + 1) = noise_pr.mu - noise_pr.sigma * noise_pr.sigma + noise_pr.sigma * normal(rng);
       starts.push_back(t);
     }

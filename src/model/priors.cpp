@@ -14,6 +14,8 @@ LogNormalPrior lengthscale_prior(int d) {
   return {std::sqrt(2.0) + 0.5 * std::log(static_cast<double>(d > 0 ? d : 1)), std::sqrt(3.0)};
 }
 
+LogNormalPrior time_lengthscale_prior() { return {std::log(4.0), 1.0}; }
+
 LogNormalPrior noise_prior() { return {-4.0, 1.0}; }
 
 LogNormalPrior outputscale_prior() { return {0.0, 1.0}; }

@@ -209,6 +209,22 @@ std::string summary(const ReportInput& in, const Facts& f, const ParetoFront* fr
                   " out (trial" + (k == 1 ? " " : "s ") + ids +
                   "); the values are kept as reported. Check them before trusting them.");
     }
+    if (in.options.drift.mode != DriftMode::kOff) {
+      std::string ids;
+      std::size_t k = 0;
+      for (const DriftCheck& c : in.drift_checks) {
+        if (!c.shift) continue;
+        ids += (k++ ? ", " : "") + std::to_string(c.trial_id);
+      }
+      const std::size_t m = in.drift_checks.size();
+      s.push_back("Drift is on: " + std::to_string(m) + " re-evaluation" + (m == 1 ? "" : "s") +
+                  " of the incumbent judged, " +
+                  (k == 0 ? std::string("no shift")
+                          : std::to_string(k) + " shift" + (k == 1 ? "" : "s") + " (trial" +
+                                (k == 1 ? " " : "s ") + ids + ")") +
+                  " beyond " + num(in.options.drift.shift_threshold) +
+                  " standard deviations of the model's prediction.");
+    }
     s.push_back(f.timed > 0 ? "Together they used " + report::duration(f.compute_seconds) +
                                   " of compute (the sum of " + std::to_string(f.timed) +
                                   " finished trials' durations)."
@@ -800,6 +816,7 @@ std::string render_report(const Study& study, const std::string& name) {
   in.options = study.options();
   in.trials = study.trials();
   in.outliers = study.outliers();
+  in.drift_checks = study.drift_checks();
   return render_report(in);
 }
 
@@ -814,6 +831,7 @@ std::string render_report(PersistentStudy& study) {
   in.trials = study.trials();
   in.log_entries = study.log().size();
   in.outliers = study.outliers();
+  in.drift_checks = study.drift_checks();
   in.created_at = info.created_at;
   return render_report(in);
 }

@@ -759,6 +759,8 @@ struct HttpServer::Impl {
                 if (!best) throw NotFound("study '" + name + "' has no complete (feasible) trial");
                 json out = trial_to_json(*best);
                 out["cost"] = service::cost_to_json(api->cost(name));
+                json drift = api->drift(name);
+                if (drift.at("mode") != "off") out["drift"] = std::move(drift);
                 return Reply{200, out};
               }));
 
@@ -769,6 +771,11 @@ struct HttpServer::Impl {
                 PersistenceOptions persistence;
                 study_options_from_json(api->get_study(name).options_json, &options, &persistence);
                 return Reply{200, service::pareto_to_json(api->pareto(name), options.metrics)};
+              }));
+
+    http->Get(study + "/drift",
+              handler(Role::kRead, [this](const httplib::Request& req, const Caller&) {
+                return Reply{200, api->drift(req.matches[1])};
               }));
 
     http->Get(study + "/outliers",

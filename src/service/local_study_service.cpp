@@ -1,5 +1,6 @@
 #include "gpbo/error.hpp"
 #include "gpbo/report.hpp"
+#include "service/study_json.hpp"
 #include "service/study_service.hpp"
 #include "space/params_json.hpp"
 
@@ -165,6 +166,14 @@ std::optional<Trial> LocalStudyService::best(const std::string& study) {
 
 std::vector<std::int64_t> LocalStudyService::outliers(const std::string& study) {
   return entry(study)->study.outliers();
+}
+
+nlohmann::json LocalStudyService::drift(const std::string& study) {
+  PersistentStudy& s = entry(study)->study;
+  StudyOptions options;
+  PersistenceOptions persistence;
+  study_options_from_json(s.info().options_json, &options, &persistence);
+  return drift_to_json(options.drift, s.drift_checks());
 }
 
 ParetoFront LocalStudyService::pareto(const std::string& study) {

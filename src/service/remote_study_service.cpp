@@ -322,6 +322,11 @@ std::vector<std::int64_t> RemoteStudyService::outliers(const std::string& study)
       [](const json& j) { return j.at("outliers").get<std::vector<std::int64_t>>(); });
 }
 
+json RemoteStudyService::drift(const std::string& study) {
+  return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/drift", nullptr),
+                      [](const json& j) { return j; });
+}
+
 std::vector<Trial> RemoteStudyService::trials(const std::string& study) {
   return impl_->parse(impl_->call("GET", Impl::study_path(study) + "/trials", nullptr),
                       trials_from_json);

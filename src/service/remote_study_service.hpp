@@ -62,6 +62,7 @@ class RemoteStudyService final : public StudyService {
   std::optional<Trial> best(const std::string& study) override;
   ParetoFront pareto(const std::string& study) override;
   std::vector<std::int64_t> outliers(const std::string& study) override;
+  nlohmann::json drift(const std::string& study) override;
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;

@@ -157,4 +157,17 @@ StudyCost cost_from_json(const json& j) {
   }
 }
 
+json drift_to_json(const DriftOptions& options, const std::vector<DriftCheck>& checks) {
+  json all = json::array(), shifts = json::array();
+  for (const DriftCheck& c : checks) {
+    all.push_back({{"trial", c.trial_id}, {"z", c.z}, {"shift", c.shift}});
+    if (c.shift) shifts.push_back(c.trial_id);
+  }
+  return {{"mode", to_string(options.mode)},
+          {"shift_threshold", options.shift_threshold},
+          {"reevaluations", checks.size()},
+          {"checks", std::move(all)},
+          {"shifts", std::move(shifts)}};
+}
+
 }  // namespace gpbo::service

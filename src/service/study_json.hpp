@@ -41,4 +41,9 @@ nlohmann::json cost_to_json(const StudyCost& cost);
 /// Reads that form back; InvalidArgument if malformed.
 StudyCost cost_from_json(const nlohmann::json& j);
 
+/// {"mode": "auto", "shift_threshold": 3, "reevaluations": 4, "checks": [{"trial", "z",
+/// "shift"}], "shifts": [trial ids]}: a study's drift checks (Study::drift_checks) under its
+/// options.
+nlohmann::json drift_to_json(const DriftOptions& options, const std::vector<DriftCheck>& checks);
+
 }  // namespace gpbo::service

@@ -83,6 +83,9 @@ class StudyService {
   /// The ids of the trials the last model-based ask left out as outliers
   /// (PersistentStudy::outliers).
   virtual std::vector<std::int64_t> outliers(const std::string& study) = 0;
+  /// Drift: the re-evaluations judged so far and the shifts among them
+  /// (PersistentStudy::drift_checks), as drift_to_json's object.
+  virtual nlohmann::json drift(const std::string& study) = 0;
   /// Trial `trial` of the study; NotFound if there is none.
   virtual Trial trial(const std::string& study, std::int64_t trial) = 0;
   /// The study's append-only log, oldest first.
@@ -131,6 +134,7 @@ class LocalStudyService final : public StudyService {
   std::optional<Trial> best(const std::string& study) override;
   ParetoFront pareto(const std::string& study) override;
   std::vector<std::int64_t> outliers(const std::string& study) override;
+  nlohmann::json drift(const std::string& study) override;
   std::vector<Trial> trials(const std::string& study) override;
   Trial trial(const std::string& study, std::int64_t trial) override;
   std::vector<LogEntry> log(const std::string& study) override;

@@ -742,6 +742,42 @@ TEST_P(CApiStore, OutliersAreListed) {
   gpbo_study_close(study);
 }
 
+TEST_P(CApiStore, DriftReevaluatesAndFindsAShift) {
+  gpbo_study* bad = nullptr;
+  EXPECT_STATUS(gpbo_study_create(storage_, "bad", kSpace, "minimize",
+                                  R"({"drift": {"mode": "sometimes"}})", &bad),
+                GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_create(storage_, "bad", kSpace, "minimize",
+                                  R"({"drift": {"reevaluate_every": -2}})", &bad),
+                GPBO_ERR_INVALID_ARGUMENT);
+  gpbo_study* study = create(
+      "drift", R"({"seed": 5, "n_initial": 4, "drift": {"mode": "auto", "reevaluate_every": 4}})",
+      "minimize");
+  std::vector<int64_t> again;
+  for (int i = 0; i < 24; ++i) {
+    const json t = ask(study).at("trials")[0];
+    const double x = t.at("params").at("x");
+    const int64_t id = t.at("id").get<int64_t>();
+    if (t.at("source") == "reevaluation") again.push_back(id);
+    const double v = (x - 0.3) * (x - 0.3) + (id >= 12 ? 2.0 : 0.0);  // a step at trial 12
+    ASSERT_EQ(gpbo_study_tell(study, id, v), GPBO_OK) << gpbo_last_error();
+  }
+  ask(study);  // judges the last re-evaluation
+  EXPECT_EQ(again, std::vector<int64_t>({7, 11, 15, 19, 23}));
+  char* out = nullptr;
+  ASSERT_EQ(gpbo_study_drift(study, &out), GPBO_OK) << gpbo_last_error();
+  const json d = take_json(out);
+  EXPECT_EQ(d.at("mode"), "auto");
+  EXPECT_EQ(d.at("reevaluations"), 5);
+  ASSERT_FALSE(d.at("shifts").empty()) << d.dump();
+  for (const json& s : d.at("shifts")) EXPECT_GE(s.get<int64_t>(), 12);
+  ASSERT_EQ(gpbo_study_best(study, &out), GPBO_OK) << gpbo_last_error();
+  EXPECT_EQ(take_json(out).at("drift"), d);
+  EXPECT_STATUS(gpbo_study_drift(study, nullptr), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(gpbo_study_drift(nullptr, &out), GPBO_ERR_INVALID_ARGUMENT);
+  gpbo_study_close(study);
+}
+
 TEST(CApiErrors, BadStorageUrls) {
   gpbo_storage* storage = reinterpret_cast<gpbo_storage*>(0x1);
   EXPECT_STATUS(gpbo_storage_open("mysql://db", &storage), GPBO_ERR_INVALID_ARGUMENT);

@@ -68,6 +68,7 @@ TEST(OptionTable, EveryFieldOfEveryOptionStructHasARow) {
   EXPECT_EQ(field_count<GpOptions>(), members_in_table("study.gp."));
   EXPECT_EQ(field_count<AcquisitionOptimizerOptions>(), members_in_table("study.optimizer."));
   EXPECT_EQ(field_count<PrunerOptions>(), members_in_table("study.pruner."));
+  EXPECT_EQ(field_count<DriftOptions>(), members_in_table("study.drift."));
   EXPECT_EQ(field_count<PersistenceOptions>(), members_in_table("persistence."));
   EXPECT_EQ(field_count<OptionValues>(), 2u);
   // The counter itself counts.

@@ -135,6 +135,7 @@ class ThrowingService final : public service::StudyService {
   std::optional<Trial> best(const std::string&) override { fail(); }
   ParetoFront pareto(const std::string&) override { fail(); }
   std::vector<std::int64_t> outliers(const std::string&) override { fail(); }
+  nlohmann::json drift(const std::string&) override { fail(); }
   std::vector<Trial> trials(const std::string&) override { fail(); }
   Trial trial(const std::string&, std::int64_t) override { fail(); }
   std::vector<LogEntry> log(const std::string&) override { fail(); }
