@@ -1,5 +1,5 @@
-# Shared by the tests/cli/store_*_test.sh scripts (sourced): checks that record a failure and
-# go on, so that one run lists every broken case. Needs tmp (a scratch folder) to be set.
+# Shared by the tests/cli/store_*_test.sh scripts (sourced by setup.sh): checks that record a
+# failure and go on, so that one run lists every broken case. Needs tmp (a scratch folder) to be set.
 
 failures=()
 # fail MESSAGE: records a failed check.

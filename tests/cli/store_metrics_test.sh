@@ -6,12 +6,7 @@
 #
 #   bash tests/cli/store_metrics_test.sh <path to the gpbo binary>
 set -euo pipefail
-GPBO="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-unset GPBO_STORAGE GPBO_SERVER GPBO_SERVER_TOKEN
-source "$(dirname "$0")/../server/serve_common.sh"
-source "$(dirname "$0")/checks.sh"
+source "$(dirname "$0")/setup.sh" "$1"
 
 cat > "$tmp/space.json" << 'EOF_SPACE'
 {"params": [{"name": "lr", "type": "float", "low": 0.0001, "high": 0.1, "log": true},

@@ -6,17 +6,7 @@
 #
 #   bash tests/cli/store_prune_test.sh <path to the gpbo binary>
 set -euo pipefail
-GPBO="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-tmp="$(mktemp -d)"
-SERVER_PID=
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-unset GPBO_STORAGE GPBO_SERVER GPBO_SERVER_TOKEN
-source "$(dirname "$0")/../server/serve_common.sh"
-source "$(dirname "$0")/checks.sh"
+source "$(dirname "$0")/setup.sh" "$1"
 
 cat > "$tmp/space.json" << 'EOF_SPACE'
 {"params": [{"name": "x", "type": "float", "low": -2.0, "high": 2.0}]}

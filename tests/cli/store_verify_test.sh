@@ -5,21 +5,11 @@
 #
 #   bash tests/cli/store_verify_test.sh <path to the gpbo binary>
 set -euo pipefail
-GPBO="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-tmp="$(mktemp -d)"
-SERVER_PID=
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-unset GPBO_STORAGE GPBO_SERVER GPBO_SERVER_TOKEN
-source "$(dirname "$0")/../server/serve_common.sh"
+source "$(dirname "$0")/setup.sh" "$1"
 command -v sqlite3 > /dev/null || {
   echo "store_verify_test: SKIP: no sqlite3 command"
   exit 77
 }
-source "$(dirname "$0")/checks.sh"
 
 cat > "$tmp/space.json" << 'EOF_SPACE'
 {"params": [{"name": "x", "type": "float", "low": -2.0, "high": 2.0},
