@@ -77,6 +77,18 @@ struct Convert {
   GPBO_HD void operator()(std::size_t i) const { out[i] = static_cast<T>(in[i]); }
 };
 
+/// out(i, k) (ld ldo) = in(i, k) (ld ldi) as T, the lower triangle; over n x n.
+template <typename T>
+struct ConvertLower {
+  const double* in;
+  std::size_t ldi;
+  T* out;
+  std::size_t ldo;
+  GPBO_HD void operator()(int i, int k) const {
+    if (i >= k) out[i + k * ldo] = static_cast<T>(in[i + k * ldi]);
+  }
+};
+
 /// Lower triangle of K(X, X) + noise I (X: n x d, ld n), entry (i, k); over n x n.
 struct TrainCov {
   int n, d;
@@ -274,23 +286,27 @@ LadderResult cholesky_ladder(CudaResources& r, std::int64_t n, double* A, std::i
   return out;
 }
 
-void trsv(CudaResources& r, int n, const double* L, cublasOperation_t op, double* x) {
+// Triangular solves with the lower factor L (n x n, leading dimension ldl >= n: a posterior
+// factor keeps spare rows) of x (length n) or B (n x cols, ld n).
+void trsv(CudaResources& r, int n, const double* L, int ldl, cublasOperation_t op, double* x) {
   if (n == 0) return;
   GPBO_CUBLAS_TRY(
-      cublasDtrsv(r.cublas(), CUBLAS_FILL_MODE_LOWER, op, CUBLAS_DIAG_NON_UNIT, n, L, n, x, 1));
+      cublasDtrsv(r.cublas(), CUBLAS_FILL_MODE_LOWER, op, CUBLAS_DIAG_NON_UNIT, n, L, ldl, x, 1));
 }
 
-void trsm(CudaResources& r, int n, int cols, const double* L, cublasOperation_t op, double* B) {
+void trsm(CudaResources& r, int n, int cols, const double* L, int ldl, cublasOperation_t op,
+          double* B) {
   if (n == 0 || cols == 0) return;
   const double one = 1.0;
   GPBO_CUBLAS_TRY(cublasDtrsm(r.cublas(), CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, op,
-                              CUBLAS_DIAG_NON_UNIT, n, cols, &one, L, n, B, n));
+                              CUBLAS_DIAG_NON_UNIT, n, cols, &one, L, ldl, B, n));
 }
-void trsm(CudaResources& r, int n, int cols, const float* L, cublasOperation_t op, float* B) {
+void trsm(CudaResources& r, int n, int cols, const float* L, int ldl, cublasOperation_t op,
+          float* B) {
   if (n == 0 || cols == 0) return;
   const float one = 1.0f;
   GPBO_CUBLAS_TRY(cublasStrsm(r.cublas(), CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, op,
-                              CUBLAS_DIAG_NON_UNIT, n, cols, &one, L, n, B, n));
+                              CUBLAS_DIAG_NON_UNIT, n, cols, &one, L, ldl, B, n));
 }
 void gemv_t(CudaResources& r, int n, int cols, const double* A, const double* x, double* y) {
   const double one = 1.0, zero = 0.0;
@@ -346,20 +362,18 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     const Eigen::VectorXd inv_l = inverse_lengthscales(h_);
     inv_l_ = upload(inv_l.data(), d_, st);
     X_ = upload(X.data(), std::size_t(n_) * d_, st);
-    L_ = DeviceBuffer<double>(std::size_t(n_) * n_, st);
-    if (n_ > 0) {
-      GPBO_CUDA_TRY(cudaMemsetAsync(L_.data(), 0, L_.size() * sizeof(double), st));
-    }
-    const int n = n_, d = d_;
+    ld_ = capacity_for(n_);
+    L_ = zeroed(ld_);
+    const int n = n_, d = d_, ld = ld_;
     const KernelType kernel = kernel_;
     const double s = h_.outputscale, noise = h_.noise;
     double* L = L_.data();
     const double* dX = X_.data();
     const double* dinv = inv_l_.data();
     const LadderResult lr = cholesky_ladder(
-        *res_, n, L, std::max(n, 1),
+        *res_, n, L, std::max(ld, 1),
         [&] {
-          for_each_2d(st, n, n, TrainCov{n, d, dX, dinv, kernel, s, noise, L, std::size_t(n)});
+          for_each_2d(st, n, n, TrainCov{n, d, dX, dinv, kernel, s, noise, L, std::size_t(ld)});
         },
         "posterior");
     jitter_ = lr.jitter;
@@ -537,17 +551,15 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     if (m == n_) return;
     CudaResources::Lock lock(*res_);
     const Stream st = res_->stream();
-    // The leading m x m block of L and the first m rows of X (column-major, ld n_ -> ld m).
-    DeviceBuffer<double> L(std::size_t(m) * m, st), X(std::size_t(m) * d_, st), resid(m, st);
+    // The factor of the first m rows is the leading m x m block of L, where it is: the rows
+    // after it become spare rows again. The first m rows of X move (column-major, ld n_ -> m).
+    DeviceBuffer<double> X(std::size_t(m) * d_, st), resid(m, st);
     if (m > 0) {
-      GPBO_CUDA_TRY(cudaMemcpy2DAsync(L.data(), sizeof(double) * m, L_.data(), sizeof(double) * n_,
-                                      sizeof(double) * m, m, cudaMemcpyDeviceToDevice, st));
       GPBO_CUDA_TRY(cudaMemcpy2DAsync(X.data(), sizeof(double) * m, X_.data(), sizeof(double) * n_,
                                       sizeof(double) * m, d_, cudaMemcpyDeviceToDevice, st));
       GPBO_CUDA_TRY(cudaMemcpyAsync(resid.data(), resid_.data(), sizeof(double) * m,
                                     cudaMemcpyDeviceToDevice, st));
     }
-    L_ = std::move(L);
     X_ = std::move(X);
     resid_ = std::move(resid);
     n_ = m;
@@ -570,6 +582,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     auto c = std::make_unique<CudaPosteriorFactor>(res_, kernel_, h_);
     c->n_ = n_;
     c->d_ = d_;
+    c->ld_ = ld_;
     c->jitter_ = jitter_;
     c->X_ = copy(X_);
     c->L_ = copy(L_);
@@ -596,7 +609,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
                   CrossCov<double>{{n, d, X_.data(), dXnew.data(), std::size_t(k), inv_l_.data(),
                                     kernel_, h_.outputscale},
                                    B.data()});
-      trsm(*res_, n, k, L_.data(), CUBLAS_OP_N, B.data());
+      trsm(*res_, n, k, L_.data(), ld_, CUBLAS_OP_N, B.data());
     }
     DeviceBuffer<double> C(std::size_t(k) * k, st), Cwork(std::size_t(k) * k, st);
     GPBO_CUDA_TRY(cudaMemsetAsync(C.data(), 0, C.size() * sizeof(double), st));
@@ -616,17 +629,26 @@ class CudaPosteriorFactor final : public PosteriorFactor {
                                         cudaMemcpyDeviceToDevice, st));
         },
         "appending to the Cholesky factor");
-    // [L 0; B^T Lc], assembled in a new buffer so a failure above leaves the factor unchanged.
-    DeviceBuffer<double> L(std::size_t(N) * N, st);
-    GPBO_CUDA_TRY(cudaMemsetAsync(L.data(), 0, L.size() * sizeof(double), st));
+    // [L 0; B^T Lc]: written into the spare rows (nothing above changed the factor, so a
+    // failure there leaves it as it was), after moving it into a larger buffer when they run
+    // out.
+    if (N > ld_) {
+      const int ld = capacity_for(N);
+      DeviceBuffer<double> L = zeroed(ld);
+      if (n > 0) {
+        GPBO_CUDA_TRY(cudaMemcpy2DAsync(L.data(), sizeof(double) * ld, L_.data(),
+                                        sizeof(double) * ld_, sizeof(double) * n, n,
+                                        cudaMemcpyDeviceToDevice, st));
+      }
+      L_ = std::move(L);
+      ld_ = ld;
+    }
     if (n > 0) {
-      GPBO_CUDA_TRY(cudaMemcpy2DAsync(L.data(), sizeof(double) * N, L_.data(), sizeof(double) * n,
-                                      sizeof(double) * n, n, cudaMemcpyDeviceToDevice, st));
       const double one = 1.0, zero = 0.0;
       GPBO_CUBLAS_TRY(cublasDgeam(res_->cublas(), CUBLAS_OP_T, CUBLAS_OP_N, k, n, &one, B.data(), n,
-                                  &zero, L.data() + n, N, L.data() + n, N));
+                                  &zero, L_.data() + n, ld_, L_.data() + n, ld_));
     }
-    GPBO_CUDA_TRY(cudaMemcpy2DAsync(L.data() + n + std::size_t(n) * N, sizeof(double) * N,
+    GPBO_CUDA_TRY(cudaMemcpy2DAsync(L_.data() + n + std::size_t(n) * ld_, sizeof(double) * ld_,
                                     Cwork.data(), sizeof(double) * k, sizeof(double) * k, k,
                                     cudaMemcpyDeviceToDevice, st));
     DeviceBuffer<double> X(std::size_t(N) * d, st);
@@ -637,7 +659,6 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     GPBO_CUDA_TRY(cudaMemcpy2DAsync(X.data() + n, sizeof(double) * N, dXnew.data(),
                                     sizeof(double) * k, sizeof(double) * k, d,
                                     cudaMemcpyDeviceToDevice, st));
-    L_ = std::move(L);
     X_ = std::move(X);
     n_ = N;
     L32_ = DeviceBuffer<float>();
@@ -653,11 +674,32 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     return c;
   }
 
+  /// A zeroed ld x ld buffer for the factor (caller holds the lock).
+  DeviceBuffer<double> zeroed(int ld) const {
+    DeviceBuffer<double> L(std::size_t(ld) * ld, res_->stream());
+    if (ld > 0) {
+      GPBO_CUDA_TRY(cudaMemsetAsync(L.data(), 0, L.size() * sizeof(double), res_->stream()));
+    }
+    return L;
+  }
+
+  /// Rows of the buffer a factor of n rows is made in: n / 16 + 16 spare ones, as on the CPU,
+  /// so that the trials completed between asks and the fantasies of running ones are appended
+  /// in place, when the device has room for them beside a sixteenth of its memory kept free
+  /// for the candidates; else none (the GP's memory check counts the n x n factor only). The
+  /// pool's own free blocks count as room. Caller holds the lock.
+  int capacity_for(int n) const {
+    const std::size_t spare = std::size_t(n) + n / 16 + 16;
+    return res_->available_memory() >= 8 * spare * spare + res_->total_memory() / 16
+               ? static_cast<int>(spare)
+               : n;
+  }
+
   /// alpha = L^{-T} L^{-1} resid.
   void update_alpha() {
     alpha_ = copy(resid_);
-    trsv(*res_, n_, L_.data(), CUBLAS_OP_N, alpha_.data());
-    trsv(*res_, n_, L_.data(), CUBLAS_OP_T, alpha_.data());
+    trsv(*res_, n_, L_.data(), ld_, CUBLAS_OP_N, alpha_.data());
+    trsv(*res_, n_, L_.data(), ld_, CUBLAS_OP_T, alpha_.data());
   }
 
   /// out (rows x cols, ld rows) = s rho(r2(P_i, Q_c)) for P (rows x d, ld rows), Q (ld ldq).
@@ -676,7 +718,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
                 CrossCov<double>{
                     {n_, d_, X_.data(), P, std::size_t(p), inv_l_.data(), kernel_, h_.outputscale},
                     V.data()});
-    trsm(*res_, n_, p, L_.data(), CUBLAS_OP_N, V.data());
+    trsm(*res_, n_, p, L_.data(), ld_, CUBLAS_OP_N, V.data());
     return V;
   }
 
@@ -684,9 +726,10 @@ class CudaPosteriorFactor final : public PosteriorFactor {
   void ensure_float() const {
     if (!L32_.empty() || n_ == 0) return;
     const Stream st = res_->stream();
-    L32_ = DeviceBuffer<float>(L_.size(), st);
+    L32_ = DeviceBuffer<float>(std::size_t(n_) * n_, st);
     alpha32_ = DeviceBuffer<float>(alpha_.size(), st);
-    for_each_index(st, L_.size(), Convert<float>{L_.data(), L32_.data()});
+    for_each_2d(st, n_, n_,
+                ConvertLower<float>{L_.data(), std::size_t(ld_), L32_.data(), std::size_t(n_)});
     for_each_index(st, alpha_.size(), Convert<float>{alpha_.data(), alpha32_.data()});
   }
 
@@ -694,9 +737,9 @@ class CudaPosteriorFactor final : public PosteriorFactor {
     if (m == 0) return;
     if (req.use_float) {
       ensure_float();
-      run_typed<float>(dXc, m, req, L32_.data(), alpha32_.data());
+      run_typed<float>(dXc, m, req, L32_.data(), n_, alpha32_.data());
     } else {
-      run_typed<double>(dXc, m, req, L_.data(), alpha_.data());
+      run_typed<double>(dXc, m, req, L_.data(), ld_, alpha_.data());
     }
   }
 
@@ -705,7 +748,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
   /// gradients W = L^{-T} V and one coefficient matrix E (grad_coefficient) contracted with
   /// GEMV/GEMM, so no n x mc x d array ever exists.
   template <typename T>
-  void run_typed(const double* dXc, int m, const PosteriorRequest& req, const T* L,
+  void run_typed(const double* dXc, int m, const PosteriorRequest& req, const T* L, int ldl,
                  const T* alpha) const {
     CudaResources& r = *res_;
     const Stream st = r.stream();
@@ -771,7 +814,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
         }
         continue;
       }
-      trsm(r, n, mc, L, CUBLAS_OP_N, Kt.data());  // V
+      trsm(r, n, mc, L, ldl, CUBLAS_OP_N, Kt.data());  // V
       for_each_segment(st, mc, Variance<T>{n, Kt.data(), s, req.var + c0});
       if (req.values) {
         apply_acquisition(mc, req, need_grad_acq ? dm.data() : nullptr,
@@ -785,7 +828,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
       if (!need_w) continue;
       // From here T is double: gradients never take the float path.
       double* W = reinterpret_cast<double*>(Kt.data());
-      trsm(r, n, mc, L_.data(), CUBLAS_OP_T, W);  // W = K^{-1} k(X, xc)
+      trsm(r, n, mc, L_.data(), ld_, CUBLAS_OP_T, W);  // W = K^{-1} k(X, xc)
       if (req.dmean && separate_e) {
         gradient(nullptr, E.data(), nullptr, 1.0, nullptr, 0.0, req.dmean);
       }
@@ -819,6 +862,7 @@ class CudaPosteriorFactor final : public PosteriorFactor {
   KernelType kernel_;
   GpHyperparameters h_;
   int n_ = 0, d_ = 0;
+  int ld_ = 0;  ///< rows (and columns) of L_'s buffer: n_ and the spare ones after them
   double jitter_ = 0.0;
   DeviceBuffer<double> inv_l_, X_, L_, resid_, alpha_;
   mutable DeviceBuffer<float> L32_, alpha32_;
@@ -836,6 +880,18 @@ class CudaBackend final : public Backend {
   std::size_t memory_bytes() const override {
     CudaResources::Lock lock(*res_);
     return res_->total_memory();
+  }
+
+  MemoryNeed memory_need(Eigen::Index n) const override {
+    // The likelihood: K, inverted in place by potri, or above the legacy limit by trtri into
+    // L^{-1} and a syrk into a second n x n buffer. A factor: L (spare rows only where the
+    // device has room for them: capacity_for), and its float32 copy when scoring in float.
+    // The O(n d) and O(m n) buffers are within the quarter of the device the default limit
+    // leaves.
+    const double nn = static_cast<double>(n), square = 8.0 * nn * nn;
+    const bool two = use_64bit_solver(n, n);
+    const double float_copy = options_.scoring == ScorePrecision::kFloat ? square / 2 : 0.0;
+    return {two ? 2 * square : square, square + float_copy};
   }
 
   double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
@@ -869,10 +925,10 @@ class CudaBackend final : public Backend {
               TrainCov{n, d, dX.data(), dinv.data(), kernel, s, noise, K.data(), std::size_t(n)});
         },
         "log marginal likelihood");
-    trsv(r, n, K.data(), CUBLAS_OP_N, alpha.data());
+    trsv(r, n, K.data(), n, CUBLAS_OP_N, alpha.data());
     double quad = 0.0;
     GPBO_CUBLAS_TRY(cublasDdot(r.cublas(), n, alpha.data(), 1, alpha.data(), 1, &quad));
-    trsv(r, n, K.data(), CUBLAS_OP_T, alpha.data());
+    trsv(r, n, K.data(), n, CUBLAS_OP_T, alpha.data());
     const double lml = -0.5 * quad - lr.log_det - 0.5 * n * kLog2Pi;
     if (!grad) return lml;
 

@@ -100,6 +100,15 @@ void CudaResources::init() {
   initialized_ = true;
 }
 
+std::size_t CudaResources::available_memory() const {
+  std::size_t free = 0, total = 0;
+  GPBO_CUDA_TRY(cudaMemGetInfo(&free, &total));
+  std::uint64_t reserved = 0, used = 0;
+  GPBO_CUDA_TRY(cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrReservedMemCurrent, &reserved));
+  GPBO_CUDA_TRY(cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrUsedMemCurrent, &used));
+  return free + static_cast<std::size_t>(reserved > used ? reserved - used : 0);
+}
+
 void CudaResources::create() {
   cudaDeviceProp prop{};
   GPBO_CUDA_TRY(cudaGetDeviceProperties(&prop, device_));

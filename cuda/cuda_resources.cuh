@@ -55,6 +55,10 @@ class CudaResources {
   /// The card's global memory in bytes (valid under a Lock).
   std::size_t total_memory() const { return total_memory_; }
 
+  /// Bytes the next allocations can take: the device's free memory and the free blocks this
+  /// resources' pool keeps (valid under a Lock).
+  std::size_t available_memory() const;
+
   /// A cuSOLVER workspace of at least `count` doubles, grown on demand (valid until the next
   /// call; callers hold a Lock).
   double* solver_workspace(std::size_t count);

@@ -29,10 +29,19 @@ class DeviceBuffer {
   /// after this call.
   /// Throws BackendUnavailable when the device is out of memory.
   DeviceBuffer(std::size_t count, Stream stream) : size_(count), stream_(stream.stream) {
-    if (count > 0) {
-      GPBO_CUDA_TRY(cudaMallocFromPoolAsync(reinterpret_cast<void**>(&data_), count * sizeof(T),
-                                            stream.pool, stream.stream));
+    if (count == 0) return;
+    void** out = reinterpret_cast<void**>(&data_);
+    cudaError_t status =
+        cudaMallocFromPoolAsync(out, count * sizeof(T), stream.pool, stream.stream);
+    if (status == cudaErrorMemoryAllocation) {
+      // The pool keeps every block freed to it, and blocks of other sizes may not serve this
+      // one (a factor of n + 1 rows after one of n): give them back to the device, once.
+      (void)cudaGetLastError();
+      GPBO_CUDA_TRY(cudaStreamSynchronize(stream.stream));
+      GPBO_CUDA_TRY(cudaMemPoolTrimTo(stream.pool, 0));
+      status = cudaMallocFromPoolAsync(out, count * sizeof(T), stream.pool, stream.stream);
     }
+    GPBO_CUDA_TRY(status);
   }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;

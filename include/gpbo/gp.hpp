@@ -22,10 +22,6 @@ struct Prediction {
   Eigen::VectorXd stddev;
 };
 
-/// Peak bytes of a fit or factorization of n observations: 3 x 8 n^2 (the pairwise distances,
-/// the covariance and its Cholesky factor, in double).
-double fit_memory_bytes(Eigen::Index n);
-
 /// A GP fitted to (X, y). X rows are points of the unit cube; y is standardized internally, so
 /// any finite scale works (constant y included).
 class GaussianProcess {
@@ -60,6 +56,14 @@ class GaussianProcess {
   /// the GP is unfitted afterwards. Throws InvalidArgument before a fit.
   std::unique_ptr<PosteriorFactor> release_factor();
 
+  /// Peak bytes of the backend's memory (the host's, or the GPU's) that fit() (`fitting`) or
+  /// condition() of n observations needs: the larger of the factor of all n and the likelihood
+  /// on the points the hyperparameter search runs on (all n, or a subset above
+  /// GpOptions::subset_above). fit() and condition() refuse more than memory_limit_bytes().
+  double memory_need(Eigen::Index n, bool fitting) const;
+  /// GpOptions::memory_limit_gb, or by default three quarters of the backend's memory.
+  std::size_t memory_limit_bytes() const;
+
   /// Posterior of the latent function at the rows of Xc (m x d). Requires a fit.
   Prediction predict(const Eigen::MatrixXd& Xc) const;
 
@@ -78,6 +82,8 @@ class GaussianProcess {
     double factor = 0.0;
   };
   const Seconds& last_seconds() const { return seconds_; }
+  /// Whether the last condition() extended a kept factor (false after a fresh factorization).
+  bool reused_factor() const { return reused_; }
 
   /// The fitted posterior on the standardized scale (for acquisition code).
   const PosteriorFactor& factor() const;
@@ -86,11 +92,13 @@ class GaussianProcess {
 
  private:
   void standardize(const Eigen::VectorXd& y);
-  /// Validates X and y (shapes, finite values, memory) and keeps them, y standardized.
-  void set_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y);
-  std::size_t memory_limit_bytes() const;
-  /// InvalidArgument unless a fit of n observations fits the memory limit.
-  void check_memory(Eigen::Index n) const;
+  /// Validates X and y (shapes, finite values, the memory of a fit or a condition) and keeps
+  /// them, y standardized.
+  void set_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, bool fitting);
+  /// Whether a fit of n observations searches its hyperparameters on a subset.
+  bool fits_on_subset(Eigen::Index n) const;
+  /// Rows the hyperparameter search of a fit of n observations evaluates the likelihood on.
+  Eigen::Index likelihood_rows(Eigen::Index n) const;
   GpOptions options_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<PosteriorFactor> factor_;
@@ -98,6 +106,7 @@ class GaussianProcess {
   Eigen::MatrixXd X_;
   Eigen::VectorXd y_std_;
   double y_mean_ = 0.0, y_scale_ = 1.0, log_posterior_ = 0.0;
+  bool reused_ = false;
   Seconds seconds_;
   bool time_input_ = false;
 };

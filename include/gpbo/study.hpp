@@ -337,10 +337,9 @@ class Study {
   /// after dropping the rows appended beyond them (fantasies).
   void keep_resident(std::unique_ptr<PosteriorFactor> factor,
                      const std::vector<Eigen::Index>& rows);
-  /// The GP's factor, with the transferred prior's mean when there is one.
-  std::unique_ptr<PosteriorFactor> model_factor() const;
-  /// The model's factor at the end of fit_model: the GP's own (released to the caller) when the
-  /// study keeps it between asks, else model_factor().
+  /// The model's factor at the end of fit_model: the GP's own, released to the caller (never
+  /// copied), seen at the present time under drift and with the transferred prior's mean when
+  /// there is one.
   std::unique_ptr<PosteriorFactor> take_model_factor();
   /// The transferred prior, built at its first use (warm_start.cpp).
   const StackedPrior& transfer_prior();

@@ -65,6 +65,14 @@ class Backend {
   /// CPU, the device's global memory for CUDA (the GP refuses data sets that would not fit).
   virtual std::size_t memory_bytes() const;
 
+  /// Peak bytes of the backend's memory (host or device) for the GP's work on n observations,
+  /// which the GP checks against its limit before it allocates anything.
+  struct MemoryNeed {
+    double likelihood = 0.0;  ///< one log_marginal_likelihood() with its gradient
+    double factor = 0.0;      ///< factor(), and appends while the factor has spare rows
+  };
+  virtual MemoryNeed memory_need(Eigen::Index n) const = 0;
+
   /// Log marginal likelihood of y under GP(mean, k) + noise at the inputs X. When `grad` is not
   /// null it receives d LML / d theta for theta = [log lengthscales (d), log outputscale,
   /// log noise, mean] (length d + 3). Throws NumericalError if no jitter rescues the Cholesky.

@@ -229,6 +229,14 @@ class CpuBackend final : public Backend {
  public:
   Device device() const override { return Device::cpu(); }
 
+  MemoryNeed memory_need(Eigen::Index n) const override {
+    // The likelihood holds K, s rho'(R2) and the factor (then K^{-1} in its place), with the
+    // distances alive while the first two are made: three n x n matrices. factor() makes K,
+    // then the factor in a buffer with spare rows, while K is still alive.
+    const double nn = static_cast<double>(n), cap = static_cast<double>(n + spare_rows(n));
+    return {3.0 * 8.0 * nn * nn, 8.0 * (nn * nn + cap * cap)};
+  }
+
   double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
                                  const Eigen::MatrixXd& X_in, const Eigen::VectorXd& y,
                                  Eigen::VectorXd* grad) const override {

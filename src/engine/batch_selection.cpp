@@ -128,8 +128,8 @@ const Eigen::VectorXd& Study::fit_or_condition(const Eigen::MatrixXd& X, const E
     fit_y_ = f.residuals;
   } else {
     if (fixed) {
-      last_split_.resident = kept != nullptr;
       gp_->condition(X, y, *last_hyper_, std::move(kept));
+      last_split_.resident = gp_->reused_factor();
     } else {
       gp_->fit(X, y, rng_(), last_hyper_ ? &*last_hyper_ : nullptr);
     }
@@ -146,16 +146,13 @@ const Eigen::VectorXd& Study::fit_or_condition(const Eigen::MatrixXd& X, const E
   return fit_y_;
 }
 
-std::unique_ptr<PosteriorFactor> Study::model_factor() const {
-  std::unique_ptr<PosteriorFactor> f = gp_->factor().clone();
+std::unique_ptr<PosteriorFactor> Study::take_model_factor() {
+  // The GP's own factor, never a copy: an ask needs no second n x n matrix (80 GB at
+  // n = 100,000), and the GP is fitted or conditioned again before its next use.
+  std::unique_ptr<PosteriorFactor> f = gp_->release_factor();
   if (drift_on()) return std::make_unique<TimeSliceFactor>(std::move(f), 1.0);  // now
   if (!prior_ || transfer_weight() == 0.0) return f;
   return std::make_unique<PriorMeanFactor>(std::move(f), prior_, prior_scale_);
-}
-
-std::unique_ptr<PosteriorFactor> Study::take_model_factor() {
-  // A resident factor is the GP's own: no O(n^2) copy per ask.
-  return keeps_resident() ? gp_->release_factor() : model_factor();
 }
 
 void Study::keep_resident_factor(std::unique_ptr<ResidentFactor> kept) {

@@ -43,11 +43,6 @@ constexpr double kBytesPerGiB = 1073741824.0;
 
 }  // namespace
 
-double fit_memory_bytes(Eigen::Index n) {
-  const double nd = static_cast<double>(n);
-  return 3.0 * 8.0 * nd * nd;
-}
-
 GaussianProcess::GaussianProcess(GpOptions options, Device device, ScorePrecision scoring)
     : options_(options), backend_(make_backend(device, scoring)) {}
 GaussianProcess::~GaussianProcess() = default;
@@ -84,27 +79,43 @@ std::size_t GaussianProcess::memory_limit_bytes() const {
   return backend_->memory_bytes() / 4 * 3;
 }
 
-void GaussianProcess::check_memory(Eigen::Index n) const {
-  const double need = fit_memory_bytes(n), limit = static_cast<double>(memory_limit_bytes());
-  if (need > limit) {
-    char text[320];
-    std::snprintf(text, sizeof text,
-                  "GP: %lld observations need about %.3g GiB for the covariance and its factor "
-                  "(3 x 8 n^2 bytes), over the limit of %.3g GiB (option gp.memory_limit_gb; 0 "
-                  "is three quarters of the %s's memory)",
-                  static_cast<long long>(n), need / kBytesPerGiB, limit / kBytesPerGiB,
-                  backend_->device().kind() == Device::Kind::kCuda ? "GPU" : "host");
-    throw InvalidArgument(text);
-  }
+bool GaussianProcess::fits_on_subset(Eigen::Index n) const {
+  return options_.subset_above > 0 && n > options_.subset_above && options_.subset_size < n;
 }
 
-void GaussianProcess::set_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
+Eigen::Index GaussianProcess::likelihood_rows(Eigen::Index n) const {
+  if (!fits_on_subset(n) || options_.subset_refine_iterations > 0) return n;
+  return options_.subset_size;
+}
+
+double GaussianProcess::memory_need(Eigen::Index n, bool fitting) const {
+  const Backend::MemoryNeed all = backend_->memory_need(n);
+  if (!fitting) return all.factor;
+  const Eigen::Index m = likelihood_rows(n);
+  const double likelihood = m == n ? all.likelihood : backend_->memory_need(m).likelihood;
+  return std::max(all.factor, likelihood);
+}
+
+void GaussianProcess::set_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, bool fitting) {
   if (X.rows() == 0 || X.rows() != y.size()) {
     throw InvalidArgument("GP: X has " + std::to_string(X.rows()) + " rows but y has " +
                           std::to_string(y.size()) + " values (need at least one)");
   }
   if (!X.allFinite() || !y.allFinite()) throw InvalidArgument("GP: X and y must be finite");
-  check_memory(X.rows());
+  const Eigen::Index n = X.rows();
+  const double need = memory_need(n, fitting), limit = static_cast<double>(memory_limit_bytes());
+  if (need > limit) {
+    const bool gpu = backend_->device().kind() == Device::Kind::kCuda;
+    char text[400];
+    std::snprintf(text, sizeof text,
+                  "GP: %lld observations need about %.3g GiB of the %s's memory to %s, over the "
+                  "limit of %.3g GiB (option gp.memory_limit_gb; 0 is three quarters of the %s's "
+                  "memory)",
+                  static_cast<long long>(n), need / kBytesPerGiB, gpu ? "GPU" : "host",
+                  fitting ? "fit and factor them" : "factor them", limit / kBytesPerGiB,
+                  gpu ? "GPU" : "host");
+    throw InvalidArgument(text);
+  }
   X_ = X;
   standardize(y);
 }
@@ -116,8 +127,9 @@ void GaussianProcess::condition(const Eigen::MatrixXd& X, const Eigen::VectorXd&
         "GP: hyperparameters are for d = " + std::to_string(h.lengthscales.size()) + ", X has " +
         std::to_string(X.cols()) + " columns");
   }
-  set_data(X, y);
+  set_data(X, y, false);
   hyper_ = h;
+  reused_ = false;
   const Stopwatch watch;
   factor_ = backend_->factor(options_.kernel, hyper_, X_, y_std_);
   seconds_ = {0.0, watch.seconds()};
@@ -135,11 +147,23 @@ void GaussianProcess::condition(const Eigen::MatrixXd& X, const Eigen::VectorXd&
                           std::to_string(X.cols()) + " data");
   }
   factor_.reset();
-  set_data(X, y);
+  set_data(X, y, false);
   hyper_ = h;
+  reused_ = false;
+  const Stopwatch watch;
   const Eigen::Index k = kept->size();
-  kept->extend(X_.bottomRows(X_.rows() - k), y_std_);
-  factor_ = std::move(kept);
+  try {
+    kept->extend(X_.bottomRows(X_.rows() - k), y_std_);
+    factor_ = std::move(kept);
+    reused_ = true;
+  } catch (const Error&) {
+    // A kept factor that cannot take the new rows (not positive definite with the jitter it
+    // was made with, or no memory left to grow into) is dropped first; a fresh factorization
+    // decides, with its own jitter ladder.
+    kept.reset();
+    factor_ = backend_->factor(options_.kernel, hyper_, X_, y_std_);
+  }
+  seconds_ = {0.0, watch.seconds()};
 }
 
 std::unique_ptr<PosteriorFactor> GaussianProcess::release_factor() {
@@ -163,8 +187,9 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   defaults.noise = noise_pr.mode();
   defaults.outputscale = 1.0;
   Stopwatch watch;
-  set_data(X, y);  // validates shapes and memory, standardizes y
+  set_data(X, y, true);  // validates shapes and memory, standardizes y
   factor_.reset();
+  reused_ = false;
 
   Eigen::VectorXd lb(d + 3), ub(d + 3);
   lb.head(d).setConstant(std::log(options_.min_lengthscale));
@@ -178,8 +203,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
 
   // Above subset_above observations the search runs on a subset (model/fit_subset.hpp).
   const Eigen::Index n = X_.rows();
-  const bool subset =
-      options_.subset_above > 0 && n > options_.subset_above && options_.subset_size < n;
+  const bool subset = fits_on_subset(n);
   Eigen::MatrixXd X_sub;
   Eigen::VectorXd y_sub;
   if (subset) {

@@ -355,6 +355,7 @@ TEST(DeviceEmulation, SixtyFourBitSolverAboveTheLegacyLimit) {
   const std::size_t refused = emu::refused_calls();
   const std::size_t allocations = emu::live_allocations();
   emu::set_unbacked_threshold(std::size_t(1) << 30);
+  emu::set_device_memory(std::size_t{80} << 30);  // two 20 GB operands: an 80 GB card
   {
     cu::CudaResources res(0);
     cu::CudaResources::Lock lock(res);
@@ -378,6 +379,139 @@ TEST(DeviceEmulation, SixtyFourBitSolverAboveTheLegacyLimit) {
     EXPECT_EQ(emu::refused_calls(), refused + 1);
   }
   emu::set_unbacked_threshold(SIZE_MAX);
+  emu::set_device_memory(std::size_t{16} << 30);
+  EXPECT_EQ(emu::live_allocations(), allocations);
+}
+
+/// Restores the emulated card's 16 GiB however a test ends.
+struct DeviceMemory {
+  explicit DeviceMemory(std::size_t bytes) { emu::set_device_memory(bytes); }
+  ~DeviceMemory() { emu::set_device_memory(std::size_t{16} << 30); }
+};
+
+gpbo::GpHyperparameters factor_hyperparameters(int d) {
+  gpbo::GpHyperparameters h;
+  h.lengthscales = VectorXd::Constant(d, 0.4);
+  h.noise = 1e-3;
+  return h;
+}
+
+/// Posterior means and variances of two factors at the same candidates, the largest difference.
+double posterior_gap(const gpbo::PosteriorFactor& a, const gpbo::PosteriorFactor& b,
+                     const MatrixXd& Xc) {
+  VectorXd ma, va, mb, vb;
+  a.predict(Xc, &ma, &va);
+  b.predict(Xc, &mb, &vb);
+  return std::max((ma - mb).cwiseAbs().maxCoeff(), (va - vb).cwiseAbs().maxCoeff());
+}
+
+/// A factor is made with n / 16 + 16 spare rows where the device has room: trials appended
+/// between asks are written into them (no second n x n buffer), truncation keeps the buffer,
+/// and appends past the spare rows move the factor into a larger one. Each state equals a fresh
+/// factorization of the same rows.
+TEST(DeviceEmulation, PosteriorFactorAppendsIntoItsSpareRows) {
+  const std::size_t refused = emu::refused_calls();
+  const auto backend = gpbo::cuda::create_cuda_backend(0, {});
+  const gpbo::GpHyperparameters h = factor_hyperparameters(3);
+  const MatrixXd X = (random_matrix(300, 3, 21).array().abs() * 0.3).matrix().cwiseMin(1.0);
+  const VectorXd y = random_matrix(300, 1, 22);
+  const MatrixXd Xc = random_matrix(50, 3, 23).cwiseAbs().cwiseMin(1.0);
+  // The resources and the solver's workspace first, so that only the factor's bytes count.
+  backend->factor(gpbo::KernelType::kMatern52, h, X.topRows(200), y.head(200)).reset();
+  const std::size_t before = emu::live_bytes();
+  auto f = backend->factor(gpbo::KernelType::kMatern52, h, X.topRows(200), y.head(200));
+  const double spare = 200 + 200 / 16 + 16;  // 228 rows
+  const std::size_t made = emu::live_bytes() - before;
+  EXPECT_GE(made, std::size_t(8 * spare * spare));
+  EXPECT_LT(made, std::size_t(8 * spare * spare) + 100000);
+  // 20 rows into the spare ones: only O(n k) more bytes live meanwhile and after.
+  emu::reset_peak_bytes();
+  f->extend(X.middleRows(200, 20), y.head(220));
+  EXPECT_LT(emu::peak_bytes() - before, made + 100000);
+  auto fresh = backend->factor(gpbo::KernelType::kMatern52, h, X.topRows(220), y.head(220));
+  EXPECT_LE(posterior_gap(*f, *fresh, Xc), 1e-10);
+  fresh.reset();
+  // Truncated to 210, then 18 more rows (228: exactly full), then 72 past the spare rows.
+  f->truncate(210);
+  fresh = backend->factor(gpbo::KernelType::kMatern52, h, X.topRows(210), y.head(210));
+  EXPECT_LE(posterior_gap(*f, *fresh, Xc), 1e-10);
+  fresh.reset();
+  emu::reset_peak_bytes();
+  f->extend(X.middleRows(210, 18), y.head(228));
+  EXPECT_LT(emu::peak_bytes() - before, made + 100000);
+  f->extend(X.middleRows(228, 72), y);
+  EXPECT_EQ(f->size(), 300);
+  fresh = backend->factor(gpbo::KernelType::kMatern52, h, X, y);
+  EXPECT_LE(posterior_gap(*f, *fresh, Xc), 1e-10);
+  EXPECT_EQ(emu::refused_calls(), refused);
+}
+
+/// An append past a factor's spare rows that cannot get a larger buffer fails as out of memory
+/// (BackendUnavailable, the factor unchanged); the GP then drops the kept factor and factors
+/// the whole data afresh, which fits.
+TEST(DeviceEmulation, AKeptFactorWithoutRoomToGrowIsFactoredAfresh) {
+  const gpbo::GpHyperparameters h = factor_hyperparameters(2);
+  const MatrixXd X = (random_matrix(440, 2, 31).array().abs() * 0.3).matrix().cwiseMin(1.0);
+  const VectorXd y = random_matrix(440, 1, 32);
+  // On a 2.1 MB card a factor of 380 rows gets its 39 spare rows (8 x 419^2 = 1.40 MB and a
+  // sixteenth of the card); 60 more rows need a buffer of at least 8 x 440^2 = 1.55 MB beside
+  // it, which is not there, while a fresh factor of 440 rows (no spare rows) fits alone.
+  const DeviceMemory card(std::size_t(2.1e6));
+  gpbo::GpOptions options;
+  options.memory_limit_gb = 2.0;  // the GP's own check is not what is tested here
+  gpbo::GaussianProcess gp(options, gpbo::Device::cuda(0));
+  gp.condition(X.topRows(380), y.head(380), h);
+  std::unique_ptr<gpbo::PosteriorFactor> kept = gp.release_factor();
+  const VectorXd y_std = (y.array() - gp.y_mean()) / gp.y_scale();
+  EXPECT_THROW(kept->extend(X.bottomRows(60), y_std), gpbo::BackendUnavailable);
+  EXPECT_EQ(kept->size(), 380);
+  gp.condition(X, y, h, std::move(kept));
+  EXPECT_FALSE(gp.reused_factor());
+  EXPECT_EQ(gp.factor().size(), 440);
+  gpbo::GaussianProcess cpu(options, gpbo::Device::cpu());
+  cpu.condition(X, y, h);
+  const MatrixXd Xc = random_matrix(30, 2, 33).cwiseAbs().cwiseMin(1.0);
+  EXPECT_LE((gp.predict(Xc).mean - cpu.predict(Xc).mean).cwiseAbs().maxCoeff(), 1e-8);
+  // With room, the same kept factor is extended in place of a new factorization.
+  const DeviceMemory roomy(std::size_t(16) << 30);
+  gpbo::GaussianProcess warm(options, gpbo::Device::cuda(0));
+  warm.condition(X.topRows(380), y.head(380), h);
+  warm.condition(X, y, h, warm.release_factor());
+  EXPECT_TRUE(warm.reused_factor());
+  EXPECT_LE((warm.predict(Xc).mean - cpu.predict(Xc).mean).cwiseAbs().maxCoeff(), 1e-8);
+}
+
+/// What the GP counts on a GPU: the factor only (8 n^2 bytes) when the hyperparameters come
+/// from a subset or are kept, so 100,000 observations fit an H200 (139 GiB: 80 GB against a
+/// limit of 104 GiB) and are refused on an H100 (79.6 GiB) before anything is allocated.
+TEST(DeviceEmulation, OneHundredThousandObservationsFitAnH200AndNotAnH100) {
+  const MatrixXd X = MatrixXd::Constant(100000, 20, 0.5);
+  const VectorXd y = VectorXd::LinSpaced(100000, 0.0, 1.0);
+  {
+    const DeviceMemory h200(std::size_t(139.8 * 1073741824.0));
+    gpbo::GaussianProcess gp(gpbo::GpOptions{}, gpbo::Device::cuda(0));
+    EXPECT_EQ(gp.memory_need(100000, false), 8e10);
+    EXPECT_EQ(gp.memory_need(100000, true), 8e10);  // the search runs on 1,000 points
+    EXPECT_LT(gp.memory_need(100000, true), double(gp.memory_limit_bytes()));
+    // With float32 scoring its copy of the factor too: over the limit.
+    gpbo::GaussianProcess f32(gpbo::GpOptions{}, gpbo::Device::cuda(0),
+                              gpbo::ScorePrecision::kFloat);
+    EXPECT_EQ(f32.memory_need(100000, false), 1.2e11);
+    EXPECT_GT(f32.memory_need(100000, false), double(f32.memory_limit_bytes()));
+  }
+  const DeviceMemory h100(std::size_t(79.6 * 1073741824.0));
+  gpbo::GaussianProcess gp(gpbo::GpOptions{}, gpbo::Device::cuda(0));
+  EXPECT_LT(gp.memory_limit_bytes(), std::size_t(8e10));  // (creates the device's resources)
+  const std::size_t allocations = emu::live_allocations();
+  try {
+    gp.condition(X, y, factor_hyperparameters(20));
+    FAIL() << "100,000 observations were accepted on an 80 GB card";
+  } catch (const gpbo::InvalidArgument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("100000 observations"), std::string::npos) << what;
+    EXPECT_NE(what.find("GPU"), std::string::npos) << what;
+    EXPECT_NE(what.find("gp.memory_limit_gb"), std::string::npos) << what;
+  }
   EXPECT_EQ(emu::live_allocations(), allocations);
 }
 

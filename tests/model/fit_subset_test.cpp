@@ -145,19 +145,21 @@ TEST(FitScreen, AFirstFitOnALongHistoryFindsWhatEveryStartOnAllPointsFinds) {
 
 TEST(FitMemory, RefusesMoreObservationsThanTheLimitAllowsBeforeAllocating) {
   gpbo::GpOptions options;
-  options.memory_limit_gb = 1e-5;  // about 10.7 kB: 3 x 8 x 20^2 = 9.6 kB fits, 22^2 does not
+  // About 27.9 kB. The factor of n points is made from K (8 n^2 bytes) into a buffer with
+  // n/16 + 16 spare rows: 30 points need 8 x (30^2 + 47^2) = 24.9 kB, 34 need 30.9 kB.
+  options.memory_limit_gb = 2.6e-5;
   gpbo::GaussianProcess gp(options, gpbo::Device::cpu());
-  const MatrixXd X = uniform_points(22, 2, 3);
+  const MatrixXd X = uniform_points(34, 2, 3);
   const VectorXd y = X.col(0);
   try {
     gp.fit(X, y);
     FAIL() << "a fit over the memory limit was accepted";
   } catch (const gpbo::InvalidArgument& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("22 observations"), std::string::npos) << what;
+    EXPECT_NE(what.find("34 observations"), std::string::npos) << what;
     EXPECT_NE(what.find("gp.memory_limit_gb"), std::string::npos) << what;
   }
-  EXPECT_NO_THROW(gp.fit(X.topRows(20), y.head(20)));
+  EXPECT_NO_THROW(gp.fit(X.topRows(30), y.head(30)));
 
   // The default limit (three quarters of the host's memory) refuses a history whose matrices
   // could never fit (8 x 10^12 bytes each) with the same clear error, not an allocation failure.
@@ -166,7 +168,37 @@ TEST(FitMemory, RefusesMoreObservationsThanTheLimitAllowsBeforeAllocating) {
   EXPECT_THROW(big.condition(Xb, VectorXd::Zero(1000000),
                              gpbo::GpHyperparameters{VectorXd::Ones(1), 1.0, 1e-4, 0.0}),
                gpbo::InvalidArgument);
-  EXPECT_EQ(gpbo::fit_memory_bytes(10000), 2.4e9);
+}
+
+// What the check counts: a search on all n points holds three n x n matrices (3 x 8 n^2
+// bytes); conditioning, or a search on a subset, only the factor and the covariance it is made
+// from (8 n^2 and 8 c^2 bytes, c = n + n/16 + 16 rows with the spare ones). So under a limit
+// between the two, n = 400 is refused for a fit on all points and accepted otherwise.
+TEST(FitMemory, AFitOnASubsetOrAConditionNeedsOnlyTheFactorsMemory) {
+  const MatrixXd X = uniform_points(400, 2, 5);
+  const VectorXd y = (3.0 * X.col(0)).array().sin().matrix() + X.col(1);
+  const double cap = 400 + 400 / 16 + 16;
+  gpbo::GpOptions all;
+  all.subset_above = 0;
+  all.memory_limit_gb = 3.0e6 / 1073741824.0;
+  gpbo::GpOptions subset = all;
+  subset.subset_above = 100;
+  subset.subset_size = 50;
+  gpbo::GaussianProcess on_all(all, gpbo::Device::cpu()), on_subset(subset, gpbo::Device::cpu());
+  EXPECT_EQ(on_all.memory_need(400, true), 3.0 * 8.0 * 400 * 400);
+  EXPECT_EQ(on_all.memory_need(400, false), 8.0 * (400.0 * 400 + cap * cap));
+  EXPECT_EQ(on_subset.memory_need(400, true), 8.0 * (400.0 * 400 + cap * cap));
+  try {
+    on_all.fit(X, y);
+    FAIL() << "a fit on all 400 points over the limit was accepted";
+  } catch (const gpbo::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("400 observations"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(on_subset.fit(X, y));
+  EXPECT_NO_THROW(on_all.condition(X, y, on_subset.hyperparameters()));
+  // With refinement steps on all points, the subset fit needs the whole likelihood again.
+  subset.subset_refine_iterations = 2;
+  EXPECT_THROW(gpbo::GaussianProcess(subset, gpbo::Device::cpu()).fit(X, y), gpbo::InvalidArgument);
 }
 
 TEST(FitMemory, AStudyOverTheLimitFailsTheAskClearly) {

@@ -441,6 +441,7 @@ class RecordingBackend final : public Backend {
  public:
   explicit RecordingBackend(const Backend& inner) : inner_(inner) {}
   Device device() const override { return inner_.device(); }
+  MemoryNeed memory_need(Eigen::Index n) const override { return inner_.memory_need(n); }
   double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
                                  const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
                                  Eigen::VectorXd* grad) const override {

@@ -44,6 +44,9 @@ struct State {
   std::map<std::uintptr_t, std::size_t> allocations;  // base -> bytes
   std::set<std::uintptr_t> unbacked;                  // bases of bookkeeping-only allocations
   std::size_t unbacked_threshold = SIZE_MAX;
+  std::size_t device_memory = std::size_t{16} << 30;  // as a 16 GiB card (set_device_memory)
+  std::size_t allocated = 0;                          // bytes of the live allocations
+  std::size_t peak = 0;                               // the most of them since reset_peak_bytes
   std::set<const void*> handles;  // streams, pools, cuBLAS and cuSOLVER handles and params
   std::size_t refused = 0;
   std::string fault_at;  // inject_fault's call, until it runs
@@ -581,7 +584,8 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   if (device != 0 || prop == nullptr)
     return fail(cudaErrorInvalidDevice, "cudaGetDeviceProperties");
   std::snprintf(prop->name, sizeof prop->name, "gpbo device emulation (host memory)");
-  prop->totalGlobalMem = std::size_t{16} << 30;  // as a 16 GiB card
+  std::lock_guard<std::mutex> lock(state().mutex);
+  prop->totalGlobalMem = state().device_memory;
   return cudaSuccess;
 }
 
@@ -619,6 +623,33 @@ cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr, void* v
   return cudaSuccess;
 }
 
+cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* value) {
+  if (device_faulted("cudaMemPoolGetAttribute")) return last_error = cudaErrorIllegalAddress;
+  if (!live_handle(pool) || value == nullptr ||
+      (attr != cudaMemPoolAttrReservedMemCurrent && attr != cudaMemPoolAttrUsedMemCurrent)) {
+    return fail(cudaErrorInvalidValue, "cudaMemPoolGetAttribute: unknown pool or attribute");
+  }
+  // The emulated pool keeps no freed blocks: what it reserves is what is in use.
+  std::lock_guard<std::mutex> lock(state().mutex);
+  *static_cast<std::uint64_t*>(value) = state().allocated;
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemPoolTrimTo(cudaMemPool_t pool, std::size_t) {
+  if (device_faulted("cudaMemPoolTrimTo")) return last_error = cudaErrorIllegalAddress;
+  if (!live_handle(pool)) return fail(cudaErrorInvalidValue, "cudaMemPoolTrimTo: unknown pool");
+  return cudaSuccess;  // nothing kept, nothing to give back
+}
+
+cudaError_t cudaMemGetInfo(std::size_t* free, std::size_t* total) {
+  if (device_faulted("cudaMemGetInfo")) return last_error = cudaErrorIllegalAddress;
+  if (free == nullptr || total == nullptr) return fail(cudaErrorInvalidValue, "cudaMemGetInfo");
+  std::lock_guard<std::mutex> lock(state().mutex);
+  *total = state().device_memory;
+  *free = state().device_memory - std::min(state().allocated, state().device_memory);
+  return cudaSuccess;
+}
+
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
   if (device_faulted("cudaStreamCreateWithFlags")) return last_error = cudaErrorIllegalAddress;
   if (current_device != 0) {
@@ -649,6 +680,10 @@ cudaError_t cudaMallocAsync(void** ptr, std::size_t bytes, cudaStream_t stream) 
   {
     std::lock_guard<std::mutex> lock(state().mutex);
     bookkeeping_only = bytes >= state().unbacked_threshold;
+    if (bytes > state().device_memory - std::min(state().allocated, state().device_memory)) {
+      // Out of device memory is no misuse: an error to handle, not a refused call.
+      return last_error = cudaErrorMemoryAllocation;
+    }
   }
   void* p = nullptr;
   if (bookkeeping_only) {
@@ -664,6 +699,8 @@ cudaError_t cudaMallocAsync(void** ptr, std::size_t bytes, cudaStream_t stream) 
   {
     std::lock_guard<std::mutex> lock(state().mutex);
     state().allocations[reinterpret_cast<std::uintptr_t>(p)] = bytes;
+    state().allocated += bytes;
+    state().peak = std::max(state().peak, state().allocated);
     if (bookkeeping_only) state().unbacked.insert(reinterpret_cast<std::uintptr_t>(p));
   }
   *ptr = p;
@@ -695,6 +732,7 @@ cudaError_t cudaFreeAsync(void* ptr, cudaStream_t stream) {
       bytes = it->second;
       bookkeeping_only = state().unbacked.erase(base) > 0;
       state().allocations.erase(it);
+      state().allocated -= bytes;
     }
   }
   if (ptr == nullptr) return fail(cudaErrorInvalidValue, "cudaFreeAsync: not an allocation");
@@ -1116,6 +1154,21 @@ void inject_dev_info(const std::string& call, int info) {
   std::lock_guard<std::mutex> lock(state().mutex);
   state().info_at = call;
   state().info_value = info;
+}
+
+std::size_t peak_bytes() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  return state().peak;
+}
+
+void reset_peak_bytes() {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().peak = state().allocated;
+}
+
+void set_device_memory(std::size_t bytes) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().device_memory = bytes;
 }
 
 void set_unbacked_threshold(std::size_t bytes) {

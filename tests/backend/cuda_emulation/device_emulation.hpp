@@ -10,6 +10,9 @@ namespace gpbo::cuda::emulation {
 /// Device allocations not yet freed, and their bytes.
 std::size_t live_allocations();
 std::size_t live_bytes();
+/// The most bytes live at once since reset_peak_bytes(), which starts from those live now.
+std::size_t peak_bytes();
+void reset_peak_bytes();
 /// Streams and library handles not yet destroyed.
 std::size_t live_handles();
 /// Calls the emulation refused (bad argument, operand outside its allocation, wrong copy
@@ -33,6 +36,11 @@ void inject_dev_info(const std::string& call, int info);
 /// arguments and compute nothing (a factorization reports success); a copy from or to one is
 /// refused, and a host loop that touches one faults.
 void set_unbacked_threshold(std::size_t bytes);
+
+/// The emulated card's global memory (default 16 GiB), as cudaGetDeviceProperties and
+/// cudaMemGetInfo report it: an allocation beyond what the live ones leave fails with
+/// cudaErrorMemoryAllocation (not a refused call). Takes effect for resources created after it.
+void set_device_memory(std::size_t bytes);
 
 /// While on, every cuSOLVER call and cuBLAS syrk is recorded as "name n=... lda=..." (the
 /// size arguments of its operand).
