@@ -48,10 +48,12 @@ struct GpOptions {
   int subset_above = 2000;
   int subset_size = 1000;
   int subset_refine_iterations = 0;
-  /// The most memory a fit may take, in GiB; 0: three quarters of the backend's memory (the
-  /// host's RAM, or the GPU's). A fit of n observations needs about 3 x 8 n^2 bytes at its peak
-  /// (distances, covariance, factor: 2.4 GB at n = 10,000), the kept factor 8 n^2; more is
-  /// refused with InvalidArgument naming n and the limit, before anything is allocated.
+  /// The most memory the model may take, in GiB; 0: three quarters of the backend's memory
+  /// (the host's RAM, or the GPU's). The need is the backend's (GaussianProcess::memory_need):
+  /// the factor of all n observations (8 n^2 bytes on a GPU; with the covariance and spare rows
+  /// about 2.1 x 8 n^2 on the CPU), or a likelihood on all of them when the search runs on all
+  /// (3 x 8 n^2 on the CPU); more is refused with InvalidArgument naming n and the limit, before
+  /// anything is allocated.
   double memory_limit_gb = 0.0;
   /// Box of the fit (standardized scale): lengthscales, noise variance and outputscale.
   double min_lengthscale = 5e-3;
