@@ -2,7 +2,7 @@
 # Stages what bench/device_check.sh needs on a GPU machine that has the NVIDIA driver and the
 # CUDA runtime libraries but maybe none of our other dependencies:
 #   bench/collect_libs.sh [BUILD_DIR [STAGE_DIR]]      (defaults: build, BUILD_DIR/device)
-# STAGE_DIR/bin      gpbo_tests, gp_bench, ask_bench (stripped copies)
+# STAGE_DIR/bin      gpbo_tests, gp_bench, ask_bench, gpbo (the CLI; stripped copies)
 # STAGE_DIR/libs.tar.gz  every shared library they load except glibc's and the CUDA toolkit's
 #                    (spdlog, fmt, sqlite, OpenBLAS/LAPACKE, gfortran, libstdc++, benchmark...),
 #                    compressed so the folder fits the 64 MiB a device call may carry
@@ -11,9 +11,9 @@
 set -euo pipefail
 build=${1:-build}
 stage=${2:-$build/device}
-bins=("$build/tests/gpbo_tests" "$build/bench/gp_bench" "$build/bench/ask_bench")
+bins=("$build/tests/gpbo_tests" "$build/bench/gp_bench" "$build/bench/ask_bench" "$build/gpbo")
 for b in "${bins[@]}"; do
-  [[ -x $b ]] || { echo "collect_libs: missing $b (build gpbo_tests gp_bench ask_bench first)" >&2; exit 1; }
+  [[ -x $b ]] || { echo "collect_libs: missing $b (build gpbo_tests gp_bench ask_bench gpbo_cli first)" >&2; exit 1; }
 done
 rm -rf "$stage"
 mkdir -p "$stage/bin" "$stage/lib"

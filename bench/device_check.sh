@@ -4,8 +4,9 @@
 #   bench/collect_libs.sh build build/device    # here, after building for the card
 #   bench/device_check.sh build/device          # there, from the repository root
 #   bench/device_check.sh --print-filter        # the gtest filter of the tests that need a device
+#   bench/device_check.sh --print-cold-sizes MIB  # cold_ask's sizes on a card of MIB MiB
 #
-# DIR is a stage folder (bin/, libs.tar.gz, COMMIT) or a build folder (tests/, bench/).
+# DIR is a stage folder (bin/, libs.tar.gz, COMMIT) or a build folder (tests/, bench/, gpbo).
 #
 # First a preamble of ~10 s: the ldd misses of each carried binary, where cuBLAS and cuSOLVER
 # resolve from, where compute-sanitizer is, the driver and card from nvidia-smi (its exit
@@ -18,6 +19,9 @@
 #   lml_small     LML + gradient, n = 1,000 ... 10,000 (issue 3)        60 s    15 s
 #   score         posterior + LogEI + top-16, m = 1e4 ... 1e6 (issue 3) 90 s    30 s
 #   ask           a whole ask, n = 1,000 d = 10 and n = 10,000 d = 20   120 s   45 s
+#   cold_ask      gpbo ask processes on SQLite stores (issue 17): n = 10,000 and the largest
+#                 round n the card holds, 3 asks each; 100,000 refused where it does not fit
+#                                                                       150 s   100 s
 #   tests         the tests that need a device (--print-filter)         120 s   60 s
 #   lml_large     n = 20,000 and 50,000: value checked, then timed      120 s   45 s
 #   botorch       bench/botorch_compare.py on the same card             90 s    60 s
@@ -41,6 +45,34 @@ set -uo pipefail
 readonly gpu_filter='Cuda*.*:*.*Cuda'
 if [[ ${1:-} == --print-filter ]]; then
   echo "$gpu_filter"
+  exit 0
+fi
+
+# cold_ask_args MEMORY_MIB: the sizes bench/cold_ask.sh gets on a card of that much memory (as
+# nvidia-smi's memory.total gives it). n = 10,000 (issue 17: a whole cold ask under 2 s), then
+# the largest of 100,000, 80,000, 70,000, 50,000 whose exact ask fits the default memory limit:
+# a GPU ask that factors only needs about 8 n^2 bytes (the factor; x 1.15 here for its spare
+# rows, n/16 + 16 of them, and the solver's workspace), and gp.memory_limit_gb defaults to
+# three quarters of the card's memory; 100,000 on an H200 (141 GB), 80,000 on an H100 (80 GB).
+# Where 100,000 does not fit, it is asked too, once, and must be refused cleanly (exit 2, the
+# error naming n and gp.memory_limit_gb, before anything is allocated).
+cold_ask_args() {
+  local mib=$1 n exact=""
+  for n in 100000 80000 70000 50000; do
+    if ((8 * n * n * 115 <= 75 * mib * 1048576)); then
+      exact=$n
+      break
+    fi
+  done
+  if [[ $exact == 100000 ]]; then
+    echo "10000 100000"
+  else
+    echo "--refused 100000 10000 100000${exact:+ $exact}"
+  fi
+}
+if [[ ${1:-} == --print-cold-sizes ]]; then
+  [[ ${2:-} =~ ^[0-9]+$ ]] || { echo "usage: $0 --print-cold-sizes MEMORY_MIB" >&2; exit 2; }
+  cold_ask_args "$2"
   exit 0
 fi
 
@@ -86,7 +118,7 @@ first_line() { sed -n '/[^[:space:]]/{s/^[[:space:]]*//;s/[[:space:]]*$//;p;q}' 
 
 find_bin() {  # find_bin NAME: stage layout, then build layout
   local p
-  for p in "$dir/bin/$1" "$dir/tests/$1" "$dir/bench/$1"; do
+  for p in "$dir/bin/$1" "$dir/tests/$1" "$dir/bench/$1" "$dir/$1"; do
     [[ -x $p ]] && { echo "$p"; return 0; }
   done
   return 1
@@ -101,6 +133,7 @@ add_folder_problem() { folder_problem+="${folder_problem:+; }$*"; }
 tests_bin=$(find_bin gpbo_tests) || add_folder_problem "no gpbo_tests under $dir"
 gp_bench=$(find_bin gp_bench) || add_folder_problem "no gp_bench under $dir"
 ask_bench=$(find_bin ask_bench) || add_folder_problem "no ask_bench under $dir"
+gpbo_cli=$(find_bin gpbo) || add_folder_problem "no gpbo (the CLI) under $dir"
 
 libdir=""
 if [[ -f $dir/libs.tar.gz ]]; then
@@ -143,7 +176,7 @@ with_libs() { LD_LIBRARY_PATH=$carried_ld_path "$@"; }
 # Every carried binary: its ldd misses, and whether it links cuBLAS and cuSOLVER.
 cuda_build=1
 cublas_path=""
-for b in "$tests_bin" "$gp_bench" "$ask_bench"; do
+for b in "$tests_bin" "$gp_bench" "$ask_bench" "$gpbo_cli"; do
   [[ -n $b ]] || continue
   name=$(basename "$b")
   out=$(with_libs ldd "$b" 2>&1)
@@ -183,6 +216,7 @@ echo "compute-sanitizer: ${sanitizer:-not found (the memcheck step will not run)
 # The driver and card, from nvidia-smi's exit status and answer, never from its error text.
 card=""
 driver=""
+memory=""
 if ! command -v nvidia-smi > /dev/null; then
   machine_problem="nvidia-smi not found: no NVIDIA driver on this machine"
 else
@@ -280,6 +314,37 @@ run_bench lml_small 60 "$gp_bench" 'BM_LmlGrad/(1000|2000|5000|10000)/'
 run_bench score 90 "$gp_bench" 'BM_ScoreTopK'
 run_bench ask 120 "$ask_bench" 'BM_Ask/'
 
+note "cold_ask: gpbo ask processes on SQLite stores (bench/cold_ask.sh)"
+if gpu_ready cold_ask; then
+  if ! command -v python3 > /dev/null; then
+    row cold_ask "not run: python3 not found (bench/cold_ask.sh writes its history with it)"
+  elif t=$(step_time 150); then
+    memory_mib=$(tr -cd '0-9' <<< "${memory%%MiB*}")
+    read -ra cold_args <<< "$(cold_ask_args "${memory_mib:-0}")"
+    echo "card memory: ${memory_mib:-unknown} MiB: sizes ${cold_args[*]}"
+    # The CLI with the carried libraries; cold_ask.sh's python keeps the machine's own path.
+    printf '#!/usr/bin/env bash\nLD_LIBRARY_PATH=%q exec %q "$@"\n' "$carried_ld_path" \
+      "$gpbo_cli" > "$work/gpbo"
+    chmod +x "$work/gpbo"
+    # Its own time limit ends the asks before the cap, leaving 20 s to read their split.
+    timeout --kill-after=5 "$t" bash "$repo/bench/cold_ask.sh" --device cuda \
+      --time-limit $((t > 40 ? t - 20 : t / 2)) --out "$work/cold_ask.jsonl" "$work/gpbo" \
+      "${cold_args[@]}" 2>&1 | tee "$work/cold_ask.log"
+    rc=${PIPESTATUS[0]}
+    digest=$(sed -n 's/^cold_ask \(n=[0-9]*: .*\)/\1/p' "$work/cold_ask.log" | paste -sd ';' |
+      sed 's/;/; /g')
+    problem=$(sed -n 's/^cold_ask problem: //p' "$work/cold_ask.log" | head -n 1 | cut -c1-200)
+    case $rc in
+      0) row cold_ask "ran: $digest" ;;
+      124 | 137) fail_step cold_ask "cap hit after $t s (${digest:-nothing finished})" ;;
+      1) fail_step cold_ask "${problem:-exit 1} (${digest:-nothing finished})" ;;
+      *) fail_step cold_ask "exit $rc" ;;
+    esac
+  else
+    row cold_ask "not run: time budget spent"
+  fi
+fi
+
 note "tests: $gpu_filter"
 if gpu_ready tests; then
   if t=$(step_time 120); then
@@ -366,7 +431,8 @@ note "results"
 commit=$(cat "$dir/COMMIT" 2> /dev/null || git -C "$repo" rev-parse HEAD 2> /dev/null || echo unknown)
 date_utc=$(date -u +%Y-%m-%d)
 measured_anything=0
-[[ ${#bench_json[@]} -gt 0 || -s $work/tests.log || -s $work/botorch.json ]] && measured_anything=1
+[[ ${#bench_json[@]} -gt 0 || -s $work/tests.log || -s $work/botorch.json ||
+  -s $work/cold_ask.jsonl ]] && measured_anything=1
 if ((measured_anything == 0)); then
   echo "nothing ran on a GPU: no results file"
 elif ! command -v python3 > /dev/null; then
@@ -376,15 +442,16 @@ else
   # The card's name comes from a successful nvidia-smi only.
   slug=$(tr 'A-Z ' 'a-z-' <<< "$card" | tr -cd 'a-z0-9-')
   result_file="$results/${slug:-unknown-card}-$date_utc.json"
-  botorch_args=()
-  [[ -e $work/botorch.json ]] && botorch_args=(--botorch "$work/botorch.json")
+  summary_args=()
+  [[ -e $work/botorch.json ]] && summary_args=(--botorch "$work/botorch.json")
+  [[ -e $work/cold_ask.jsonl ]] && summary_args+=(--cold-ask "$work/cold_ask.jsonl")
   python3 "$repo/bench/device_summary.py" --out "$result_file" --table "$work/table.txt" \
     --card "$card" --driver "$driver" --date "$date_utc" --commit "$commit" \
-    --steps "$work/steps.tsv" --measured "$work/measured.txt" "${botorch_args[@]}" \
+    --steps "$work/steps.tsv" --measured "$work/measured.txt" "${summary_args[@]}" \
     "${bench_json[@]}" || fail_step results "bench/device_summary.py wrote no results file"
   # The evidence beside it, for a failure to be diagnosed without another GPU session.
   raw="${result_file%.json}-raw.tar.gz"
-  mapfile -t evidence < <(cd "$work" && ls -- *.log *.json *.txt *.tsv 2> /dev/null)
+  mapfile -t evidence < <(cd "$work" && ls -- *.log *.json *.jsonl *.txt *.tsv 2> /dev/null)
   if tar -C "$work" -czf "$raw" "${evidence[@]}"; then
     echo "wrote $raw"
   else

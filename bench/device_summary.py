@@ -8,9 +8,11 @@ and prints "wrote RESULTS.json" only once it is there; writes the short table to
 
   device_summary.py --out RESULTS.json --table TABLE.txt --card NAME --date YYYY-MM-DD
       --commit SHA [--driver VERSION] [--steps STEPS.tsv] [--measured MEASURED.txt]
-      [--botorch BOTORCH.json] [STEP=BENCH.json ...]
+      [--botorch BOTORCH.json] [--cold-ask COLD_ASK.jsonl] [STEP=BENCH.json ...]
 
-STEPS.tsv: one "step<TAB>status" line per step of the run. Exit: 0 written, 1 not written.
+STEPS.tsv: one "step<TAB>status" line per step of the run. COLD_ASK.jsonl: the JSON lines of
+bench/cold_ask.sh (an import or an ask each: n, seconds, exit, the engine's split, a refusal's
+error); a line that does not parse is named and skipped. Exit: 0 written, 1 not written.
 """
 import argparse
 import json
@@ -78,6 +80,50 @@ def read_json(path):
         return None, f"not JSON ({e})"
 
 
+def read_json_lines(path):
+    """(objects, problem) of a JSON-lines file: every line that parses as an object; the
+    problem names the lines that did not (a file cut by a cap ends in half a line)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        return [], f"unreadable ({e.strerror})"
+    kept, bad = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict):
+            kept.append(obj)
+        else:
+            bad.append(number)
+    if not kept and not bad:
+        return [], "empty file"
+    if bad:
+        return kept, f"line{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))} not JSON"
+    return kept, None
+
+
+def cold_ask_line(c):
+    """The table line of one cold_ask.sh line."""
+    n, seconds = c.get("n", "?"), c.get("seconds")
+    shown = f"{seconds:>10.2f} s" if isinstance(seconds, (int, float)) else f"{'-':>10} s"
+    if c.get("event") == "import":
+        return f"{'cold_ask import n=' + str(n):<44} {shown}  create-study + import"
+    what = f"cold_ask n={n} ask {c.get('ask', '?')}"
+    if c.get("exit") != 0:
+        kind = "refused" if c.get("expect") == "refused" and c.get("ok") else "FAILED"
+        return f"{what:<44} {shown}  {kind}: exit {c.get('exit')}: {c.get('error', '')}".rstrip()
+    split = c.get("split") if isinstance(c.get("split"), dict) else {}
+    parts = " ".join(f"{k} {split[k]}" for k in ("load", "fit", "factor", "acquisition")
+                     if k in split)
+    hyper = "stored" if c.get("stored_hyperparameters") else "fits"
+    return f"{what + ' (' + hyper + ')':<44} {shown}  {c.get('device', '')}  {parts}".rstrip()
+
+
 def figure(entry):
     keep = {k: entry[k] for k in ("name", "real_time", "time_unit", "iterations") if k in entry}
     for k in COUNTERS:
@@ -123,6 +169,7 @@ def main(argv):
     ap.add_argument("--steps")
     ap.add_argument("--measured")
     ap.add_argument("--botorch")
+    ap.add_argument("--cold-ask")
     ap.add_argument("bench", nargs="*", metavar="STEP=BENCH.json")
     args = ap.parse_args(argv)
 
@@ -152,6 +199,15 @@ def main(argv):
                                "problem": problem})
             print(f"botorch: {os.path.basename(args.botorch)}: {problem}")
 
+    cold_ask = []
+    if args.cold_ask:
+        cold_ask, problem = read_json_lines(args.cold_ask)
+        if problem:
+            unreadable.append({"step": "cold_ask", "file": os.path.basename(args.cold_ask),
+                               "problem": problem})
+            print(f"cold_ask: {os.path.basename(args.cold_ask)}: {problem}")
+        print(f"cold_ask: {sum(1 for c in cold_ask if c.get('event') == 'ask')} asks")
+
     steps = []
     if args.steps and os.path.exists(args.steps):
         with open(args.steps, encoding="utf-8", errors="replace") as f:
@@ -167,9 +223,10 @@ def main(argv):
     doc = {"card": args.card, "driver": args.driver, "date": args.date, "commit": args.commit,
            "fp64_rate_tflops": float(os.environ.get("GPBO_FP64_TFLOPS", "67")),
            "steps": steps, "figures": figures, "errors": errors, "unreadable": unreadable,
-           "test_measurements": measured, "botorch": botorch}
+           "test_measurements": measured, "botorch": botorch, "cold_ask": cold_ask}
 
     lines = [table_line(f) for f in figures]
+    lines += [cold_ask_line(c) for c in cold_ask]
     lines += [f"ERROR {e['name']}: {e['message']}" for e in errors]
     for r in (botorch or {}).get("cases", []) if isinstance(botorch, dict) else []:
         if isinstance(r, dict) and isinstance(r.get("median_ms"), (int, float)):

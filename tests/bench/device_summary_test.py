@@ -88,6 +88,59 @@ class DeviceSummaryTest(unittest.TestCase):
         self.assertEqual(result["errors"][0]["message"], "wrong value at n = 50000")
         self.assertIn("ERROR in BM_LmlGradCheck/50000/10/5", r.stdout)
 
+    def test_reads_the_cold_asks_and_names_a_line_cut_short(self):
+        lines = [
+            {"event": "import", "n": 10000, "d": 20, "seconds": 1.1, "exit": 0, "ok": True},
+            {"event": "import", "n": 100000, "d": 20, "seconds": 9.8, "exit": 0, "ok": True},
+            {"event": "ask", "n": 10000, "d": 20, "ask": 1, "device": "cuda:0", "expect": "exact",
+             "exit": 0, "seconds": 1.52, "ok": True, "stored_hyperparameters": False,
+             "split": {"load": 0.15, "fit": 0.6, "factor": 0.1, "acquisition": 0.4}},
+            {"event": "ask", "n": 10000, "d": 20, "ask": 2, "device": "cuda:0", "expect": "exact",
+             "exit": 0, "seconds": 0.91, "ok": True, "stored_hyperparameters": True,
+             "split": {"load": 0.15, "fit": 0, "factor": 0.1, "acquisition": 0.4}},
+            {"event": "ask", "n": 100000, "d": 20, "ask": 1, "device": "cuda", "expect": "refused",
+             "exit": 2, "seconds": 1.9, "ok": True,
+             "error": "gpbo: error: GP: 100000 observations need about 85 GiB, over the limit of "
+                      "59.7 GiB (option gp.memory_limit_gb; 0 is three quarters of the GPU's)"},
+            {"event": "ask", "n": 80000, "d": 20, "ask": 1, "device": "cuda", "expect": "exact",
+             "exit": 2, "seconds": 2.0, "ok": False, "error": "gpbo: error: GP: 80000 ..."},
+        ]
+        text = "".join(json.dumps(line) + "\n" for line in lines)
+        cut = text + json.dumps(lines[3])[:40]  # the last line, cut by the step's cap
+        cold = self.write("cold_ask.jsonl", cut)
+        out = self.path("results.json")
+        r = self.run_summary(out, "--cold-ask", cold)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(out) as f:
+            doc = json.load(f)
+        self.assertEqual(doc["cold_ask"], lines)
+        self.assertEqual(doc["unreadable"], [{"step": "cold_ask", "file": "cold_ask.jsonl",
+                                              "problem": "line 7 not JSON"}])
+        self.assertIn("cold_ask: 4 asks", r.stdout)
+        with open(self.path("table.txt")) as f:
+            table = f.read().splitlines()
+        self.assertEqual(len(table), 6)
+        self.assertRegex(table[2], r"^cold_ask n=10000 ask 1 \(fits\) +1\.52 s  cuda:0  load 0\.15 "
+                                   r"fit 0\.6 factor 0\.1 acquisition 0\.4$")
+        self.assertRegex(table[3], r"^cold_ask n=10000 ask 2 \(stored\) +0\.91 s")
+        self.assertRegex(table[4], r"^cold_ask n=100000 ask 1 +1\.90 s  refused: exit 2: .*"
+                                   r"gp\.memory_limit_gb")
+        self.assertRegex(table[5], r"^cold_ask n=80000 ask 1 +2\.00 s  FAILED: exit 2")
+
+    def test_an_empty_or_missing_cold_ask_file_is_named(self):
+        out = self.path("results.json")
+        empty = self.write("cold_ask.jsonl", "")
+        r = self.run_summary(out, "--cold-ask", empty)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["unreadable"][0]["problem"], "empty file")
+        r = self.run_summary(out, "--cold-ask", self.path("missing.jsonl"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            doc = json.load(f)
+        self.assertIn("unreadable", doc["unreadable"][0]["problem"])
+        self.assertEqual(doc["cold_ask"], [])
+
     def test_says_wrote_only_when_it_did(self):
         whole = self.write("lml_small.json", json.dumps(bench_doc(["BM_LmlGrad/1000/10"])))
         out = os.path.join(self.dir, "no-such-folder", "results.json")
