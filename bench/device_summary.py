@@ -174,14 +174,18 @@ def main(argv):
     args = ap.parse_args(argv)
 
     figures, errors, unreadable = [], [], []
+
+    def note_unreadable(step, path, problem):
+        unreadable.append({"step": step, "file": os.path.basename(path), "problem": problem})
+        print(f"{step}: {os.path.basename(path)}: {problem}")
+
     for spec in args.bench:
         step, _, path = spec.partition("=")
         if not path:
             step, path = os.path.splitext(os.path.basename(spec))[0], spec
         entries, problem = read_benchmarks(path)
         if problem:
-            unreadable.append({"step": step, "file": os.path.basename(path), "problem": problem})
-            print(f"{step}: {os.path.basename(path)}: {problem}")
+            note_unreadable(step, path, problem)
         for e in entries:
             if e.get("error_occurred"):
                 errors.append({"step": step, "name": e.get("name", "?"),
@@ -195,17 +199,13 @@ def main(argv):
     if args.botorch:
         botorch, problem = read_json(args.botorch)
         if problem:
-            unreadable.append({"step": "botorch", "file": os.path.basename(args.botorch),
-                               "problem": problem})
-            print(f"botorch: {os.path.basename(args.botorch)}: {problem}")
+            note_unreadable("botorch", args.botorch, problem)
 
     cold_ask = []
     if args.cold_ask:
         cold_ask, problem = read_json_lines(args.cold_ask)
         if problem:
-            unreadable.append({"step": "cold_ask", "file": os.path.basename(args.cold_ask),
-                               "problem": problem})
-            print(f"cold_ask: {os.path.basename(args.cold_ask)}: {problem}")
+            note_unreadable("cold_ask", args.cold_ask, problem)
         print(f"cold_ask: {sum(1 for c in cold_ask if c.get('event') == 'ask')} asks")
 
     steps = []
