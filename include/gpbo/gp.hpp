@@ -63,6 +63,10 @@ class GaussianProcess {
   double memory_need(Eigen::Index n, bool fitting) const;
   /// GpOptions::memory_limit_gb, or by default three quarters of the backend's memory.
   std::size_t memory_limit_bytes() const;
+  /// InvalidArgument naming n, `need` bytes, what they are for ("fit and factor them") and the
+  /// limit, when `need` exceeds memory_limit_bytes(): the check fit() and condition() make, for
+  /// callers that hold several models at once.
+  void require_memory(Eigen::Index n, double need, const char* what) const;
 
   /// Posterior of the latent function at the rows of Xc (m x d). Requires a fit.
   Prediction predict(const Eigen::MatrixXd& Xc) const;

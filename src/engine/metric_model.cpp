@@ -117,6 +117,15 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
         feasible(options_.metrics, trials[static_cast<std::size_t>(i)]->values);
   }
   noisy_ = options_.noise == NoiseModel::kNoisy;
+  // Every metric's factor lives through the ask, and each GP's own check counts one model:
+  // the peak is the factors made before the last one and the last one's fit.
+  double made = 0.0, peak = 0.0;
+  for (const auto& m : metrics_) {
+    const bool fits = !(m->fixed && m->hyper && m->hyper->lengthscales.size() == X.cols());
+    peak = std::max(peak, made + m->gp->memory_need(n, fits));
+    made += m->gp->memory_need(n, false);
+  }
+  metrics_.front()->gp->require_memory(n, peak, "model every metric");
   std::mt19937_64 seeds(seed);
   factor_seconds_ = 0.0;
   for (Eigen::Index k = 0; k < M; ++k) {
@@ -138,7 +147,7 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
     }
     m.hyper = m.gp->hyperparameters();
     factor_seconds_ += m.gp->last_seconds().factor;
-    m.factor = m.gp->factor().clone();
+    m.factor = m.gp->release_factor();  // its own, not a copy: the GP fits again first
     observed_.col(k) = (y.array() - m.gp->y_mean()) / m.gp->y_scale();
     const GpHyperparameters& h = *m.hyper;
     if (m.objective && options_.noise == NoiseModel::kAuto &&

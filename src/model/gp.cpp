@@ -96,26 +96,28 @@ double GaussianProcess::memory_need(Eigen::Index n, bool fitting) const {
   return std::max(all.factor, likelihood);
 }
 
+void GaussianProcess::require_memory(Eigen::Index n, double need, const char* what) const {
+  const double limit = static_cast<double>(memory_limit_bytes());
+  if (need <= limit) return;
+  const bool gpu = backend_->device().kind() == Device::Kind::kCuda;
+  char text[400];
+  std::snprintf(text, sizeof text,
+                "GP: %lld observations need about %.3g GiB of the %s's memory to %s, over the "
+                "limit of %.3g GiB (option gp.memory_limit_gb; 0 is three quarters of the %s's "
+                "memory)",
+                static_cast<long long>(n), need / kBytesPerGiB, gpu ? "GPU" : "host", what,
+                limit / kBytesPerGiB, gpu ? "GPU" : "host");
+  throw InvalidArgument(text);
+}
+
 void GaussianProcess::set_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, bool fitting) {
   if (X.rows() == 0 || X.rows() != y.size()) {
     throw InvalidArgument("GP: X has " + std::to_string(X.rows()) + " rows but y has " +
                           std::to_string(y.size()) + " values (need at least one)");
   }
   if (!X.allFinite() || !y.allFinite()) throw InvalidArgument("GP: X and y must be finite");
-  const Eigen::Index n = X.rows();
-  const double need = memory_need(n, fitting), limit = static_cast<double>(memory_limit_bytes());
-  if (need > limit) {
-    const bool gpu = backend_->device().kind() == Device::Kind::kCuda;
-    char text[400];
-    std::snprintf(text, sizeof text,
-                  "GP: %lld observations need about %.3g GiB of the %s's memory to %s, over the "
-                  "limit of %.3g GiB (option gp.memory_limit_gb; 0 is three quarters of the %s's "
-                  "memory)",
-                  static_cast<long long>(n), need / kBytesPerGiB, gpu ? "GPU" : "host",
-                  fitting ? "fit and factor them" : "factor them", limit / kBytesPerGiB,
-                  gpu ? "GPU" : "host");
-    throw InvalidArgument(text);
-  }
+  require_memory(X.rows(), memory_need(X.rows(), fitting),
+                 fitting ? "fit and factor them" : "factor them");
   X_ = X;
   standardize(y);
 }

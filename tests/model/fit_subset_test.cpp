@@ -216,4 +216,41 @@ TEST(FitMemory, AStudyOverTheLimitFailsTheAskClearly) {
   EXPECT_EQ(study.trials().size(), 25u);  // nothing half-added
 }
 
+// Several metrics hold one model each through an ask: a limit that one model fits (25 points:
+// 8 x (25^2 + 42^2) = 19.1 kB at the factor's peak) but three do not (57.3 kB) fails the ask,
+// naming what the memory is for, before any model is made.
+TEST(FitMemory, SeveralMetricsCountEveryModel) {
+  gpbo::Space space;
+  space.add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0);
+  gpbo::StudyOptions options;
+  options.n_initial = 25;
+  options.metrics.objectives = {{"a", gpbo::Direction::kMinimize},
+                                {"b", gpbo::Direction::kMinimize}};
+  options.metrics.constraints = {{"c", gpbo::Bound::kAtMost, 0.5}};
+  options.gp.memory_limit_gb = 3.0e4 / 1073741824.0;
+  gpbo::Study study(space, options);
+  for (int i = 0; i < 25; ++i) {
+    const gpbo::Trial t = study.ask();
+    const double x = std::get<double>(t.params.at("x")), y = std::get<double>(t.params.at("y"));
+    study.tell(t.id, gpbo::MetricValues{{"a", x}, {"b", 1.0 - x + y}, {"c", y}});
+  }
+  try {
+    study.ask();
+    FAIL() << "three models over the limit were made";
+  } catch (const gpbo::InvalidArgument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("model every metric"), std::string::npos) << what;
+    EXPECT_NE(what.find("gp.memory_limit_gb"), std::string::npos) << what;
+  }
+  EXPECT_EQ(study.trials().size(), 25u);
+  // One metric's model alone fits the same limit.
+  options.metrics = {};
+  gpbo::Study single(space, options);
+  for (int i = 0; i < 25; ++i) {
+    const gpbo::Trial t = single.ask();
+    single.tell(t.id, std::get<double>(t.params.at("x")));
+  }
+  EXPECT_NO_THROW(single.ask());
+}
+
 }  // namespace
