@@ -227,6 +227,22 @@ def test_warm_model_keeps_the_factor_between_asks(tmp_path) -> None:
     cold.tell(t, 1.0)
 
 
+def test_a_model_over_the_memory_limit_is_refused_cleanly(tmp_path) -> None:
+    # gp.memory_limit_gb: the ask that would need more fails with InvalidArgument naming n and
+    # the option, and adds nothing; a larger limit lets the same study go on.
+    space = {"params": [{"name": "x", "type": "float", "low": 0.0, "high": 1.0}]}
+    tight = {"memory_limit_gb": 1e-9}
+    for study in (gpbo.Study(space, seed=3, n_initial=4, gp=tight),
+                  gpbo.open_study(f"sqlite:///{tmp_path / 'mem.db'}", "s", space, seed=3,
+                                  n_initial=4, gp=tight)):
+        for _ in range(4):
+            t = study.ask()
+            study.tell(t, t.params["x"])
+        with pytest.raises(gpbo.InvalidArgument, match=r"4 observations.*gp\.memory_limit_gb"):
+            study.ask()
+        assert len(study.trials()) == 4
+
+
 def test_a_stored_study_with_workers_leases_and_a_log(tmp_path) -> None:
     url = f"sqlite:///{tmp_path}/s.db"
     study = gpbo.open_study(url, "s", SPACE, seed=8, n_initial=3, lease_seconds=600)

@@ -266,6 +266,27 @@ TEST_P(CApiStore, ModelBasedAsksAfterTheInitialDesign) {
   gpbo_study_close(study);
 }
 
+// gp.memory_limit_gb through the C API: the ask that would need more fails with
+// GPBO_ERR_INVALID_ARGUMENT, a message naming n and the option, and no trial added.
+TEST_P(CApiStore, AModelOverTheMemoryLimitIsRefusedCleanly) {
+  gpbo_study* study =
+      create("mem", R"({"seed": 3, "n_initial": 4, "gp": {"memory_limit_gb": 1e-9}})");
+  for (int i = 0; i < 4; ++i) {
+    const json t = ask(study).at("trials").at(0);
+    EXPECT_STATUS(
+        gpbo_study_tell(study, t["id"].get<std::int64_t>(), t["params"]["x"].get<double>()),
+        GPBO_OK);
+  }
+  char* out = nullptr;
+  EXPECT_STATUS(gpbo_study_ask(study, 1, nullptr, &out), GPBO_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(out, nullptr);
+  const std::string message = gpbo_last_error();
+  EXPECT_NE(message.find("4 observations"), std::string::npos) << message;
+  EXPECT_NE(message.find("gp.memory_limit_gb"), std::string::npos) << message;
+  EXPECT_EQ(json::parse(trials_text(study)).at("trials").size(), 4u);
+  gpbo_study_close(study);
+}
+
 TEST_P(CApiStore, WarmModelKeepsTheFactorBetweenAsks) {
   gpbo_study* study = create("warm", R"({"seed": 2, "n_initial": 4})");
   EXPECT_STATUS(gpbo_study_keep_model_warm(nullptr, 0.1, 25), GPBO_ERR_INVALID_ARGUMENT);

@@ -528,6 +528,35 @@ TEST_P(ServerStores, BadRequestsAreRefusedAndWriteNothing) {
   EXPECT_EQ(request(p, "POST", "/v1/studies/demo/ask", R"({"q": 8})").status, 200);
 }
 
+// gp.memory_limit_gb over HTTP: the ask whose model would need more is a 400 naming n and the
+// option, and adds no trial.
+TEST_P(ServerStores, AModelOverTheMemoryLimitIsABadRequest) {
+  TestServer s(store_, {});
+  const int p = s.port();
+  const std::string body =
+      json{{"name", "mem"},
+           {"space", json::parse(kSpace)},
+           {"direction", "minimize"},
+           {"options", {{"seed", 3}, {"n_initial", 4}, {"gp", {{"memory_limit_gb", 1e-9}}}}}}
+          .dump();
+  ASSERT_EQ(request(p, "POST", "/v1/studies", body).status, 201);
+  for (int i = 0; i < 4; ++i) {
+    const Response r = request(p, "POST", "/v1/studies/mem/ask", "");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string tell = "/v1/studies/mem/trials/" +
+                             std::to_string(r.body["trials"][0]["id"].get<std::int64_t>()) +
+                             "/tell";
+    ASSERT_EQ(request(p, "POST", tell, R"({"value": 0.5})").status, 200);
+  }
+  const Response r = request(p, "POST", "/v1/studies/mem/ask", "");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.body["error"]["code"], "invalid_argument");
+  const std::string message = r.body["error"]["message"];
+  EXPECT_NE(message.find("4 observations"), std::string::npos) << message;
+  EXPECT_NE(message.find("gp.memory_limit_gb"), std::string::npos) << message;
+  EXPECT_EQ(request(p, "GET", "/v1/studies/mem/trials").body["trials"].size(), 4u);
+}
+
 TEST_P(ServerStores, TokenIsRequiredEverywhereButHealth) {
   ServerOptions o;
   o.token = "correct horse battery staple";
