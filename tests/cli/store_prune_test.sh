@@ -89,8 +89,8 @@ stop_server "$SERVER_PID"
 SERVER_PID=
 
 # examples/slurm/prune_array.sbatch without Slurm: three tasks at once, 3 rounds each, on the
-# median rule after 3 complete trials; every trial ends complete or pruned, pruned ones stop
-# before the last epoch, and the study verifies.
+# median rule after 3 complete trials; every trial ends complete or pruned, pruned ones keep
+# their last value, some stop before the last epoch, and the study verifies.
 example="$(cd "$(dirname "$0")/../../examples/slurm" && pwd)"
 export GPBO_STORAGE="sqlite://$tmp/slurm.db"
 "$GPBO" create-study --study curves --space "$example/space.json" --n-initial 6 \
@@ -106,8 +106,12 @@ for pid in "${pids[@]}"; do wait "$pid" || fail "slurm example: a task failed"; 
 "$GPBO" trials --study curves > "$tmp/curves.json"
 [[ $(json "len(d['trials']), all(t['state'] in ('complete', 'pruned') for t in d['trials'])" \
   < "$tmp/curves.json") == "9 True" ]] || fail "slurm example: trials $(cat "$tmp/curves.json")"
-[[ $(json "all(len(t['intermediate']) < 9 and t['value'] == t['intermediate'][-1][1] for t in d['trials'] if t['state'] == 'pruned')" \
-  < "$tmp/curves.json") == True ]] || fail "slurm example: pruned trials"
+# A pruned trial keeps its last reported value. The median rule may also prune at the last epoch
+# (when the others' curves at that step are better), so only some pruned trials stop early.
+[[ $(json "all(t['value'] == t['intermediate'][-1][1] for t in d['trials'] if t['state'] == 'pruned')" \
+  < "$tmp/curves.json") == True ]] || fail "slurm example: pruned trials $(cat "$tmp/curves.json")"
+[[ $(json "any(len(t['intermediate']) < 9 for t in d['trials'] if t['state'] == 'pruned')" \
+  < "$tmp/curves.json") == True ]] || fail "slurm example: no trial stopped early"
 [[ $(json "sum(t['state'] == 'pruned' for t in d['trials']) > 0" < "$tmp/curves.json") == True ]] ||
   fail "slurm example: nothing was pruned ($(cat "$tmp"/task*.err))"
 "$GPBO" verify --study curves > /dev/null || fail "slurm example: verify"
