@@ -1,5 +1,8 @@
-/// The SQLite connection of "sqlite://PATH": connection settings, statements with $N parameters,
-/// WAL, and transactions retried as a whole while another connection holds the write lock.
+/// The SQLite connection of "sqlite://PATH": connection settings, statements with $N parameters
+/// (each text prepared once and kept: SqliteStatementCache), WAL, and transactions retried as a
+/// whole while another connection holds the write lock.
+#include "storage/sqlite_connection.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -7,10 +10,91 @@
 #include <utility>
 
 #include "gpbo/error.hpp"
-#include "storage/sql_connection.hpp"
 #include "storage/storage_common.hpp"
 
 namespace gpbo {
+
+// ---------------------------------------------------------------- SqliteStatementCache
+
+SqliteStatementCache::Lease::Lease(Lease&& other) noexcept
+    : stmt_(other.stmt_), leased_(other.leased_), status_(other.status_) {
+  other.stmt_ = nullptr;
+  other.leased_ = nullptr;
+}
+
+SqliteStatementCache::Lease::~Lease() {
+  if (stmt_ == nullptr) return;
+  // sqlite3_reset returns the statement's last error again, which exec has reported already.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  if (leased_ != nullptr) {
+    *leased_ = false;
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+}
+
+SqliteStatementCache::SqliteStatementCache(sqlite3* db, std::size_t capacity)
+    : db_(db), capacity_(capacity) {}
+
+SqliteStatementCache::~SqliteStatementCache() { clear(); }
+
+SqliteStatementCache::Lease SqliteStatementCache::acquire(const std::string& sql) {
+  const auto found = index_.find(sql);
+  if (found != index_.end() && !found->second->leased) {
+    entries_.splice(entries_.begin(), entries_, found->second);
+    Entry& e = entries_.front();
+    e.leased = true;
+    return Lease(e.stmt, &e.leased, SQLITE_OK);
+  }
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);  // NULL after a failure; finalizing NULL is a no-op
+    return Lease(nullptr, nullptr, rc);
+  }
+  ++prepared_;
+  // Lent already (a nested call): a statement of its own, as is one that holds nothing.
+  if (found != index_.end() || stmt == nullptr) return Lease(stmt, nullptr, SQLITE_OK);
+  if (entries_.size() >= capacity_) {
+    // The least recently used statement that is not lent makes room; none: not cached.
+    auto victim =
+        std::find_if(entries_.rbegin(), entries_.rend(), [](const Entry& e) { return !e.leased; });
+    if (victim == entries_.rend()) return Lease(stmt, nullptr, SQLITE_OK);
+    const auto erased = std::next(victim).base();
+    index_.erase(erased->sql);
+    sqlite3_finalize(erased->stmt);
+    entries_.erase(erased);
+  }
+  entries_.push_front(Entry{sql, stmt, true});
+  Entry& e = entries_.front();
+  index_.emplace(e.sql, entries_.begin());
+  return Lease(e.stmt, &e.leased, SQLITE_OK);
+}
+
+void SqliteStatementCache::clear() {
+  index_.clear();
+  for (Entry& e : entries_) sqlite3_finalize(e.stmt);
+  entries_.clear();
+}
+
+bool SqliteStatementCache::any_busy() const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [](const Entry& e) { return sqlite3_stmt_busy(e.stmt) != 0; });
+}
+
+std::vector<std::string> SqliteStatementCache::expanded_sql() const {
+  std::vector<std::string> out;
+  for (const Entry& e : entries_) {
+    char* text = sqlite3_expanded_sql(e.stmt);
+    out.emplace_back(text != nullptr ? text : "");
+    sqlite3_free(text);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- SqliteConnection
+
 namespace {
 
 /// How long a transaction keeps retrying a busy database in total before it gives up.
@@ -73,20 +157,26 @@ CREATE TABLE IF NOT EXISTS log (
 CREATE INDEX IF NOT EXISTS log_by_study ON log (study_id, id);
 )sql";
 
-class SqliteConnection final : public SqlConnection {
+/// Opens (or creates) the file; StorageError naming it when SQLite cannot.
+sqlite3* open_database(const std::string& path) {
+  // NOMUTEX: SqlStorage serializes the calls, so SQLite's per-call locking would be redundant.
+  // No SQLITE_OPEN_URI: the path is always a plain file name.
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    throw StorageError("cannot open SQLite database '" + path + "': " + message +
+                       " (does its directory exist, and may this process write there?)");
+  }
+  return db;
+}
+
+class Connection final : public SqliteConnection {
  public:
-  explicit SqliteConnection(const std::string& path) : where_("SQLite database '" + path + "'") {
-    // NOMUTEX: SqlStorage serializes the calls, so SQLite's per-call locking would be redundant.
-    // No SQLITE_OPEN_URI: the path is always a plain file name.
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
-    if (rc != SQLITE_OK) {
-      const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-      sqlite3_close(db_);
-      db_ = nullptr;
-      throw StorageError("cannot open SQLite database '" + path + "': " + message +
-                         " (does its directory exist, and may this process write there?)");
-    }
+  explicit Connection(const std::string& path)
+      : where_("SQLite database '" + path + "'"), db_(open_database(path)), statements_(db_) {
     try {
       const int ext = sqlite3_extended_result_codes(db_, 1);
       if (ext != SQLITE_OK) fail(ext, "enabling extended result codes");
@@ -101,24 +191,32 @@ class SqliteConnection final : public SqlConnection {
         exec_script("PRAGMA synchronous = FULL");
       });
     } catch (...) {
+      statements_.clear();
       sqlite3_close_v2(db_);
       throw;
     }
   }
 
-  ~SqliteConnection() override {
-    // Every statement is finalized by its owner, so closing cannot fail with SQLITE_BUSY; a
-    // destructor has no way to report anything else.
+  ~Connection() override {
+    // The cached statements are finalized first and exec's leases never outlive a call, so
+    // every statement is finalized and closing cannot fail with SQLITE_BUSY; a destructor has
+    // no way to report anything else.
+    statements_.clear();
     sqlite3_close_v2(db_);
   }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   const std::string& where() const override { return where_; }
 
+  const SqliteStatementCache& statements() const override { return statements_; }
+
   SqlRows exec(const std::string& sql, const std::vector<SqlValue>& params) override {
-    sqlite3_stmt* raw = nullptr;
-    const int prepared = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);
-    std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, &sqlite3_finalize);
-    if (prepared != SQLITE_OK) fail(prepared, "preparing \"" + sql + "\"");
+    // The lease resets the statement and clears its bindings however this returns.
+    const SqliteStatementCache::Lease stmt = statements_.acquire(sql);
+    if (stmt.status() != SQLITE_OK) fail(stmt.status(), "preparing \"" + sql + "\"");
+    sqlite3_stmt* raw = stmt.get();
+    if (raw == nullptr) throw StorageError(where_ + ": \"" + sql + "\" holds no statement");
     if (sqlite3_bind_parameter_count(raw) != static_cast<int>(params.size())) {
       throw StorageError(where_ + ": \"" + sql + "\" has " +
                          std::to_string(sqlite3_bind_parameter_count(raw)) + " parameters, given " +
@@ -142,13 +240,14 @@ class SqliteConnection final : public SqlConnection {
       }
       if (rc != SQLITE_OK) fail(rc, "binding " + name);
     }
+    int rc = sqlite3_step(raw);
+    // The columns are read after the first step: a cached statement whose table another
+    // connection has altered since is prepared again inside sqlite3_step (SQLITE_SCHEMA), and
+    // may have gained columns.
     SqlRows out(where_);
     const int n = sqlite3_column_count(raw);
     for (int c = 0; c < n; ++c) out.columns.push_back(sqlite3_column_name(raw, c));
-    for (;;) {
-      const int rc = sqlite3_step(raw);
-      if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) fail(rc, "running \"" + sql + "\"");
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(raw)) {
       std::vector<SqlValue>& row = out.rows.emplace_back(static_cast<std::size_t>(n));
       for (int c = 0; c < n; ++c) {
         switch (sqlite3_column_type(raw, c)) {
@@ -162,11 +261,21 @@ class SqliteConnection final : public SqlConnection {
             break;
           default: {
             const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(raw, c));
-            row[c] = std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(raw, c)));
+            // NULL: an empty BLOB, or out of memory converting the value, which is thrown
+            // mid-way through the rows (the lease resets the statement all the same).
+            if (p == nullptr && sqlite3_errcode(db_) == SQLITE_NOMEM) {
+              fail(SQLITE_NOMEM, "reading \"" + sql + "\"");
+            }
+            if (p != nullptr) {
+              row[c] = std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(raw, c)));
+            } else {
+              row[c] = std::string();
+            }
           }
         }
       }
     }
+    if (rc != SQLITE_DONE) fail(rc, "running \"" + sql + "\"");
     out.changed = sqlite3_changes(db_);
     return out;
   }
@@ -264,12 +373,14 @@ class SqliteConnection final : public SqlConnection {
 
   std::string where_;
   sqlite3* db_ = nullptr;
+  /// After db_: prepared on it.
+  SqliteStatementCache statements_;
 };
 
 }  // namespace
 
 std::unique_ptr<SqlConnection> connect_sqlite(const std::string& path) {
-  return std::make_unique<SqliteConnection>(path);
+  return std::make_unique<Connection>(path);
 }
 
 }  // namespace gpbo
