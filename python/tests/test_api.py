@@ -216,9 +216,12 @@ def test_warm_model_keeps_the_factor_between_asks(tmp_path) -> None:
     models = model_entries(warm)
     assert len(models) == 6
     assert not models[0]["resident"]  # the first model ask fits
-    # Background refits swap the factor; an ask that starts in the instant of a swap factors
-    # from scratch, so allow one.
-    assert sum(m["resident"] for m in models[1:]) >= len(models) - 2
+    # In a study this small the growth rule starts a background refit after nearly every tell,
+    # and an ask that meets a swap factors from scratch: how many do depends on the machine's
+    # load (two of five once, on a loaded CI run). The exact sequence without refits is checked
+    # through the C API (CApiStore.WarmModelKeepsTheFactorBetweenAsks); here, that the warm
+    # model reaches Python: some asks extend the kept factor, which a cold handle never does.
+    assert any(m["resident"] for m in models[1:])
     assert set(models[-1]["seconds"]) == {"load", "fit", "factor", "acquisition"}
     assert all(v >= 0.0 for v in models[-1]["seconds"].values())
     cold = gpbo.open_study(url, "s")
