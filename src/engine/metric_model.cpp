@@ -117,12 +117,16 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
         feasible(options_.metrics, trials[static_cast<std::size_t>(i)]->values);
   }
   noisy_ = options_.noise == NoiseModel::kNoisy;
+  // Kept hyperparameters of the same dimension: condition on them; else fit (from them).
+  const auto usable_hyper = [&](const Metric& m) {
+    return m.hyper && m.hyper->lengthscales.size() == X.cols();
+  };
+  const auto conditions = [&](const Metric& m) { return m.fixed && usable_hyper(m); };
   // Every metric's factor lives through the ask, and each GP's own check counts one model:
   // the peak is the factors made before the last one and the last one's fit.
   double made = 0.0, peak = 0.0;
   for (const auto& m : metrics_) {
-    const bool fits = !(m->fixed && m->hyper && m->hyper->lengthscales.size() == X.cols());
-    peak = std::max(peak, made + m->gp->memory_need(n, fits));
+    peak = std::max(peak, made + m->gp->memory_need(n, !conditions(*m)));
     made += m->gp->memory_need(n, false);
   }
   metrics_.front()->gp->require_memory(n, peak, "model every metric");
@@ -139,11 +143,10 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
     if (m.warped)
       y = warp_outputs(y, options_.output_warping, options_.warp_strength,
                        options_.robust != RobustMode::kOff);
-    if (m.fixed && m.hyper && m.hyper->lengthscales.size() == X.cols()) {
+    if (conditions(m)) {
       m.gp->condition(X, y, *m.hyper);
     } else {
-      m.gp->fit(X, y, seeds(),
-                m.hyper && m.hyper->lengthscales.size() == X.cols() ? &*m.hyper : nullptr);
+      m.gp->fit(X, y, seeds(), usable_hyper(m) ? &*m.hyper : nullptr);
     }
     m.hyper = m.gp->hyperparameters();
     factor_seconds_ += m.gp->last_seconds().factor;

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "backend/backend.hpp"
-#include "backend/cuda_entry.hpp"
 #include "gpbo/device.hpp"
 #include "gpbo/error.hpp"
 
@@ -39,11 +38,6 @@ constexpr int kAppends = 200;  // the emulation computes on the host, one kernel
 #else
 constexpr int kAppends = 1000;
 #endif
-
-std::unique_ptr<gpbo::Backend> backend_for(const Device& device) {
-  return device.kind() == Device::Kind::kCuda ? gpbo::detail::make_cuda_backend(device, {})
-                                              : gpbo::make_cpu_backend();
-}
 
 bool usable(const Device& device) {
   return device.kind() != Device::Kind::kCuda || gpbo::cuda_device_count() > 0;
@@ -77,7 +71,7 @@ GpHyperparameters hyper(int d) {
 double max_abs(const MatrixXd& A) { return A.cwiseAbs().maxCoeff(); }
 
 void appends_match_fresh_factor(const Device& device) {
-  const auto backend = backend_for(device);
+  const auto backend = gpbo::make_backend(device);
   const int n0 = 50, d = 4, n = n0 + kAppends;
   const MatrixXd X = random_unit(n, d, 1);
   const VectorXd y = response(X);
@@ -107,7 +101,7 @@ void appends_match_fresh_factor(const Device& device) {
 }
 
 void extend_resolves_values(const Device& device) {
-  const auto backend = backend_for(device);
+  const auto backend = gpbo::make_backend(device);
   const int n = 300, d = 3;
   const MatrixXd X = random_unit(n + 5, d, 3);
   const VectorXd y = response(X);
@@ -139,7 +133,7 @@ void extend_resolves_values(const Device& device) {
 }
 
 void truncate_drops_fantasies(const Device& device) {
-  const auto backend = backend_for(device);
+  const auto backend = gpbo::make_backend(device);
   const int n = 400, d = 3;
   const MatrixXd X = random_unit(n, d, 5);
   const VectorXd y = response(X);
@@ -166,7 +160,7 @@ void truncate_drops_fantasies(const Device& device) {
 }
 
 void bound_holds(const Device& device) {
-  const auto backend = backend_for(device);
+  const auto backend = gpbo::make_backend(device);
   const int n = 1200, d = 5;
   const MatrixXd X = random_unit(n, d, 8);
   const GpHyperparameters h = hyper(d);
