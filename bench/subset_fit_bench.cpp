@@ -6,6 +6,7 @@
 //   subset_fit_bench [n ...]            (default: 2000 5000)
 //   GPBO_SUBSET_CASES=hartmann6:0,levy:0.1 subset_fit_bench 2000
 //   GPBO_FIT_COMPARE=screen subset_fit_bench 500 1000 2000
+//   GPBO_SUBSET_REFINE=3 subset_fit_bench 5000   (GpOptions::subset_refine_iterations)
 //
 // GPBO_FIT_COMPARE=screen compares instead the first fit of a long history as it runs by
 // default (the starts screened on GpOptions::warm_only_above points, the winner refined on all
@@ -117,6 +118,9 @@ int main(int argc, char** argv) {
       gpbo::GpOptions full_options, subset_options;
       full_options.subset_above = 0;    // never: the reference
       subset_options.subset_above = 1;  // always (the default starts above 2,000)
+      if (const char* r = std::getenv("GPBO_SUBSET_REFINE")) {
+        subset_options.subset_refine_iterations = std::atoi(r);
+      }
       if (n > full_cap_above) {
         // The full reference costs O(n^3) per evaluation: one start, few iterations.
         full_options.n_starts = 1;
@@ -134,9 +138,11 @@ int main(int argc, char** argv) {
       const double full_s = seconds_since(t0);
       std::printf(
           "{\"function\": \"%s\", \"d\": %d, \"noise_sd\": %g, \"n\": %d, \"subset_size\": %d, "
-          "\"subset_log_density\": %.4f, \"full_log_density\": %.4f, \"subset_fit_s\": %.2f, "
-          "\"full_fit_s\": %.2f, \"full_capped\": %s}\n",
-          f.name().c_str(), f.dim(), noise, n, subset_options.subset_size, log_density(part, test),
+          "\"subset_refine_iterations\": %d, \"subset_log_density\": %.4f, "
+          "\"full_log_density\": %.4f, \"subset_fit_s\": %.2f, \"full_fit_s\": %.2f, "
+          "\"full_capped\": %s}\n",
+          f.name().c_str(), f.dim(), noise, n, subset_options.subset_size,
+          subset_options.subset_refine_iterations, log_density(part, test),
           subset_only ? 0.0 : log_density(full, test), part_s, full_s,
           n > full_cap_above ? "true" : "false");
       std::fflush(stdout);
