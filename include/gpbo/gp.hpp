@@ -67,6 +67,10 @@ class GaussianProcess {
   /// limit, when `need` exceeds memory_limit_bytes(): the check fit() and condition() make, for
   /// callers that hold several models at once.
   void require_memory(Eigen::Index n, double need, const char* what) const;
+  /// Bytes of the same memory that other models hold while this one fits (the factors of a
+  /// study's other metrics; 0 by default). The refinement on all observations after a subset
+  /// fit (GpOptions::subset_refine_iterations) runs only where it fits beside them.
+  void set_memory_held(double bytes) { held_bytes_ = bytes; }
 
   /// Posterior of the latent function at the rows of Xc (m x d). Requires a fit.
   Prediction predict(const Eigen::MatrixXd& Xc) const;
@@ -101,6 +105,10 @@ class GaussianProcess {
   void set_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, bool fitting);
   /// Whether a fit of n observations searches its hyperparameters on a subset.
   bool fits_on_subset(Eigen::Index n) const;
+  /// Whether a subset fit of n observations goes on with L-BFGS-B steps on all of them: when
+  /// GpOptions::subset_refine_iterations asks for them and the likelihood of all n fits the
+  /// memory limit beside one factor of all n and the bytes held elsewhere.
+  bool refines_on_all(Eigen::Index n) const;
   /// Rows the hyperparameter search of a fit of n observations evaluates the likelihood on.
   Eigen::Index likelihood_rows(Eigen::Index n) const;
   GpOptions options_;
@@ -111,6 +119,7 @@ class GaussianProcess {
   Eigen::VectorXd y_std_;
   double y_mean_ = 0.0, y_scale_ = 1.0, log_posterior_ = 0.0;
   bool reused_ = false;
+  double held_bytes_ = 0.0;
   Seconds seconds_;
   bool time_input_ = false;
 };

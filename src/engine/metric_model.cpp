@@ -126,6 +126,7 @@ void MetricModel::fit(const Eigen::MatrixXd& X, const std::vector<const Trial*>&
   // the peak is the factors made before the last one and the last one's fit.
   double made = 0.0, peak = 0.0;
   for (const auto& m : metrics_) {
+    m->gp->set_memory_held(made);  // a refinement on all n only where it fits beside them
     peak = std::max(peak, made + m->gp->memory_need(n, !conditions(*m)));
     made += m->gp->memory_need(n, false);
   }

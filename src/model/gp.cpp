@@ -83,8 +83,17 @@ bool GaussianProcess::fits_on_subset(Eigen::Index n) const {
   return options_.subset_above > 0 && n > options_.subset_above && options_.subset_size < n;
 }
 
+bool GaussianProcess::refines_on_all(Eigen::Index n) const {
+  if (!fits_on_subset(n) || options_.subset_refine_iterations <= 0) return false;
+  // Beside one factor of all n: a warm model keeps its resident factor while it refits in the
+  // background. Where the steps do not fit, the subset's answer stands (a study of 100,000
+  // observations on an H200: its likelihood alone is 160 GB).
+  const Backend::MemoryNeed all = backend_->memory_need(n);
+  return held_bytes_ + all.factor + all.likelihood <= static_cast<double>(memory_limit_bytes());
+}
+
 Eigen::Index GaussianProcess::likelihood_rows(Eigen::Index n) const {
-  if (!fits_on_subset(n) || options_.subset_refine_iterations > 0) return n;
+  if (!fits_on_subset(n) || refines_on_all(n)) return n;
   return options_.subset_size;
 }
 
@@ -300,7 +309,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   if (!std::isfinite(best.value)) {
     throw NumericalError("GP fit: no hyperparameters give a positive-definite covariance");
   }
-  if (subset && options_.subset_refine_iterations > 0) {
+  if (subset && refines_on_all(n)) {
     // A few steps on the whole data from the subset's answer; kept only if they succeed.
     X_fit = &X_;
     y_fit = &y_std_;

@@ -482,8 +482,9 @@ TEST(DeviceEmulation, AKeptFactorWithoutRoomToGrowIsFactoredAfresh) {
 }
 
 /// What the GP counts on a GPU: the factor only (8 n^2 bytes) when the hyperparameters come
-/// from a subset or are kept, so 100,000 observations fit an H200 (139 GiB: 80 GB against a
-/// limit of 104 GiB) and are refused on an H100 (79.6 GiB) before anything is allocated.
+/// from a subset (and the steps on all points do not fit) or are kept, so 100,000 observations fit
+/// an H200 (139 GiB: 80 GB against a limit of 104 GiB) and are refused on an H100 (79.6 GiB) before
+/// anything is allocated.
 TEST(DeviceEmulation, OneHundredThousandObservationsFitAnH200AndNotAnH100) {
   const MatrixXd X = MatrixXd::Constant(100000, 20, 0.5);
   const VectorXd y = VectorXd::LinSpaced(100000, 0.0, 1.0);
@@ -491,7 +492,8 @@ TEST(DeviceEmulation, OneHundredThousandObservationsFitAnH200AndNotAnH100) {
     const DeviceMemory h200(std::size_t(139.8 * 1073741824.0));
     gpbo::GaussianProcess gp(gpbo::GpOptions{}, gpbo::Device::cuda(0));
     EXPECT_EQ(gp.memory_need(100000, false), 8e10);
-    EXPECT_EQ(gp.memory_need(100000, true), 8e10);  // the search runs on 1,000 points
+    // The search runs on 1,000 points; the steps on all of them would need 160 GB: left out.
+    EXPECT_EQ(gp.memory_need(100000, true), 8e10);
     EXPECT_LT(gp.memory_need(100000, true), double(gp.memory_limit_bytes()));
     // With float32 scoring its copy of the factor too: over the limit.
     gpbo::GaussianProcess f32(gpbo::GpOptions{}, gpbo::Device::cuda(0),
@@ -502,6 +504,10 @@ TEST(DeviceEmulation, OneHundredThousandObservationsFitAnH200AndNotAnH100) {
   const DeviceMemory h100(std::size_t(79.6 * 1073741824.0));
   gpbo::GaussianProcess gp(gpbo::GpOptions{}, gpbo::Device::cuda(0));
   EXPECT_LT(gp.memory_limit_bytes(), std::size_t(8e10));  // (creates the device's resources)
+  // The steps on all points after a subset fit run where their likelihood (16 n^2 above
+  // 46,340) fits beside a factor of all n: at 50,000 (40 + 20 GB of 64), not at 60,000.
+  EXPECT_EQ(gp.memory_need(50000, true), 4e10);
+  EXPECT_EQ(gp.memory_need(60000, true), 2.88e10);
   const std::size_t allocations = emu::live_allocations();
   try {
     gp.condition(X, y, factor_hyperparameters(20));
