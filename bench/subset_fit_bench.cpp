@@ -1,7 +1,9 @@
 // Hyperparameters from a subset against the full fit (GpOptions::subset_above): held-out log
 // predictive density and fit time on histories of Hartmann6 and Levy-10, with and without
 // noise. One JSON line per case on stdout. Above n = 3,000 the full reference is capped at one
-// start of 30 L-BFGS-B iterations (each evaluation is O(n^3)); the subset fit is not capped.
+// start (as a first fit on a long history: 30 L-BFGS-B iterations on GpOptions::warm_only_above
+// of the points, then at most warm_max_iterations on all; each evaluation is O(n^3)); the
+// subset fit is not capped.
 //
 //   subset_fit_bench [n ...]            (default: 2000 5000)
 //   GPBO_SUBSET_CASES=hartmann6:0,levy:0.1 subset_fit_bench 2000
