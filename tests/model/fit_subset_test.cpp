@@ -246,9 +246,33 @@ TEST(FitMemory, AFitOnASubsetOrAConditionNeedsOnlyTheFactorsMemory) {
   EXPECT_FALSE(same(refined.hyperparameters(), unrefined.hyperparameters()));
 }
 
-TEST(FitMemory, AStudyOverTheLimitFailsTheAskClearly) {
+gpbo::Space xy_space() {
   gpbo::Space space;
   space.add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0);
+  return space;
+}
+
+/// Two objectives and a constraint, n initial points, a memory limit in bytes.
+gpbo::StudyOptions three_metrics(int n, double limit_bytes) {
+  gpbo::StudyOptions options;
+  options.n_initial = n;
+  options.metrics.objectives = {{"a", gpbo::Direction::kMinimize},
+                                {"b", gpbo::Direction::kMinimize}};
+  options.metrics.constraints = {{"c", gpbo::Bound::kAtMost, 0.5}};
+  options.gp.memory_limit_gb = limit_bytes / 1073741824.0;
+  return options;
+}
+
+void ask_and_tell_three_metrics(gpbo::Study& study, int n) {
+  for (int i = 0; i < n; ++i) {
+    const gpbo::Trial t = study.ask();
+    const double x = std::get<double>(t.params.at("x")), y = std::get<double>(t.params.at("y"));
+    study.tell(t.id, gpbo::MetricValues{{"a", x}, {"b", 1.0 - x + y}, {"c", y}});
+  }
+}
+
+TEST(FitMemory, AStudyOverTheLimitFailsTheAskClearly) {
+  const gpbo::Space space = xy_space();
   gpbo::StudyOptions options;
   options.n_initial = 25;
   options.gp.memory_limit_gb = 1e-5;
@@ -265,20 +289,9 @@ TEST(FitMemory, AStudyOverTheLimitFailsTheAskClearly) {
 // 8 x (25^2 + 42^2) = 19.1 kB at the factor's peak) but three do not (57.3 kB) fails the ask,
 // naming what the memory is for, before any model is made.
 TEST(FitMemory, SeveralMetricsCountEveryModel) {
-  gpbo::Space space;
-  space.add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0);
-  gpbo::StudyOptions options;
-  options.n_initial = 25;
-  options.metrics.objectives = {{"a", gpbo::Direction::kMinimize},
-                                {"b", gpbo::Direction::kMinimize}};
-  options.metrics.constraints = {{"c", gpbo::Bound::kAtMost, 0.5}};
-  options.gp.memory_limit_gb = 3.0e4 / 1073741824.0;
-  gpbo::Study study(space, options);
-  for (int i = 0; i < 25; ++i) {
-    const gpbo::Trial t = study.ask();
-    const double x = std::get<double>(t.params.at("x")), y = std::get<double>(t.params.at("y"));
-    study.tell(t.id, gpbo::MetricValues{{"a", x}, {"b", 1.0 - x + y}, {"c", y}});
-  }
+  gpbo::StudyOptions options = three_metrics(25, 3.0e4);
+  gpbo::Study study(xy_space(), options);
+  ask_and_tell_three_metrics(study, 25);
   try {
     study.ask();
     FAIL() << "three models over the limit were made";
@@ -290,7 +303,7 @@ TEST(FitMemory, SeveralMetricsCountEveryModel) {
   EXPECT_EQ(study.trials().size(), 25u);
   // One metric's model alone fits the same limit.
   options.metrics = {};
-  gpbo::Study single(space, options);
+  gpbo::Study single(xy_space(), options);
   for (int i = 0; i < 25; ++i) {
     const gpbo::Trial t = single.ask();
     single.tell(t.id, std::get<double>(t.params.at("x")));
@@ -304,22 +317,11 @@ TEST(FitMemory, SeveralMetricsCountEveryModel) {
 // first metric refines (3.84 MB of likelihood beside room for a factor, 2.84 MB); the third,
 // beside two factors, would need 9.5 MB, and fits in 8.5 MB without the steps.
 TEST(FitMemory, SeveralMetricsLeaveTheStepsOutRatherThanRefuse) {
-  gpbo::Space space;
-  space.add_float("x", 0.0, 1.0).add_float("y", 0.0, 1.0);
-  gpbo::StudyOptions options;
-  options.n_initial = 400;
-  options.metrics.objectives = {{"a", gpbo::Direction::kMinimize},
-                                {"b", gpbo::Direction::kMinimize}};
-  options.metrics.constraints = {{"c", gpbo::Bound::kAtMost, 0.5}};
+  gpbo::StudyOptions options = three_metrics(400, 9.0e6);
   options.gp.subset_above = 100;
   options.gp.subset_size = 50;
-  options.gp.memory_limit_gb = 9.0e6 / 1073741824.0;
-  gpbo::Study study(space, options);
-  for (int i = 0; i < 400; ++i) {
-    const gpbo::Trial t = study.ask();
-    const double x = std::get<double>(t.params.at("x")), y = std::get<double>(t.params.at("y"));
-    study.tell(t.id, gpbo::MetricValues{{"a", x}, {"b", 1.0 - x + y}, {"c", std::sin(3.0 * y)}});
-  }
+  gpbo::Study study(xy_space(), options);
+  ask_and_tell_three_metrics(study, 400);
   EXPECT_NO_THROW(study.ask());
   EXPECT_EQ(study.trials().size(), 401u);
 }
