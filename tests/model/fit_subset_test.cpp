@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <random>
 #include <set>
@@ -81,15 +82,25 @@ double held_out_log_density(const gpbo::GaussianProcess& gp, const MatrixXd& Xt,
   return sum / static_cast<double>(Xt.rows());
 }
 
+/// Values of f at the rows of X plus Gaussian noise of sd `sd` (seeded, one draw per row).
+template <typename F>
+VectorXd noisy_values(const MatrixXd& X, F f, double sd, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, sd);
+  VectorXd y(X.rows());
+  for (Eigen::Index i = 0; i < X.rows(); ++i) y(i) = f(X.row(i)) + noise(rng);
+  return y;
+}
+
+/// A smooth function of three inputs with one oscillating pair.
+double wave(const Eigen::Ref<const Eigen::RowVectorXd>& x) {
+  return std::sin(4.0 * x(0)) * std::cos(3.0 * x(1)) + 0.5 * x(2);
+}
+
 TEST(FitSubset, PredictsHeldOutPointsAlmostAsWellAsTheFullFit) {
   const int n = 450, d = 3;
   const MatrixXd X = uniform_points(n + 200, d, 11);
-  std::mt19937_64 rng(5);
-  std::normal_distribution<double> noise(0.0, 0.05);
-  VectorXd y(n + 200);
-  for (int i = 0; i < n + 200; ++i) {
-    y(i) = std::sin(4.0 * X(i, 0)) * std::cos(3.0 * X(i, 1)) + 0.5 * X(i, 2) + noise(rng);
-  }
+  const VectorXd y = noisy_values(X, wave, 0.05, 5);
   gpbo::GpOptions full_options;
   gpbo::GpOptions subset_options;
   subset_options.subset_above = 200;
@@ -122,12 +133,10 @@ TEST(FitSubset, PredictsHeldOutPointsAlmostAsWellAsTheFullFit) {
 TEST(FitSubset, StepsOnAllPointsWinBackWhatTheSubsetLoses) {
   const int n = 600, d = 3;
   const MatrixXd X = uniform_points(n + 300, d, 31);
-  std::mt19937_64 rng(6);
-  std::normal_distribution<double> noise(0.0, 0.01);
-  VectorXd y(n + 300);
-  for (int i = 0; i < n + 300; ++i) {
-    y(i) = std::sin(6.0 * X(i, 0)) * std::cos(5.0 * X(i, 1)) + X(i, 2) * X(i, 2) + noise(rng);
-  }
+  const auto faster = [](const Eigen::Ref<const Eigen::RowVectorXd>& x) {
+    return std::sin(6.0 * x(0)) * std::cos(5.0 * x(1)) + x(2) * x(2);
+  };
+  const VectorXd y = noisy_values(X, faster, 0.01, 6);
   gpbo::GpOptions full_options, refined, subset_only;
   refined.subset_above = subset_only.subset_above = 200;
   refined.subset_size = subset_only.subset_size = 80;
@@ -154,12 +163,7 @@ TEST(FitScreen, AFirstFitOnALongHistoryFindsWhatEveryStartOnAllPointsFinds) {
   // cost (bench/subset_fit_bench.cpp, GPBO_FIT_COMPARE=screen).
   const int n = 400, d = 3;
   const MatrixXd X = uniform_points(n, d, 21);
-  std::mt19937_64 rng(8);
-  std::normal_distribution<double> noise(0.0, 0.05);
-  VectorXd y(n);
-  for (int i = 0; i < n; ++i) {
-    y(i) = std::sin(4.0 * X(i, 0)) * std::cos(3.0 * X(i, 1)) + 0.5 * X(i, 2) + noise(rng);
-  }
+  const VectorXd y = noisy_values(X, wave, 0.05, 8);
   gpbo::GpOptions screened, every_start;
   screened.warm_only_above = 100;
   every_start.warm_only_above = n + 1;
