@@ -266,11 +266,9 @@ class Connection final : public SqliteConnection {
             if (p == nullptr && sqlite3_errcode(db_) == SQLITE_NOMEM) {
               fail(SQLITE_NOMEM, "reading \"" + sql + "\"");
             }
-            if (p != nullptr) {
-              row[c] = std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(raw, c)));
-            } else {
-              row[c] = std::string();
-            }
+            row[c] = p != nullptr
+                         ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(raw, c)))
+                         : std::string();
           }
         }
       }
