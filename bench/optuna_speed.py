@@ -4,8 +4,13 @@ BoTorch's own loop in one command (shared/benchmarks.md's speed anchors: d = 10,
 of n complete trials, the median over 3 asks of ask + tell), each with its time split, and the
 cost of gpbo's Python binding itself on an in-process study.
 
+    pip install optuna torch botorch greenlet
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
         python bench/optuna_speed.py --n 250,500,1000,2000 --json out.json
+
+GPSampler optimizes its acquisition function with batched L-BFGS-B when `greenlet` is installed
+and falls back to a slower sequential loop (with a warning) when it is not: the peer should run
+at its best, so the JSON records which one ran (`versions.greenlet`, null when absent).
 
 gpbo's rows: the first ask (no earlier fit), the median of the asks conditioned on the kept
 hyperparameters, one refit ask, and the amortized cost of a refit cycle (one refit per 25
@@ -16,8 +21,11 @@ over gpbo's amortized and refit asks, and their first ask over gpbo's.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
+import platform
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -151,6 +159,18 @@ def binding_overhead(asks: int = 200) -> dict:
             "median_binding_overhead_ms": 1e3 * statistics.median(overhead)}
 
 
+def versions() -> dict:
+    """The versions of what ran; None for a package that is not installed."""
+    found = {"gpbo": gpbo.__version__}
+    for name in ("optuna", "torch", "botorch", "gpytorch", "greenlet", "numpy"):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    found["python"] = platform.python_version()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", default="250,500,1000,2000")
@@ -159,6 +179,10 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    installed = versions()
+    if "gp" in args.samplers.split(",") and installed["greenlet"] is None:
+        print("optuna_speed: greenlet is not installed, so GPSampler runs its slower sequential "
+              "L-BFGS-B (pip install greenlet for a fair comparison)", file=sys.stderr)
     rows = []
     for n in (int(v) for v in args.n.split(",")):
         by_name = {}
@@ -194,7 +218,8 @@ def main() -> None:
     print(json.dumps({"binding": overhead}), flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": rows, "binding": overhead}, f, indent=1)
+            json.dump({"command": " ".join(sys.argv), "versions": installed, "rows": rows,
+                       "binding": overhead}, f, indent=1)
 
 
 if __name__ == "__main__":
