@@ -894,9 +894,11 @@ class CudaBackend final : public Backend {
     return {two ? 2 * square : square, square + float_copy};
   }
 
+  using Backend::log_marginal_likelihood;
+  // No scratch: the device buffers come from the resources' pool, which keeps freed blocks.
   double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
                                  const Eigen::MatrixXd& X_in, const Eigen::VectorXd& y,
-                                 Eigen::VectorXd* grad) const override {
+                                 Eigen::VectorXd* grad, LikelihoodScratch*) const override {
     const int n = static_cast<int>(X_in.rows()), d = static_cast<int>(X_in.cols());
     if (n == 0) {
       if (grad) *grad = Eigen::VectorXd::Zero(d + 3);

@@ -24,29 +24,35 @@ struct Cholesky {
   double jitter = 0.0;
 };
 
-/// Factors K with the jitter ladder of backend/jitter.hpp, into a buffer of `capacity` rows and
-/// columns (at least n). Throws NumericalError.
-Cholesky cholesky_with_jitter(const Eigen::MatrixXd& K, const char* what,
-                              Eigen::Index capacity = 0) {
+/// Factors K with the jitter ladder of backend/jitter.hpp into the leading n x n block of L,
+/// resized to `capacity` rows and columns (at least n; storage of that size is reused). Returns
+/// the jitter used. Throws NumericalError.
+double factor_with_jitter(const Eigen::MatrixXd& K, const char* what, Eigen::MatrixXd& L,
+                          Eigen::Index capacity = 0) {
   const Eigen::Index n = K.rows(), cap = std::max(capacity, n);
-  if (n == 0) return {};
-  Cholesky c;
-  c.jitter = detail::climb_jitter_ladder(K.diagonal().mean(), what, [&](int, double jitter) {
-    if (cap == n) {
-      c.L = K;
-    } else {
-      c.L.resize(cap, cap);
-      c.L.topLeftCorner(n, n) = K;
-    }
-    c.L.topLeftCorner(n, n).diagonal().array() += jitter;
+  if (n == 0) {
+    L.resize(0, 0);
+    return 0.0;
+  }
+  return detail::climb_jitter_ladder(K.diagonal().mean(), what, [&](int, double jitter) {
+    L.resize(cap, cap);
+    L.topLeftCorner(n, n) = K;
+    L.topLeftCorner(n, n).diagonal().array() += jitter;
     const lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
-                                                c.L.data(), static_cast<lapack_int>(cap));
+                                                L.data(), static_cast<lapack_int>(cap));
     if (!detail::factorization_succeeded(static_cast<int>(info), "LAPACKE_dpotrf_work", what)) {
       return false;
     }
-    c.L.topLeftCorner(n, n).triangularView<Eigen::StrictlyUpper>().setZero();
+    L.topLeftCorner(n, n).triangularView<Eigen::StrictlyUpper>().setZero();
     return true;
   });
+}
+
+/// The same into a new buffer of `capacity` rows and columns (at least n).
+Cholesky cholesky_with_jitter(const Eigen::MatrixXd& K, const char* what,
+                              Eigen::Index capacity = 0) {
+  Cholesky c;
+  c.jitter = factor_with_jitter(K, what, c.L, capacity);
   return c;
 }
 
@@ -54,17 +60,29 @@ Cholesky cholesky_with_jitter(const Eigen::MatrixXd& K, const char* what,
 /// (PosteriorFactor::extend) takes appended trials without copying its n x n block each time.
 Eigen::Index spare_rows(Eigen::Index n) { return n / 16 + 16; }
 
-/// Training covariance K(X, X) + noise I (exact zeros on the distance diagonal); optionally
-/// also D = outputscale * rho'(r2), which the likelihood gradient needs.
-Eigen::MatrixXd train_covariance(KernelType kernel, const GpHyperparameters& h,
-                                 const Eigen::MatrixXd& X, Eigen::MatrixXd* D = nullptr) {
-  Eigen::MatrixXd R2 = scaled_sqdist(X, X, h.lengthscales);
-  R2.diagonal().setZero();
-  Eigen::MatrixXd K;
-  kernel_and_derivative(kernel, h.outputscale, R2, &K, D);
+/// Training covariance K(X, X) + noise I into K (exact zeros on the distance diagonal);
+/// optionally also D = outputscale * rho'(r2), which the likelihood gradient needs. The
+/// distances are made in K's storage (reused when it has the size already), so no other n x n
+/// matrix is made.
+void train_covariance(KernelType kernel, const GpHyperparameters& h, const Eigen::MatrixXd& X,
+                      Eigen::MatrixXd& K, Eigen::MatrixXd* D = nullptr) {
+  scaled_sqdist(X, X, h.lengthscales, K);
+  K.diagonal().setZero();
+  kernel_and_derivative(kernel, h.outputscale, K, &K, D);
   K.diagonal().array() += h.noise;
+}
+
+Eigen::MatrixXd train_covariance(KernelType kernel, const GpHyperparameters& h,
+                                 const Eigen::MatrixXd& X) {
+  Eigen::MatrixXd K;
+  train_covariance(kernel, h, X, K);
   return K;
 }
+
+/// The n x n matrices of one likelihood evaluation, kept for the next one on as many points.
+struct CpuLikelihoodScratch final : LikelihoodScratch {
+  Eigen::MatrixXd K, D, L;
+};
 
 class CpuPosteriorFactor final : public PosteriorFactor {
  public:
@@ -85,9 +103,9 @@ class CpuPosteriorFactor final : public PosteriorFactor {
   void predict(const Eigen::MatrixXd& Xc, Eigen::VectorXd* mean, Eigen::VectorXd* var,
                Eigen::MatrixXd* dmean, Eigen::MatrixXd* dvar) const override {
     const bool need_grad = dmean || dvar;
-    Eigen::MatrixXd Ks, D;  // m x n: k(Xc, X) and outputscale * rho'(r2)
-    kernel_and_derivative(kernel_, h_.outputscale, scaled_sqdist(Xc, X_, h_.lengthscales), &Ks,
-                          need_grad ? &D : nullptr);
+    Eigen::MatrixXd Ks, D;  // m x n: k(Xc, X) (made in the distances' storage), s rho'(r2)
+    scaled_sqdist(Xc, X_, h_.lengthscales, Ks);
+    kernel_and_derivative(kernel_, h_.outputscale, Ks, &Ks, need_grad ? &D : nullptr);
     if (mean) *mean = (Ks * alpha_).array() + h_.mean;
     Eigen::MatrixXd V;  // L^{-1} Ks^T, n x m
     if (var || dvar) {
@@ -230,32 +248,42 @@ class CpuBackend final : public Backend {
   Device device() const override { return Device::cpu(); }
 
   MemoryNeed memory_need(Eigen::Index n) const override {
-    // The likelihood holds K, s rho'(R2) and the factor (then K^{-1} in its place), with the
-    // distances alive while the first two are made: three n x n matrices. factor() makes K,
-    // then the factor in a buffer with spare rows, while K is still alive.
+    // The likelihood holds K (made in the distances' storage), s rho'(R2) and the factor (then
+    // K^{-1} in its place): three n x n matrices. factor() makes K, then the factor in a buffer
+    // with spare rows, while K is still alive.
     const double nn = static_cast<double>(n), cap = static_cast<double>(n + spare_rows(n));
     return {3.0 * 8.0 * nn * nn, 8.0 * (nn * nn + cap * cap)};
   }
 
+  std::unique_ptr<LikelihoodScratch> likelihood_scratch() const override {
+    return std::make_unique<CpuLikelihoodScratch>();
+  }
+
+  using Backend::log_marginal_likelihood;
   double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
                                  const Eigen::MatrixXd& X_in, const Eigen::VectorXd& y,
-                                 Eigen::VectorXd* grad) const override {
+                                 Eigen::VectorXd* grad, LikelihoodScratch* scratch) const override {
     const Eigen::Index n = X_in.rows(), d = X_in.cols();
+    // A scratch of another backend (or none): this evaluation's own matrices.
+    CpuLikelihoodScratch own;
+    auto* kept = dynamic_cast<CpuLikelihoodScratch*>(scratch);
+    CpuLikelihoodScratch& s = kept ? *kept : own;
     // Distances are translation invariant; centring keeps the gradient sums below accurate.
     const Eigen::MatrixXd X = X_in.rowwise() - X_in.colwise().mean();
-    Eigen::MatrixXd D;
-    const Eigen::MatrixXd K = train_covariance(kernel, h, X, grad ? &D : nullptr);
-    Cholesky chol = cholesky_with_jitter(K, "log marginal likelihood");
+    train_covariance(kernel, h, X, s.K, grad ? &s.D : nullptr);
+    const Eigen::MatrixXd& K = s.K;
+    const Eigen::MatrixXd& D = s.D;
+    factor_with_jitter(K, "log marginal likelihood", s.L);
     const Eigen::VectorXd resid = y.array() - h.mean;
     Eigen::VectorXd alpha = resid;
-    chol.L.triangularView<Eigen::Lower>().solveInPlace(alpha);
+    s.L.triangularView<Eigen::Lower>().solveInPlace(alpha);
     const double quad = alpha.squaredNorm();
-    chol.L.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha);
-    const double lml = -0.5 * quad - chol.L.diagonal().array().log().sum() - 0.5 * n * kLog2Pi;
+    s.L.transpose().triangularView<Eigen::Upper>().solveInPlace(alpha);
+    const double lml = -0.5 * quad - s.L.diagonal().array().log().sum() - 0.5 * n * kLog2Pi;
     if (!grad) return lml;
 
     // dLML/dtheta = 0.5 tr((alpha alpha^T - K^{-1}) dK/dtheta) (Rasmussen & Williams eq. 5.9).
-    Eigen::MatrixXd M = std::move(chol.L);
+    Eigen::MatrixXd& M = s.L;
     const lapack_int info = LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'L', static_cast<lapack_int>(n),
                                                 M.data(), static_cast<lapack_int>(n));
     if (!detail::factorization_succeeded(static_cast<int>(info), "LAPACKE_dpotri_work",

@@ -28,13 +28,19 @@ GPBO_HD inline double kernel_drho_dr2(KernelType type, double r2) {
 /// Uses the GEMM form |a|^2 + |b|^2 - 2 a.b (clamped at 0) so large blocks run at BLAS speed.
 Eigen::MatrixXd scaled_sqdist(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B,
                               const Eigen::VectorXd& lengthscales);
+/// The same into `out` (resized to m x n; storage of that size is reused, no other m x n
+/// matrix is made).
+void scaled_sqdist(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B,
+                   const Eigen::VectorXd& lengthscales, Eigen::MatrixXd& out);
 
-/// outputscale * rho(r2) applied elementwise to a matrix of scaled squared distances.
-Eigen::MatrixXd kernel_from_sqdist(KernelType type, double outputscale, const Eigen::MatrixXd& R2);
+/// outputscale * rho(r2) applied elementwise to a matrix of scaled squared distances, in the
+/// distances' own storage (pass a temporary, or std::move, to make no copy).
+Eigen::MatrixXd kernel_from_sqdist(KernelType type, double outputscale, Eigen::MatrixXd R2);
 
 /// Both outputscale * rho(R2) and outputscale * rho'(R2) (d/d r2), sharing the exponentials.
-/// Vectorized array expressions: these elementwise passes cost as much as the Cholesky at
-/// moderate n.
+/// Vectorized over chunks of the storage (these elementwise passes cost as much as the
+/// Cholesky at moderate n), with no temporary as large as R2: K may be R2 itself (the
+/// distances are replaced by the kernel), D must not be.
 void kernel_and_derivative(KernelType type, double outputscale, const Eigen::MatrixXd& R2,
                            Eigen::MatrixXd* K, Eigen::MatrixXd* D);
 

@@ -229,12 +229,14 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   const Eigen::MatrixXd* X_fit = subset ? &X_sub : &X_;
   const Eigen::VectorXd* y_fit = subset ? &y_sub : &y_std_;
 
-  // Negative log posterior: -(LML + log priors) on the standardized scale.
+  // Negative log posterior: -(LML + log priors) on the standardized scale. The evaluations
+  // reuse one scratch, dropped before the final factorization (backend/backend.hpp).
+  std::unique_ptr<LikelihoodScratch> scratch = backend_->likelihood_scratch();
   const BoxObjective objective = [&](const Eigen::VectorXd& t, Eigen::VectorXd& g) {
     const GpHyperparameters h = unpack(t);
     double lp;
     try {
-      lp = backend_->log_marginal_likelihood(options_.kernel, h, *X_fit, *y_fit, &g);
+      lp = backend_->log_marginal_likelihood(options_.kernel, h, *X_fit, *y_fit, &g, scratch.get());
     } catch (const NumericalError&) {
       return std::numeric_limits<double>::infinity();
     }
@@ -320,6 +322,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, st
   }
   hyper_ = unpack(best.x);
   log_posterior_ = -best.value;
+  scratch.reset();
   seconds_.search = watch.seconds();
   watch.restart();
   factor_ = backend_->factor(options_.kernel, hyper_, X_, y_std_);

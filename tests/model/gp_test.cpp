@@ -319,6 +319,42 @@ TEST(LmlTest, ClosedFormCuda) {
   run_lml_closed_form(Device::cuda(0));
 }
 
+/// A scratch kept from one call to the next (as a fit's search keeps it): the same value and
+/// gradient to the last bit as a call with its own buffers, whatever the previous call's size,
+/// kernel or gradient request.
+void run_lml_scratch(const Device& device) {
+  const auto backend = gpbo::make_backend(device);
+  const std::unique_ptr<gpbo::LikelihoodScratch> scratch = backend->likelihood_scratch();
+  if (device == Device::cpu()) ASSERT_NE(scratch, nullptr) << "the CPU backend reuses its buffers";
+  std::vector<LmlCase> cases = lml_cases();
+  // Sizes 20, 31, 40, then down and up again with the other kernel in between.
+  std::vector<LmlCase> reversed(cases.rbegin(), cases.rend());
+  cases.insert(cases.end(), reversed.begin(), reversed.end());
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const LmlCase& c = cases[k];
+    SCOPED_TRACE(c.name);
+    VectorXd grad_own, grad_kept;
+    const double own = backend->log_marginal_likelihood(c.kernel, c.h, c.X, c.y, &grad_own);
+    if (k % 3 == 0) {
+      // Without a gradient first: the derivative buffer stays from an earlier size.
+      EXPECT_EQ(backend->log_marginal_likelihood(c.kernel, c.h, c.X, c.y, nullptr, scratch.get()),
+                own);
+    }
+    const double kept =
+        backend->log_marginal_likelihood(c.kernel, c.h, c.X, c.y, &grad_kept, scratch.get());
+    EXPECT_EQ(kept, own);
+    ASSERT_EQ(grad_kept.size(), grad_own.size());
+    EXPECT_TRUE(grad_kept == grad_own)
+        << "gradient with a scratch " << grad_kept.transpose() << " vs " << grad_own.transpose();
+  }
+}
+
+TEST(LmlTest, ScratchGivesTheSameValuesCpu) { run_lml_scratch(Device::cpu()); }
+TEST(LmlTest, ScratchGivesTheSameValuesCuda) {
+  if (gpbo::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  run_lml_scratch(Device::cuda(0));
+}
+
 /// Gradient in theta = [log l (d), log s, log noise, mean] vs central differences.
 void run_lml_gradient(const Device& device) {
   const auto backend = gpbo::make_backend(device);

@@ -442,10 +442,14 @@ class RecordingBackend final : public Backend {
   explicit RecordingBackend(const Backend& inner) : inner_(inner) {}
   Device device() const override { return inner_.device(); }
   MemoryNeed memory_need(Eigen::Index n) const override { return inner_.memory_need(n); }
+  std::unique_ptr<LikelihoodScratch> likelihood_scratch() const override {
+    return inner_.likelihood_scratch();
+  }
+  using Backend::log_marginal_likelihood;
   double log_marginal_likelihood(KernelType kernel, const GpHyperparameters& h,
                                  const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
-                                 Eigen::VectorXd* grad) const override {
-    return inner_.log_marginal_likelihood(kernel, h, X, y, grad);
+                                 Eigen::VectorXd* grad, LikelihoodScratch* scratch) const override {
+    return inner_.log_marginal_likelihood(kernel, h, X, y, grad, scratch);
   }
   std::unique_ptr<PosteriorFactor> factor(KernelType kernel, const GpHyperparameters& h,
                                           const Eigen::MatrixXd& X,
