@@ -58,7 +58,7 @@ class PosteriorFactor {
 
 /// Memory that a run of likelihood evaluations on as many points reuses: a hyperparameter
 /// search evaluates the likelihood dozens of times, and fresh n x n buffers each time cost page
-/// faults (on the CPU a fifth to a quarter of an evaluation at n = 500 to 2,000). Made by
+/// faults (on the CPU a sixth to a quarter of an evaluation at n = 250 to 2,000). Made by
 /// Backend::likelihood_scratch(), held by the caller for the search and dropped after it, so it
 /// is never kept beside the factor; at its largest it is memory_need(n).likelihood.
 class LikelihoodScratch {
